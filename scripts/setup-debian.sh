@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+#! Installs every Debian package and Rust target stint needs to build, run and test.
+# Idempotent: safe to run on every CI start; skips apt when everything is already present.
+set -euo pipefail
+
+PKGS=(
+  # build: xcap links these even on X11; bindgen needs libclang
+  pkg-config clang libclang-dev libwayland-dev libpipewire-0.3-dev libgbm-dev libegl-dev
+  libdbus-1-dev libxcb1-dev libxcb-randr0-dev libxcb-shm0-dev libx11-dev libxrandr-dev
+  libv4l-dev libssl-dev
+  # Windows cross-check of platform code
+  gcc-mingw-w64-x86-64
+  # tests: a real X server, window manager, windows and synthetic input
+  xvfb openbox xdotool xterm x11-utils x11-xserver-utils sqlite3 procps
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if command -v rustup >/dev/null; then
+  rustup target list --installed | grep -q x86_64-pc-windows-gnu || rustup target add x86_64-pc-windows-gnu
+  rustup component list --installed | grep -q clippy || rustup component add clippy rustfmt
+fi

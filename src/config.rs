@@ -1,0 +1,461 @@
+//! Layered TOML configuration: built-in defaults < managed system file < user file < command line.
+//!
+//! Each layer is parsed and validated on its own, so an error always names the file
+//! it came from, the key, the offending value and what would have been accepted.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Where a setting came from; printed in errors and by `stint doctor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Defaults,
+    File(PathBuf),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Defaults => f.write_str("built-in defaults"),
+            Source::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid TOML for stint: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{origin}: `{key}` = {value:?} is invalid; expected {expected}")]
+    Invalid {
+        origin: Source,
+        key: &'static str,
+        value: String,
+        expected: String,
+    },
+    #[error("no data directory: set `storage.data_dir`, or HOME so the OS default can be found")]
+    NoDataDir,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub schedule: Schedule,
+    pub storage: Storage,
+    pub capture: Capture,
+    pub tracking: Tracking,
+    pub privacy: Privacy,
+    /// The files that were found and applied, lowest precedence first.
+    pub sources: Vec<Source>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// Length of one activity record; wall-clock aligned.
+    pub minute: Duration,
+    /// One screenshot per monitor per segment; wall-clock aligned.
+    pub segment: Duration,
+    /// No input for this long makes a minute idle.
+    pub idle_after: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Storage {
+    pub data_dir: PathBuf,
+    /// Rotated daily log files kept.
+    pub keep_logs: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Capture {
+    pub screenshots: bool,
+    pub webcam: bool,
+    /// JPEG quality 1-100.
+    pub quality: u8,
+    /// Downscale wider images to this width; 0 keeps the native size.
+    pub max_width: u32,
+    /// Upper bound for one capture (all monitors) before it is abandoned.
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tracking {
+    /// Whether tracking is on the very first time, before the user ever chose.
+    pub initial: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Privacy {
+    /// Store IPv4 addresses as /24 and IPv6 as /48 networks.
+    pub truncate_ip: bool,
+}
+
+/// Accepted spelling of durations, repeated in every error about one.
+pub const DURATION_HELP: &str = "a duration such as 500ms, 2s, 10m or 1h";
+
+impl Config {
+    /// Built-in defaults; `data_dir` is the OS per-user data directory.
+    pub fn defaults() -> Result<Config, ConfigError> {
+        let dirs = directories::ProjectDirs::from("", "", "stint").ok_or(ConfigError::NoDataDir)?;
+        Ok(Config {
+            schedule: Schedule {
+                minute: Duration::from_secs(60),
+                segment: Duration::from_secs(600),
+                idle_after: Duration::from_secs(300),
+            },
+            storage: Storage {
+                data_dir: dirs.data_local_dir().to_path_buf(),
+                keep_logs: 7,
+            },
+            capture: Capture {
+                screenshots: true,
+                webcam: false,
+                quality: 60,
+                max_width: 0,
+                timeout: Duration::from_secs(20),
+            },
+            tracking: Tracking { initial: false },
+            privacy: Privacy { truncate_ip: true },
+            sources: vec![Source::Defaults],
+        })
+    }
+
+    /// Loads every layer: defaults, the managed system file, the user's file, then
+    /// `cli_file` (from `--config`). Missing system/user files are skipped; a
+    /// missing `--config` file is an error because the user asked for it.
+    pub fn load(cli_file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut cfg = Config::defaults()?;
+        let system = std::env::var_os("STINT_SYSTEM_CONFIG")
+            .map(PathBuf::from)
+            .unwrap_or_else(crate::platform::system_config_path);
+        let user = directories::ProjectDirs::from("", "", "stint")
+            .map(|d| d.config_dir().join("stint.toml"));
+        for path in [Some(system), user].into_iter().flatten() {
+            if path.is_file() {
+                cfg.apply_file(&path)?;
+            }
+        }
+        if let Some(path) = cli_file {
+            cfg.apply_file(path)?;
+        }
+        Ok(cfg)
+    }
+
+    /// Applies one TOML file on top of the current values.
+    pub fn apply_file(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        self.apply_str(&text, Source::File(path.to_path_buf()))
+    }
+
+    /// Applies one layer given as TOML text; `source` names it in errors.
+    pub fn apply_str(&mut self, text: &str, source: Source) -> Result<(), ConfigError> {
+        let raw: RawLayer = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: match &source {
+                Source::File(p) => p.clone(),
+                Source::Defaults => PathBuf::from("<defaults>"),
+            },
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let v = Validator { source: &source };
+        if let Some(s) = raw.schedule {
+            set(&mut self.schedule.minute, v.duration("schedule.minute", s.minute, 1)?);
+            set(&mut self.schedule.segment, v.duration("schedule.segment", s.segment, 1)?);
+            set(&mut self.schedule.idle_after, v.duration("schedule.idle_after", s.idle_after, 1)?);
+        }
+        if let Some(s) = raw.storage {
+            if let Some(d) = s.data_dir {
+                if d.as_os_str().is_empty() {
+                    return Err(v.invalid("storage.data_dir", "", "a directory path"));
+                }
+                self.storage.data_dir = d;
+            }
+            if let Some(n) = s.keep_logs {
+                self.storage.keep_logs = v.range("storage.keep_logs", n, 1, 365)? as usize;
+            }
+        }
+        if let Some(c) = raw.capture {
+            set(&mut self.capture.screenshots, c.screenshots);
+            set(&mut self.capture.webcam, c.webcam);
+            if let Some(q) = c.quality {
+                self.capture.quality = v.range("capture.quality", q, 1, 100)? as u8;
+            }
+            if let Some(w) = c.max_width {
+                self.capture.max_width = v.range("capture.max_width", w, 0, 16384)? as u32;
+            }
+            set(&mut self.capture.timeout, v.duration("capture.timeout", c.timeout, 100)?);
+        }
+        if let Some(t) = raw.tracking {
+            set(&mut self.tracking.initial, t.initial);
+        }
+        if let Some(p) = raw.privacy {
+            set(&mut self.privacy.truncate_ip, p.truncate_ip);
+        }
+        self.sources.push(source.clone());
+        self.check_relations(&source)
+    }
+
+    /// Cross-field rules, checked after each layer so the error names the layer that broke them.
+    fn check_relations(&self, source: &Source) -> Result<(), ConfigError> {
+        let s = &self.schedule;
+        if s.segment < s.minute {
+            return Err(ConfigError::Invalid {
+                origin: source.clone(),
+                key: "schedule.segment",
+                value: format_duration(s.segment),
+                expected: format!(
+                    "at least schedule.minute ({})",
+                    format_duration(s.minute)
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    pub fn queue_path(&self) -> PathBuf {
+        self.storage.data_dir.join("queue.db")
+    }
+
+    pub fn log_dir(&self) -> PathBuf {
+        self.storage.data_dir.join("logs")
+    }
+}
+
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
+}
+
+struct Validator<'a> {
+    source: &'a Source,
+}
+
+impl Validator<'_> {
+    fn invalid(&self, key: &'static str, value: &str, expected: &str) -> ConfigError {
+        ConfigError::Invalid {
+            origin: self.source.clone(),
+            key,
+            value: value.to_string(),
+            expected: expected.to_string(),
+        }
+    }
+
+    fn duration(
+        &self,
+        key: &'static str,
+        value: Option<String>,
+        min_ms: u64,
+    ) -> Result<Option<Duration>, ConfigError> {
+        let Some(text) = value else { return Ok(None) };
+        match parse_duration(&text) {
+            Some(d) if d.as_millis() >= u128::from(min_ms) && d <= Duration::from_secs(86_400) => {
+                Ok(Some(d))
+            }
+            Some(_) => Err(self.invalid(
+                key,
+                &text,
+                &format!("{DURATION_HELP}, between {min_ms}ms and 24h"),
+            )),
+            None => Err(self.invalid(key, &text, DURATION_HELP)),
+        }
+    }
+
+    fn range(&self, key: &'static str, value: i64, lo: i64, hi: i64) -> Result<i64, ConfigError> {
+        if (lo..=hi).contains(&value) {
+            Ok(value)
+        } else {
+            Err(self.invalid(
+                key,
+                &value.to_string(),
+                &format!("a whole number from {lo} to {hi}"),
+            ))
+        }
+    }
+}
+
+/// Parses `500ms`, `2s`, `10m`, `1h`, `1d`, or a combination like `1m30s`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let s = text.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let mut total_ms: u64 = 0;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit())?;
+        if digits == 0 {
+            return None;
+        }
+        let n: u64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let factor = match &rest[..unit_len] {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            _ => return None,
+        };
+        total_ms = total_ms.checked_add(n.checked_mul(factor)?)?;
+        rest = &rest[unit_len..];
+    }
+    Some(Duration::from_millis(total_ms))
+}
+
+/// The inverse of [`parse_duration`] for messages: the largest unit that divides evenly.
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    for (unit, f) in [("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
+        if ms >= f && ms % f == 0 {
+            return format!("{}{unit}", ms / f);
+        }
+    }
+    format!("{ms}ms")
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLayer {
+    schedule: Option<RawSchedule>,
+    storage: Option<RawStorage>,
+    capture: Option<RawCapture>,
+    tracking: Option<RawTracking>,
+    privacy: Option<RawPrivacy>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    minute: Option<String>,
+    segment: Option<String>,
+    idle_after: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    data_dir: Option<PathBuf>,
+    keep_logs: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCapture {
+    screenshots: Option<bool>,
+    webcam: Option<bool>,
+    quality: Option<i64>,
+    max_width: Option<i64>,
+    timeout: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTracking {
+    initial: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrivacy {
+    truncate_ip: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file() -> Source {
+        Source::File(PathBuf::from("/etc/stint/stint.toml"))
+    }
+
+    #[test]
+    fn durations_parse_table() {
+        let cases: &[(&str, Option<u64>)] = &[
+            ("500ms", Some(500)),
+            ("2s", Some(2_000)),
+            ("10m", Some(600_000)),
+            ("1h", Some(3_600_000)),
+            ("1m30s", Some(90_000)),
+            (" 3s ", Some(3_000)),
+            ("", None),
+            ("2", None),
+            ("s", None),
+            ("2x", None),
+            ("-1s", None),
+            ("1.5s", None),
+            ("99999999999999999999s", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(
+                parse_duration(text).map(|d| d.as_millis() as u64),
+                *want,
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn later_layers_override_earlier_ones() {
+        let mut c = Config::defaults().unwrap();
+        c.apply_str("[schedule]\nminute = \"2s\"\nsegment = \"20s\"", file())
+            .unwrap();
+        c.apply_str("[capture]\nwebcam = true", Source::File("user.toml".into()))
+            .unwrap();
+        assert_eq!(c.schedule.minute, Duration::from_secs(2));
+        assert_eq!(c.schedule.segment, Duration::from_secs(20));
+        assert!(c.capture.webcam);
+        assert!(c.capture.screenshots, "untouched keys keep their default");
+        assert_eq!(c.sources.len(), 3);
+    }
+
+    #[test]
+    fn invalid_values_name_file_key_value_and_expectation() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("[schedule]\nminute = \"2x\"", "schedule.minute", "500ms, 2s"),
+            ("[schedule]\nidle_after = \"0s\"", "schedule.idle_after", "between"),
+            ("[capture]\nquality = 0", "capture.quality", "1 to 100"),
+            ("[capture]\nmax_width = -5", "capture.max_width", "0 to 16384"),
+            ("[schedule]\nminute = \"1m\"\nsegment = \"30s\"", "schedule.segment", "at least"),
+        ];
+        for (text, key, expected) in cases {
+            let err = Config::defaults()
+                .unwrap()
+                .apply_str(text, file())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("/etc/stint/stint.toml"), "{err}");
+            assert!(err.contains(key), "{err}");
+            assert!(err.contains(expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_are_rejected_with_the_file_named() {
+        for text in ["[schedule]\nminutes = \"2s\"", "[capture]\nscreenshots = \"yes\"", "oops"] {
+            let err = Config::defaults()
+                .unwrap()
+                .apply_str(text, file())
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("config file /etc/stint/stint.toml"), "{err}");
+        }
+    }
+
+    #[test]
+    fn format_duration_round_trips() {
+        for text in ["2s", "10m", "1h", "1500ms"] {
+            assert_eq!(format_duration(parse_duration(text).unwrap()), text);
+        }
+    }
+}

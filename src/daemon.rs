@@ -1,0 +1,460 @@
+//! The recorder loop: turns sampler readings into minute records and captures in the
+//! queue while tracking is on.
+//!
+//! One task owns all recorder state and sleeps towards the next wall-clock deadline
+//! (minute end, window sample, capture moment, control poll). Deadlines are slept on
+//! the monotonic clock and checked against the wall clock at every wake, so suspend,
+//! SIGSTOP and clock changes are noticed instead of producing bogus minutes.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::clock::{self, align_down, random_moment, Continuity, Now};
+use crate::config::Config;
+use crate::encode::EncodeOptions;
+use crate::model::{local_offset_at, new_id, rfc3339, CaptureKind, CaptureRecord, MinuteRecord};
+use crate::queue::{Queue, QueueError};
+use crate::sampler::input::InputSource;
+use crate::sampler::screen::ScreenSource;
+use crate::sampler::webcam::WebcamSource;
+use crate::sampler::window::{WindowInfo, WindowSource};
+use crate::sampler::{self, run_blocking, SamplerError};
+use crate::sysfacts;
+
+/// How often the persisted tracking switch is re-read (until the IPC channel lands).
+const CONTROL_POLL: Duration = Duration::from_secs(1);
+/// Upper bound for reading the active window once.
+const WINDOW_TIMEOUT: Duration = Duration::from_secs(3);
+/// Minutes kept in memory while the disk refuses writes (one day at 1-minute records).
+const MAX_PENDING: usize = 1440;
+
+/// The samplers that work on this machine; `None` where the probe failed or config
+/// disabled them.
+#[derive(Default)]
+pub struct Samplers {
+    pub input: Option<Box<dyn InputSource>>,
+    pub window: Option<Arc<dyn WindowSource>>,
+    pub screen: Option<Arc<dyn ScreenSource>>,
+    pub webcam: Option<Arc<dyn WebcamSource>>,
+}
+
+/// One sampler's state, as stored for `stint status` under `sampler.<name>`.
+pub fn describe<T>(r: &Result<T, SamplerError>, backend: &str) -> String {
+    match r {
+        Ok(_) => format!("ok ({backend})"),
+        Err(e) => format!("unavailable: {e}"),
+    }
+}
+
+impl Samplers {
+    /// Probes each sampler the config asks for and records what it found.
+    pub async fn probe(cfg: &Config, queue: &Queue) -> Samplers {
+        let mut s = Samplers::default();
+        let mut states = Vec::new();
+        let input = sampler::input::create();
+        let backend = input.as_ref().map(|i| i.backend()).unwrap_or("");
+        states.push(("input", describe(&input, backend)));
+        s.input = log_probe("input", input);
+        let window = sampler::window::create();
+        states.push(("window", describe(&window, "active-win-pos-rs")));
+        s.window = log_probe("window", window);
+        if cfg.capture.screenshots {
+            let screen = sampler::screen::create();
+            states.push(("screen", describe(&screen, "xcap")));
+            s.screen = log_probe("screen", screen);
+        } else {
+            states.push(("screen", "disabled by config".into()));
+        }
+        if cfg.capture.webcam {
+            let cam = run_blocking(Duration::from_secs(10), sampler::webcam::create).await;
+            states.push(("webcam", describe(&cam, "nokhwa")));
+            s.webcam = log_probe("webcam", cam);
+        } else {
+            states.push(("webcam", "disabled by config".into()));
+        }
+        let result = queue
+            .call(move |st| {
+                for (name, value) in states {
+                    st.set_state(&format!("sampler.{name}"), &value)?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "could not record sampler states");
+        }
+        s
+    }
+}
+
+fn log_probe<T>(name: &str, r: Result<T, SamplerError>) -> Option<T> {
+    match r {
+        Ok(v) => {
+            tracing::info!(sampler = name, "sampler ready");
+            Some(v)
+        }
+        Err(e) => {
+            tracing::warn!(sampler = name, error = %e, fix = e.fix(), "sampler unavailable");
+            None
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+/// The minute being accumulated.
+struct Minute {
+    slot_ms: i64,
+    /// When accumulation began: the slot start, or later if tracking started mid-minute.
+    open: Now,
+    window_at_ms: i64,
+    window: Option<WindowInfo>,
+    sampled: bool,
+}
+
+/// The segment whose screenshot is pending or taken.
+struct Segment {
+    start_ms: i64,
+    capture_at_ms: i64,
+    taken: bool,
+}
+
+struct Recorder {
+    cfg: Config,
+    queue: Queue,
+    samplers: Samplers,
+    session_id: String,
+    minute: Option<Minute>,
+    segment: Option<Segment>,
+    pending: VecDeque<(MinuteRecord, i64, u32)>,
+    last_probe: Instant,
+}
+
+/// Runs the recorder until `shutdown` resolves; then closes the open minute.
+pub async fn run(cfg: Config, queue: Queue, samplers: Samplers, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
+    tokio::pin!(shutdown);
+    let initial = cfg.tracking.initial;
+    let mut tracking = queue.call(|s| s.tracking()).await?.unwrap_or(initial);
+    let mut rec = Recorder {
+        cfg,
+        queue,
+        samplers,
+        session_id: String::new(),
+        minute: None,
+        segment: None,
+        pending: VecDeque::new(),
+        last_probe: Instant::now(),
+    };
+    tracing::info!(tracking, "recorder started");
+    if tracking {
+        rec.start(Now::read()).await;
+    }
+    loop {
+        let now = Now::read();
+        let control = now.mono + CONTROL_POLL;
+        let deadline = rec.next_deadline().map_or(control, |d| d.min(control));
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline.into()) => {}
+            _ = &mut shutdown => {
+                rec.stop(Now::read()).await;
+                tracing::info!("recorder stopped");
+                return Ok(());
+            }
+        }
+        let wanted = match rec.queue.call(|s| s.tracking()).await {
+            Ok(v) => v.unwrap_or(initial),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the tracking switch; keeping the current state");
+                tracking
+            }
+        };
+        let now = Now::read();
+        if wanted != tracking {
+            tracking = wanted;
+            tracing::info!(tracking, "tracking switched");
+            if tracking {
+                rec.start(now).await;
+            } else {
+                rec.stop(now).await;
+            }
+        }
+        rec.tick(now).await;
+    }
+}
+
+impl Recorder {
+    fn minute_ms(&self) -> i64 {
+        self.cfg.schedule.minute.as_millis() as i64
+    }
+
+    fn segment_ms(&self) -> i64 {
+        self.cfg.schedule.segment.as_millis() as i64
+    }
+
+    fn encode_options(&self) -> EncodeOptions {
+        EncodeOptions {
+            quality: self.cfg.capture.quality,
+            max_width: self.cfg.capture.max_width,
+        }
+    }
+
+    async fn start(&mut self, now: Now) {
+        if let Some(input) = &self.samplers.input {
+            input.take_counts(); // what happened while not tracking is not ours to keep
+        }
+        let session = sysfacts::session(now.wall_ms, self.cfg.privacy.truncate_ip);
+        self.session_id = session.id.clone();
+        let started = now.wall_ms;
+        if let Err(e) = self.queue.call(move |s| s.insert_session(&session, started)).await {
+            tracing::error!(error = %e, "could not store session facts");
+        }
+        let slot = align_down(now.wall_ms, self.minute_ms());
+        self.open_minute(now, slot);
+    }
+
+    async fn stop(&mut self, now: Now) {
+        if self.minute.is_some() {
+            self.close_minute(now, false).await;
+        }
+    }
+
+    fn open_minute(&mut self, open: Now, slot_ms: i64) {
+        let end = slot_ms + self.minute_ms();
+        let from = open.wall_ms.max(slot_ms);
+        self.minute = Some(Minute {
+            slot_ms,
+            open,
+            window_at_ms: random_moment(from, end),
+            window: None,
+            sampled: false,
+        });
+        let seg_ms = self.segment_ms();
+        let seg_start = align_down(slot_ms, seg_ms);
+        match &mut self.segment {
+            Some(seg) if seg.start_ms == seg_start => {
+                // Resumed inside a segment whose moment passed while not tracking.
+                if !seg.taken && seg.capture_at_ms < from {
+                    seg.capture_at_ms = random_moment(from, seg_start + seg_ms);
+                }
+            }
+            _ => {
+                self.segment = Some(Segment {
+                    start_ms: seg_start,
+                    capture_at_ms: random_moment(from, seg_start + seg_ms),
+                    taken: false,
+                });
+            }
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let m = self.minute.as_ref()?;
+        let end = m.slot_ms + self.minute_ms();
+        let mut t = m.open.mono_at(end);
+        if !m.sampled {
+            t = t.min(m.open.mono_at(m.window_at_ms));
+        }
+        if let Some(seg) = self.segment.as_ref().filter(|s| !s.taken && s.capture_at_ms < end) {
+            t = t.min(m.open.mono_at(seg.capture_at_ms));
+        }
+        Some(t)
+    }
+
+    async fn tick(&mut self, now: Now) {
+        let minute_ms = self.minute_ms();
+        let Some(m) = self.minute.as_mut() else { return };
+        let due = |open: &Now, wall: i64| now.wall_ms >= wall || now.mono >= open.mono_at(wall);
+        let end = m.slot_ms + minute_ms;
+        if !m.sampled && due(&m.open, m.window_at_ms) {
+            m.sampled = true;
+            if let Some(w) = self.samplers.window.clone() {
+                match run_blocking(WINDOW_TIMEOUT, move || w.active()).await {
+                    Ok(info) => m.window = info,
+                    Err(e) => tracing::warn!(error = %e, "active window sample failed"),
+                }
+            }
+        }
+        let capture_due = self
+            .segment
+            .as_ref()
+            .is_some_and(|s| !s.taken && s.capture_at_ms < end && due(&m.open, s.capture_at_ms));
+        if capture_due {
+            if let Some(seg) = self.segment.as_mut() {
+                seg.taken = true;
+            }
+            self.spawn_capture(now);
+        }
+        let m = self.minute.as_ref().expect("minute is open");
+        if due(&m.open, end) {
+            self.close_minute(now, true).await;
+            self.reprobe();
+        }
+    }
+
+    /// Closes the open minute; with `reopen`, opens the next one.
+    async fn close_minute(&mut self, now: Now, reopen: bool) {
+        let Some(m) = self.minute.take() else { return };
+        let minute_ms = self.minute_ms();
+        let end = m.slot_ms + minute_ms;
+        let expected = end - m.open.wall_ms;
+        let wall_el = now.wall_ms - m.open.wall_ms;
+        let mono_el = now.mono.saturating_duration_since(m.open.mono).as_millis() as i64;
+        let cont = clock::continuity(wall_el, mono_el, expected, clock::tolerance_ms(minute_ms));
+        let observed = if reopen && cont == Continuity::Normal {
+            expected
+        } else {
+            // The monotonic clock does not run during suspend, so it measures time
+            // actually tracked.
+            mono_el.clamp(0, expected)
+        };
+        if cont != Continuity::Normal {
+            tracing::warn!(
+                continuity = ?cont,
+                minute = %rfc3339(m.slot_ms),
+                wall_elapsed_ms = wall_el,
+                mono_elapsed_ms = mono_el,
+                "clock discontinuity (suspend, stopped process or clock change); not inventing the minutes in between"
+            );
+        }
+        let (counts, idle_ms) = match &self.samplers.input {
+            Some(i) => (i.take_counts(), i.idle_ms()),
+            None => Default::default(),
+        };
+        let idle = self.samplers.input.is_some()
+            && clock::is_idle(
+                counts.total(),
+                idle_ms,
+                observed as u64,
+                self.cfg.schedule.idle_after.as_millis() as u64,
+            );
+        let seconds = ((observed + 500) / 1000) as u32;
+        if seconds > 0 || counts.total() > 0 {
+            let w = m.window.unwrap_or_default();
+            let non_empty = |s: String| (!s.is_empty()).then_some(s);
+            let record = MinuteRecord {
+                id: new_id(),
+                start: rfc3339(m.slot_ms),
+                utc_offset: local_offset_at(m.slot_ms),
+                seconds,
+                keystrokes: counts.keystrokes,
+                clicks: counts.clicks,
+                scrolls: counts.scrolls,
+                idle,
+                title: non_empty(w.title),
+                exe_path: non_empty(w.exe_path),
+                app: non_empty(w.app),
+                session_id: self.session_id.clone(),
+            };
+            let slot_secs = (minute_ms / 1000).max(1) as u32;
+            self.commit_minute(record, m.slot_ms, slot_secs).await;
+        }
+        if reopen {
+            if cont == Continuity::Normal {
+                let boundary = Now {
+                    wall_ms: end,
+                    mono: now.mono_at(end),
+                };
+                self.open_minute(boundary, end);
+            } else {
+                self.open_minute(now, align_down(now.wall_ms, minute_ms));
+            }
+        }
+    }
+
+    /// Stores a minute, first retrying any the disk refused earlier, oldest first.
+    async fn commit_minute(&mut self, record: MinuteRecord, start_ms: i64, slot_secs: u32) {
+        self.pending.push_back((record, start_ms, slot_secs));
+        while let Some((r, s, l)) = self.pending.front().cloned() {
+            let start = r.start.clone();
+            let (keys, clicks, scrolls, idle) = (r.keystrokes, r.clicks, r.scrolls, r.idle);
+            match self.queue.call(move |st| st.upsert_minute(&r, s, l)).await {
+                Ok(()) => {
+                    tracing::info!(%start, keys, clicks, scrolls, idle, "minute committed");
+                    self.pending.pop_front();
+                }
+                Err(e) => {
+                    if self.pending.len() > MAX_PENDING {
+                        let dropped = self.pending.pop_front().map(|p| p.0.start);
+                        tracing::error!(?dropped, "in-memory backlog full; dropped the oldest unsaved minute");
+                    }
+                    tracing::error!(error = %e, pending = self.pending.len(), "could not store minute; kept in memory, retrying next minute");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Takes this segment's screenshots (and webcam frame) without blocking the loop.
+    fn spawn_capture(&self, now: Now) {
+        let queue = self.queue.clone();
+        let screen = self.samplers.screen.clone();
+        let webcam = self.samplers.webcam.clone();
+        let opts = self.encode_options();
+        let timeout = self.cfg.capture.timeout;
+        let session = self.session_id.clone();
+        tokio::spawn(async move {
+            let taken_ms = now.wall_ms;
+            let mut images = Vec::new();
+            if let Some(screen) = screen {
+                match run_blocking(timeout, move || screen.capture_all(opts)).await {
+                    Ok(shots) => images.extend(
+                        shots
+                            .into_iter()
+                            .map(|s| (CaptureKind::Screenshot, s.monitor, s.image)),
+                    ),
+                    Err(e) => tracing::warn!(error = %e, fix = e.fix(), "screenshot failed"),
+                }
+            }
+            if let Some(cam) = webcam {
+                match run_blocking(timeout, move || cam.capture(opts)).await {
+                    Ok((name, image)) => images.push((CaptureKind::Webcam, name, image)),
+                    Err(e) => tracing::warn!(error = %e, fix = e.fix(), "webcam frame failed"),
+                }
+            }
+            for (kind, monitor, image) in images {
+                let rec = CaptureRecord {
+                    id: new_id(),
+                    kind,
+                    taken_at: rfc3339(taken_ms),
+                    utc_offset: local_offset_at(taken_ms),
+                    monitor,
+                    width: image.width,
+                    height: image.height,
+                    bytes: image.data.len() as u64,
+                    format: image.format.into(),
+                    session_id: session.clone(),
+                };
+                let (id, bytes) = (rec.id.clone(), rec.bytes);
+                match queue.call(move |s| s.store_capture(&rec, taken_ms, &image.data)).await {
+                    Ok(()) => tracing::info!(%id, kind = kind.as_str(), bytes, "capture committed"),
+                    Err(e) => tracing::error!(error = %e, kind = kind.as_str(), "could not store capture"),
+                }
+            }
+        });
+    }
+
+    /// Retries samplers that were missing or died, at most once a minute, so an agent
+    /// started before the desktop was ready recovers on its own.
+    fn reprobe(&mut self) {
+        if self.last_probe.elapsed() < Duration::from_secs(60).min(self.cfg.schedule.minute) {
+            return;
+        }
+        self.last_probe = Instant::now();
+        let s = &mut self.samplers;
+        if s.input.as_ref().is_none_or(|i| !i.healthy()) {
+            s.input = sampler::input::create().ok();
+        }
+        if s.window.is_none() {
+            s.window = sampler::window::create().ok();
+        }
+        if s.screen.is_none() && self.cfg.capture.screenshots {
+            s.screen = sampler::screen::create().ok();
+        }
+    }
+}

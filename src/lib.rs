@@ -1,0 +1,15 @@
+//! stint: a privacy-minded desktop time-tracking agent. Everything lives in this
+//! library; `main.rs` is only the command-line edge.
+
+pub mod clock;
+pub mod config;
+pub mod daemon;
+pub mod doctor;
+pub mod encode;
+pub mod exit;
+pub mod logging;
+pub mod model;
+pub mod platform;
+pub mod queue;
+pub mod sampler;
+pub mod sysfacts;

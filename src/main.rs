@@ -1,0 +1,291 @@
+//! The `stint` command line: the only place that uses `anyhow` and maps errors to
+//! exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Parser, Subcommand};
+
+use stint::config::{Config, ConfigError};
+use stint::exit::Exit;
+use stint::queue::{local_day_start_ms, Queue, QueueError, Role};
+
+#[derive(Parser)]
+#[command(name = "stint", version, about = "Privacy-minded desktop time tracking agent")]
+struct Cli {
+    /// Extra config file, applied over the managed and user files.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the recorder in the foreground.
+    Run,
+    /// Turn tracking on (persisted; the running daemon follows within a second).
+    Start,
+    /// Turn tracking off (persisted).
+    Stop,
+    /// Tracking state, today's time and the local queue.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything recorded locally: minutes, captures and sessions.
+    Log {
+        #[arg(long)]
+        json: bool,
+        /// RFC 3339 time, a duration ago (e.g. 2h), or "today".
+        #[arg(long)]
+        since: Option<String>,
+    },
+    /// Check which capabilities work on this machine and how to fix the rest.
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Work with stored captures.
+    Capture {
+        #[command(subcommand)]
+        command: CaptureCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CaptureCommand {
+    /// Write a capture's image to FILE.
+    Export { id: String, file: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => code.into(),
+        Err(e) => {
+            eprintln!("stint: {e:#}");
+            exit_for(&e).into()
+        }
+    }
+}
+
+/// Maps an error chain to the exit code of its most specific cause.
+fn exit_for(e: &anyhow::Error) -> Exit {
+    for cause in e.chain() {
+        if cause.is::<ConfigError>() {
+            return Exit::Config;
+        }
+        if cause.is::<QueueError>() {
+            return Exit::Storage;
+        }
+    }
+    Exit::Failure
+}
+
+fn dispatch(cli: Cli) -> Result<Exit> {
+    let cfg = Config::load(cli.config.as_deref())?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match cli.command {
+        Command::Run => rt.block_on(run(cfg)),
+        Command::Start => set_tracking(&cfg, true),
+        Command::Stop => set_tracking(&cfg, false),
+        Command::Status { json } => status(&cfg, json),
+        Command::Log { json, since } => log(&cfg, json, since.as_deref()),
+        Command::Doctor { json } => {
+            let _g = stint::logging::init("error", None, 0);
+            let checks = stint::doctor::run(&cfg);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&checks)?);
+            } else {
+                print!("{}", stint::doctor::render(&checks));
+            }
+            Ok(if stint::doctor::healthy(&checks) { Exit::Ok } else { Exit::Unavailable })
+        }
+        Command::Capture {
+            command: CaptureCommand::Export { id, file },
+        } => export(&cfg, &id, &file),
+    }
+}
+
+async fn run(cfg: Config) -> Result<Exit> {
+    std::fs::create_dir_all(cfg.log_dir())
+        .with_context(|| format!("cannot create log directory {}", cfg.log_dir().display()))?;
+    let _guard = stint::logging::init("info", Some(&cfg.log_dir()), cfg.storage.keep_logs);
+    let (queue, report) = Queue::open(&cfg.storage.data_dir, Role::Owner)?;
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        data_dir = %cfg.storage.data_dir.display(),
+        minute = ?cfg.schedule.minute,
+        segment = ?cfg.schedule.segment,
+        moved_corrupt = ?report.moved_corrupt_to,
+        swept = report.swept_files,
+        "stint starting"
+    );
+    let samplers = stint::daemon::Samplers::probe(&cfg, &queue).await;
+    stint::daemon::run(cfg, queue, samplers, stint::platform::shutdown_signal()).await?;
+    Ok(Exit::Ok)
+}
+
+fn open_reader(cfg: &Config) -> Result<Queue> {
+    Ok(Queue::open(&cfg.storage.data_dir, Role::Reader)?.0)
+}
+
+fn set_tracking(cfg: &Config, on: bool) -> Result<Exit> {
+    open_reader(cfg)?.call_blocking(move |s| s.set_tracking(on))?;
+    println!("tracking {}", if on { "on" } else { "off" });
+    Ok(Exit::Ok)
+}
+
+fn status(cfg: &Config, json: bool) -> Result<Exit> {
+    let q = open_reader(cfg)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let day = local_day_start_ms(now);
+    let initial = cfg.tracking.initial;
+    let (tracking, stats, samplers) = q.call_blocking(move |s| {
+        let mut samplers = Vec::new();
+        for name in ["input", "window", "screen", "webcam"] {
+            if let Some(v) = s.get_state(&format!("sampler.{name}"))? {
+                samplers.push((name.to_string(), v));
+            }
+        }
+        Ok((s.tracking()?.unwrap_or(initial), s.stats(day)?, samplers))
+    })?;
+    if json {
+        let v = serde_json::json!({
+            "tracking": tracking,
+            "queue": stats,
+            "samplers": samplers.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+            "data_dir": cfg.storage.data_dir,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(Exit::Ok);
+    }
+    let hm = |s: u64| format!("{}h {:02}m", s / 3600, s % 3600 / 60);
+    println!("tracking:  {}", if tracking { "on" } else { "off" });
+    println!(
+        "today:     {} tracked, {} active",
+        hm(stats.tracked_seconds_today),
+        hm(stats.active_seconds_today)
+    );
+    println!(
+        "queue:     {} minutes, {} captures pending ({:.1} MB)",
+        stats.pending_minutes,
+        stats.pending_captures,
+        stats.queue_bytes as f64 / 1e6
+    );
+    println!(
+        "last:      {}",
+        stats.last_minute.as_deref().unwrap_or("nothing recorded yet")
+    );
+    for (name, state) in samplers {
+        println!("{name:<10} {state}");
+    }
+    Ok(Exit::Ok)
+}
+
+/// `--since`: RFC 3339, a duration ago, or "today".
+fn parse_since(s: &str, now_ms: i64) -> Result<i64> {
+    if s == "today" {
+        return Ok(local_day_start_ms(now_ms));
+    }
+    if let Some(d) = stint::config::parse_duration(s) {
+        return Ok(now_ms - d.as_millis() as i64);
+    }
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| {
+            anyhow!("--since {s:?} is invalid; expected an RFC 3339 time (2026-11-22T09:00:00Z), a duration ago (2h) or \"today\"")
+        })
+}
+
+fn log(cfg: &Config, json: bool, since: Option<&str>) -> Result<Exit> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let since_ms = since.map(|s| parse_since(s, now)).transpose()?.unwrap_or(i64::MIN);
+    let out = open_reader(cfg)?.call_blocking(move |s| s.log(since_ms))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(Exit::Ok);
+    }
+    for s in &out.sessions {
+        println!(
+            "session  {}  {} {} on {} as {} (agent {}) ips {:?}",
+            s.started_at, s.os_type, s.os_version, s.hostname, s.os_user, s.agent_version, s.ip_addresses
+        );
+    }
+    for m in &out.minutes {
+        println!(
+            "minute   {}  {:>2}s  keys {:>4}  clicks {:>3}  scrolls {:>3}  {}  {} [{}]",
+            m.start,
+            m.seconds,
+            m.keystrokes,
+            m.clicks,
+            m.scrolls,
+            if m.idle { "idle  " } else { "active" },
+            m.title.as_deref().unwrap_or("-"),
+            m.app.as_deref().unwrap_or("-"),
+        );
+    }
+    for c in &out.captures {
+        println!(
+            "capture  {}  {} {}  {}x{}  {} bytes {}  id {}",
+            c.taken_at,
+            c.kind.as_str(),
+            c.monitor,
+            c.width,
+            c.height,
+            c.bytes,
+            c.format,
+            c.id
+        );
+    }
+    if out.minutes.is_empty() && out.captures.is_empty() {
+        println!("nothing recorded{}", since.map(|s| format!(" since {s}")).unwrap_or_default());
+    }
+    Ok(Exit::Ok)
+}
+
+fn export(cfg: &Config, id: &str, file: &Path) -> Result<Exit> {
+    let owned = id.to_string();
+    let Some((rec, path)) = open_reader(cfg)?.call_blocking(move |s| s.capture(&owned))? else {
+        eprintln!("stint: no capture with id {id:?}; `stint log` lists them");
+        return Ok(Exit::NotFound);
+    };
+    std::fs::copy(&path, file).with_context(|| format!("cannot write {}", file.display()))?;
+    println!(
+        "wrote {} ({} {}x{}, {} bytes, taken {})",
+        file.display(),
+        rec.kind.as_str(),
+        rec.width,
+        rec.height,
+        rec.bytes,
+        rec.taken_at
+    );
+    if rec.bytes == 0 {
+        bail!("capture {id} is empty");
+    }
+    Ok(Exit::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_table() {
+        let now = 10_000_000;
+        assert_eq!(parse_since("2s", now).unwrap(), now - 2_000);
+        assert_eq!(
+            parse_since("1970-01-01T00:00:01Z", now).unwrap(),
+            1_000
+        );
+        assert!(parse_since("yesterday-ish", now)
+            .unwrap_err()
+            .to_string()
+            .contains("RFC 3339"));
+    }
+}

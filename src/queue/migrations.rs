@@ -1,0 +1,119 @@
+//! Schema migrations keyed on SQLite's `user_version`: entry N upgrades version N to N+1.
+//!
+//! Never edit a shipped entry; append a new one and a fixture test that starts from the
+//! previous schema with data in it.
+
+use rusqlite::Connection;
+
+/// Each step runs in its own transaction together with the `user_version` bump.
+pub const MIGRATIONS: &[&str] = &[
+    // 0 -> 1: the first schema.
+    r#"
+    CREATE TABLE sessions (
+        id            TEXT PRIMARY KEY,
+        started_ms    INTEGER NOT NULL,
+        utc_offset    INTEGER NOT NULL,
+        os_type       TEXT NOT NULL,
+        os_version    TEXT NOT NULL,
+        kernel        TEXT NOT NULL,
+        hostname      TEXT NOT NULL,
+        os_user       TEXT NOT NULL,
+        agent_version TEXT NOT NULL,
+        ip_addresses  TEXT NOT NULL -- JSON array
+    );
+    CREATE TABLE minutes (
+        id          TEXT PRIMARY KEY,
+        start_ms    INTEGER NOT NULL UNIQUE,
+        utc_offset  INTEGER NOT NULL,
+        seconds     INTEGER NOT NULL CHECK (seconds >= 0),
+        keystrokes  INTEGER NOT NULL CHECK (keystrokes >= 0),
+        clicks      INTEGER NOT NULL CHECK (clicks >= 0),
+        scrolls     INTEGER NOT NULL CHECK (scrolls >= 0),
+        idle        INTEGER NOT NULL CHECK (idle IN (0, 1)),
+        title       TEXT,
+        exe_path    TEXT,
+        app         TEXT,
+        session_id  TEXT NOT NULL
+    );
+    CREATE TABLE captures (
+        id          TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('screenshot', 'webcam')),
+        taken_ms    INTEGER NOT NULL,
+        utc_offset  INTEGER NOT NULL,
+        monitor     TEXT NOT NULL,
+        width       INTEGER NOT NULL,
+        height      INTEGER NOT NULL,
+        bytes       INTEGER NOT NULL,
+        format      TEXT NOT NULL,
+        file        TEXT NOT NULL UNIQUE,
+        session_id  TEXT NOT NULL
+    );
+    CREATE INDEX captures_taken ON captures (taken_ms);
+    CREATE TABLE state (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    "#,
+];
+
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    #[error("database schema version {found} is newer than this stint understands ({LATEST}); upgrade stint or restore an older database")]
+    TooNew { found: i64 },
+    #[error(transparent)]
+    Sql(#[from] rusqlite::Error),
+}
+
+pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+/// Brings the database to [`LATEST`], one committed step at a time, so a crash
+/// mid-upgrade resumes from the last completed step.
+pub fn migrate(conn: &mut Connection) -> Result<(), MigrationError> {
+    let found = version(conn)?;
+    if found > LATEST {
+        return Err(MigrationError::TooNew { found });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(from = i, to = i + 1, "migrated queue schema");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fixture for 0 -> 1: a brand-new file.
+    #[test]
+    fn empty_database_migrates_to_latest() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), LATEST);
+        // Idempotent: a second run is a no-op.
+        migrate(&mut conn).unwrap();
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 4);
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", LATEST + 1).unwrap();
+        let err = migrate(&mut conn).unwrap_err().to_string();
+        assert!(err.contains("newer than this stint understands"), "{err}");
+    }
+}

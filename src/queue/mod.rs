@@ -1,0 +1,700 @@
+//! The durable local queue: one thread owns the SQLite connection and the capture files.
+//!
+//! Callers send closures to that thread and get their answer only after the
+//! transaction committed (WAL, `synchronous=FULL`), so an acknowledged record survives
+//! a crash or power loss. Capture images are written to a `.part` file, fsynced, renamed
+//! into place and only then referenced by a committed row: a crash never leaves a
+//! half-written capture visible, and the owner sweeps leftovers when it opens.
+
+mod migrations;
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::Arc;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use tokio::sync::oneshot;
+
+use crate::model::{
+    local_offset_at, rfc3339, CaptureKind, CaptureRecord, LogOutput, MinuteRecord, QueueStats,
+    SessionRecord,
+};
+
+pub use migrations::LATEST as SCHEMA_VERSION;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("cannot open queue database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("queue database {path}: {source}")]
+    Schema {
+        path: PathBuf,
+        source: migrations::MigrationError,
+    },
+    #[error("queue database {path} is corrupt ({detail}); run `stint run` to move it aside and start a fresh queue")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("disk full while writing {path}; the record is kept in memory and retried")]
+    DiskFull { path: PathBuf },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("queue database: {0}")]
+    Sql(rusqlite::Error),
+    #[error("the queue thread has stopped")]
+    Closed,
+}
+
+/// Who is opening the queue. Only the daemon may repair or sweep; readers (the CLI)
+/// must never delete a file the daemon is about to reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Owner,
+    Reader,
+}
+
+/// What happened while opening, for the caller to log.
+#[derive(Debug, Default)]
+pub struct OpenReport {
+    /// A corrupt database was moved here and a fresh one created.
+    pub moved_corrupt_to: Option<PathBuf>,
+    /// Leftover files of interrupted capture writes that were removed.
+    pub swept_files: usize,
+}
+
+type Job = Box<dyn FnOnce(&mut Store) + Send>;
+
+/// Cheap, cloneable handle to the queue thread.
+#[derive(Clone)]
+pub struct Queue {
+    tx: mpsc::Sender<Job>,
+    paths: Arc<Paths>,
+}
+
+#[derive(Debug)]
+struct Paths {
+    db: PathBuf,
+    captures: PathBuf,
+}
+
+impl Queue {
+    /// Opens (creating if needed) the queue in `data_dir` and starts its thread.
+    pub fn open(data_dir: &Path, role: Role) -> Result<(Queue, OpenReport), QueueError> {
+        let paths = Arc::new(Paths {
+            db: data_dir.join("queue.db"),
+            captures: data_dir.join("captures"),
+        });
+        for dir in [data_dir, paths.captures.as_path()] {
+            std::fs::create_dir_all(dir).map_err(|source| QueueError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let (tx, rx) = mpsc::channel::<Job>();
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let thread_paths = paths.clone();
+        std::thread::Builder::new()
+            .name("stint-queue".into())
+            .spawn(move || match Store::open(&thread_paths, role) {
+                Ok((mut store, report)) => {
+                    let _ = ready_tx.send(Ok(report));
+                    for job in rx {
+                        job(&mut store);
+                    }
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                }
+            })
+            .map_err(|source| QueueError::Io {
+                path: paths.db.clone(),
+                source,
+            })?;
+        let report = ready_rx.recv().map_err(|_| QueueError::Closed)??;
+        Ok((Queue { tx, paths }, report))
+    }
+
+    pub fn db_path(&self) -> &Path {
+        &self.paths.db
+    }
+
+    /// Runs `f` on the queue thread and waits for its result.
+    pub async fn call<T, F>(&self, f: F) -> Result<T, QueueError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T, QueueError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Box::new(move |store: &mut Store| {
+                let _ = tx.send(f(store));
+            }))
+            .map_err(|_| QueueError::Closed)?;
+        rx.await.map_err(|_| QueueError::Closed)?
+    }
+
+    /// [`Queue::call`] for code that is not async (CLI commands, tests).
+    pub fn call_blocking<T, F>(&self, f: F) -> Result<T, QueueError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T, QueueError> + Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel();
+        self.tx
+            .send(Box::new(move |store: &mut Store| {
+                let _ = tx.send(f(store));
+            }))
+            .map_err(|_| QueueError::Closed)?;
+        rx.recv().map_err(|_| QueueError::Closed)?
+    }
+}
+
+/// The connection and capture directory; reachable only from the queue thread.
+pub struct Store {
+    conn: Connection,
+    db_path: PathBuf,
+    captures: PathBuf,
+}
+
+const TRACKING_KEY: &str = "tracking";
+
+impl Store {
+    fn open(paths: &Paths, role: Role) -> Result<(Store, OpenReport), QueueError> {
+        let mut report = OpenReport::default();
+        let conn = match Self::connect(&paths.db) {
+            Ok(conn) => conn,
+            Err(QueueError::Corrupt { detail, .. }) if role == Role::Owner => {
+                let aside = move_aside(&paths.db)?;
+                tracing::error!(
+                    path = %paths.db.display(),
+                    moved_to = %aside.display(),
+                    %detail,
+                    "queue database was corrupt; moved it aside (kept for recovery) and started a fresh one"
+                );
+                report.moved_corrupt_to = Some(aside);
+                Self::connect(&paths.db)?
+            }
+            Err(e) => return Err(e),
+        };
+        let store = Store {
+            conn,
+            db_path: paths.db.clone(),
+            captures: paths.captures.clone(),
+        };
+        if role == Role::Owner {
+            report.swept_files = store.sweep_captures()?;
+        }
+        Ok((store, report))
+    }
+
+    fn connect(path: &Path) -> Result<Connection, QueueError> {
+        let corrupt = |detail: String| QueueError::Corrupt {
+            path: path.to_path_buf(),
+            detail,
+        };
+        let open_err = |source| QueueError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        let setup = conn.execute_batch(
+            "PRAGMA busy_timeout = 5000;
+             PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;",
+        );
+        if let Err(e) = setup {
+            return Err(if is_corruption(&e) {
+                corrupt(e.to_string())
+            } else {
+                open_err(e)
+            });
+        }
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| corrupt(e.to_string()))?;
+        if check != "ok" {
+            return Err(corrupt(check));
+        }
+        migrations::migrate(&mut conn).map_err(|source| match source {
+            migrations::MigrationError::Sql(e) if is_corruption(&e) => corrupt(e.to_string()),
+            source => QueueError::Schema {
+                path: path.to_path_buf(),
+                source,
+            },
+        })?;
+        Ok(conn)
+    }
+
+    fn sql_err(&self, e: rusqlite::Error) -> QueueError {
+        if let rusqlite::Error::SqliteFailure(f, _) = &e {
+            if f.code == rusqlite::ErrorCode::DiskFull {
+                return QueueError::DiskFull {
+                    path: self.db_path.clone(),
+                };
+            }
+        }
+        QueueError::Sql(e)
+    }
+
+    /// Removes `.part` files and images no committed row refers to: both are the
+    /// remains of a capture interrupted before its commit, never acknowledged data.
+    fn sweep_captures(&self) -> Result<usize, QueueError> {
+        let known: HashSet<String> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT file FROM captures")
+                .map_err(|e| self.sql_err(e))?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(|e| self.sql_err(e))?;
+            rows.collect::<Result<_, _>>().map_err(|e| self.sql_err(e))?
+        };
+        let io = |source| QueueError::Io {
+            path: self.captures.clone(),
+            source,
+        };
+        let mut swept = 0;
+        for entry in std::fs::read_dir(&self.captures).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !known.contains(&name) {
+                std::fs::remove_file(entry.path()).map_err(io)?;
+                swept += 1;
+            }
+        }
+        if swept > 0 {
+            tracing::warn!(swept, "removed leftovers of interrupted capture writes");
+        }
+        Ok(swept)
+    }
+
+    pub fn tracking(&self) -> Result<Option<bool>, QueueError> {
+        Ok(self.get_state(TRACKING_KEY)?.map(|v| v == "on"))
+    }
+
+    pub fn set_tracking(&mut self, on: bool) -> Result<(), QueueError> {
+        self.set_state(TRACKING_KEY, if on { "on" } else { "off" })
+    }
+
+    pub fn get_state(&self, key: &str) -> Result<Option<String>, QueueError> {
+        self.conn
+            .query_row("SELECT value FROM state WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.sql_err(e))
+    }
+
+    pub fn set_state(&mut self, key: &str, value: &str) -> Result<(), QueueError> {
+        self.conn
+            .execute(
+                "INSERT INTO state (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+            .map(drop)
+            .map_err(|e| self.sql_err(e))
+    }
+
+    pub fn insert_session(&mut self, s: &SessionRecord, started_ms: i64) -> Result<(), QueueError> {
+        let ips = serde_json::to_string(&s.ip_addresses).unwrap_or_else(|_| "[]".into());
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO sessions (id, started_ms, utc_offset, os_type, os_version, kernel,
+                 hostname, os_user, agent_version, ip_addresses)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    s.id,
+                    started_ms,
+                    s.utc_offset,
+                    s.os_type,
+                    s.os_version,
+                    s.kernel,
+                    s.hostname,
+                    s.os_user,
+                    s.agent_version,
+                    ips
+                ],
+            )
+            .map(drop)
+            .map_err(|e| self.sql_err(e))
+    }
+
+    /// Inserts a minute, or merges it into an existing row for the same start (a clock
+    /// set back can revisit a minute): counts add up, tracked seconds are capped at the
+    /// minute's length so time is never counted twice.
+    pub fn upsert_minute(&mut self, m: &MinuteRecord, start_ms: i64, slot_secs: u32) -> Result<(), QueueError> {
+        self.conn
+            .execute(
+                "INSERT INTO minutes (id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle,
+                                      title, exe_path, app, session_id)
+                 VALUES (?1, ?2, ?3, MIN(?4, ?13), ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                 ON CONFLICT(start_ms) DO UPDATE SET
+                    seconds    = MIN(?13, seconds + excluded.seconds),
+                    keystrokes = keystrokes + excluded.keystrokes,
+                    clicks     = clicks + excluded.clicks,
+                    scrolls    = scrolls + excluded.scrolls,
+                    idle       = idle AND excluded.idle,
+                    title      = COALESCE(title, excluded.title),
+                    exe_path   = COALESCE(exe_path, excluded.exe_path),
+                    app        = COALESCE(app, excluded.app)",
+                params![
+                    m.id,
+                    start_ms,
+                    m.utc_offset,
+                    m.seconds,
+                    m.keystrokes,
+                    m.clicks,
+                    m.scrolls,
+                    m.idle,
+                    m.title,
+                    m.exe_path,
+                    m.app,
+                    m.session_id,
+                    slot_secs
+                ],
+            )
+            .map(drop)
+            .map_err(|e| self.sql_err(e))
+    }
+
+    /// Durably stores an image and its row; returns only after both are on disk.
+    pub fn store_capture(&mut self, c: &CaptureRecord, taken_ms: i64, data: &[u8]) -> Result<(), QueueError> {
+        let file = format!("{}.{}", c.id, extension(&c.format));
+        let final_path = self.captures.join(&file);
+        let part_path = self.captures.join(format!("{file}.part"));
+        let io = |path: &Path, source: std::io::Error| {
+            if source.raw_os_error() == Some(28) {
+                QueueError::DiskFull {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                QueueError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            }
+        };
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&part_path)?;
+            f.write_all(data)?;
+            f.sync_all()?;
+            std::fs::rename(&part_path, &final_path)?;
+            sync_dir(&self.captures)
+        };
+        if let Err(e) = write() {
+            let _ = std::fs::remove_file(&part_path);
+            return Err(io(&part_path, e));
+        }
+        let inserted = self.conn.execute(
+            "INSERT INTO captures (id, kind, taken_ms, utc_offset, monitor, width, height, bytes, format, file, session_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                c.id,
+                c.kind.as_str(),
+                taken_ms,
+                c.utc_offset,
+                c.monitor,
+                c.width,
+                c.height,
+                data.len() as i64,
+                c.format,
+                file,
+                c.session_id
+            ],
+        );
+        if let Err(e) = inserted {
+            let _ = std::fs::remove_file(&final_path);
+            return Err(self.sql_err(e));
+        }
+        Ok(())
+    }
+
+    /// Everything recorded at or after `since_ms`, oldest first.
+    pub fn log(&self, since_ms: i64) -> Result<LogOutput, QueueError> {
+        let e = |e| self.sql_err(e);
+        let mut out = LogOutput::default();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, started_ms, utc_offset, os_type, os_version, kernel, hostname, os_user,
+                        agent_version, ip_addresses
+                 FROM sessions WHERE started_ms >= ?1 ORDER BY started_ms",
+            )
+            .map_err(e)?;
+        let rows = stmt
+            .query_map([since_ms], |r| {
+                let ips: String = r.get(9)?;
+                Ok(SessionRecord {
+                    id: r.get(0)?,
+                    started_at: rfc3339(r.get(1)?),
+                    utc_offset: r.get(2)?,
+                    os_type: r.get(3)?,
+                    os_version: r.get(4)?,
+                    kernel: r.get(5)?,
+                    hostname: r.get(6)?,
+                    os_user: r.get(7)?,
+                    agent_version: r.get(8)?,
+                    ip_addresses: serde_json::from_str(&ips).unwrap_or_default(),
+                })
+            })
+            .map_err(e)?;
+        out.sessions = rows.collect::<Result<_, _>>().map_err(e)?;
+
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title,
+                        exe_path, app, session_id
+                 FROM minutes WHERE start_ms >= ?1 ORDER BY start_ms",
+            )
+            .map_err(e)?;
+        let rows = stmt
+            .query_map([since_ms], |r| {
+                Ok(MinuteRecord {
+                    id: r.get(0)?,
+                    start: rfc3339(r.get(1)?),
+                    utc_offset: r.get(2)?,
+                    seconds: r.get(3)?,
+                    keystrokes: r.get(4)?,
+                    clicks: r.get(5)?,
+                    scrolls: r.get(6)?,
+                    idle: r.get(7)?,
+                    title: r.get(8)?,
+                    exe_path: r.get(9)?,
+                    app: r.get(10)?,
+                    session_id: r.get(11)?,
+                })
+            })
+            .map_err(e)?;
+        out.minutes = rows.collect::<Result<_, _>>().map_err(e)?;
+
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "{CAPTURE_COLUMNS} WHERE taken_ms >= ?1 ORDER BY taken_ms, monitor"
+            ))
+            .map_err(e)?;
+        let rows = stmt.query_map([since_ms], capture_row).map_err(e)?;
+        out.captures = rows
+            .map(|r| r.map(|(c, _)| c))
+            .collect::<Result<_, _>>()
+            .map_err(e)?;
+        Ok(out)
+    }
+
+    /// A capture's record and the path of its image file.
+    pub fn capture(&self, id: &str) -> Result<Option<(CaptureRecord, PathBuf)>, QueueError> {
+        self.conn
+            .query_row(&format!("{CAPTURE_COLUMNS} WHERE id = ?1"), [id], capture_row)
+            .optional()
+            .map(|o| o.map(|(c, file)| (c, self.captures.join(file))))
+            .map_err(|e| self.sql_err(e))
+    }
+
+    pub fn stats(&self, day_start_ms: i64) -> Result<QueueStats, QueueError> {
+        let e = |e| self.sql_err(e);
+        let one = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<i64, QueueError> {
+            self.conn.query_row(sql, p, |r| r.get(0)).map_err(e)
+        };
+        let last: Option<i64> = self
+            .conn
+            .query_row("SELECT max(start_ms) FROM minutes", [], |r| r.get(0))
+            .map_err(e)?;
+        let image_bytes = one("SELECT coalesce(sum(bytes), 0) FROM captures", &[])?;
+        let db_bytes: u64 = ["", "-wal", "-shm"]
+            .iter()
+            .filter_map(|sfx| {
+                let mut p = self.db_path.clone().into_os_string();
+                p.push(sfx);
+                std::fs::metadata(p).ok().map(|m| m.len())
+            })
+            .sum();
+        Ok(QueueStats {
+            pending_minutes: one("SELECT count(*) FROM minutes", &[])? as u64,
+            pending_captures: one("SELECT count(*) FROM captures", &[])? as u64,
+            queue_bytes: db_bytes + image_bytes as u64,
+            tracked_seconds_today: one(
+                "SELECT coalesce(sum(seconds), 0) FROM minutes WHERE start_ms >= ?1",
+                &[&day_start_ms],
+            )? as u64,
+            active_seconds_today: one(
+                "SELECT coalesce(sum(seconds), 0) FROM minutes WHERE start_ms >= ?1 AND idle = 0",
+                &[&day_start_ms],
+            )? as u64,
+            last_minute: last.map(rfc3339),
+        })
+    }
+}
+
+const CAPTURE_COLUMNS: &str = "SELECT id, kind, taken_ms, utc_offset, monitor, width, height, bytes, format, session_id, file FROM captures";
+
+fn capture_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(CaptureRecord, String)> {
+    let kind: String = r.get(1)?;
+    let taken_ms: i64 = r.get(2)?;
+    Ok((
+        CaptureRecord {
+            id: r.get(0)?,
+            kind: CaptureKind::parse(&kind).unwrap_or(CaptureKind::Screenshot),
+            taken_at: rfc3339(taken_ms),
+            utc_offset: r.get(3)?,
+            monitor: r.get(4)?,
+            width: r.get(5)?,
+            height: r.get(6)?,
+            bytes: r.get::<_, i64>(7)? as u64,
+            format: r.get(8)?,
+            session_id: r.get(9)?,
+        },
+        r.get(10)?,
+    ))
+}
+
+fn extension(format: &str) -> &str {
+    match format {
+        "jpeg" => "jpg",
+        other => other,
+    }
+}
+
+fn is_corruption(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if matches!(f.code, rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt))
+}
+
+/// Renames a corrupt database (and its WAL/SHM) to `queue.db.corrupt-<epoch>`.
+fn move_aside(db: &Path) -> Result<PathBuf, QueueError> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let aside = PathBuf::from(format!("{}.corrupt-{stamp}", db.display()));
+    for sfx in ["", "-wal", "-shm"] {
+        let from = PathBuf::from(format!("{}{sfx}", db.display()));
+        if from.exists() {
+            let to = PathBuf::from(format!("{}{sfx}", aside.display()));
+            std::fs::rename(&from, &to).map_err(|source| QueueError::Io { path: from, source })?;
+        }
+    }
+    Ok(aside)
+}
+
+/// Makes a rename durable: the directory entry itself must reach the disk.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        // NTFS journals metadata; directories cannot be opened for flushing without
+        // backup semantics, and MoveFileEx is already durable enough here.
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// Local midnight today as epoch milliseconds; `stint status` sums from there.
+pub fn local_day_start_ms(now_ms: i64) -> i64 {
+    let offset_ms = i64::from(local_offset_at(now_ms)) * 1000;
+    crate::clock::align_down(now_ms + offset_ms, 86_400_000) - offset_ms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minute(id: &str, seconds: u32, keys: u32, idle: bool) -> MinuteRecord {
+        MinuteRecord {
+            id: id.into(),
+            start: String::new(),
+            utc_offset: 0,
+            seconds,
+            keystrokes: keys,
+            clicks: 1,
+            scrolls: 0,
+            idle,
+            title: Some("t".into()),
+            exe_path: None,
+            app: None,
+            session_id: "s".into(),
+        }
+    }
+
+    #[test]
+    fn revisited_minute_merges_without_double_counting_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
+        q.call_blocking(|s| {
+            s.upsert_minute(&minute("a", 40, 3, false), 60_000, 60)?;
+            s.upsert_minute(&minute("b", 40, 2, true), 60_000, 60)
+        })
+        .unwrap();
+        let log = q.call_blocking(|s| s.log(0)).unwrap();
+        assert_eq!(log.minutes.len(), 1);
+        let m = &log.minutes[0];
+        assert_eq!((m.id.as_str(), m.seconds, m.keystrokes, m.clicks, m.idle), ("a", 60, 5, 2, false));
+    }
+
+    #[test]
+    fn tracking_state_persists_across_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
+            assert_eq!(q.call_blocking(|s| s.tracking()).unwrap(), None);
+            q.call_blocking(|s| s.set_tracking(true)).unwrap();
+        }
+        let (q, _) = Queue::open(dir.path(), Role::Reader).unwrap();
+        assert_eq!(q.call_blocking(|s| s.tracking()).unwrap(), Some(true));
+    }
+
+    #[test]
+    fn corrupt_database_is_moved_aside_by_owner_and_reported_to_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("queue.db"), vec![0x5au8; 8192]).unwrap();
+        let err = Queue::open(dir.path(), Role::Reader).err().unwrap().to_string();
+        assert!(err.contains("queue.db") && err.contains("corrupt"), "{err}");
+        let (q, report) = Queue::open(dir.path(), Role::Owner).unwrap();
+        let aside = report.moved_corrupt_to.expect("moved aside");
+        assert_eq!(std::fs::read(&aside).unwrap(), vec![0x5au8; 8192], "kept byte for byte");
+        assert_eq!(q.call_blocking(|s| s.tracking()).unwrap(), None);
+    }
+
+    #[test]
+    fn owner_sweeps_interrupted_capture_files_but_keeps_committed_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let rec = CaptureRecord {
+            id: "c1".into(),
+            kind: CaptureKind::Screenshot,
+            taken_at: String::new(),
+            utc_offset: 0,
+            monitor: "m".into(),
+            width: 1,
+            height: 1,
+            bytes: 3,
+            format: "jpeg".into(),
+            session_id: "s".into(),
+        };
+        {
+            let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
+            q.call_blocking(move |s| s.store_capture(&rec, 1, b"abc")).unwrap();
+        }
+        let caps = dir.path().join("captures");
+        std::fs::write(caps.join("c2.jpg.part"), b"half").unwrap();
+        std::fs::write(caps.join("c3.jpg"), b"uncommitted").unwrap();
+        let (_q, report) = Queue::open(dir.path(), Role::Reader).unwrap();
+        assert_eq!(report.swept_files, 0, "readers never delete");
+        let (q, report) = Queue::open(dir.path(), Role::Owner).unwrap();
+        assert_eq!(report.swept_files, 2);
+        let (c, path) = q.call_blocking(|s| s.capture("c1")).unwrap().unwrap();
+        assert_eq!((c.bytes, std::fs::read(path).unwrap()), (3, b"abc".to_vec()));
+    }
+
+    #[test]
+    fn local_day_start_is_at_or_before_now() {
+        let now = chrono::Utc::now().timestamp_millis();
+        let start = local_day_start_ms(now);
+        assert!(start <= now && now - start < 86_400_000);
+    }
+}

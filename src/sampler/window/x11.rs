@@ -1,0 +1,24 @@
+//! X11 repairs for the active-window sampler: probing for an EWMH window manager
+//! and reading titles of windows that only set the legacy WM_NAME property.
+
+use crate::sampler::x11;
+use crate::sampler::SamplerError;
+
+pub fn probe() -> Result<(), SamplerError> {
+    let (conn, screen) = x11::connect_x11()?;
+    if !x11::wm_publishes_active_window(&conn, screen) {
+        return Err(SamplerError::NoWindowManager);
+    }
+    Ok(())
+}
+
+/// `window_id` is the decimal X resource id active-win-pos-rs reports.
+pub fn fallback_title(window_id: &str) -> Option<String> {
+    let win: u32 = window_id.parse().ok()?;
+    let (conn, _) = x11::connect_x11().ok()?;
+    x11::window_title(&conn, win)
+}
+
+pub fn probe_session() -> Result<(), SamplerError> {
+    x11::connect_x11().map(drop)
+}

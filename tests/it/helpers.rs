@@ -1,0 +1,264 @@
+//! Shared test fixtures: a real X desktop (Xvfb + openbox + xterm windows), real
+//! XTEST input through xdotool, and the real `stint` binary on a private data dir.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use stint::model::LogOutput;
+
+pub const STINT: &str = env!("CARGO_BIN_EXE_stint");
+
+/// Kills a child process when dropped, so a failing test leaves nothing behind.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A private X server with a window manager.
+pub struct Desktop {
+    pub display: String,
+    pub width: u32,
+    pub height: u32,
+    procs: Vec<Proc>,
+}
+
+impl Desktop {
+    pub fn start(width: u32, height: u32) -> Desktop {
+        // -displayfd lets Xvfb pick a free display number: tests run in parallel.
+        let mut xvfb = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-nolisten", "tcp", "-screen", "0"])
+            .arg(format!("{width}x{height}x24"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb is installed (scripts/setup-debian.sh)");
+        let mut line = String::new();
+        BufReader::new(xvfb.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let display = format!(":{}", line.trim());
+        let mut d = Desktop {
+            display,
+            width,
+            height,
+            procs: vec![Proc(xvfb)],
+        };
+        let wm = d.command("openbox").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        d.procs.push(Proc(wm));
+        wait_for("openbox to manage the screen", Duration::from_secs(10), || {
+            let out = d.command("xprop").args(["-root", "_NET_SUPPORTING_WM_CHECK"]).output().ok()?;
+            String::from_utf8_lossy(&out.stdout).contains("window id").then_some(())
+        });
+        d
+    }
+
+    pub fn command(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.env("DISPLAY", &self.display)
+            .env_remove("WAYLAND_DISPLAY")
+            .env_remove("XDG_SESSION_TYPE");
+        c
+    }
+
+    /// Opens an xterm with `title` (which sets only the legacy WM_NAME), focuses it
+    /// and returns its window id.
+    pub fn xterm(&mut self, title: &str) -> String {
+        let child = self
+            .command("xterm")
+            .env("LANG", "C.UTF-8")
+            .env("LC_ALL", "C.UTF-8")
+            .args(["-xrm", "XTerm*utf8Title: true", "-geometry", "80x24+0+0", "-T", title, "-e", "sleep", "600"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.procs.push(Proc(child));
+        let id = wait_for("the xterm window", Duration::from_secs(10), || {
+            let out = self.command("xdotool").args(["search", "--name", title]).output().ok()?;
+            String::from_utf8_lossy(&out.stdout).lines().next().map(str::to_string)
+        });
+        self.focus(&id);
+        id
+    }
+
+    pub fn focus(&self, window: &str) {
+        self.xdotool(&["windowactivate", "--sync", window]);
+        // Clicks must land inside the window, not on the desktop (which unfocuses it).
+        self.xdotool(&["mousemove", "--window", window, "40", "40"]);
+    }
+
+    pub fn xdotool(&self, args: &[&str]) {
+        let out = self.command("xdotool").args(args).output().unwrap();
+        assert!(out.status.success(), "xdotool {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+/// The `stint` binary with its own data directory, config and HOME.
+pub struct Agent {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    display: Option<String>,
+    daemon: Option<Proc>,
+}
+
+impl Agent {
+    /// `toml` is appended after the `[storage]` section the helper writes.
+    pub fn new(desktop: Option<&Desktop>, toml: &str) -> Agent {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("stint.toml");
+        let data = dir.path().join("data");
+        std::fs::write(
+            &config,
+            format!("[storage]\ndata_dir = {:?}\n\n{toml}\n", data.to_str().unwrap()),
+        )
+        .unwrap();
+        Agent {
+            dir,
+            config,
+            display: desktop.map(|d| d.display.clone()),
+            daemon: None,
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(STINT);
+        c.arg("--config")
+            .arg(&self.config)
+            .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"))
+            .env("STINT_SYSTEM_CONFIG", self.dir.path().join("no-system.toml"))
+            .env_remove("WAYLAND_DISPLAY")
+            .env_remove("XDG_SESSION_TYPE")
+            .env_remove("STINT_LOG")
+            .env_remove("RUST_LOG");
+        match &self.display {
+            Some(d) => c.env("DISPLAY", d),
+            None => c.env_remove("DISPLAY"),
+        };
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().unwrap()
+    }
+
+    /// Runs a command that must succeed and returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "stint {args:?} failed ({:?}): {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn start_daemon(&mut self) {
+        let log = std::fs::File::create(self.dir.path().join("stderr.log")).unwrap();
+        let child = self.command().arg("run").stderr(log).stdout(Stdio::null()).spawn().unwrap();
+        self.daemon = Some(Proc(child));
+        self.wait_for_log("recorder started", Duration::from_secs(20));
+    }
+
+    pub fn daemon_pid(&self) -> u32 {
+        self.daemon.as_ref().expect("daemon running").0.id()
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn stop_daemon(&mut self) {
+        if let Some(mut p) = self.daemon.take() {
+            signal(p.0.id(), "TERM");
+            let status = p.0.wait().unwrap();
+            assert!(status.success(), "daemon exited with {status:?}: {}", self.stderr());
+        }
+    }
+
+    /// `kill -9`: no chance to flush anything.
+    pub fn kill_daemon(&mut self) {
+        if let Some(mut p) = self.daemon.take() {
+            signal(p.0.id(), "KILL");
+            let _ = p.0.wait();
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
+    }
+
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) {
+        wait_for(needle, timeout, || self.stderr().contains(needle).then_some(()));
+    }
+
+    pub fn log(&self) -> LogOutput {
+        serde_json::from_str(&self.ok(&["log", "--json"])).unwrap()
+    }
+
+    /// Waits until the minute starting at `start_ms` is committed and returns the log.
+    pub fn wait_for_minute(&self, start_ms: i64) -> LogOutput {
+        let start = stint::model::rfc3339(start_ms);
+        wait_for(&format!("minute {start}"), Duration::from_secs(20), || {
+            let log = self.log();
+            log.minutes.iter().any(|m| m.start == start).then_some(log)
+        })
+    }
+}
+
+pub fn signal(pid: u32, sig: &str) {
+    let ok = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status().unwrap();
+    assert!(ok.success());
+}
+
+/// Polls `f` every 50 ms until it returns Some, panicking with `what` on timeout.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Sleeps until `offset_ms` into the next period and returns that period's start.
+pub fn wait_into_next_period(period_ms: i64, offset_ms: i64) -> i64 {
+    let now = now_ms();
+    let next = now - now.rem_euclid(period_ms) + period_ms;
+    std::thread::sleep(Duration::from_millis((next + offset_ms - now) as u64));
+    next
+}
+
+pub fn parse_ms(rfc3339: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).unwrap().timestamp_millis()
+}
+
+/// Decodes a JPEG and returns (width, height, standard deviation of luma).
+pub fn decode_jpeg(path: &Path) -> (u32, u32, f64) {
+    let bytes = std::fs::read(path).unwrap();
+    let mut d = jpeg_decoder::Decoder::new(bytes.as_slice());
+    let pixels = d.decode().unwrap();
+    let info = d.info().unwrap();
+    let step = match info.pixel_format {
+        jpeg_decoder::PixelFormat::L8 => 1,
+        _ => 3,
+    };
+    let luma: Vec<f64> = pixels.chunks_exact(step).map(|p| f64::from(p[0])).collect();
+    let mean = luma.iter().sum::<f64>() / luma.len() as f64;
+    let var = luma.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / luma.len() as f64;
+    (u32::from(info.width), u32::from(info.height), var.sqrt())
+}

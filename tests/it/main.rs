@@ -1,0 +1,7 @@
+//! Integration tests: the real `stint` binary on a real X desktop (Xvfb, openbox,
+//! xterm) driven by real XTEST input, recording into real SQLite files.
+#![cfg(target_os = "linux")]
+
+mod helpers;
+mod recording;
+mod robustness;

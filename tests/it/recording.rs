@@ -1,0 +1,253 @@
+//! What the recorder captures on a live desktop: exact counts, window facts, idle
+//! minutes, screenshots, and nothing at all while tracking is off.
+
+use std::time::Duration;
+
+use crate::helpers::*;
+
+const COUNT_CONFIG: &str = r#"
+[schedule]
+minute = "3s"
+segment = "30s"
+idle_after = "1m"
+[capture]
+screenshots = false
+[tracking]
+initial = true
+"#;
+
+/// One burst of input injected inside a single minute, and what it must count.
+struct Burst {
+    name: &'static str,
+    xdotool: &'static [&'static str],
+    keys: u32,
+    clicks: u32,
+    scrolls: u32,
+}
+
+#[test]
+fn counts_every_press_click_and_scroll_exactly() {
+    let mut desk = Desktop::start(1024, 768);
+    desk.xterm("stint count target");
+    let mut agent = Agent::new(Some(&desk), COUNT_CONFIG);
+    agent.start_daemon();
+    let bursts = [
+        Burst {
+            name: "presses held 5 to 80 ms",
+            xdotool: &[
+                "keydown", "a", "sleep", "0.005", "keyup", "a", "sleep", "0.03",
+                "keydown", "b", "sleep", "0.01", "keyup", "b", "sleep", "0.03",
+                "keydown", "c", "sleep", "0.02", "keyup", "c", "sleep", "0.03",
+                "keydown", "d", "sleep", "0.04", "keyup", "d", "sleep", "0.03",
+                "keydown", "e", "sleep", "0.08", "keyup", "e", "sleep", "0.03",
+                "keydown", "shift", "keydown", "f", "sleep", "0.005", "keyup", "f", "keyup", "shift",
+            ],
+            keys: 7,
+            clicks: 0,
+            scrolls: 0,
+        },
+        Burst {
+            name: "a fast burst (xdotool key holds ~6 ms)",
+            xdotool: &["key", "--delay", "15", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r"],
+            keys: 12,
+            clicks: 0,
+            scrolls: 0,
+        },
+        Burst {
+            name: "one key held through auto-repeat",
+            xdotool: &["keydown", "s", "sleep", "1.2", "keyup", "s"],
+            keys: 1,
+            clicks: 0,
+            scrolls: 0,
+        },
+        Burst {
+            name: "clicks of three buttons",
+            xdotool: &["click", "--repeat", "4", "--delay", "40", "1", "click", "3", "click", "2"],
+            keys: 0,
+            clicks: 6,
+            scrolls: 0,
+        },
+        Burst {
+            name: "scrolls both ways and sideways",
+            xdotool: &["click", "--repeat", "5", "--delay", "20", "4", "click", "--repeat", "3", "--delay", "20", "5", "click", "6"],
+            keys: 0,
+            clicks: 0,
+            scrolls: 9,
+        },
+    ];
+    let minute_ms = 3_000;
+    let mut slots = Vec::new();
+    for b in &bursts {
+        // Start 0.4 s into a fresh minute so the whole burst lands inside it.
+        let slot = wait_into_next_period(minute_ms, 400);
+        desk.xdotool(b.xdotool);
+        assert!(now_ms() < slot + minute_ms - 300, "burst {:?} overran its minute", b.name);
+        slots.push(slot);
+    }
+    let log = agent.wait_for_minute(*slots.last().unwrap());
+    for (b, slot) in bursts.iter().zip(&slots) {
+        let start = stint::model::rfc3339(*slot);
+        let m = log.minutes.iter().find(|m| m.start == start).unwrap_or_else(|| panic!("no minute for {}", b.name));
+        assert_eq!(
+            (m.keystrokes, m.clicks, m.scrolls),
+            (b.keys, b.clicks, b.scrolls),
+            "{}: minute {start}",
+            b.name
+        );
+        assert!(!m.idle, "{}: a minute with input is active", b.name);
+    }
+    let total_keys: u32 = log.minutes.iter().map(|m| m.keystrokes).sum();
+    assert_eq!(total_keys, bursts.iter().map(|b| b.keys).sum::<u32>(), "no stray counts anywhere");
+    agent.stop_daemon();
+}
+
+#[test]
+fn records_title_exe_and_app_of_the_focused_window() {
+    let mut desk = Desktop::start(800, 600);
+    let titles = ["stint plain ASCII title", "Тест ✓ 日本語 — stint"];
+    let windows: Vec<String> = titles.iter().map(|t| desk.xterm(t)).collect();
+    let mut agent = Agent::new(
+        Some(&desk),
+        "[schedule]\nminute = \"2s\"\n[capture]\nscreenshots = false\n[tracking]\ninitial = true",
+    );
+    agent.start_daemon();
+    let xterm = std::fs::canonicalize("/usr/bin/xterm").unwrap();
+    for (title, win) in titles.iter().zip(&windows) {
+        desk.focus(win);
+        // The sample moment is random inside the minute: the next whole minute is
+        // entirely under this focus.
+        let slot = wait_into_next_period(2_000, 0);
+        let log = agent.wait_for_minute(slot);
+        let m = log.minutes.iter().find(|m| m.start == stint::model::rfc3339(slot)).unwrap();
+        assert_eq!(m.title.as_deref(), Some(*title));
+        assert_eq!(m.exe_path.as_deref(), Some(xterm.to_str().unwrap()));
+        assert_eq!(m.app.as_deref(), Some("XTerm"));
+    }
+    agent.stop_daemon();
+}
+
+#[test]
+fn idle_minutes_follow_the_threshold_and_motion_keeps_a_minute_active() {
+    let mut desk = Desktop::start(800, 600);
+    let win = desk.xterm("stint idle target");
+    let mut agent = Agent::new(
+        Some(&desk),
+        "[schedule]\nminute = \"2s\"\nidle_after = \"5s\"\n[capture]\nscreenshots = false\n[tracking]\ninitial = true",
+    );
+    agent.start_daemon();
+    let typed = wait_into_next_period(2_000, 300);
+    desk.xdotool(&["key", "x"]);
+    // Then nothing: minutes stay active until idle_after has passed at their end.
+    let log = agent.wait_for_minute(typed + 6_000);
+    let idle_of = |start: i64| {
+        let s = stint::model::rfc3339(start);
+        log.minutes.iter().find(|m| m.start == s).unwrap_or_else(|| panic!("minute {s}")).idle
+    };
+    assert!(!idle_of(typed), "minute with a keystroke");
+    assert!(!idle_of(typed + 2_000), "3.7 s since input at its end: within idle_after");
+    assert!(idle_of(typed + 4_000), "5.7 s since input at its end: idle");
+    assert!(idle_of(typed + 6_000), "7.7 s since input at its end: idle");
+    // Motion only: no counts, yet not idle.
+    let moved = wait_into_next_period(2_000, 300);
+    desk.xdotool(&["mousemove", "--window", &win, "100", "100", "mousemove", "--window", &win, "200", "150"]);
+    let log = agent.wait_for_minute(moved);
+    let m = log.minutes.iter().find(|m| m.start == stint::model::rfc3339(moved)).unwrap();
+    assert_eq!((m.keystrokes, m.clicks, m.scrolls, m.idle), (0, 0, 0, false));
+    agent.stop_daemon();
+}
+
+#[test]
+fn one_screenshot_per_segment_decodes_to_the_monitor_size_and_is_not_blank() {
+    let mut desk = Desktop::start(1280, 720);
+    desk.xterm("stint screenshot target");
+    let mut agent = Agent::new(
+        Some(&desk),
+        "[schedule]\nminute = \"1s\"\nsegment = \"3s\"\n[capture]\nquality = 70\n[tracking]\ninitial = true",
+    );
+    agent.start_daemon();
+    let first_full = wait_into_next_period(3_000, 0);
+    std::thread::sleep(Duration::from_millis(3 * 3_000 + 1_500));
+    agent.stop_daemon();
+    let log = agent.log();
+    let segments: Vec<i64> = log
+        .captures
+        .iter()
+        .map(|c| {
+            let t = parse_ms(&c.taken_at);
+            t - t.rem_euclid(3_000)
+        })
+        .collect();
+    for seg in [first_full, first_full + 3_000, first_full + 6_000] {
+        let n = segments.iter().filter(|s| **s == seg).count();
+        assert_eq!(n, 1, "segment {} has {n} screenshots: {:?}", stint::model::rfc3339(seg), log.captures);
+    }
+    for c in &log.captures {
+        assert_eq!((c.kind, c.width, c.height), (stint::model::CaptureKind::Screenshot, 1280, 720));
+        let out = agent.dir.path().join(format!("{}.jpg", c.id));
+        agent.ok(&["capture", "export", &c.id, out.to_str().unwrap()]);
+        let (w, h, stddev) = decode_jpeg(&out);
+        assert_eq!((w, h), (1280, 720));
+        assert!(stddev > 5.0, "image looks blank (luma stddev {stddev:.1})");
+        assert_eq!(std::fs::metadata(&out).unwrap().len(), c.bytes);
+    }
+}
+
+#[test]
+fn tracking_off_records_nothing_and_the_choice_survives_a_restart() {
+    let mut desk = Desktop::start(800, 600);
+    desk.xterm("stint off target");
+    let mut agent = Agent::new(
+        Some(&desk),
+        "[schedule]\nminute = \"1s\"\nsegment = \"2s\"\n[tracking]\ninitial = true",
+    );
+    agent.ok(&["stop"]);
+    agent.start_daemon();
+    desk.xdotool(&["key", "--delay", "50", "a", "b", "c", "click", "1"]);
+    agent.stop_daemon();
+    agent.start_daemon(); // a restart keeps the user's "off"
+    desk.xdotool(&["key", "--delay", "50", "d", "e", "f", "click", "1"]);
+    std::thread::sleep(Duration::from_millis(4_500));
+    let log = agent.log();
+    assert!(log.minutes.is_empty() && log.captures.is_empty(), "recorded while off: {log:?}");
+
+    agent.ok(&["start"]);
+    agent.wait_for_log("tracking switched tracking=true", Duration::from_secs(5));
+    let slot = wait_into_next_period(1_000, 200);
+    desk.xdotool(&["key", "z"]);
+    let log = agent.wait_for_minute(slot);
+    assert_eq!(log.minutes.iter().map(|m| m.keystrokes).sum::<u32>(), 1, "only input after start counts");
+    assert!(!log.sessions.is_empty());
+    agent.stop_daemon();
+}
+
+#[test]
+fn a_stopped_process_invents_no_minutes_and_counts_none_twice() {
+    let mut desk = Desktop::start(800, 600);
+    desk.xterm("stint stall target");
+    let mut agent = Agent::new(
+        Some(&desk),
+        "[schedule]\nminute = \"1s\"\n[capture]\nscreenshots = false\n[tracking]\ninitial = true",
+    );
+    agent.start_daemon();
+    std::thread::sleep(Duration::from_millis(2_500));
+    let pid = agent.daemon_pid();
+    signal(pid, "STOP");
+    let stopped_at = now_ms();
+    std::thread::sleep(Duration::from_millis(5_000));
+    signal(pid, "CONT");
+    let resumed_at = now_ms();
+    agent.wait_for_log("clock discontinuity", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(2_500));
+    agent.stop_daemon();
+    let log = agent.log();
+    let starts: Vec<i64> = log.minutes.iter().map(|m| parse_ms(&m.start)).collect();
+    let mut dedup = starts.clone();
+    dedup.dedup();
+    assert_eq!(starts, dedup, "no minute recorded twice");
+    let invented: Vec<_> = starts
+        .iter()
+        .filter(|s| **s >= stopped_at + 1_000 && **s + 1_000 <= resumed_at - 1_000)
+        .collect();
+    assert!(invented.is_empty(), "minutes invented while stopped: {invented:?}");
+    assert!(log.minutes.iter().all(|m| m.seconds <= 1), "no minute holds more than its length");
+}

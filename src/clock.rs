@@ -64,7 +64,12 @@ pub fn tolerance_ms(period_ms: i64) -> i64 {
 }
 
 /// Classifies the interval between opening and closing a minute.
-pub fn continuity(wall_elapsed_ms: i64, mono_elapsed_ms: i64, expected_ms: i64, tol_ms: i64) -> Continuity {
+pub fn continuity(
+    wall_elapsed_ms: i64,
+    mono_elapsed_ms: i64,
+    expected_ms: i64,
+    tol_ms: i64,
+) -> Continuity {
     let drift = wall_elapsed_ms - mono_elapsed_ms;
     if drift > tol_ms {
         Continuity::WallAhead
@@ -123,10 +128,14 @@ mod tests {
             (3_600_000, 60_000, WallAhead), // suspended for an hour
             (60_000 + 3_600_000, 60_000, WallAhead), // clock set forward
             (-3_540_000, 60_000, WallBehind), // clock set back an hour
-            (600_000, 600_000, Stalled), // SIGSTOP for nine minutes
+            (600_000, 600_000, Stalled),    // SIGSTOP for nine minutes
         ];
         for (wall, mono, want) in cases {
-            assert_eq!(continuity(wall, mono, minute, tol), want, "wall={wall} mono={mono}");
+            assert_eq!(
+                continuity(wall, mono, minute, tol),
+                want,
+                "wall={wall} mono={mono}"
+            );
         }
     }
 
@@ -148,7 +157,11 @@ mod tests {
             (0, 5_000, 2_000, 3_000, true),
         ];
         for (ev, idle, obs, after, want) in cases {
-            assert_eq!(is_idle(ev, idle, obs, after), want, "{ev} {idle} {obs} {after}");
+            assert_eq!(
+                is_idle(ev, idle, obs, after),
+                want,
+                "{ev} {idle} {obs} {after}"
+            );
         }
     }
 

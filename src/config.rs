@@ -168,9 +168,18 @@ impl Config {
         })?;
         let v = Validator { source: &source };
         if let Some(s) = raw.schedule {
-            set(&mut self.schedule.minute, v.duration("schedule.minute", s.minute, 1)?);
-            set(&mut self.schedule.segment, v.duration("schedule.segment", s.segment, 1)?);
-            set(&mut self.schedule.idle_after, v.duration("schedule.idle_after", s.idle_after, 1)?);
+            set(
+                &mut self.schedule.minute,
+                v.duration("schedule.minute", s.minute, 1)?,
+            );
+            set(
+                &mut self.schedule.segment,
+                v.duration("schedule.segment", s.segment, 1)?,
+            );
+            set(
+                &mut self.schedule.idle_after,
+                v.duration("schedule.idle_after", s.idle_after, 1)?,
+            );
         }
         if let Some(s) = raw.storage {
             if let Some(d) = s.data_dir {
@@ -192,7 +201,10 @@ impl Config {
             if let Some(w) = c.max_width {
                 self.capture.max_width = v.range("capture.max_width", w, 0, 16384)? as u32;
             }
-            set(&mut self.capture.timeout, v.duration("capture.timeout", c.timeout, 100)?);
+            set(
+                &mut self.capture.timeout,
+                v.duration("capture.timeout", c.timeout, 100)?,
+            );
         }
         if let Some(t) = raw.tracking {
             set(&mut self.tracking.initial, t.initial);
@@ -212,10 +224,7 @@ impl Config {
                 origin: source.clone(),
                 key: "schedule.segment",
                 value: format_duration(s.segment),
-                expected: format!(
-                    "at least schedule.minute ({})",
-                    format_duration(s.minute)
-                ),
+                expected: format!("at least schedule.minute ({})", format_duration(s.minute)),
             });
         }
         Ok(())
@@ -298,7 +307,9 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         }
         let n: u64 = rest[..digits].parse().ok()?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let factor = match &rest[..unit_len] {
             "ms" => 1,
             "s" => 1_000,
@@ -422,11 +433,27 @@ mod tests {
     #[test]
     fn invalid_values_name_file_key_value_and_expectation() {
         let cases: &[(&str, &str, &str)] = &[
-            ("[schedule]\nminute = \"2x\"", "schedule.minute", "500ms, 2s"),
-            ("[schedule]\nidle_after = \"0s\"", "schedule.idle_after", "between"),
+            (
+                "[schedule]\nminute = \"2x\"",
+                "schedule.minute",
+                "500ms, 2s",
+            ),
+            (
+                "[schedule]\nidle_after = \"0s\"",
+                "schedule.idle_after",
+                "between",
+            ),
             ("[capture]\nquality = 0", "capture.quality", "1 to 100"),
-            ("[capture]\nmax_width = -5", "capture.max_width", "0 to 16384"),
-            ("[schedule]\nminute = \"1m\"\nsegment = \"30s\"", "schedule.segment", "at least"),
+            (
+                "[capture]\nmax_width = -5",
+                "capture.max_width",
+                "0 to 16384",
+            ),
+            (
+                "[schedule]\nminute = \"1m\"\nsegment = \"30s\"",
+                "schedule.segment",
+                "at least",
+            ),
         ];
         for (text, key, expected) in cases {
             let err = Config::defaults()
@@ -442,14 +469,34 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_wrong_types_are_rejected_with_the_file_named() {
-        for text in ["[schedule]\nminutes = \"2s\"", "[capture]\nscreenshots = \"yes\"", "oops"] {
+        for text in [
+            "[schedule]\nminutes = \"2s\"",
+            "[capture]\nscreenshots = \"yes\"",
+            "oops",
+        ] {
             let err = Config::defaults()
                 .unwrap()
                 .apply_str(text, file())
                 .unwrap_err()
                 .to_string();
-            assert!(err.starts_with("config file /etc/stint/stint.toml"), "{err}");
+            assert!(
+                err.starts_with("config file /etc/stint/stint.toml"),
+                "{err}"
+            );
         }
+    }
+
+    #[test]
+    fn shipped_example_parses_and_matches_the_defaults() {
+        let mut c = Config::defaults().unwrap();
+        c.apply_str(include_str!("../assets/stint.example.toml"), file())
+            .unwrap();
+        let mut d = Config::defaults().unwrap();
+        d.sources = c.sources.clone();
+        assert_eq!(
+            c, d,
+            "assets/stint.example.toml documents the real defaults"
+        );
     }
 
     #[test]

@@ -137,7 +137,12 @@ struct Recorder {
 }
 
 /// Runs the recorder until `shutdown` resolves; then closes the open minute.
-pub async fn run(cfg: Config, queue: Queue, samplers: Samplers, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
+pub async fn run(
+    cfg: Config,
+    queue: Queue,
+    samplers: Samplers,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), DaemonError> {
     tokio::pin!(shutdown);
     let initial = cfg.tracking.initial;
     let mut tracking = queue.call(|s| s.tracking()).await?.unwrap_or(initial);
@@ -211,7 +216,11 @@ impl Recorder {
         let session = sysfacts::session(now.wall_ms, self.cfg.privacy.truncate_ip);
         self.session_id = session.id.clone();
         let started = now.wall_ms;
-        if let Err(e) = self.queue.call(move |s| s.insert_session(&session, started)).await {
+        if let Err(e) = self
+            .queue
+            .call(move |s| s.insert_session(&session, started))
+            .await
+        {
             tracing::error!(error = %e, "could not store session facts");
         }
         let slot = align_down(now.wall_ms, self.minute_ms());
@@ -260,7 +269,11 @@ impl Recorder {
         if !m.sampled {
             t = t.min(m.open.mono_at(m.window_at_ms));
         }
-        if let Some(seg) = self.segment.as_ref().filter(|s| !s.taken && s.capture_at_ms < end) {
+        if let Some(seg) = self
+            .segment
+            .as_ref()
+            .filter(|s| !s.taken && s.capture_at_ms < end)
+        {
             t = t.min(m.open.mono_at(seg.capture_at_ms));
         }
         Some(t)
@@ -268,7 +281,9 @@ impl Recorder {
 
     async fn tick(&mut self, now: Now) {
         let minute_ms = self.minute_ms();
-        let Some(m) = self.minute.as_mut() else { return };
+        let Some(m) = self.minute.as_mut() else {
+            return;
+        };
         let due = |open: &Now, wall: i64| now.wall_ms >= wall || now.mono >= open.mono_at(wall);
         let end = m.slot_ms + minute_ms;
         if !m.sampled && due(&m.open, m.window_at_ms) {
@@ -381,7 +396,10 @@ impl Recorder {
                 Err(e) => {
                     if self.pending.len() > MAX_PENDING {
                         let dropped = self.pending.pop_front().map(|p| p.0.start);
-                        tracing::error!(?dropped, "in-memory backlog full; dropped the oldest unsaved minute");
+                        tracing::error!(
+                            ?dropped,
+                            "in-memory backlog full; dropped the oldest unsaved minute"
+                        );
                     }
                     tracing::error!(error = %e, pending = self.pending.len(), "could not store minute; kept in memory, retrying next minute");
                     return;
@@ -431,9 +449,14 @@ impl Recorder {
                     session_id: session.clone(),
                 };
                 let (id, bytes) = (rec.id.clone(), rec.bytes);
-                match queue.call(move |s| s.store_capture(&rec, taken_ms, &image.data)).await {
+                match queue
+                    .call(move |s| s.store_capture(&rec, taken_ms, &image.data))
+                    .await
+                {
                     Ok(()) => tracing::info!(%id, kind = kind.as_str(), bytes, "capture committed"),
-                    Err(e) => tracing::error!(error = %e, kind = kind.as_str(), "could not store capture"),
+                    Err(e) => {
+                        tracing::error!(error = %e, kind = kind.as_str(), "could not store capture")
+                    }
                 }
             }
         });

@@ -38,7 +38,11 @@ impl Check {
         }
     }
 
-    fn from_sampler<T>(name: &'static str, r: Result<T, SamplerError>, ok_detail: impl FnOnce(&T) -> String) -> Check {
+    fn from_sampler<T>(
+        name: &'static str,
+        r: Result<T, SamplerError>,
+        ok_detail: impl FnOnce(&T) -> String,
+    ) -> Check {
         match r {
             Ok(v) => Check::pass(name, ok_detail(&v)),
             Err(e) => Check::fail(name, e.to_string(), e.fix()),
@@ -77,22 +81,38 @@ pub fn run(cfg: &Config) -> Vec<Check> {
                     st.pending_captures
                 ),
             ),
-            Err(e) => Check::fail("queue", e.to_string(), "see the error; `stint run` repairs a corrupt queue"),
+            Err(e) => Check::fail(
+                "queue",
+                e.to_string(),
+                "see the error; `stint run` repairs a corrupt queue",
+            ),
         },
-        Err(e) => Check::fail("queue", e.to_string(), "see the error; `stint run` repairs a corrupt queue"),
+        Err(e) => Check::fail(
+            "queue",
+            e.to_string(),
+            "see the error; `stint run` repairs a corrupt queue",
+        ),
     });
 
-    checks.push(Check::from_sampler("session", sampler::probe_session(), |_| {
-        "graphical session reachable".into()
-    }));
-    checks.push(Check::from_sampler("input", sampler::input::create(), |i| {
-        format!("counting with {}", i.backend())
-    }));
-    checks.push(Check::from_sampler("window", sampler::window::create(), |w| match w.active() {
-        Ok(Some(info)) => format!("active window: {:?} ({})", info.title, info.exe_path),
-        Ok(None) => "no window has focus right now".into(),
-        Err(e) => format!("probe ok, sample failed: {e}"),
-    }));
+    checks.push(Check::from_sampler(
+        "session",
+        sampler::probe_session(),
+        |_| "graphical session reachable".into(),
+    ));
+    checks.push(Check::from_sampler(
+        "input",
+        sampler::input::create(),
+        |i| format!("counting with {}", i.backend()),
+    ));
+    checks.push(Check::from_sampler(
+        "window",
+        sampler::window::create(),
+        |w| match w.active() {
+            Ok(Some(info)) => format!("active window: {:?} ({})", info.title, info.exe_path),
+            Ok(None) => "no window has focus right now".into(),
+            Err(e) => format!("probe ok, sample failed: {e}"),
+        },
+    ));
     let opts = crate::encode::EncodeOptions {
         quality: cfg.capture.quality,
         max_width: cfg.capture.max_width,
@@ -103,7 +123,15 @@ pub fn run(cfg: &Config) -> Vec<Check> {
         |shots| {
             let list: Vec<String> = shots
                 .iter()
-                .map(|s| format!("{} {}x{} {} KB", s.monitor, s.image.width, s.image.height, s.image.data.len() / 1024))
+                .map(|s| {
+                    format!(
+                        "{} {}x{} {} KB",
+                        s.monitor,
+                        s.image.width,
+                        s.image.height,
+                        s.image.data.len() / 1024
+                    )
+                })
                 .collect();
             list.join(", ")
         },
@@ -111,7 +139,9 @@ pub fn run(cfg: &Config) -> Vec<Check> {
     screen.required = cfg.capture.screenshots;
     checks.push(screen);
     let mut cam = if cfg.capture.webcam {
-        Check::from_sampler("webcam", sampler::webcam::create(), |_| "camera found".into())
+        Check::from_sampler("webcam", sampler::webcam::create(), |_| {
+            "camera found".into()
+        })
     } else {
         Check::pass("webcam", "disabled by config (capture.webcam = false)")
     };

@@ -51,7 +51,13 @@ impl Pixels {
     }
 }
 
-pub fn encode(pixels: &[u8], layout: Pixels, width: u32, height: u32, opts: EncodeOptions) -> Result<Encoded, EncodeError> {
+pub fn encode(
+    pixels: &[u8],
+    layout: Pixels,
+    width: u32,
+    height: u32,
+    opts: EncodeOptions,
+) -> Result<Encoded, EncodeError> {
     let expected = width as usize * height as usize * layout.bytes();
     if pixels.len() != expected {
         return Err(EncodeError::BadBuffer {
@@ -130,7 +136,10 @@ mod tests {
 
     #[test]
     fn encodes_decodable_jpeg_of_the_right_size() {
-        let opts = EncodeOptions { quality: 70, max_width: 0 };
+        let opts = EncodeOptions {
+            quality: 70,
+            max_width: 0,
+        };
         let e = encode(&gradient(64, 48), Pixels::Rgba, 64, 48, opts).unwrap();
         let mut d = jpeg_decoder::Decoder::new(e.data.as_slice());
         d.decode().unwrap();
@@ -140,7 +149,10 @@ mod tests {
 
     #[test]
     fn downscale_keeps_aspect_ratio() {
-        let opts = EncodeOptions { quality: 70, max_width: 32 };
+        let opts = EncodeOptions {
+            quality: 70,
+            max_width: 32,
+        };
         let e = encode(&gradient(64, 48), Pixels::Rgba, 64, 48, opts).unwrap();
         assert_eq!((e.width, e.height), (32, 24));
     }
@@ -153,8 +165,13 @@ mod tests {
 
     #[test]
     fn wrong_buffer_length_is_a_clear_error() {
-        let opts = EncodeOptions { quality: 70, max_width: 0 };
-        let err = encode(&[0; 10], Pixels::Rgb, 4, 4, opts).unwrap_err().to_string();
+        let opts = EncodeOptions {
+            quality: 70,
+            max_width: 0,
+        };
+        let err = encode(&[0; 10], Pixels::Rgb, 4, 4, opts)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("4x4 has 10 bytes, expected 48"), "{err}");
     }
 }

@@ -44,7 +44,10 @@ pub fn init(default_level: &str, file_dir: Option<&Path>, keep_files: usize) -> 
                 )
             }
             Err(e) => {
-                eprintln!("stint: cannot write logs to {}: {e}; logging to stderr only", dir.display());
+                eprintln!(
+                    "stint: cannot write logs to {}: {e}; logging to stderr only",
+                    dir.display()
+                );
                 None
             }
         }

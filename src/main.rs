@@ -12,7 +12,11 @@ use stint::exit::Exit;
 use stint::queue::{local_day_start_ms, Queue, QueueError, Role};
 
 #[derive(Parser)]
-#[command(name = "stint", version, about = "Privacy-minded desktop time tracking agent")]
+#[command(
+    name = "stint",
+    version,
+    about = "Privacy-minded desktop time tracking agent"
+)]
 struct Cli {
     /// Extra config file, applied over the managed and user files.
     #[arg(long, global = true, value_name = "FILE")]
@@ -104,7 +108,11 @@ fn dispatch(cli: Cli) -> Result<Exit> {
             } else {
                 print!("{}", stint::doctor::render(&checks));
             }
-            Ok(if stint::doctor::healthy(&checks) { Exit::Ok } else { Exit::Unavailable })
+            Ok(if stint::doctor::healthy(&checks) {
+                Exit::Ok
+            } else {
+                Exit::Unavailable
+            })
         }
         Command::Capture {
             command: CaptureCommand::Export { id, file },
@@ -180,7 +188,10 @@ fn status(cfg: &Config, json: bool) -> Result<Exit> {
     );
     println!(
         "last:      {}",
-        stats.last_minute.as_deref().unwrap_or("nothing recorded yet")
+        stats
+            .last_minute
+            .as_deref()
+            .unwrap_or("nothing recorded yet")
     );
     for (name, state) in samplers {
         println!("{name:<10} {state}");
@@ -205,7 +216,10 @@ fn parse_since(s: &str, now_ms: i64) -> Result<i64> {
 
 fn log(cfg: &Config, json: bool, since: Option<&str>) -> Result<Exit> {
     let now = chrono::Utc::now().timestamp_millis();
-    let since_ms = since.map(|s| parse_since(s, now)).transpose()?.unwrap_or(i64::MIN);
+    let since_ms = since
+        .map(|s| parse_since(s, now))
+        .transpose()?
+        .unwrap_or(i64::MIN);
     let out = open_reader(cfg)?.call_blocking(move |s| s.log(since_ms))?;
     if json {
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -214,7 +228,13 @@ fn log(cfg: &Config, json: bool, since: Option<&str>) -> Result<Exit> {
     for s in &out.sessions {
         println!(
             "session  {}  {} {} on {} as {} (agent {}) ips {:?}",
-            s.started_at, s.os_type, s.os_version, s.hostname, s.os_user, s.agent_version, s.ip_addresses
+            s.started_at,
+            s.os_type,
+            s.os_version,
+            s.hostname,
+            s.os_user,
+            s.agent_version,
+            s.ip_addresses
         );
     }
     for m in &out.minutes {
@@ -244,7 +264,10 @@ fn log(cfg: &Config, json: bool, since: Option<&str>) -> Result<Exit> {
         );
     }
     if out.minutes.is_empty() && out.captures.is_empty() {
-        println!("nothing recorded{}", since.map(|s| format!(" since {s}")).unwrap_or_default());
+        println!(
+            "nothing recorded{}",
+            since.map(|s| format!(" since {s}")).unwrap_or_default()
+        );
     }
     Ok(Exit::Ok)
 }
@@ -279,10 +302,7 @@ mod tests {
     fn since_table() {
         let now = 10_000_000;
         assert_eq!(parse_since("2s", now).unwrap(), now - 2_000);
-        assert_eq!(
-            parse_since("1970-01-01T00:00:01Z", now).unwrap(),
-            1_000
-        );
+        assert_eq!(parse_since("1970-01-01T00:00:01Z", now).unwrap(), 1_000);
         assert!(parse_since("yesterday-ish", now)
             .unwrap_err()
             .to_string()

@@ -119,7 +119,10 @@ pub fn rfc3339(ms: i64) -> String {
 pub fn local_offset_at(ms: i64) -> i32 {
     use chrono::Offset;
     let utc = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms).unwrap_or_default();
-    utc.with_timezone(&chrono::Local).offset().fix().local_minus_utc()
+    utc.with_timezone(&chrono::Local)
+        .offset()
+        .fix()
+        .local_minus_utc()
 }
 
 pub fn new_id() -> String {

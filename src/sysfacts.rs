@@ -12,7 +12,13 @@ pub fn session(now_ms: i64, truncate: bool) -> SessionRecord {
         .values()
         .flat_map(|n| n.ip_networks().iter().map(|ip| ip.addr))
         .filter(|ip| !ip.is_loopback() && !is_link_local(ip))
-        .map(|ip| if truncate { truncate_ip(ip) } else { ip.to_string() })
+        .map(|ip| {
+            if truncate {
+                truncate_ip(ip)
+            } else {
+                ip.to_string()
+            }
+        })
         .collect();
     ips.sort();
     ips.dedup();
@@ -76,6 +82,10 @@ mod tests {
         let s = session(0, true);
         assert!(!s.os_type.is_empty());
         assert_eq!(s.agent_version, env!("CARGO_PKG_VERSION"));
-        assert!(s.ip_addresses.iter().all(|ip| ip.contains('/')), "{:?}", s.ip_addresses);
+        assert!(
+            s.ip_addresses.iter().all(|ip| ip.contains('/')),
+            "{:?}",
+            s.ip_addresses
+        );
     }
 }

@@ -112,7 +112,8 @@ mod tests {
     #[test]
     fn newer_schema_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();
-        conn.pragma_update(None, "user_version", LATEST + 1).unwrap();
+        conn.pragma_update(None, "user_version", LATEST + 1)
+            .unwrap();
         let err = migrate(&mut conn).unwrap_err().to_string();
         assert!(err.contains("newer than this stint understands"), "{err}");
     }

@@ -254,7 +254,8 @@ impl Store {
             let rows = stmt
                 .query_map([], |r| r.get::<_, String>(0))
                 .map_err(|e| self.sql_err(e))?;
-            rows.collect::<Result<_, _>>().map_err(|e| self.sql_err(e))?
+            rows.collect::<Result<_, _>>()
+                .map_err(|e| self.sql_err(e))?
         };
         let io = |source| QueueError::Io {
             path: self.captures.clone(),
@@ -285,7 +286,9 @@ impl Store {
 
     pub fn get_state(&self, key: &str) -> Result<Option<String>, QueueError> {
         self.conn
-            .query_row("SELECT value FROM state WHERE key = ?1", [key], |r| r.get(0))
+            .query_row("SELECT value FROM state WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(|e| self.sql_err(e))
     }
@@ -328,7 +331,12 @@ impl Store {
     /// Inserts a minute, or merges it into an existing row for the same start (a clock
     /// set back can revisit a minute): counts add up, tracked seconds are capped at the
     /// minute's length so time is never counted twice.
-    pub fn upsert_minute(&mut self, m: &MinuteRecord, start_ms: i64, slot_secs: u32) -> Result<(), QueueError> {
+    pub fn upsert_minute(
+        &mut self,
+        m: &MinuteRecord,
+        start_ms: i64,
+        slot_secs: u32,
+    ) -> Result<(), QueueError> {
         self.conn
             .execute(
                 "INSERT INTO minutes (id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle,
@@ -364,7 +372,12 @@ impl Store {
     }
 
     /// Durably stores an image and its row; returns only after both are on disk.
-    pub fn store_capture(&mut self, c: &CaptureRecord, taken_ms: i64, data: &[u8]) -> Result<(), QueueError> {
+    pub fn store_capture(
+        &mut self,
+        c: &CaptureRecord,
+        taken_ms: i64,
+        data: &[u8],
+    ) -> Result<(), QueueError> {
         let file = format!("{}.{}", c.id, extension(&c.format));
         let final_path = self.captures.join(&file);
         let part_path = self.captures.join(format!("{file}.part"));
@@ -491,7 +504,11 @@ impl Store {
     /// A capture's record and the path of its image file.
     pub fn capture(&self, id: &str) -> Result<Option<(CaptureRecord, PathBuf)>, QueueError> {
         self.conn
-            .query_row(&format!("{CAPTURE_COLUMNS} WHERE id = ?1"), [id], capture_row)
+            .query_row(
+                &format!("{CAPTURE_COLUMNS} WHERE id = ?1"),
+                [id],
+                capture_row,
+            )
             .optional()
             .map(|o| o.map(|(c, file)| (c, self.captures.join(file))))
             .map_err(|e| self.sql_err(e))
@@ -634,7 +651,10 @@ mod tests {
         let log = q.call_blocking(|s| s.log(0)).unwrap();
         assert_eq!(log.minutes.len(), 1);
         let m = &log.minutes[0];
-        assert_eq!((m.id.as_str(), m.seconds, m.keystrokes, m.clicks, m.idle), ("a", 60, 5, 2, false));
+        assert_eq!(
+            (m.id.as_str(), m.seconds, m.keystrokes, m.clicks, m.idle),
+            ("a", 60, 5, 2, false)
+        );
     }
 
     #[test]
@@ -653,11 +673,18 @@ mod tests {
     fn corrupt_database_is_moved_aside_by_owner_and_reported_to_readers() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("queue.db"), vec![0x5au8; 8192]).unwrap();
-        let err = Queue::open(dir.path(), Role::Reader).err().unwrap().to_string();
+        let err = Queue::open(dir.path(), Role::Reader)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("queue.db") && err.contains("corrupt"), "{err}");
         let (q, report) = Queue::open(dir.path(), Role::Owner).unwrap();
         let aside = report.moved_corrupt_to.expect("moved aside");
-        assert_eq!(std::fs::read(&aside).unwrap(), vec![0x5au8; 8192], "kept byte for byte");
+        assert_eq!(
+            std::fs::read(&aside).unwrap(),
+            vec![0x5au8; 8192],
+            "kept byte for byte"
+        );
         assert_eq!(q.call_blocking(|s| s.tracking()).unwrap(), None);
     }
 
@@ -678,7 +705,8 @@ mod tests {
         };
         {
             let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
-            q.call_blocking(move |s| s.store_capture(&rec, 1, b"abc")).unwrap();
+            q.call_blocking(move |s| s.store_capture(&rec, 1, b"abc"))
+                .unwrap();
         }
         let caps = dir.path().join("captures");
         std::fs::write(caps.join("c2.jpg.part"), b"half").unwrap();
@@ -688,7 +716,10 @@ mod tests {
         let (q, report) = Queue::open(dir.path(), Role::Owner).unwrap();
         assert_eq!(report.swept_files, 2);
         let (c, path) = q.call_blocking(|s| s.capture("c1")).unwrap().unwrap();
-        assert_eq!((c.bytes, std::fs::read(path).unwrap()), (3, b"abc".to_vec()));
+        assert_eq!(
+            (c.bytes, std::fs::read(path).unwrap()),
+            (3, b"abc".to_vec())
+        );
     }
 
     #[test]

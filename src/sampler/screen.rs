@@ -23,7 +23,9 @@ pub fn create() -> Result<Arc<dyn ScreenSource>, SamplerError> {
     super::probe_session()?;
     let monitors = xcap::Monitor::all().map_err(map_err)?;
     if monitors.is_empty() {
-        return Err(SamplerError::Failed("the display reports no monitors".into()));
+        return Err(SamplerError::Failed(
+            "the display reports no monitors".into(),
+        ));
     }
     Ok(Arc::new(XcapScreens))
 }
@@ -43,7 +45,10 @@ impl ScreenSource for XcapScreens {
                     .map_err(|e| SamplerError::Failed(e.to_string()))
             });
             match result {
-                Ok(image) => shots.push(Shot { monitor: name, image }),
+                Ok(image) => shots.push(Shot {
+                    monitor: name,
+                    image,
+                }),
                 Err(e) => {
                     tracing::warn!(monitor = %name, error = %e, "monitor capture failed");
                     last_err = Some(e);

@@ -34,7 +34,8 @@ impl WebcamSource for NokhwaCamera {
             .into_iter()
             .next()
             .ok_or(SamplerError::NoCamera)?;
-        let format = RequestedFormat::new::<RgbFormat>(RequestedFormatType::AbsoluteHighestResolution);
+        let format =
+            RequestedFormat::new::<RgbFormat>(RequestedFormatType::AbsoluteHighestResolution);
         let index = info.index().clone();
         let mut cam = nokhwa::Camera::new(index.clone(), format).map_err(map_err)?;
         cam.open_stream().map_err(map_err)?;

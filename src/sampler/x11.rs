@@ -25,8 +25,9 @@ pub fn connect_x11() -> Result<(RustConnection, usize), SamplerError> {
     if display.is_empty() {
         return Err(SamplerError::NoDisplay("DISPLAY is not set".into()));
     }
-    x11rb::connect(None)
-        .map_err(|e| SamplerError::NoDisplay(format!("cannot connect to X display {display:?}: {e}")))
+    x11rb::connect(None).map_err(|e| {
+        SamplerError::NoDisplay(format!("cannot connect to X display {display:?}: {e}"))
+    })
 }
 
 pub fn atom(conn: &RustConnection, name: &str) -> Option<Atom> {
@@ -151,13 +152,26 @@ pub fn decode_compound_text(bytes: &[u8]) -> String {
             let (len, designation) = match rest {
                 [b'%', b'G', ..] => (3, Some((true, Charset::Utf8))),
                 [b'%', b'@', ..] => (3, Some((true, Charset::Ascii))),
-                [b'(', f, ..] => (3, Some((true, if *f == b'B' || *f == b'J' { Charset::Ascii } else { Charset::Unknown }))),
+                [b'(', f, ..] => (
+                    3,
+                    Some((
+                        true,
+                        if *f == b'B' || *f == b'J' {
+                            Charset::Ascii
+                        } else {
+                            Charset::Unknown
+                        },
+                    )),
+                ),
                 [b'-', f, ..] => (3, Some((false, iso8859(*f)))),
                 [b'$', b'(', f, ..] => (4, Some((true, double_byte(*f)))),
                 [b'$', b')', f, ..] => (4, Some((false, double_byte(*f)))),
                 _ => {
                     // Any other escape: intermediates 0x20-0x2f, then one final byte.
-                    let n = rest.iter().take_while(|c| (0x20..=0x2f).contains(*c)).count();
+                    let n = rest
+                        .iter()
+                        .take_while(|c| (0x20..=0x2f).contains(*c))
+                        .count();
                     (n + 2, None)
                 }
             };
@@ -195,7 +209,10 @@ pub fn decode_compound_text(bytes: &[u8]) -> String {
 /// Whether the window manager advertises `_NET_ACTIVE_WINDOW` in `_NET_SUPPORTED`.
 pub fn wm_publishes_active_window(conn: &RustConnection, screen: usize) -> bool {
     let root = conn.setup().roots[screen].root;
-    let (Some(supported), Some(active)) = (atom(conn, "_NET_SUPPORTED"), atom(conn, "_NET_ACTIVE_WINDOW")) else {
+    let (Some(supported), Some(active)) = (
+        atom(conn, "_NET_SUPPORTED"),
+        atom(conn, "_NET_ACTIVE_WINDOW"),
+    ) else {
         return false;
     };
     property(conn, root, supported).is_some_and(|(_, bytes)| {

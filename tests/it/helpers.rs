@@ -23,8 +23,6 @@ impl Drop for Proc {
 /// A private X server with a window manager.
 pub struct Desktop {
     pub display: String,
-    pub width: u32,
-    pub height: u32,
     procs: Vec<Proc>,
 }
 
@@ -45,16 +43,29 @@ impl Desktop {
         let display = format!(":{}", line.trim());
         let mut d = Desktop {
             display,
-            width,
-            height,
             procs: vec![Proc(xvfb)],
         };
-        let wm = d.command("openbox").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let wm = d
+            .command("openbox")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         d.procs.push(Proc(wm));
-        wait_for("openbox to manage the screen", Duration::from_secs(10), || {
-            let out = d.command("xprop").args(["-root", "_NET_SUPPORTING_WM_CHECK"]).output().ok()?;
-            String::from_utf8_lossy(&out.stdout).contains("window id").then_some(())
-        });
+        wait_for(
+            "openbox to manage the screen",
+            Duration::from_secs(10),
+            || {
+                let out = d
+                    .command("xprop")
+                    .args(["-root", "_NET_SUPPORTING_WM_CHECK"])
+                    .output()
+                    .ok()?;
+                String::from_utf8_lossy(&out.stdout)
+                    .contains("window id")
+                    .then_some(())
+            },
+        );
         d
     }
 
@@ -73,15 +84,32 @@ impl Desktop {
             .command("xterm")
             .env("LANG", "C.UTF-8")
             .env("LC_ALL", "C.UTF-8")
-            .args(["-xrm", "XTerm*utf8Title: true", "-geometry", "80x24+0+0", "-T", title, "-e", "sleep", "600"])
+            .args([
+                "-xrm",
+                "XTerm*utf8Title: true",
+                "-geometry",
+                "80x24+0+0",
+                "-T",
+                title,
+                "-e",
+                "sleep",
+                "600",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         self.procs.push(Proc(child));
         let id = wait_for("the xterm window", Duration::from_secs(10), || {
-            let out = self.command("xdotool").args(["search", "--name", title]).output().ok()?;
-            String::from_utf8_lossy(&out.stdout).lines().next().map(str::to_string)
+            let out = self
+                .command("xdotool")
+                .args(["search", "--name", title])
+                .output()
+                .ok()?;
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .next()
+                .map(str::to_string)
         });
         self.focus(&id);
         id
@@ -95,7 +123,11 @@ impl Desktop {
 
     pub fn xdotool(&self, args: &[&str]) {
         let out = self.command("xdotool").args(args).output().unwrap();
-        assert!(out.status.success(), "xdotool {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "xdotool {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -115,7 +147,10 @@ impl Agent {
         let data = dir.path().join("data");
         std::fs::write(
             &config,
-            format!("[storage]\ndata_dir = {:?}\n\n{toml}\n", data.to_str().unwrap()),
+            format!(
+                "[storage]\ndata_dir = {:?}\n\n{toml}\n",
+                data.to_str().unwrap()
+            ),
         )
         .unwrap();
         Agent {
@@ -136,7 +171,10 @@ impl Agent {
             .arg(&self.config)
             .env("HOME", self.dir.path())
             .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"))
-            .env("STINT_SYSTEM_CONFIG", self.dir.path().join("no-system.toml"))
+            .env(
+                "STINT_SYSTEM_CONFIG",
+                self.dir.path().join("no-system.toml"),
+            )
             .env_remove("WAYLAND_DISPLAY")
             .env_remove("XDG_SESSION_TYPE")
             .env_remove("STINT_LOG")
@@ -166,7 +204,13 @@ impl Agent {
 
     pub fn start_daemon(&mut self) {
         let log = std::fs::File::create(self.dir.path().join("stderr.log")).unwrap();
-        let child = self.command().arg("run").stderr(log).stdout(Stdio::null()).spawn().unwrap();
+        let child = self
+            .command()
+            .arg("run")
+            .stderr(log)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
         self.daemon = Some(Proc(child));
         self.wait_for_log("recorder started", Duration::from_secs(20));
     }
@@ -180,7 +224,11 @@ impl Agent {
         if let Some(mut p) = self.daemon.take() {
             signal(p.0.id(), "TERM");
             let status = p.0.wait().unwrap();
-            assert!(status.success(), "daemon exited with {status:?}: {}", self.stderr());
+            assert!(
+                status.success(),
+                "daemon exited with {status:?}: {}",
+                self.stderr()
+            );
         }
     }
 
@@ -197,7 +245,9 @@ impl Agent {
     }
 
     pub fn wait_for_log(&self, needle: &str, timeout: Duration) {
-        wait_for(needle, timeout, || self.stderr().contains(needle).then_some(()));
+        wait_for(needle, timeout, || {
+            self.stderr().contains(needle).then_some(())
+        });
     }
 
     pub fn log(&self) -> LogOutput {
@@ -215,7 +265,11 @@ impl Agent {
 }
 
 pub fn signal(pid: u32, sig: &str) {
-    let ok = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status().unwrap();
+    let ok = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
     assert!(ok.success());
 }
 
@@ -226,7 +280,10 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<
         if let Some(v) = f() {
             return v;
         }
-        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -244,7 +301,9 @@ pub fn wait_into_next_period(period_ms: i64, offset_ms: i64) -> i64 {
 }
 
 pub fn parse_ms(rfc3339: &str) -> i64 {
-    chrono::DateTime::parse_from_rfc3339(rfc3339).unwrap().timestamp_millis()
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .timestamp_millis()
 }
 
 /// Decodes a JPEG and returns (width, height, standard deviation of luma).

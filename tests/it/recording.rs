@@ -35,12 +35,12 @@ fn counts_every_press_click_and_scroll_exactly() {
         Burst {
             name: "presses held 5 to 80 ms",
             xdotool: &[
-                "keydown", "a", "sleep", "0.005", "keyup", "a", "sleep", "0.03",
-                "keydown", "b", "sleep", "0.01", "keyup", "b", "sleep", "0.03",
-                "keydown", "c", "sleep", "0.02", "keyup", "c", "sleep", "0.03",
-                "keydown", "d", "sleep", "0.04", "keyup", "d", "sleep", "0.03",
-                "keydown", "e", "sleep", "0.08", "keyup", "e", "sleep", "0.03",
-                "keydown", "shift", "keydown", "f", "sleep", "0.005", "keyup", "f", "keyup", "shift",
+                "keydown", "a", "sleep", "0.005", "keyup", "a", "sleep", "0.03", "keydown", "b",
+                "sleep", "0.01", "keyup", "b", "sleep", "0.03", "keydown", "c", "sleep", "0.02",
+                "keyup", "c", "sleep", "0.03", "keydown", "d", "sleep", "0.04", "keyup", "d",
+                "sleep", "0.03", "keydown", "e", "sleep", "0.08", "keyup", "e", "sleep", "0.03",
+                "keydown", "shift", "keydown", "f", "sleep", "0.005", "keyup", "f", "keyup",
+                "shift",
             ],
             keys: 7,
             clicks: 0,
@@ -48,7 +48,9 @@ fn counts_every_press_click_and_scroll_exactly() {
         },
         Burst {
             name: "a fast burst (xdotool key holds ~6 ms)",
-            xdotool: &["key", "--delay", "15", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r"],
+            xdotool: &[
+                "key", "--delay", "15", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r",
+            ],
             keys: 12,
             clicks: 0,
             scrolls: 0,
@@ -62,14 +64,19 @@ fn counts_every_press_click_and_scroll_exactly() {
         },
         Burst {
             name: "clicks of three buttons",
-            xdotool: &["click", "--repeat", "4", "--delay", "40", "1", "click", "3", "click", "2"],
+            xdotool: &[
+                "click", "--repeat", "4", "--delay", "40", "1", "click", "3", "click", "2",
+            ],
             keys: 0,
             clicks: 6,
             scrolls: 0,
         },
         Burst {
             name: "scrolls both ways and sideways",
-            xdotool: &["click", "--repeat", "5", "--delay", "20", "4", "click", "--repeat", "3", "--delay", "20", "5", "click", "6"],
+            xdotool: &[
+                "click", "--repeat", "5", "--delay", "20", "4", "click", "--repeat", "3",
+                "--delay", "20", "5", "click", "6",
+            ],
             keys: 0,
             clicks: 0,
             scrolls: 9,
@@ -81,13 +88,21 @@ fn counts_every_press_click_and_scroll_exactly() {
         // Start 0.4 s into a fresh minute so the whole burst lands inside it.
         let slot = wait_into_next_period(minute_ms, 400);
         desk.xdotool(b.xdotool);
-        assert!(now_ms() < slot + minute_ms - 300, "burst {:?} overran its minute", b.name);
+        assert!(
+            now_ms() < slot + minute_ms - 300,
+            "burst {:?} overran its minute",
+            b.name
+        );
         slots.push(slot);
     }
     let log = agent.wait_for_minute(*slots.last().unwrap());
     for (b, slot) in bursts.iter().zip(&slots) {
         let start = stint::model::rfc3339(*slot);
-        let m = log.minutes.iter().find(|m| m.start == start).unwrap_or_else(|| panic!("no minute for {}", b.name));
+        let m = log
+            .minutes
+            .iter()
+            .find(|m| m.start == start)
+            .unwrap_or_else(|| panic!("no minute for {}", b.name));
         assert_eq!(
             (m.keystrokes, m.clicks, m.scrolls),
             (b.keys, b.clicks, b.scrolls),
@@ -97,7 +112,11 @@ fn counts_every_press_click_and_scroll_exactly() {
         assert!(!m.idle, "{}: a minute with input is active", b.name);
     }
     let total_keys: u32 = log.minutes.iter().map(|m| m.keystrokes).sum();
-    assert_eq!(total_keys, bursts.iter().map(|b| b.keys).sum::<u32>(), "no stray counts anywhere");
+    assert_eq!(
+        total_keys,
+        bursts.iter().map(|b| b.keys).sum::<u32>(),
+        "no stray counts anywhere"
+    );
     agent.stop_daemon();
 }
 
@@ -118,7 +137,11 @@ fn records_title_exe_and_app_of_the_focused_window() {
         // entirely under this focus.
         let slot = wait_into_next_period(2_000, 0);
         let log = agent.wait_for_minute(slot);
-        let m = log.minutes.iter().find(|m| m.start == stint::model::rfc3339(slot)).unwrap();
+        let m = log
+            .minutes
+            .iter()
+            .find(|m| m.start == stint::model::rfc3339(slot))
+            .unwrap();
         assert_eq!(m.title.as_deref(), Some(*title));
         assert_eq!(m.exe_path.as_deref(), Some(xterm.to_str().unwrap()));
         assert_eq!(m.app.as_deref(), Some("XTerm"));
@@ -141,18 +164,43 @@ fn idle_minutes_follow_the_threshold_and_motion_keeps_a_minute_active() {
     let log = agent.wait_for_minute(typed + 6_000);
     let idle_of = |start: i64| {
         let s = stint::model::rfc3339(start);
-        log.minutes.iter().find(|m| m.start == s).unwrap_or_else(|| panic!("minute {s}")).idle
+        log.minutes
+            .iter()
+            .find(|m| m.start == s)
+            .unwrap_or_else(|| panic!("minute {s}"))
+            .idle
     };
     assert!(!idle_of(typed), "minute with a keystroke");
-    assert!(!idle_of(typed + 2_000), "3.7 s since input at its end: within idle_after");
+    assert!(
+        !idle_of(typed + 2_000),
+        "3.7 s since input at its end: within idle_after"
+    );
     assert!(idle_of(typed + 4_000), "5.7 s since input at its end: idle");
     assert!(idle_of(typed + 6_000), "7.7 s since input at its end: idle");
     // Motion only: no counts, yet not idle.
     let moved = wait_into_next_period(2_000, 300);
-    desk.xdotool(&["mousemove", "--window", &win, "100", "100", "mousemove", "--window", &win, "200", "150"]);
+    desk.xdotool(&[
+        "mousemove",
+        "--window",
+        &win,
+        "100",
+        "100",
+        "mousemove",
+        "--window",
+        &win,
+        "200",
+        "150",
+    ]);
     let log = agent.wait_for_minute(moved);
-    let m = log.minutes.iter().find(|m| m.start == stint::model::rfc3339(moved)).unwrap();
-    assert_eq!((m.keystrokes, m.clicks, m.scrolls, m.idle), (0, 0, 0, false));
+    let m = log
+        .minutes
+        .iter()
+        .find(|m| m.start == stint::model::rfc3339(moved))
+        .unwrap();
+    assert_eq!(
+        (m.keystrokes, m.clicks, m.scrolls, m.idle),
+        (0, 0, 0, false)
+    );
     agent.stop_daemon();
 }
 
@@ -179,10 +227,19 @@ fn one_screenshot_per_segment_decodes_to_the_monitor_size_and_is_not_blank() {
         .collect();
     for seg in [first_full, first_full + 3_000, first_full + 6_000] {
         let n = segments.iter().filter(|s| **s == seg).count();
-        assert_eq!(n, 1, "segment {} has {n} screenshots: {:?}", stint::model::rfc3339(seg), log.captures);
+        assert_eq!(
+            n,
+            1,
+            "segment {} has {n} screenshots: {:?}",
+            stint::model::rfc3339(seg),
+            log.captures
+        );
     }
     for c in &log.captures {
-        assert_eq!((c.kind, c.width, c.height), (stint::model::CaptureKind::Screenshot, 1280, 720));
+        assert_eq!(
+            (c.kind, c.width, c.height),
+            (stint::model::CaptureKind::Screenshot, 1280, 720)
+        );
         let out = agent.dir.path().join(format!("{}.jpg", c.id));
         agent.ok(&["capture", "export", &c.id, out.to_str().unwrap()]);
         let (w, h, stddev) = decode_jpeg(&out);
@@ -208,14 +265,21 @@ fn tracking_off_records_nothing_and_the_choice_survives_a_restart() {
     desk.xdotool(&["key", "--delay", "50", "d", "e", "f", "click", "1"]);
     std::thread::sleep(Duration::from_millis(4_500));
     let log = agent.log();
-    assert!(log.minutes.is_empty() && log.captures.is_empty(), "recorded while off: {log:?}");
+    assert!(
+        log.minutes.is_empty() && log.captures.is_empty(),
+        "recorded while off: {log:?}"
+    );
 
     agent.ok(&["start"]);
     agent.wait_for_log("tracking switched tracking=true", Duration::from_secs(5));
     let slot = wait_into_next_period(1_000, 200);
     desk.xdotool(&["key", "z"]);
     let log = agent.wait_for_minute(slot);
-    assert_eq!(log.minutes.iter().map(|m| m.keystrokes).sum::<u32>(), 1, "only input after start counts");
+    assert_eq!(
+        log.minutes.iter().map(|m| m.keystrokes).sum::<u32>(),
+        1,
+        "only input after start counts"
+    );
     assert!(!log.sessions.is_empty());
     agent.stop_daemon();
 }
@@ -248,6 +312,12 @@ fn a_stopped_process_invents_no_minutes_and_counts_none_twice() {
         .iter()
         .filter(|s| **s >= stopped_at + 1_000 && **s + 1_000 <= resumed_at - 1_000)
         .collect();
-    assert!(invented.is_empty(), "minutes invented while stopped: {invented:?}");
-    assert!(log.minutes.iter().all(|m| m.seconds <= 1), "no minute holds more than its length");
+    assert!(
+        invented.is_empty(),
+        "minutes invented while stopped: {invented:?}"
+    );
+    assert!(
+        log.minutes.iter().all(|m| m.seconds <= 1),
+        "no minute holds more than its length"
+    );
 }

@@ -37,11 +37,16 @@ fn kill_9_mid_segment_keeps_every_committed_minute_and_no_half_capture() {
 
         // The files as the crash left them must already be a consistent database.
         let db = rusqlite::Connection::open(agent.data_dir().join("queue.db")).unwrap();
-        let check: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        let check: String = db
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(check, "ok", "round {round}");
         drop(db);
     }
-    assert!(committed.len() >= 6, "the daemon committed minutes: {committed:?}");
+    assert!(
+        committed.len() >= 6,
+        "the daemon committed minutes: {committed:?}"
+    );
     agent.start_daemon(); // the owner sweeps leftovers of interrupted captures
     agent.stop_daemon();
     let log = agent.log();
@@ -53,18 +58,31 @@ fn kill_9_mid_segment_keeps_every_committed_minute_and_no_half_capture() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    assert_eq!(files.len(), log.captures.len(), "every image has a row and vice versa: {files:?}");
+    assert_eq!(
+        files.len(),
+        log.captures.len(),
+        "every image has a row and vice versa: {files:?}"
+    );
     assert!(!log.captures.is_empty());
     for c in &log.captures {
-        let path = agent.data_dir().join("captures").join(format!("{}.jpg", c.id));
+        let path = agent
+            .data_dir()
+            .join("captures")
+            .join(format!("{}.jpg", c.id));
         let (w, h, _) = decode_jpeg(&path);
-        assert_eq!((w, h, c.bytes), (1024, 768, std::fs::metadata(&path).unwrap().len()));
+        assert_eq!(
+            (w, h, c.bytes),
+            (1024, 768, std::fs::metadata(&path).unwrap().len())
+        );
     }
 }
 
 #[test]
 fn corrupt_database_is_reported_by_readers_and_moved_aside_by_the_daemon() {
-    let mut agent = Agent::new(None, "[schedule]\nminute = \"1s\"\n[tracking]\ninitial = true");
+    let mut agent = Agent::new(
+        None,
+        "[schedule]\nminute = \"1s\"\n[tracking]\ninitial = true",
+    );
     std::fs::create_dir_all(agent.data_dir()).unwrap();
     std::fs::write(agent.data_dir().join("queue.db"), vec![0xA5u8; 16_384]).unwrap();
     let out = agent.run(&["status"]);
@@ -79,20 +97,40 @@ fn corrupt_database_is_reported_by_readers_and_moved_aside_by_the_daemon() {
     let aside: Vec<_> = std::fs::read_dir(agent.data_dir())
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with("queue.db.corrupt-"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("queue.db.corrupt-")
+        })
         .collect();
     assert_eq!(aside.len(), 1);
-    assert_eq!(std::fs::read(aside[0].path()).unwrap(), vec![0xA5u8; 16_384], "kept intact for recovery");
-    assert!(!agent.log().minutes.is_empty(), "recording continued in a fresh queue");
+    assert_eq!(
+        std::fs::read(aside[0].path()).unwrap(),
+        vec![0xA5u8; 16_384],
+        "kept intact for recovery"
+    );
+    assert!(
+        !agent.log().minutes.is_empty(),
+        "recording continued in a fresh queue"
+    );
 }
 
 #[test]
 fn bad_config_is_refused_naming_file_key_value_and_what_is_allowed() {
     // (config text, what stderr must mention)
     let cases: &[(&str, &[&str])] = &[
-        ("[schedule]\nminute = \"2x\"", &["schedule.minute", "\"2x\"", "500ms, 2s, 10m or 1h"]),
-        ("[schedule]\nsegment = \"10s\"\nminute = \"1m\"", &["schedule.segment", "at least schedule.minute"]),
-        ("[capture]\nquality = 101", &["capture.quality", "101", "1 to 100"]),
+        (
+            "[schedule]\nminute = \"2x\"",
+            &["schedule.minute", "\"2x\"", "500ms, 2s, 10m or 1h"],
+        ),
+        (
+            "[schedule]\nsegment = \"10s\"\nminute = \"1m\"",
+            &["schedule.segment", "at least schedule.minute"],
+        ),
+        (
+            "[capture]\nquality = 101",
+            &["capture.quality", "101", "1 to 100"],
+        ),
         ("[capture]\nwebcam = \"yes\"", &["webcam", "boolean"]),
         ("[schedul]\nminute = \"1m\"", &["schedul", "unknown field"]),
     ];
@@ -102,7 +140,10 @@ fn bad_config_is_refused_naming_file_key_value_and_what_is_allowed() {
             let out = agent.run(cmd);
             let err = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(78), "{text:?} {cmd:?}: {err}");
-            assert!(err.contains(agent.config.to_str().unwrap()), "names the file: {err}");
+            assert!(
+                err.contains(agent.config.to_str().unwrap()),
+                "names the file: {err}"
+            );
             for n in *needles {
                 assert!(err.contains(n), "{text:?}: expected {n:?} in: {err}");
             }
@@ -118,18 +159,27 @@ fn bad_config_is_refused_naming_file_key_value_and_what_is_allowed() {
 
 #[test]
 fn without_a_display_doctor_explains_and_the_daemon_still_keeps_time() {
-    let mut agent = Agent::new(None, "[schedule]\nminute = \"1s\"\n[tracking]\ninitial = true");
+    let mut agent = Agent::new(
+        None,
+        "[schedule]\nminute = \"1s\"\n[tracking]\ninitial = true",
+    );
     let out = agent.run(&["doctor"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(69), "{text}");
     assert!(text.contains("DISPLAY is not set"), "{text}");
-    assert!(text.contains("fix: run stint inside the user's desktop session"), "{text}");
+    assert!(
+        text.contains("fix: run stint inside the user's desktop session"),
+        "{text}"
+    );
 
     agent.start_daemon();
     agent.wait_for_log("minute committed", Duration::from_secs(10));
     agent.stop_daemon();
     let status = agent.ok(&["status"]);
-    assert!(status.contains("input      unavailable: no graphical session"), "{status}");
+    assert!(
+        status.contains("input      unavailable: no graphical session"),
+        "{status}"
+    );
     let log = agent.log();
     assert!(log.minutes.iter().all(|m| m.title.is_none() && !m.idle));
     assert!(log.captures.is_empty());
@@ -147,14 +197,23 @@ fn webcam_enabled_without_a_camera_is_a_clear_status_not_a_crash() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(69), "{text}");
     assert!(text.contains("FAIL  webcam"), "{text}");
-    assert!(text.contains("fix: connect a camera, or set capture.webcam = false"), "{text}");
+    assert!(
+        text.contains("fix: connect a camera, or set capture.webcam = false"),
+        "{text}"
+    );
 
     agent.start_daemon();
-    wait_for("a screenshot despite the missing camera", Duration::from_secs(15), || {
-        (!agent.log().captures.is_empty()).then_some(())
-    });
+    wait_for(
+        "a screenshot despite the missing camera",
+        Duration::from_secs(15),
+        || (!agent.log().captures.is_empty()).then_some(()),
+    );
     agent.stop_daemon();
     let status = agent.ok(&["status"]);
     assert!(status.contains("webcam     unavailable:"), "{status}");
-    assert!(agent.log().captures.iter().all(|c| c.kind == stint::model::CaptureKind::Screenshot));
+    assert!(agent
+        .log()
+        .captures
+        .iter()
+        .all(|c| c.kind == stint::model::CaptureKind::Screenshot));
 }

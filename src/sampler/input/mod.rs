@@ -99,6 +99,7 @@ impl Counters {
         (now - self.last_input_ms.load(Ordering::Relaxed)).max(0) as u64
     }
 
+    #[allow(dead_code)] // only event-driven backends can lose their source
     pub(crate) fn set_dead(&self) {
         self.alive.store(false, Ordering::Relaxed);
     }
@@ -127,17 +128,26 @@ pub(crate) fn classify_button(button: u32) -> Button {
 
 /// Turns a stream of press/release reports into counted presses: a press of a key
 /// that is already down is auto-repeat and does not count.
-#[derive(Default)]
 pub(crate) struct KeyTracker<K> {
     down: HashSet<K>,
 }
 
+impl<K> Default for KeyTracker<K> {
+    fn default() -> Self {
+        KeyTracker {
+            down: HashSet::new(),
+        }
+    }
+}
+
 impl<K: Eq + Hash + Clone> KeyTracker<K> {
     /// Returns true when this press counts.
+    #[allow(dead_code)] // event-driven backends; pollers use `snapshot`
     pub(crate) fn press(&mut self, key: K) -> bool {
         self.down.insert(key)
     }
 
+    #[allow(dead_code)] // event-driven backends; pollers use `snapshot`
     pub(crate) fn release(&mut self, key: &K) {
         self.down.remove(key);
     }

@@ -30,7 +30,8 @@ struct X11Input {
 pub fn create() -> Result<Box<dyn InputSource>, SamplerError> {
     let (conn, screen) = connect_x11()?;
     let root = conn.setup().roots[screen].root;
-    let failed = |what: &str, e: &dyn std::fmt::Display| SamplerError::Failed(format!("{what}: {e}"));
+    let failed =
+        |what: &str, e: &dyn std::fmt::Display| SamplerError::Failed(format!("{what}: {e}"));
     if conn
         .extension_information(xinput::X11_EXTENSION_NAME)
         .map_err(|e| failed("query XInputExtension", &e))?

@@ -68,7 +68,11 @@ fn app_from_path(exe: &str) -> String {
 mod tests {
     #[test]
     fn app_from_path_table() {
-        for (p, want) in [("/usr/bin/xterm", "xterm"), ("C:\\x\\code.exe", "code"), ("", "")] {
+        for (p, want) in [
+            ("/usr/bin/xterm", "xterm"),
+            ("C:\\x\\code.exe", "code"),
+            ("", ""),
+        ] {
             // Backslashes are only separators on Windows; on Unix the stem keeps them.
             let got = super::app_from_path(p);
             assert!(got.ends_with(want), "{p} -> {got}");

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+#! The whole test suite as CI runs it: system packages, formatting, clippy for Linux
+#! and the Windows target, then every unit and integration test (which start their
+#! own Xvfb desktops).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-debian.sh
+cargo fmt --all --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --all-targets --target x86_64-pc-windows-gnu -- -D warnings
+cargo test --locked

@@ -245,17 +245,20 @@ impl Recorder {
         });
         let seg_ms = self.segment_ms();
         let seg_start = align_down(slot_ms, seg_ms);
+        // Keep the moment clear of the segment's end so the capture, which finishes a
+        // little after its moment, is still stamped inside its own segment.
+        let seg_last = seg_start + seg_ms - (seg_ms / 10).min(1_000);
         match &mut self.segment {
             Some(seg) if seg.start_ms == seg_start => {
                 // Resumed inside a segment whose moment passed while not tracking.
                 if !seg.taken && seg.capture_at_ms < from {
-                    seg.capture_at_ms = random_moment(from, seg_start + seg_ms);
+                    seg.capture_at_ms = random_moment(from, seg_last);
                 }
             }
             _ => {
                 self.segment = Some(Segment {
                     start_ms: seg_start,
-                    capture_at_ms: random_moment(from, seg_start + seg_ms),
+                    capture_at_ms: random_moment(from, seg_last),
                     taken: false,
                 });
             }

@@ -285,11 +285,10 @@ impl Store {
     }
 
     pub fn get_state(&self, key: &str) -> Result<Option<String>, QueueError> {
+        // Cached: the daemon reads the tracking switch every second.
         self.conn
-            .query_row("SELECT value FROM state WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()
+            .prepare_cached("SELECT value FROM state WHERE key = ?1")
+            .and_then(|mut st| st.query_row([key], |r| r.get(0)).optional())
             .map_err(|e| self.sql_err(e))
     }
 

@@ -264,6 +264,15 @@ impl Agent {
     }
 }
 
+/// The minute record starting at `start_ms`; panics naming it when absent.
+pub fn minute_at(log: &LogOutput, start_ms: i64) -> &stint::model::MinuteRecord {
+    let start = stint::model::rfc3339(start_ms);
+    log.minutes
+        .iter()
+        .find(|m| m.start == start)
+        .unwrap_or_else(|| panic!("no minute starting {start} in {:?}", log.minutes))
+}
+
 pub fn signal(pid: u32, sig: &str) {
     let ok = Command::new("kill")
         .arg(format!("-{sig}"))

@@ -97,17 +97,13 @@ fn counts_every_press_click_and_scroll_exactly() {
     }
     let log = agent.wait_for_minute(*slots.last().unwrap());
     for (b, slot) in bursts.iter().zip(&slots) {
-        let start = stint::model::rfc3339(*slot);
-        let m = log
-            .minutes
-            .iter()
-            .find(|m| m.start == start)
-            .unwrap_or_else(|| panic!("no minute for {}", b.name));
+        let m = minute_at(&log, *slot);
         assert_eq!(
             (m.keystrokes, m.clicks, m.scrolls),
             (b.keys, b.clicks, b.scrolls),
-            "{}: minute {start}",
-            b.name
+            "{}: minute {}",
+            b.name,
+            m.start
         );
         assert!(!m.idle, "{}: a minute with input is active", b.name);
     }
@@ -137,11 +133,7 @@ fn records_title_exe_and_app_of_the_focused_window() {
         // entirely under this focus.
         let slot = wait_into_next_period(2_000, 0);
         let log = agent.wait_for_minute(slot);
-        let m = log
-            .minutes
-            .iter()
-            .find(|m| m.start == stint::model::rfc3339(slot))
-            .unwrap();
+        let m = minute_at(&log, slot);
         assert_eq!(m.title.as_deref(), Some(*title));
         assert_eq!(m.exe_path.as_deref(), Some(xterm.to_str().unwrap()));
         assert_eq!(m.app.as_deref(), Some("XTerm"));
@@ -162,14 +154,7 @@ fn idle_minutes_follow_the_threshold_and_motion_keeps_a_minute_active() {
     desk.xdotool(&["key", "x"]);
     // Then nothing: minutes stay active until idle_after has passed at their end.
     let log = agent.wait_for_minute(typed + 6_000);
-    let idle_of = |start: i64| {
-        let s = stint::model::rfc3339(start);
-        log.minutes
-            .iter()
-            .find(|m| m.start == s)
-            .unwrap_or_else(|| panic!("minute {s}"))
-            .idle
-    };
+    let idle_of = |start: i64| minute_at(&log, start).idle;
     assert!(!idle_of(typed), "minute with a keystroke");
     assert!(
         !idle_of(typed + 2_000),
@@ -192,11 +177,7 @@ fn idle_minutes_follow_the_threshold_and_motion_keeps_a_minute_active() {
         "150",
     ]);
     let log = agent.wait_for_minute(moved);
-    let m = log
-        .minutes
-        .iter()
-        .find(|m| m.start == stint::model::rfc3339(moved))
-        .unwrap();
+    let m = minute_at(&log, moved);
     assert_eq!(
         (m.keystrokes, m.clicks, m.scrolls, m.idle),
         (0, 0, 0, false)

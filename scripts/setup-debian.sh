@@ -11,7 +11,7 @@ PKGS=(
   # Windows cross-check of platform code
   gcc-mingw-w64-x86-64
   # tests: a real X server, window manager, windows and synthetic input
-  xvfb openbox xdotool xterm x11-utils x11-xserver-utils sqlite3 procps
+  xvfb xserver-xorg-core xserver-xorg-video-dummy openbox xdotool xterm x11-utils x11-xserver-utils sqlite3 procps
 )
 
 missing=()

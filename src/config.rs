@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::encode::{EncodeOptions, Format};
+
 /// Where a setting came from; printed in errors and by `stint doctor`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -77,12 +79,23 @@ pub struct Storage {
 pub struct Capture {
     pub screenshots: bool,
     pub webcam: bool,
-    /// JPEG quality 1-100.
-    pub quality: u8,
+    pub format: Format,
+    /// 1-100 in the encoder's own scale; `None` takes the format's default.
+    pub quality: Option<u8>,
     /// Downscale wider images to this width; 0 keeps the native size.
     pub max_width: u32,
     /// Upper bound for one capture (all monitors) before it is abandoned.
     pub timeout: Duration,
+}
+
+impl Capture {
+    pub fn encode_options(&self) -> EncodeOptions {
+        EncodeOptions {
+            format: self.format,
+            quality: self.quality.unwrap_or(self.format.default_quality()),
+            max_width: self.max_width,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -117,7 +130,8 @@ impl Config {
             capture: Capture {
                 screenshots: true,
                 webcam: false,
-                quality: 60,
+                format: Format::Webp,
+                quality: None,
                 max_width: 0,
                 timeout: Duration::from_secs(20),
             },
@@ -195,8 +209,15 @@ impl Config {
         if let Some(c) = raw.capture {
             set(&mut self.capture.screenshots, c.screenshots);
             set(&mut self.capture.webcam, c.webcam);
+            if let Some(f) = c.format {
+                self.capture.format = match f.as_str() {
+                    "webp" => Format::Webp,
+                    "jpeg" => Format::Jpeg,
+                    _ => return Err(v.invalid("capture.format", &f, "\"webp\" or \"jpeg\"")),
+                };
+            }
             if let Some(q) = c.quality {
-                self.capture.quality = v.range("capture.quality", q, 1, 100)? as u8;
+                self.capture.quality = Some(v.range("capture.quality", q, 1, 100)? as u8);
             }
             if let Some(w) = c.max_width {
                 self.capture.max_width = v.range("capture.max_width", w, 0, 16384)? as u32;
@@ -365,6 +386,7 @@ struct RawStorage {
 struct RawCapture {
     screenshots: Option<bool>,
     webcam: Option<bool>,
+    format: Option<String>,
     quality: Option<i64>,
     max_width: Option<i64>,
     timeout: Option<String>,
@@ -444,6 +466,11 @@ mod tests {
                 "between",
             ),
             ("[capture]\nquality = 0", "capture.quality", "1 to 100"),
+            (
+                "[capture]\nformat = \"png\"",
+                "capture.format",
+                "\"webp\" or \"jpeg\"",
+            ),
             (
                 "[capture]\nmax_width = -5",
                 "capture.max_width",

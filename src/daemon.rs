@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use crate::clock::{self, align_down, random_moment, Continuity, Now};
 use crate::config::Config;
-use crate::encode::EncodeOptions;
 use crate::model::{local_offset_at, new_id, rfc3339, CaptureKind, CaptureRecord, MinuteRecord};
 use crate::queue::{Queue, QueueError};
 use crate::sampler::input::InputSource;
@@ -200,13 +199,6 @@ impl Recorder {
 
     fn segment_ms(&self) -> i64 {
         self.cfg.schedule.segment.as_millis() as i64
-    }
-
-    fn encode_options(&self) -> EncodeOptions {
-        EncodeOptions {
-            quality: self.cfg.capture.quality,
-            max_width: self.cfg.capture.max_width,
-        }
     }
 
     async fn start(&mut self, now: Now) {
@@ -416,7 +408,7 @@ impl Recorder {
         let queue = self.queue.clone();
         let screen = self.samplers.screen.clone();
         let webcam = self.samplers.webcam.clone();
-        let opts = self.encode_options();
+        let opts = self.cfg.capture.encode_options();
         let timeout = self.cfg.capture.timeout;
         let session = self.session_id.clone();
         tokio::spawn(async move {

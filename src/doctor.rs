@@ -113,10 +113,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
             Err(e) => format!("probe ok, sample failed: {e}"),
         },
     ));
-    let opts = crate::encode::EncodeOptions {
-        quality: cfg.capture.quality,
-        max_width: cfg.capture.max_width,
-    };
+    let opts = cfg.capture.encode_options();
     let mut screen = Check::from_sampler(
         "screenshots",
         sampler::screen::create().and_then(|s| s.capture_all(opts)),

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use crate::helpers::{Agent, Desktop, Proc};
-use stint::encode::{encode, EncodeOptions, Pixels};
+use stint::encode::{encode, EncodeOptions, Format, Pixels};
 
 pub fn run() {
     let secs: u64 = std::env::var("BENCH_SECS")
@@ -16,42 +16,69 @@ pub fn run() {
     // Set before any other thread of this process reads the environment.
     std::env::set_var("DISPLAY", &desk.display);
 
-    println!("== screenshot capture + encode, 1920x1080, text-heavy desktop (20 runs each)");
-    println!(
-        "{:<10} {:>12} {:>12} {:>12} {:>10}",
-        "quality", "capture ms", "encode ms", "total ms", "KB"
-    );
     let monitor = xcap::Monitor::all().unwrap().remove(0);
     let _ = monitor.capture_image(); // warm-up: the first XGetImage sets up buffers
-    for quality in [40u8, 50, 60, 70, 80] {
-        let (mut cap, mut enc, mut bytes) = (Vec::new(), Vec::new(), 0);
-        for _ in 0..20 {
-            let t = Instant::now();
-            let img = monitor.capture_image().unwrap();
-            cap.push(t.elapsed());
-            let t = Instant::now();
-            let (w, h) = img.dimensions();
-            let out = encode(
-                img.as_raw(),
-                Pixels::Rgba,
-                w,
-                h,
-                EncodeOptions {
-                    quality,
-                    max_width: 0,
-                },
-            )
-            .unwrap();
-            enc.push(t.elapsed());
-            bytes = out.data.len();
+    let mut cap = Vec::new();
+    let mut text = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        text = monitor.capture_image().unwrap().into_raw();
+        cap.push(t.elapsed());
+    }
+    println!(
+        "== screenshot capture, 1920x1080: {:.1} ms median of 20",
+        median_ms(&mut cap)
+    );
+    let mut mixed = text.clone();
+    paint_photo(&mut mixed, 1920, 960);
+    println!("== encode, median of 10 runs (text: four terminals full of text; mixed: the right half replaced by a photo-like image)");
+    println!(
+        "{:<16} {:>12} {:>10} {:>12} {:>10}",
+        "format", "text ms", "text KB", "mixed ms", "mixed KB"
+    );
+    let cases = [
+        (Format::Webp, 20u8),
+        (Format::Webp, 25),
+        (Format::Webp, 35),
+        (Format::Webp, 50),
+        (Format::Jpeg, 40),
+        (Format::Jpeg, 60),
+        (Format::Jpeg, 80),
+    ];
+    for (format, quality) in cases {
+        let opts = EncodeOptions {
+            format,
+            quality,
+            max_width: 0,
+        };
+        let mut row = Vec::new();
+        for frame in [&text, &mixed] {
+            let (mut times, mut bytes) = (Vec::new(), 0);
+            for _ in 0..10 {
+                let t = Instant::now();
+                bytes = encode(frame, Pixels::Rgba, 1920, 1080, opts)
+                    .unwrap()
+                    .data
+                    .len();
+                times.push(t.elapsed());
+            }
+            row.push((median_ms(&mut times), bytes / 1024));
         }
-        let (c, e) = (median_ms(&mut cap), median_ms(&mut enc));
+        let default = if quality == format.default_quality() {
+            " *"
+        } else {
+            ""
+        };
         println!(
-            "{quality:<10} {c:>12.1} {e:>12.1} {:>12.1} {:>10}",
-            c + e,
-            bytes / 1024
+            "{:<16} {:>12.1} {:>10} {:>12.1} {:>10}",
+            format!("{} q{quality}{default}", format.name()),
+            row[0].0,
+            row[0].1,
+            row[1].0,
+            row[1].1
         );
     }
+    println!("(* = default quality of that format)");
 
     println!(
         "\n== stint run, default schedule (60 s minutes, 10 min segments), {secs} s per phase"
@@ -83,6 +110,28 @@ pub fn run() {
             "{name:<22} {:>10.3} {:>10.1} {:>12.1}",
             m.cpu_percent, m.rss_mb, m.peak_rss_mb
         );
+    }
+}
+
+/// Overwrites columns from `x0` on with smooth colour fields plus sensor-like
+/// noise: a stand-in for a photo or video on screen, deterministic so runs compare.
+fn paint_photo(rgba: &mut [u8], width: usize, x0: usize) {
+    let mut rng = fastrand::Rng::with_seed(7);
+    for (i, px) in rgba.chunks_exact_mut(4).enumerate() {
+        let (x, y) = (i % width, i / width);
+        if x < x0 {
+            continue;
+        }
+        let (fx, fy) = (x as f32 / 97.0, y as f32 / 61.0);
+        let v = (fx.sin() * fy.cos()
+            + (fx * 0.31 + fy * 0.7).sin() * 0.5
+            + (fx * 3.1).sin() * (fy * 2.3).sin() * 0.25)
+            * 50.0
+            + 128.0;
+        let n = f32::from(rng.u8(0..16)) - 8.0;
+        px[0] = (v + n).clamp(0.0, 255.0) as u8;
+        px[1] = (v * 0.8 + 30.0 + n).clamp(0.0, 255.0) as u8;
+        px[2] = (255.0 - v + n).clamp(0.0, 255.0) as u8;
     }
 }
 

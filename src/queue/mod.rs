@@ -38,7 +38,7 @@ pub enum QueueError {
     },
     #[error("queue database {path} is corrupt ({detail}); run `stint run` to move it aside and start a fresh queue")]
     Corrupt { path: PathBuf, detail: String },
-    #[error("disk full while writing {path}; the record is kept in memory and retried")]
+    #[error("disk full while writing {path}; free space on that disk")]
     DiskFull { path: PathBuf },
     #[error("{path}: {source}")]
     Io {
@@ -381,7 +381,7 @@ impl Store {
         let final_path = self.captures.join(&file);
         let part_path = self.captures.join(format!("{file}.part"));
         let io = |path: &Path, source: std::io::Error| {
-            if source.raw_os_error() == Some(28) {
+            if source.kind() == std::io::ErrorKind::StorageFull {
                 QueueError::DiskFull {
                     path: path.to_path_buf(),
                 }

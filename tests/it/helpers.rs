@@ -24,26 +24,85 @@ impl Drop for Proc {
 pub struct Desktop {
     pub display: String,
     procs: Vec<Proc>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Starts an X server with `-displayfd` (it picks a free display number, so tests
+/// run in parallel) and returns it with its display name.
+fn x_server(mut cmd: Command) -> (Proc, String) {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let mut x = cmd
+        .args(["-displayfd", "1", "-nolisten", "tcp"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program} is installed (scripts/setup-debian.sh): {e}"));
+    let mut line = String::new();
+    BufReader::new(x.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (Proc(x), format!(":{}", line.trim()))
 }
 
 impl Desktop {
     pub fn start(width: u32, height: u32) -> Desktop {
-        // -displayfd lets Xvfb pick a free display number: tests run in parallel.
-        let mut xvfb = Command::new("Xvfb")
-            .args(["-displayfd", "1", "-nolisten", "tcp", "-screen", "0"])
-            .arg(format!("{width}x{height}x24"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb is installed (scripts/setup-debian.sh)");
-        let mut line = String::new();
-        BufReader::new(xvfb.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let display = format!(":{}", line.trim());
+        let mut xvfb = Command::new("Xvfb");
+        xvfb.args(["-screen", "0", &format!("{width}x{height}x24")]);
+        let (server, display) = x_server(xvfb);
+        Desktop::with_window_manager(server, display, None)
+    }
+
+    /// `count` monitors of `width`x`height` side by side: Xvfb has one RandR output,
+    /// so this runs Xorg with the dummy driver, whose DUMMY0..15 outputs RandR can
+    /// switch on like real monitors.
+    pub fn start_monitors(count: usize, width: u32, height: u32) -> Desktop {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("xorg.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "Section \"Device\"\n Identifier \"dummy\"\n Driver \"dummy\"\n VideoRam 256000\nEndSection\n\
+                 Section \"Screen\"\n Identifier \"screen\"\n Device \"dummy\"\n DefaultDepth 24\n\
+                 SubSection \"Display\"\n  Depth 24\n  Virtual {} {height}\n EndSubSection\nEndSection\n",
+                width as usize * count
+            ),
+        )
+        .unwrap();
+        let mut xorg = Command::new("Xorg");
+        xorg.arg("-config")
+            .arg(&conf)
+            .arg("-logfile")
+            .arg(dir.path().join("Xorg.log"))
+            .args(["-noreset", "-novtswitch", "-sharevts"]);
+        let (server, display) = x_server(xorg);
+        let d = Desktop::with_window_manager(server, display, Some(dir));
+        let mode = format!("{width}x{height}");
+        for i in 0..count {
+            let output = format!("DUMMY{i}");
+            let mut args = vec!["--output", &output, "--mode", &mode];
+            let left = format!("DUMMY{}", i.saturating_sub(1));
+            if i > 0 {
+                let _ = d
+                    .command("xrandr")
+                    .args(["--addmode", &output, &mode])
+                    .status();
+                args.extend(["--right-of", &left]);
+            }
+            let ok = d.command("xrandr").args(&args).status().unwrap().success();
+            assert!(ok, "xrandr {args:?}");
+        }
+        d
+    }
+
+    fn with_window_manager(
+        server: Proc,
+        display: String,
+        dir: Option<tempfile::TempDir>,
+    ) -> Desktop {
         let mut d = Desktop {
             display,
-            procs: vec![Proc(xvfb)],
+            procs: vec![server],
+            _dir: dir,
         };
         let wm = d
             .command("openbox")
@@ -315,18 +374,29 @@ pub fn parse_ms(rfc3339: &str) -> i64 {
         .timestamp_millis()
 }
 
-/// Decodes a JPEG and returns (width, height, standard deviation of luma).
-pub fn decode_jpeg(path: &Path) -> (u32, u32, f64) {
+/// Decodes a JPEG or WebP file (told apart by magic bytes) and returns
+/// (width, height, standard deviation of luma).
+pub fn decode_image(path: &Path) -> (u32, u32, f64) {
     let bytes = std::fs::read(path).unwrap();
-    let mut d = jpeg_decoder::Decoder::new(bytes.as_slice());
-    let pixels = d.decode().unwrap();
-    let info = d.info().unwrap();
-    let step = match info.pixel_format {
-        jpeg_decoder::PixelFormat::L8 => 1,
-        _ => 3,
+    let (w, h, luma): (u32, u32, Vec<f64>) = if bytes.starts_with(b"RIFF") {
+        let img = webp::Decoder::new(&bytes)
+            .decode()
+            .unwrap_or_else(|| panic!("{} is not a decodable WebP", path.display()));
+        let step = if img.is_alpha() { 4 } else { 3 };
+        let luma = img.chunks_exact(step).map(|p| f64::from(p[0])).collect();
+        (img.width(), img.height(), luma)
+    } else {
+        let mut d = jpeg_decoder::Decoder::new(bytes.as_slice());
+        let pixels = d.decode().unwrap();
+        let info = d.info().unwrap();
+        let step = match info.pixel_format {
+            jpeg_decoder::PixelFormat::L8 => 1,
+            _ => 3,
+        };
+        let luma = pixels.chunks_exact(step).map(|p| f64::from(p[0])).collect();
+        (u32::from(info.width), u32::from(info.height), luma)
     };
-    let luma: Vec<f64> = pixels.chunks_exact(step).map(|p| f64::from(p[0])).collect();
     let mean = luma.iter().sum::<f64>() / luma.len() as f64;
     let var = luma.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / luma.len() as f64;
-    (u32::from(info.width), u32::from(info.height), var.sqrt())
+    (w, h, var.sqrt())
 }

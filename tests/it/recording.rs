@@ -191,7 +191,7 @@ fn one_screenshot_per_segment_decodes_to_the_monitor_size_and_is_not_blank() {
     desk.xterm("stint screenshot target");
     let mut agent = Agent::new(
         Some(&desk),
-        "[schedule]\nminute = \"1s\"\nsegment = \"3s\"\n[capture]\nquality = 70\n[tracking]\ninitial = true",
+        "[schedule]\nminute = \"1s\"\nsegment = \"3s\"\n[tracking]\ninitial = true",
     );
     agent.start_daemon();
     let first_full = wait_into_next_period(3_000, 0);
@@ -221,12 +221,61 @@ fn one_screenshot_per_segment_decodes_to_the_monitor_size_and_is_not_blank() {
             (c.kind, c.width, c.height),
             (stint::model::CaptureKind::Screenshot, 1280, 720)
         );
-        let out = agent.dir.path().join(format!("{}.jpg", c.id));
+        assert_eq!(c.format, "webp", "the default format");
+        let out = agent.dir.path().join(format!("{}.webp", c.id));
         agent.ok(&["capture", "export", &c.id, out.to_str().unwrap()]);
-        let (w, h, stddev) = decode_jpeg(&out);
+        let (w, h, stddev) = decode_image(&out);
         assert_eq!((w, h), (1280, 720));
         assert!(stddev > 5.0, "image looks blank (luma stddev {stddev:.1})");
         assert_eq!(std::fs::metadata(&out).unwrap().len(), c.bytes);
+    }
+}
+
+#[test]
+fn every_monitor_gets_its_own_screenshot_each_segment() {
+    let mut desk = Desktop::start_monitors(2, 800, 600);
+    desk.xterm("stint left monitor"); // openbox places it on the first monitor
+    let mut agent = Agent::new(
+        Some(&desk),
+        "[schedule]\nminute = \"1s\"\nsegment = \"2s\"\n[tracking]\ninitial = true",
+    );
+    agent.start_daemon();
+    let first_full = wait_into_next_period(2_000, 0);
+    std::thread::sleep(Duration::from_millis(2 * 2_000 + 1_500));
+    agent.stop_daemon();
+    let log = agent.log();
+    for seg in [first_full, first_full + 2_000] {
+        let mut shots: Vec<_> = log
+            .captures
+            .iter()
+            .filter(|c| parse_ms(&c.taken_at).div_euclid(2_000) * 2_000 == seg)
+            .collect();
+        shots.sort_by(|a, b| a.monitor.cmp(&b.monitor));
+        let seen: Vec<_> = shots
+            .iter()
+            .map(|c| (c.monitor.as_str(), c.width, c.height, c.taken_at.as_str()))
+            .collect();
+        let at = shots.first().map_or("", |c| c.taken_at.as_str());
+        assert_eq!(
+            seen,
+            [("DUMMY0", 800, 600, at), ("DUMMY1", 800, 600, at)],
+            "one shot per monitor at one moment in segment {}",
+            stint::model::rfc3339(seg)
+        );
+        let stddev: Vec<f64> = shots
+            .iter()
+            .map(|c| {
+                let out = agent.dir.path().join(&c.id);
+                agent.ok(&["capture", "export", &c.id, out.to_str().unwrap()]);
+                let (w, h, stddev) = decode_image(&out);
+                assert_eq!((w, h), (800, 600));
+                stddev
+            })
+            .collect();
+        assert!(
+            stddev[0] > 5.0 && (stddev[0] - stddev[1]).abs() > 1.0,
+            "each image shows its own monitor (the terminal is on the left one only): luma stddev {stddev:?}"
+        );
     }
 }
 

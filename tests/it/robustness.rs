@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::helpers::*;
+use stint::model::LogOutput;
 
 /// Minute starts the daemon logged as committed (the log line follows the commit).
 fn committed_minutes(agent: &Agent) -> Vec<String> {
@@ -24,7 +25,8 @@ fn kill_9_mid_segment_keeps_every_committed_minute_and_no_half_capture() {
     desk.xterm("stint crash target");
     let mut agent = Agent::new(
         Some(&desk),
-        "[schedule]\nminute = \"1s\"\nsegment = \"2s\"\n[tracking]\ninitial = true",
+        // JPEG here so both encoders run end to end (the screenshot test uses WebP).
+        "[schedule]\nminute = \"1s\"\nsegment = \"2s\"\n[capture]\nformat = \"jpeg\"\n[tracking]\ninitial = true",
     );
     let mut committed = HashSet::new();
     for round in 0..6u64 {
@@ -54,7 +56,15 @@ fn kill_9_mid_segment_keeps_every_committed_minute_and_no_half_capture() {
     let lost: Vec<_> = committed.difference(&stored).collect();
     assert!(lost.is_empty(), "committed minutes lost: {lost:?}");
     assert_eq!(stored.len(), log.minutes.len(), "no duplicate minutes");
-    let files: Vec<_> = std::fs::read_dir(agent.data_dir().join("captures"))
+    assert!(!log.captures.is_empty());
+    assert_images_match_rows(&agent, &log, (1024, 768), "jpeg");
+}
+
+/// Every image file has a committed row and vice versa, and each decodes to the
+/// size and byte count its row claims: no half-written capture is ever visible.
+fn assert_images_match_rows(agent: &Agent, log: &LogOutput, size: (u32, u32), format: &str) {
+    let dir = agent.data_dir().join("captures");
+    let files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
@@ -63,18 +73,116 @@ fn kill_9_mid_segment_keeps_every_committed_minute_and_no_half_capture() {
         log.captures.len(),
         "every image has a row and vice versa: {files:?}"
     );
-    assert!(!log.captures.is_empty());
     for c in &log.captures {
-        let path = agent
-            .data_dir()
-            .join("captures")
-            .join(format!("{}.jpg", c.id));
-        let (w, h, _) = decode_jpeg(&path);
+        assert_eq!(c.format, format);
+        let path = files
+            .iter()
+            .find(|f| f.file_stem().and_then(|s| s.to_str()) == Some(c.id.as_str()))
+            .unwrap_or_else(|| panic!("no image file for capture {}", c.id));
+        let (w, h, _) = decode_image(path);
         assert_eq!(
             (w, h, c.bytes),
-            (1024, 768, std::fs::metadata(&path).unwrap().len())
+            (size.0, size.1, std::fs::metadata(path).unwrap().len())
         );
     }
+}
+
+/// A tmpfs mounted over a directory while the value lives: a disk that really
+/// fills up (ENOSPC / SQLITE_FULL), not a simulated error.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &std::path::Path, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(dir).unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "mounting a tmpfs needs root, as the test command runs: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Tmpfs(dir.to_path_buf())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// Writes zeros until the file system refuses another byte.
+fn fill_disk(path: &std::path::Path) {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path).unwrap();
+    let block = vec![0u8; 4096];
+    loop {
+        if let Err(e) = f.write_all(&block).and_then(|()| f.sync_all()) {
+            assert_eq!(e.kind(), std::io::ErrorKind::StorageFull, "{e}");
+            return;
+        }
+    }
+}
+
+#[test]
+fn full_disk_keeps_minutes_in_memory_and_stores_each_once_space_returns() {
+    let mut desk = Desktop::start(800, 600);
+    let target = desk.xterm("stint full disk target");
+    let mut agent = Agent::new(
+        Some(&desk),
+        "[schedule]\nminute = \"1s\"\nsegment = \"2s\"\n[tracking]\ninitial = true",
+    );
+    let _disk = Tmpfs::mount(&agent.data_dir(), "2m");
+    agent.start_daemon();
+    agent.wait_for_log("minute committed", Duration::from_secs(20));
+    desk.focus(&target);
+    let filler = agent.data_dir().join("filler");
+    fill_disk(&filler);
+
+    let mut typed = 0;
+    wait_for(
+        "the queue to hit the full disk",
+        Duration::from_secs(60),
+        || {
+            desk.xdotool(&["key", "--delay", "40", "a", "b", "c", "d", "e"]);
+            typed += 5;
+            agent
+                .stderr()
+                .contains("could not store minute")
+                .then_some(())
+        },
+    );
+    for _ in 0..3 {
+        desk.xdotool(&["key", "--delay", "40", "a", "b", "c", "d", "e"]);
+        typed += 5;
+        std::thread::sleep(Duration::from_millis(700));
+    }
+    assert!(
+        agent.stderr().contains("disk full while writing"),
+        "the error names the cause:\n{}",
+        agent.stderr()
+    );
+
+    std::fs::remove_file(&filler).unwrap();
+    std::thread::sleep(Duration::from_secs(4)); // the next minutes retry the backlog
+    agent.stop_daemon();
+
+    let log = agent.log();
+    let starts: Vec<i64> = log.minutes.iter().map(|m| parse_ms(&m.start)).collect();
+    let gaps: Vec<_> = starts.windows(2).filter(|w| w[1] - w[0] != 1_000).collect();
+    assert!(gaps.is_empty(), "minutes missing or repeated: {gaps:?}");
+    let counted: u64 = log.minutes.iter().map(|m| u64::from(m.keystrokes)).sum();
+    assert_eq!(
+        counted, typed,
+        "every keystroke typed while the disk was full"
+    );
+    assert_images_match_rows(&agent, &log, (800, 600), "webp");
 }
 
 #[test]

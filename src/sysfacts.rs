@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use crate::model::{local_offset_at, new_id, rfc3339, SessionRecord};
+use stint_proto::truncate_ip;
 
 /// Collects the facts for a session starting at `now_ms`.
 pub fn session(now_ms: i64, truncate: bool) -> SessionRecord {
@@ -45,37 +46,9 @@ fn is_link_local(ip: &IpAddr) -> bool {
     }
 }
 
-/// IPv4 to its /24 network, IPv6 to its /48: enough to tell office from home,
-/// not enough to single out a device.
-pub fn truncate_ip(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, c, _] = v4.octets();
-            format!("{a}.{b}.{c}.0/24")
-        }
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0);
-            format!("{net}/48")
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn truncate_table() {
-        let cases = [
-            ("192.168.1.77", "192.168.1.0/24"),
-            ("10.0.0.1", "10.0.0.0/24"),
-            ("2001:db8:abcd:12::1", "2001:db8:abcd::/48"),
-        ];
-        for (ip, want) in cases {
-            assert_eq!(truncate_ip(ip.parse().unwrap()), want);
-        }
-    }
 
     #[test]
     fn session_has_os_and_version() {

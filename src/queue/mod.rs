@@ -377,7 +377,7 @@ impl Store {
         taken_ms: i64,
         data: &[u8],
     ) -> Result<(), QueueError> {
-        let file = format!("{}.{}", c.id, extension(&c.format));
+        let file = format!("{}.{}", c.id, stint_proto::extension(&c.format));
         let final_path = self.captures.join(&file);
         let part_path = self.captures.join(format!("{file}.part"));
         let io = |path: &Path, source: std::io::Error| {
@@ -568,13 +568,6 @@ fn capture_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(CaptureRecord, String
         },
         r.get(10)?,
     ))
-}
-
-fn extension(format: &str) -> &str {
-    match format {
-        "jpeg" => "jpg",
-        other => other,
-    }
 }
 
 fn is_corruption(e: &rusqlite::Error) -> bool {

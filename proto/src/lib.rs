@@ -1,0 +1,433 @@
+//! The records stint keeps and the `/api/v1` wire types, shared by the agent and
+//! stint-server so both sides agree by construction (docs/protocol.md).
+//!
+//! Field names here are an interface: `stint log --json`, the upload bodies and
+//! `stint-server export --json` all use them, so rename nothing without a note in
+//! docs/protocol.md.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+/// Activity of one wall-clock minute. Only counts: never which keys, never text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MinuteRecord {
+    /// Client-generated UUIDv7, the idempotency key for upload.
+    pub id: String,
+    /// Start of the minute, RFC 3339 UTC.
+    pub start: String,
+    /// Local offset from UTC in seconds at that minute (east positive).
+    pub utc_offset: i32,
+    /// Seconds of the minute that were actually tracked (a minute in which tracking
+    /// started or stopped is partial).
+    pub seconds: u32,
+    pub keystrokes: u32,
+    pub clicks: u32,
+    pub scrolls: u32,
+    pub idle: bool,
+    pub title: Option<String>,
+    pub exe_path: Option<String>,
+    pub app: Option<String>,
+    pub session_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaptureKind {
+    Screenshot,
+    Webcam,
+}
+
+impl CaptureKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaptureKind::Screenshot => "screenshot",
+            CaptureKind::Webcam => "webcam",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CaptureKind> {
+        match s {
+            "screenshot" => Some(CaptureKind::Screenshot),
+            "webcam" => Some(CaptureKind::Webcam),
+            _ => None,
+        }
+    }
+}
+
+/// One image: a monitor's screenshot or a webcam frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureRecord {
+    pub id: String,
+    pub kind: CaptureKind,
+    /// RFC 3339 UTC with milliseconds.
+    pub taken_at: String,
+    pub utc_offset: i32,
+    /// Monitor (or camera) name as the OS reports it.
+    pub monitor: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+    /// Image encoding, e.g. "jpeg".
+    pub format: String,
+    pub session_id: String,
+}
+
+/// Facts recorded once each time tracking starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub id: String,
+    pub started_at: String,
+    pub utc_offset: i32,
+    pub os_type: String,
+    pub os_version: String,
+    pub kernel: String,
+    pub hostname: String,
+    pub os_user: String,
+    pub agent_version: String,
+    /// Local addresses, truncated to networks when privacy.truncate_ip is on.
+    pub ip_addresses: Vec<String>,
+}
+
+/// `POST /api/v1/enroll` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    pub enroll_token: String,
+    pub hostname: String,
+    pub os_type: String,
+    pub os_version: String,
+    pub os_user: String,
+    pub agent_version: String,
+}
+
+/// `POST /api/v1/enroll` answer. The device token is a bearer secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    pub device_id: String,
+    pub device_token: String,
+}
+
+/// `POST /api/v1/minutes` body: minutes plus the sessions they refer to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MinuteBatch {
+    #[serde(default)]
+    pub sessions: Vec<SessionRecord>,
+    #[serde(default)]
+    pub minutes: Vec<MinuteRecord>,
+}
+
+/// Answer to an accepted batch or capture: how many records were new and how
+/// many were repeats of records already stored (a retried upload).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    pub stored: u64,
+    pub duplicates: u64,
+}
+
+/// Every 4xx/5xx body. `record_id` names the record a 400 refers to, so a client
+/// can set that one record aside and send the rest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<String>,
+}
+
+/// `POST /api/v1/heartbeat` body.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    pub agent_version: String,
+    pub pending_minutes: u64,
+    pub pending_captures: u64,
+}
+
+/// What IT decides centrally; returned by every heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Policy {
+    pub screenshots: bool,
+    pub webcam: bool,
+    /// Seconds per screenshot segment.
+    pub segment_secs: u64,
+    /// Seconds without input before a minute is idle.
+    pub idle_after_secs: u64,
+    /// Blur screenshots on the device before they are stored.
+    pub blur: bool,
+    /// Minutes a record waits on the device, for the employee to review and
+    /// delete, before it is uploaded.
+    pub review_delay_mins: u64,
+    pub truncate_ip: bool,
+    /// Whether the tray may offer Quit.
+    pub allow_quit: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            screenshots: true,
+            webcam: false,
+            segment_secs: 600,
+            idle_after_secs: 300,
+            blur: false,
+            review_delay_mins: 0,
+            truncate_ip: true,
+            allow_quit: true,
+        }
+    }
+}
+
+/// `POST /api/v1/heartbeat` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatResponse {
+    pub policy: Policy,
+    pub server_time: String,
+}
+
+/// Query parameters of `PUT /api/v1/captures/{id}`: the capture's metadata; the
+/// body is the image itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureMeta {
+    pub kind: CaptureKind,
+    pub taken_at: String,
+    pub utc_offset: i32,
+    pub monitor: String,
+    pub width: u32,
+    pub height: u32,
+    pub format: String,
+    pub session_id: String,
+}
+
+impl CaptureRecord {
+    pub fn meta(&self) -> CaptureMeta {
+        CaptureMeta {
+            kind: self.kind,
+            taken_at: self.taken_at.clone(),
+            utc_offset: self.utc_offset,
+            monitor: self.monitor.clone(),
+            width: self.width,
+            height: self.height,
+            format: self.format.clone(),
+            session_id: self.session_id.clone(),
+        }
+    }
+}
+
+/// Stores an address as its network: IPv4 as /24, IPv6 as /48, so a record says
+/// where roughly, never which machine.
+pub fn truncate_ip(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0/24")
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0);
+            format!("{net}/48")
+        }
+    }
+}
+
+/// Longest title, path or name a record may carry, in bytes.
+pub const MAX_TEXT: usize = 4096;
+/// A minute record's counts above this are not a human at a keyboard.
+pub const MAX_COUNT_PER_MINUTE: u32 = 100_000;
+pub const MAX_OFFSET_SECS: i32 = 18 * 3600;
+
+/// Why a record is refused: the field, its value and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub field: &'static str,
+    pub problem: String,
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "field {}: {}", self.field, self.problem)
+    }
+}
+
+fn check(ok: bool, field: &'static str, problem: impl FnOnce() -> String) -> Result<(), Invalid> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Invalid {
+            field,
+            problem: problem(),
+        })
+    }
+}
+
+fn check_id(field: &'static str, id: &str) -> Result<(), Invalid> {
+    check(
+        !id.is_empty()
+            && id.len() <= 64
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        field,
+        || format!("{id:?} is not an id (1-64 characters of A-Z, a-z, 0-9, - and _)"),
+    )
+}
+
+fn check_time(field: &'static str, t: &str) -> Result<(), Invalid> {
+    check(
+        chrono::DateTime::parse_from_rfc3339(t).is_ok(),
+        field,
+        || format!("{t:?} is not an RFC 3339 timestamp"),
+    )
+}
+
+fn check_text(field: &'static str, t: Option<&str>) -> Result<(), Invalid> {
+    let len = t.map_or(0, str::len);
+    check(len <= MAX_TEXT, field, || {
+        format!("{len} bytes, at most {MAX_TEXT} allowed")
+    })
+}
+
+fn check_offset(o: i32) -> Result<(), Invalid> {
+    check(o.abs() <= MAX_OFFSET_SECS, "utc_offset", || {
+        format!("{o} is outside -{MAX_OFFSET_SECS}..={MAX_OFFSET_SECS} seconds")
+    })
+}
+
+impl MinuteRecord {
+    /// What a server must refuse; the agent never produces such a record.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        check_id("id", &self.id)?;
+        check_id("session_id", &self.session_id)?;
+        check_time("start", &self.start)?;
+        check_offset(self.utc_offset)?;
+        check(self.seconds <= 3600, "seconds", || {
+            format!("{} is more than an hour", self.seconds)
+        })?;
+        for (field, n) in [
+            ("keystrokes", self.keystrokes),
+            ("clicks", self.clicks),
+            ("scrolls", self.scrolls),
+        ] {
+            check(n <= MAX_COUNT_PER_MINUTE, field, || {
+                format!("{n} is more than {MAX_COUNT_PER_MINUTE}")
+            })?;
+        }
+        check_text("title", self.title.as_deref())?;
+        check_text("exe_path", self.exe_path.as_deref())?;
+        check_text("app", self.app.as_deref())
+    }
+}
+
+impl SessionRecord {
+    pub fn validate(&self) -> Result<(), Invalid> {
+        check_id("id", &self.id)?;
+        check_time("started_at", &self.started_at)?;
+        check_offset(self.utc_offset)?;
+        for (field, t) in [
+            ("os_type", &self.os_type),
+            ("os_version", &self.os_version),
+            ("kernel", &self.kernel),
+            ("hostname", &self.hostname),
+            ("os_user", &self.os_user),
+            ("agent_version", &self.agent_version),
+        ] {
+            check_text(field, Some(t))?;
+        }
+        check(self.ip_addresses.len() <= 64, "ip_addresses", || {
+            format!("{} addresses, at most 64", self.ip_addresses.len())
+        })
+    }
+}
+
+impl CaptureMeta {
+    pub fn validate(&self) -> Result<(), Invalid> {
+        check_id("session_id", &self.session_id)?;
+        check_time("taken_at", &self.taken_at)?;
+        check_offset(self.utc_offset)?;
+        check_text("monitor", Some(&self.monitor))?;
+        check(
+            (1..=65535).contains(&self.width) && (1..=65535).contains(&self.height),
+            "width/height",
+            || format!("{}x{} is not an image size", self.width, self.height),
+        )?;
+        check(
+            matches!(self.format.as_str(), "webp" | "jpeg" | "png"),
+            "format",
+            || format!("{:?} is not one of webp, jpeg, png", self.format),
+        )
+    }
+}
+
+/// Checks a capture id the same way a record id is checked.
+pub fn validate_id(id: &str) -> Result<(), Invalid> {
+    check_id("id", id)
+}
+
+/// File extension for an image format name.
+pub fn extension(format: &str) -> &str {
+    match format {
+        "jpeg" => "jpg",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minute() -> MinuteRecord {
+        MinuteRecord {
+            id: "0190-abc".into(),
+            start: "2026-11-22T10:00:00Z".into(),
+            utc_offset: 3600,
+            seconds: 60,
+            keystrokes: 10,
+            clicks: 2,
+            scrolls: 0,
+            idle: false,
+            title: Some("t".into()),
+            exe_path: None,
+            app: None,
+            session_id: "s1".into(),
+        }
+    }
+
+    #[test]
+    fn invalid_minutes_name_the_field() {
+        type Edit = fn(&mut MinuteRecord);
+        let cases: &[(Edit, &str)] = &[
+            (|m| m.id = String::new(), "id"),
+            (|m| m.id = "a/b".into(), "id"),
+            (|m| m.start = "yesterday".into(), "start"),
+            (|m| m.utc_offset = 90_000, "utc_offset"),
+            (|m| m.seconds = 4000, "seconds"),
+            (|m| m.keystrokes = 1_000_000, "keystrokes"),
+            (|m| m.title = Some("x".repeat(5000)), "title"),
+        ];
+        assert_eq!(minute().validate(), Ok(()));
+        for (edit, field) in cases {
+            let mut m = minute();
+            edit(&mut m);
+            assert_eq!(m.validate().unwrap_err().field, *field);
+        }
+    }
+
+    #[test]
+    fn kind_round_trips() {
+        for k in [CaptureKind::Screenshot, CaptureKind::Webcam] {
+            assert_eq!(CaptureKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(CaptureKind::parse("video"), None);
+    }
+
+    #[test]
+    fn truncate_table() {
+        let cases = [
+            ("192.168.1.77", "192.168.1.0/24"),
+            ("10.0.0.1", "10.0.0.0/24"),
+            ("2001:db8:abcd:12::1", "2001:db8:abcd::/48"),
+        ];
+        for (ip, want) in cases {
+            assert_eq!(truncate_ip(ip.parse().unwrap()), want);
+        }
+    }
+}

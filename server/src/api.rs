@@ -1,0 +1,456 @@
+//! The `/api/v1` HTTP surface: enrollment, batch minutes, one capture per
+//! request, heartbeat. Every refusal is a JSON `ApiError` with a stable code.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{post, put};
+use axum::{Json, Router};
+use stint_proto::{
+    Accepted, ApiError, CaptureMeta, EnrollRequest, EnrollResponse, HeartbeatResponse, MinuteBatch,
+};
+
+use crate::store::{Store, StoreError};
+
+/// Size and rate limits; see `stint-server serve --help`.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_batch_bytes: usize,
+    pub max_capture_bytes: usize,
+    /// Requests per second per device; 0 turns rate limiting off.
+    pub rate_per_sec: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_batch_bytes: 4 << 20,
+            max_capture_bytes: 32 << 20,
+            rate_per_sec: 200.0,
+        }
+    }
+}
+
+/// Answers to force on the next requests of a route, for testing clients
+/// against a misbehaving server: `minutes=500,429;captures=503`.
+#[derive(Debug, Default)]
+pub struct Faults(HashMap<String, VecDeque<u16>>);
+
+impl Faults {
+    pub fn parse(spec: &str) -> Result<Faults, String> {
+        let mut map: HashMap<String, VecDeque<u16>> = HashMap::new();
+        for part in spec.split(';').filter(|p| !p.trim().is_empty()) {
+            let (route, codes) = part.split_once('=').ok_or_else(|| {
+                format!("{part:?}: expected ROUTE=CODE[,CODE...], e.g. minutes=500,429")
+            })?;
+            let route = route.trim();
+            if !["enroll", "minutes", "captures", "heartbeat"].contains(&route) {
+                return Err(format!(
+                    "{route:?}: routes are enroll, minutes, captures, heartbeat"
+                ));
+            }
+            for c in codes.split(',') {
+                let code: u16 = c
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|c| (400..600).contains(c))
+                    .ok_or_else(|| format!("{c:?}: expected an HTTP status 400-599"))?;
+                map.entry(route.to_string()).or_default().push_back(code);
+            }
+        }
+        Ok(Faults(map))
+    }
+
+    fn next(&mut self, route: &str) -> Option<u16> {
+        self.0.get_mut(route)?.pop_front()
+    }
+}
+
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+pub struct AppState {
+    pub store: Arc<Store>,
+    pub limits: Limits,
+    buckets: Mutex<HashMap<String, Bucket>>,
+    faults: Mutex<Faults>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<Store>, limits: Limits, faults: Faults) -> Arc<AppState> {
+        Arc::new(AppState {
+            store,
+            limits,
+            buckets: Mutex::new(HashMap::new()),
+            faults: Mutex::new(faults),
+        })
+    }
+
+    /// Token bucket per device (burst of two seconds' worth); the error carries
+    /// how long until the next request may pass.
+    fn rate_limit(&self, device: &str) -> Result<(), Fail> {
+        let rate = self.limits.rate_per_sec;
+        if rate <= 0.0 {
+            return Ok(());
+        }
+        let burst = (rate * 2.0).max(1.0);
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let b = buckets.entry(device.to_string()).or_insert(Bucket {
+            tokens: burst,
+            at: now,
+        });
+        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * rate).min(burst);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            return Ok(());
+        }
+        let wait = ((1.0 - b.tokens) / rate).ceil().max(1.0) as u64;
+        Err(Fail::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("more than {rate} requests per second from this device"),
+        )
+        .retry_after(wait))
+    }
+
+    fn fault(&self, route: &str) -> Result<(), Fail> {
+        let code = self
+            .faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .next(route);
+        match code {
+            None => Ok(()),
+            Some(c) => {
+                let status = StatusCode::from_u16(c).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let fail = Fail::new(status, "injected", format!("injected fault {c}"));
+                Err(if c == 429 || c == 503 {
+                    fail.retry_after(1)
+                } else {
+                    fail
+                })
+            }
+        }
+    }
+}
+
+/// A refusal: status, JSON body and optional Retry-After.
+#[derive(Debug)]
+pub struct Fail {
+    status: StatusCode,
+    body: ApiError,
+    retry_after: Option<u64>,
+}
+
+impl Fail {
+    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Fail {
+        Fail {
+            status,
+            body: ApiError {
+                code: code.into(),
+                message: message.into(),
+                record_id: None,
+            },
+            retry_after: None,
+        }
+    }
+
+    fn retry_after(mut self, secs: u64) -> Fail {
+        self.retry_after = Some(secs);
+        self
+    }
+
+    fn record(mut self, id: &str) -> Fail {
+        self.body.record_id = Some(id.into());
+        self
+    }
+}
+
+impl IntoResponse for Fail {
+    fn into_response(self) -> Response {
+        let mut resp = (self.status, Json(self.body)).into_response();
+        if let Some(s) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, s.to_string().parse().expect("digits"));
+        }
+        resp
+    }
+}
+
+impl From<StoreError> for Fail {
+    fn from(e: StoreError) -> Fail {
+        match e {
+            StoreError::Conflict(id) => Fail::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("record {id} was uploaded by another device"),
+            )
+            .record(&id),
+            other => {
+                tracing::error!(error = %other, "storage failed");
+                Fail::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "storage",
+                    "the server could not store the records; retry later",
+                )
+            }
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Fail> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| {
+            Fail::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("worker failed: {e}"),
+            )
+        })?
+        .map_err(Fail::from)
+}
+
+/// Reads a body up to `limit` bytes; beyond it answers 413 naming the limit.
+async fn body_limited(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, Fail> {
+    let too_large = || {
+        Fail::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("request body over the limit of {limit} bytes; send fewer records"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large())
+}
+
+fn client_ip(state: &AppState, addr: SocketAddr) -> String {
+    let truncate = state.store.policy().map(|p| p.truncate_ip).unwrap_or(true);
+    if truncate {
+        stint_proto::truncate_ip(addr.ip())
+    } else {
+        addr.ip().to_string()
+    }
+}
+
+async fn authenticate(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    ip: &str,
+) -> Result<String, Fail> {
+    let unauthorized = |m: &str| Fail::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| unauthorized("missing `Authorization: Bearer <device token>`"))?
+        .to_string();
+    let (store, ip) = (state.store.clone(), ip.to_string());
+    blocking(move || store.authenticate(&token, &ip))
+        .await?
+        .ok_or_else(|| unauthorized("unknown or revoked device token; enroll again"))
+}
+
+fn bad_json(what: &str, e: impl std::fmt::Display) -> Fail {
+    Fail::new(
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        format!("{what} is not valid: {e}"),
+    )
+}
+
+async fn enroll(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<EnrollResponse>, Fail> {
+    state.fault("enroll")?;
+    let bytes = body_limited(body, &headers, 64 << 10).await?;
+    let req: EnrollRequest =
+        serde_json::from_slice(&bytes).map_err(|e| bad_json("enroll body", e))?;
+    for (field, v) in [
+        ("hostname", &req.hostname),
+        ("os_type", &req.os_type),
+        ("os_version", &req.os_version),
+        ("os_user", &req.os_user),
+        ("agent_version", &req.agent_version),
+    ] {
+        if v.len() > stint_proto::MAX_TEXT {
+            return Err(bad_json(
+                field,
+                format!("longer than {} bytes", stint_proto::MAX_TEXT),
+            ));
+        }
+    }
+    let ip = client_ip(&state, addr);
+    let store = state.store.clone();
+    let hostname = req.hostname.clone();
+    match blocking(move || store.enroll(&req, &ip)).await? {
+        Some((device_id, device_token)) => {
+            tracing::info!(%device_id, %hostname, "device enrolled");
+            Ok(Json(EnrollResponse {
+                device_id,
+                device_token,
+            }))
+        }
+        None => Err(Fail::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "unknown or revoked enrollment token",
+        )),
+    }
+}
+
+async fn minutes(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Accepted>, Fail> {
+    let ip = client_ip(&state, addr);
+    let device = authenticate(&state, &headers, &ip).await?;
+    state.rate_limit(&device)?;
+    state.fault("minutes")?;
+    let bytes = body_limited(body, &headers, state.limits.max_batch_bytes).await?;
+    let batch: MinuteBatch =
+        serde_json::from_slice(&bytes).map_err(|e| bad_json("minute batch", e))?;
+    for (i, s) in batch.sessions.iter().enumerate() {
+        s.validate().map_err(|e| {
+            Fail::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_record",
+                format!("sessions[{i}] (id {:?}): {e}", s.id),
+            )
+            .record(&s.id)
+        })?;
+    }
+    for (i, m) in batch.minutes.iter().enumerate() {
+        m.validate().map_err(|e| {
+            Fail::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_record",
+                format!("minutes[{i}] (id {:?}): {e}", m.id),
+            )
+            .record(&m.id)
+        })?;
+    }
+    let store = state.store.clone();
+    let (stored, duplicates) = blocking(move || store.upsert_batch(&device, &batch, &ip)).await?;
+    Ok(Json(Accepted { stored, duplicates }))
+}
+
+async fn capture(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    query: Result<Query<CaptureMeta>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Accepted>, Fail> {
+    let ip = client_ip(&state, addr);
+    let device = authenticate(&state, &headers, &ip).await?;
+    state.rate_limit(&device)?;
+    state.fault("captures")?;
+    let invalid = |e: String| {
+        Fail::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_record",
+            format!("capture {id:?}: {e}"),
+        )
+        .record(&id)
+    };
+    stint_proto::validate_id(&id).map_err(|e| invalid(e.to_string()))?;
+    let Query(meta) = query.map_err(|e| invalid(e.body_text()))?;
+    meta.validate().map_err(|e| invalid(e.to_string()))?;
+    let data = body_limited(body, &headers, state.limits.max_capture_bytes).await?;
+    if data.is_empty() {
+        return Err(invalid("the body (the image) is empty".into()));
+    }
+    let store = state.store.clone();
+    let new = blocking(move || store.upsert_capture(&device, &id, &meta, &data, &ip)).await?;
+    Ok(Json(Accepted {
+        stored: u64::from(new),
+        duplicates: u64::from(!new),
+    }))
+}
+
+async fn heartbeat(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<HeartbeatResponse>, Fail> {
+    let ip = client_ip(&state, addr);
+    let device = authenticate(&state, &headers, &ip).await?;
+    state.rate_limit(&device)?;
+    state.fault("heartbeat")?;
+    let bytes = body_limited(body, &headers, 64 << 10).await?;
+    let hb: stint_proto::Heartbeat =
+        serde_json::from_slice(&bytes).map_err(|e| bad_json("heartbeat body", e))?;
+    tracing::debug!(%device, pending_minutes = hb.pending_minutes, pending_captures = hb.pending_captures, "heartbeat");
+    let store = state.store.clone();
+    let policy = blocking(move || store.policy()).await?;
+    Ok(Json(HeartbeatResponse {
+        policy,
+        server_time: crate::store::rfc3339(crate::store::now_ms()),
+    }))
+}
+
+async fn not_found() -> Fail {
+    Fail::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint; see docs/protocol.md for /api/v1",
+    )
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/api/v1/enroll", post(enroll))
+        .route("/api/v1/minutes", post(minutes))
+        .route("/api/v1/captures/{id}", put(capture))
+        .route("/api/v1/heartbeat", post(heartbeat))
+        .fallback(not_found)
+        // Bodies are limited per route above, with a JSON 413.
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_specs() {
+        let mut f = Faults::parse("minutes=500,429; captures=503").unwrap();
+        assert_eq!(f.next("minutes"), Some(500));
+        assert_eq!(f.next("minutes"), Some(429));
+        assert_eq!(f.next("minutes"), None);
+        assert_eq!(f.next("captures"), Some(503));
+        for bad in ["minutes", "uploads=500", "minutes=200", "minutes=x"] {
+            assert!(Faults::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,311 @@
+//! `stint-server`: serve the /api/v1 ingest API over HTTPS, and the admin
+//! commands that read and manage what it stores.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use stint_server::api::{self, Faults, Limits};
+use stint_server::certs;
+use stint_server::store::Store;
+
+#[derive(Parser)]
+#[command(
+    name = "stint-server",
+    version,
+    about = "Reference ingest server for stint agents"
+)]
+struct Cli {
+    /// Where records, images, certificates and keys live.
+    #[arg(
+        long,
+        global = true,
+        env = "STINT_SERVER_DATA_DIR",
+        default_value = "stint-server-data"
+    )]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve HTTPS. On first start without --cert/--key, generates a CA and a
+    /// server certificate in the data dir and prints the CA's path and fingerprint.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: SocketAddr,
+        /// Extra DNS name or IP for the generated certificate (repeatable).
+        #[arg(long = "hostname")]
+        hostnames: Vec<String>,
+        /// PEM certificate chain to serve instead of the generated one.
+        #[arg(long, requires = "key")]
+        cert: Option<PathBuf>,
+        /// PEM private key for --cert.
+        #[arg(long, requires = "cert")]
+        key: Option<PathBuf>,
+        /// Requests per second per device before 429 (0 = unlimited).
+        #[arg(long, default_value_t = 200.0)]
+        rate_limit: f64,
+        /// Largest minute batch body in bytes (larger gets 413).
+        #[arg(long, default_value_t = 4 << 20)]
+        max_batch_bytes: usize,
+        /// Largest capture body in bytes (larger gets 413).
+        #[arg(long, default_value_t = 32 << 20)]
+        max_capture_bytes: usize,
+        /// Testing aid: force answers on the next requests, e.g. "minutes=500,429;captures=503".
+        #[arg(long, hide = true, env = "STINT_SERVER_FAULTS", default_value = "")]
+        inject_faults: String,
+    },
+    /// Enrollment tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// List devices and their last contact.
+    Devices {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a device: its token stops working at once.
+    RevokeDevice { device_id: String },
+    /// One device's minutes and captures, as JSON, optionally for one UTC day.
+    Show {
+        device_id: String,
+        /// YYYY-MM-DD (UTC).
+        #[arg(long)]
+        day: Option<String>,
+    },
+    /// Every device with its sessions, minutes and capture metadata, as JSON.
+    Export {
+        /// JSON is the only format; the flag is accepted for clarity in scripts.
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        day: Option<String>,
+    },
+    /// Show the policy agents receive, or change keys of it: --set screenshots=false.
+    Policy {
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// Print the path of a stored image.
+    CapturePath { id: String },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a new enrollment token.
+    Create {
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Revoke an enrollment token (devices already enrolled keep working).
+    Revoke { token: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("stint-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn valid_day(day: &Option<String>) -> anyhow::Result<()> {
+    if let Some(d) = day {
+        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .with_context(|| format!("--day {d:?}: expected YYYY-MM-DD"))?;
+    }
+    Ok(())
+}
+
+fn print_json(v: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string_pretty(v).expect("serialisable"));
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let dir = cli.data_dir;
+    let open = || Store::open(&dir).with_context(|| format!("data dir {}", dir.display()));
+    match cli.command {
+        Command::Serve {
+            listen,
+            hostnames,
+            cert,
+            key,
+            rate_limit,
+            max_batch_bytes,
+            max_capture_bytes,
+            inject_faults,
+        } => {
+            let faults = Faults::parse(&inject_faults)
+                .map_err(|e| anyhow::anyhow!("--inject-faults: {e}"))?;
+            let store = Arc::new(open()?);
+            let tls = match (cert, key) {
+                (Some(cert), Some(key)) => certs::TlsFiles {
+                    cert,
+                    key,
+                    ca: None,
+                },
+                _ => {
+                    let mut names = certs::default_names(&hostnames);
+                    if !listen.ip().is_unspecified() {
+                        names.push(listen.ip().to_string());
+                    }
+                    let (files, created) = certs::ensure(&dir, &names)?;
+                    let ca = files.ca.clone().expect("generated files include a CA");
+                    if created {
+                        println!("generated a CA and server certificate for {names:?}");
+                    }
+                    println!("CA certificate: {}", ca.display());
+                    println!("CA SHA-256 fingerprint: {}", certs::fingerprint(&ca)?);
+                    let key_pem = std::fs::read_to_string(&files.key)
+                        .with_context(|| format!("{}", files.key.display()))?;
+                    println!(
+                        "server key pin (pin_sha256): {}",
+                        certs::spki_pin(&key_pem)?
+                    );
+                    files
+                }
+            };
+            let limits = Limits {
+                max_batch_bytes,
+                max_capture_bytes,
+                rate_per_sec: rate_limit,
+            };
+            let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            rt.block_on(serve(
+                listen,
+                tls,
+                api::AppState::new(store, limits, faults),
+            ))
+        }
+        Command::Token { command } => {
+            let store = open()?;
+            match command {
+                TokenCommand::Create { label } => println!("{}", store.create_token(&label)?),
+                TokenCommand::Revoke { token } => {
+                    store.revoke_token(&token)?;
+                    println!("revoked");
+                }
+            }
+            Ok(())
+        }
+        Command::Devices { json } => {
+            let devices = open()?.devices()?;
+            if json {
+                print_json(&devices);
+            } else {
+                println!(
+                    "{:<38} {:<20} {:<12} {:<26} {}",
+                    "DEVICE", "HOST", "USER", "LAST SEEN", "LAST IP"
+                );
+                for d in devices {
+                    println!(
+                        "{:<38} {:<20} {:<12} {:<26} {}{}",
+                        d.device_id,
+                        d.hostname,
+                        d.os_user,
+                        d.last_seen,
+                        d.last_ip,
+                        if d.revoked { " (revoked)" } else { "" }
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::RevokeDevice { device_id } => {
+            open()?.revoke_device(&device_id)?;
+            println!("revoked");
+            Ok(())
+        }
+        Command::Show { device_id, day } => {
+            valid_day(&day)?;
+            let found = open()?.export(Some(&device_id), day.as_deref())?;
+            match found.into_iter().next() {
+                Some(d) => print_json(&d),
+                None => bail!("no device {device_id}"),
+            }
+            Ok(())
+        }
+        Command::Export { json: _, day } => {
+            valid_day(&day)?;
+            let devices = open()?.export(None, day.as_deref())?;
+            print_json(&serde_json::json!({ "devices": devices }));
+            Ok(())
+        }
+        Command::Policy { set } => {
+            let store = open()?;
+            let mut policy = serde_json::to_value(store.policy()?)?;
+            for kv in set {
+                let (k, v) = kv
+                    .split_once('=')
+                    .with_context(|| format!("--set {kv:?}: expected KEY=VALUE"))?;
+                let slot = policy
+                    .get_mut(k)
+                    .with_context(|| format!("--set {kv:?}: unknown policy key {k:?}"))?;
+                let value: serde_json::Value = serde_json::from_str(v).with_context(|| {
+                    format!("--set {kv:?}: {v:?} is not a value (true, false or a number)")
+                })?;
+                if std::mem::discriminant(slot) != std::mem::discriminant(&value) {
+                    bail!("--set {kv:?}: {k} takes a value like {slot}");
+                }
+                *slot = value;
+            }
+            let policy: stint_proto::Policy = serde_json::from_value(policy)?;
+            store.set_policy(&policy)?;
+            print_json(&policy);
+            Ok(())
+        }
+        Command::CapturePath { id } => {
+            println!("{}", open()?.capture_path(&id)?.display());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(
+    listen: SocketAddr,
+    tls: certs::TlsFiles,
+    state: Arc<api::AppState>,
+) -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+        .await
+        .with_context(|| format!("TLS files {} / {}", tls.cert.display(), tls.key.display()))?;
+    let handle = axum_server::Handle::new();
+    let shutdown = handle.clone();
+    tokio::spawn(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        shutdown.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+    });
+    let announce = handle.clone();
+    tokio::spawn(async move {
+        if let Some(addr) = announce.listening().await {
+            println!("listening on https://{addr}");
+        }
+    });
+    let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum_server::bind_rustls(listen, config)
+        .handle(handle)
+        .serve(app)
+        .await
+        .with_context(|| format!("serving on {listen}"))
+}

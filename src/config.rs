@@ -54,6 +54,7 @@ pub struct Config {
     pub capture: Capture,
     pub tracking: Tracking,
     pub privacy: Privacy,
+    pub server: Server,
     /// The files that were found and applied, lowest precedence first.
     pub sources: Vec<Source>,
 }
@@ -110,6 +111,20 @@ pub struct Privacy {
     pub truncate_ip: bool,
 }
 
+/// Where and how to upload. With no `url`, nothing leaves the machine.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Server {
+    pub url: Option<String>,
+    /// One-time secret from `stint-server token create`; exchanged for a device token.
+    pub enroll_token: Option<String>,
+    /// Extra CA certificate(s), PEM, trusted on top of the OS trust store.
+    pub ca_file: Option<PathBuf>,
+    /// Hex SHA-256 of the server's SubjectPublicKeyInfo; when set, any other key is refused.
+    pub pin_sha256: Option<String>,
+    /// Proxy URL; without it the standard HTTPS_PROXY/ALL_PROXY/NO_PROXY variables apply.
+    pub proxy: Option<String>,
+}
+
 /// Accepted spelling of durations, repeated in every error about one.
 pub const DURATION_HELP: &str = "a duration such as 500ms, 2s, 10m or 1h";
 
@@ -137,6 +152,7 @@ impl Config {
             },
             tracking: Tracking { initial: false },
             privacy: Privacy { truncate_ip: true },
+            server: Server::default(),
             sources: vec![Source::Defaults],
         })
     }
@@ -233,6 +249,52 @@ impl Config {
         if let Some(p) = raw.privacy {
             set(&mut self.privacy.truncate_ip, p.truncate_ip);
         }
+        if let Some(r) = raw.server {
+            if let Some(url) = r.url {
+                self.server.url = Some(v.server_url(&url)?);
+            }
+            if let Some(t) = r.enroll_token {
+                if t.trim().is_empty() {
+                    return Err(v.invalid(
+                        "server.enroll_token",
+                        "",
+                        "the token printed by `stint-server token create`",
+                    ));
+                }
+                self.server.enroll_token = Some(t.trim().to_string());
+            }
+            if let Some(f) = r.ca_file {
+                if !f.is_file() {
+                    return Err(v.invalid(
+                        "server.ca_file",
+                        &f.display().to_string(),
+                        "an existing PEM file",
+                    ));
+                }
+                self.server.ca_file = Some(f);
+            }
+            if let Some(pin) = r.pin_sha256 {
+                let hex: String = pin
+                    .chars()
+                    .filter(|c| *c != ':')
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(v.invalid("server.pin_sha256", &pin, "64 hex digits (the SHA-256 of the server's public key, as `stint-server serve` prints it)"));
+                }
+                self.server.pin_sha256 = Some(hex);
+            }
+            if let Some(p) = r.proxy {
+                if reqwest::Url::parse(&p).is_err() {
+                    return Err(v.invalid(
+                        "server.proxy",
+                        &p,
+                        "a proxy URL such as http://proxy.example:3128",
+                    ));
+                }
+                self.server.proxy = Some(p);
+            }
+        }
         self.sources.push(source.clone());
         self.check_relations(&source)
     }
@@ -271,6 +333,26 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
+    /// https:// anywhere; plain http:// only to this machine, where there is no
+    /// network to protect the device token from.
+    fn server_url(&self, url: &str) -> Result<String, ConfigError> {
+        let expected = "an https:// URL (http:// only to localhost/127.0.0.1/::1)";
+        let parsed =
+            reqwest::Url::parse(url).map_err(|_| self.invalid("server.url", url, expected))?;
+        let loopback = match parsed.host() {
+            Some(url::Host::Domain(d)) => d == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        match parsed.scheme() {
+            "https" if parsed.host().is_some() => {}
+            "http" if loopback => {}
+            _ => return Err(self.invalid("server.url", url, expected)),
+        }
+        Ok(url.trim_end_matches('/').to_string())
+    }
+
     fn invalid(&self, key: &'static str, value: &str, expected: &str) -> ConfigError {
         ConfigError::Invalid {
             origin: self.source.clone(),
@@ -364,6 +446,17 @@ struct RawLayer {
     capture: Option<RawCapture>,
     tracking: Option<RawTracking>,
     privacy: Option<RawPrivacy>,
+    server: Option<RawServer>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    url: Option<String>,
+    enroll_token: Option<String>,
+    ca_file: Option<PathBuf>,
+    pin_sha256: Option<String>,
+    proxy: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -466,6 +559,22 @@ mod tests {
                 "between",
             ),
             ("[capture]\nquality = 0", "capture.quality", "1 to 100"),
+            (
+                "[server]\nurl = \"http://example.com\"",
+                "server.url",
+                "https://",
+            ),
+            ("[server]\nurl = \"ftp://x\"", "server.url", "https://"),
+            (
+                "[server]\npin_sha256 = \"abc\"",
+                "server.pin_sha256",
+                "64 hex digits",
+            ),
+            (
+                "[server]\nca_file = \"/nonexistent.pem\"",
+                "server.ca_file",
+                "existing PEM",
+            ),
             (
                 "[capture]\nformat = \"png\"",
                 "capture.format",

@@ -12,4 +12,5 @@ pub mod model;
 pub mod platform;
 pub mod queue;
 pub mod sampler;
+pub mod sync;
 pub mod sysfacts;

@@ -134,8 +134,28 @@ async fn run(cfg: Config) -> Result<Exit> {
         swept = report.swept_files,
         "stint starting"
     );
+    let sync = match &cfg.server.url {
+        Some(url) => {
+            let http = stint::sync::build_client(&cfg.server).context("[server] settings")?;
+            tracing::info!(%url, "uploading to server");
+            Some(tokio::spawn(stint::sync::run(
+                cfg.clone(),
+                queue.clone(),
+                http,
+            )))
+        }
+        None => {
+            tracing::info!("no [server] url: records stay on this machine");
+            None
+        }
+    };
     let samplers = stint::daemon::Samplers::probe(&cfg, &queue).await;
-    stint::daemon::run(cfg, queue, samplers, stint::platform::shutdown_signal()).await?;
+    let result = stint::daemon::run(cfg, queue, samplers, stint::platform::shutdown_signal()).await;
+    // Uploads are idempotent: stopping one mid-request only means it is sent again.
+    if let Some(s) = sync {
+        s.abort();
+    }
+    result?;
     Ok(Exit::Ok)
 }
 
@@ -154,20 +174,28 @@ fn status(cfg: &Config, json: bool) -> Result<Exit> {
     let now = chrono::Utc::now().timestamp_millis();
     let day = local_day_start_ms(now);
     let initial = cfg.tracking.initial;
-    let (tracking, stats, samplers) = q.call_blocking(move |s| {
+    let (tracking, stats, samplers, sync) = q.call_blocking(move |s| {
         let mut samplers = Vec::new();
         for name in ["input", "window", "screen", "webcam"] {
             if let Some(v) = s.get_state(&format!("sampler.{name}"))? {
                 samplers.push((name.to_string(), v));
             }
         }
-        Ok((s.tracking()?.unwrap_or(initial), s.stats(day)?, samplers))
+        let sync = s.get_state(stint::sync::STATUS_KEY)?;
+        Ok((
+            s.tracking()?.unwrap_or(initial),
+            s.stats(day)?,
+            samplers,
+            sync,
+        ))
     })?;
+    let sync: Option<stint::sync::SyncStatus> = sync.and_then(|t| serde_json::from_str(&t).ok());
     if json {
         let v = serde_json::json!({
             "tracking": tracking,
             "queue": stats,
             "samplers": samplers.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+            "sync": sync,
             "data_dir": cfg.storage.data_dir,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
@@ -196,6 +224,29 @@ fn status(cfg: &Config, json: bool) -> Result<Exit> {
     for (name, state) in samplers {
         println!("{name:<10} {state}");
     }
+    match (&cfg.server.url, sync) {
+        (None, _) => println!("sync:      off (no [server] url; records stay on this machine)"),
+        (Some(url), None) => println!("sync:      {url}: not started yet"),
+        (Some(url), Some(s)) => {
+            let state = serde_json::to_value(&s.state).unwrap_or_default();
+            println!(
+                "sync:      {} to {url}{}",
+                state["state"].as_str().unwrap_or("?"),
+                state["detail"]
+                    .as_str()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
+            );
+            println!(
+                "uploaded:  {}",
+                s.last_success.as_deref().unwrap_or("nothing yet")
+            );
+            if let Some(e) = &s.last_error {
+                println!("error:     {e}");
+            }
+        }
+    }
+    println!("refused:   {} records (dead letters)", stats.dead_letters);
     Ok(Exit::Ok)
 }
 

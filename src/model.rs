@@ -22,6 +22,8 @@ pub struct QueueStats {
     pub tracked_seconds_today: u64,
     pub active_seconds_today: u64,
     pub last_minute: Option<String>,
+    /// Records the server refused for good (see `stint status`).
+    pub dead_letters: u64,
 }
 
 /// Formats epoch milliseconds as RFC 3339 UTC, seconds precision when whole.

@@ -70,3 +70,24 @@ pub fn os_user() -> String {
     }
     String::new()
 }
+
+/// Writes a secret file readable only by this user, atomically (temp file,
+/// fsync, rename). On Unix the file is created 0600; on Windows the data
+/// directory under %LOCALAPPDATA% already carries a user-only ACL, which the
+/// file inherits.
+pub fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&tmp)?;
+    f.write_all(data)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path)
+}

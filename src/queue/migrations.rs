@@ -54,6 +54,24 @@ pub const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     "#,
+    // 1 -> 2: upload bookkeeping. Minutes and captures leave the queue once the
+    // server acknowledged them; their time is kept per local day for `status`,
+    // refused records wait in dead_letter with the server's reason.
+    r#"
+    ALTER TABLE sessions ADD COLUMN uploaded INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE dead_letter (
+        id      TEXT PRIMARY KEY,
+        kind    TEXT NOT NULL CHECK (kind IN ('session', 'minute', 'capture')),
+        record  TEXT NOT NULL, -- the record as JSON
+        reason  TEXT NOT NULL,
+        at_ms   INTEGER NOT NULL
+    );
+    CREATE TABLE day_totals (
+        day_ms   INTEGER PRIMARY KEY, -- local midnight, epoch ms
+        tracked  INTEGER NOT NULL,
+        active   INTEGER NOT NULL
+    );
+    "#,
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -106,7 +124,32 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(tables, 4);
+        assert_eq!(tables, 6);
+    }
+
+    /// Fixture for 1 -> 2: a version-1 queue with a session, a minute and a
+    /// capture keeps them, and the session starts as not yet uploaded.
+    #[test]
+    fn version_1_with_data_migrates_to_2() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO sessions VALUES ('s1', 0, 0, 'Linux', '12', '6.1', 'h', 'u', '0.1', '[]');
+             INSERT INTO minutes VALUES ('m1', 60000, 0, 60, 5, 1, 0, 0, 't', '/bin/x', 'x', 's1');
+             INSERT INTO captures VALUES ('c1', 'screenshot', 1000, 0, 'M', 10, 10, 99, 'jpeg', 'c1.jpg', 's1');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), 2);
+        let row: (i64, i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT uploaded FROM sessions), (SELECT keystrokes FROM minutes), (SELECT bytes FROM captures)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(row, (0, 5, 99));
     }
 
     #[test]

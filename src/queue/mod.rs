@@ -21,6 +21,7 @@ use crate::model::{
     local_offset_at, rfc3339, CaptureKind, CaptureRecord, LogOutput, MinuteRecord, QueueStats,
     SessionRecord,
 };
+use stint_proto::MinuteBatch;
 
 pub use migrations::LATEST as SCHEMA_VERSION;
 
@@ -433,57 +434,20 @@ impl Store {
         let mut out = LogOutput::default();
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT id, started_ms, utc_offset, os_type, os_version, kernel, hostname, os_user,
-                        agent_version, ip_addresses
-                 FROM sessions WHERE started_ms >= ?1 ORDER BY started_ms",
-            )
+            .prepare(&format!(
+                "{SESSION_COLUMNS} WHERE started_ms >= ?1 ORDER BY started_ms"
+            ))
             .map_err(e)?;
-        let rows = stmt
-            .query_map([since_ms], |r| {
-                let ips: String = r.get(9)?;
-                Ok(SessionRecord {
-                    id: r.get(0)?,
-                    started_at: rfc3339(r.get(1)?),
-                    utc_offset: r.get(2)?,
-                    os_type: r.get(3)?,
-                    os_version: r.get(4)?,
-                    kernel: r.get(5)?,
-                    hostname: r.get(6)?,
-                    os_user: r.get(7)?,
-                    agent_version: r.get(8)?,
-                    ip_addresses: serde_json::from_str(&ips).unwrap_or_default(),
-                })
-            })
-            .map_err(e)?;
+        let rows = stmt.query_map([since_ms], session_row).map_err(e)?;
         out.sessions = rows.collect::<Result<_, _>>().map_err(e)?;
 
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title,
-                        exe_path, app, session_id
-                 FROM minutes WHERE start_ms >= ?1 ORDER BY start_ms",
-            )
+            .prepare(&format!(
+                "{MINUTE_COLUMNS} WHERE start_ms >= ?1 ORDER BY start_ms"
+            ))
             .map_err(e)?;
-        let rows = stmt
-            .query_map([since_ms], |r| {
-                Ok(MinuteRecord {
-                    id: r.get(0)?,
-                    start: rfc3339(r.get(1)?),
-                    utc_offset: r.get(2)?,
-                    seconds: r.get(3)?,
-                    keystrokes: r.get(4)?,
-                    clicks: r.get(5)?,
-                    scrolls: r.get(6)?,
-                    idle: r.get(7)?,
-                    title: r.get(8)?,
-                    exe_path: r.get(9)?,
-                    app: r.get(10)?,
-                    session_id: r.get(11)?,
-                })
-            })
-            .map_err(e)?;
+        let rows = stmt.query_map([since_ms], minute_row).map_err(e)?;
         out.minutes = rows.collect::<Result<_, _>>().map_err(e)?;
 
         let mut stmt = self
@@ -513,6 +477,174 @@ impl Store {
             .map_err(|e| self.sql_err(e))
     }
 
+    /// The oldest `limit` minutes and every session the server has not acknowledged.
+    pub fn upload_batch(&self, limit: usize) -> Result<MinuteBatch, QueueError> {
+        let e = |e| self.sql_err(e);
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "{SESSION_COLUMNS} WHERE uploaded = 0 ORDER BY started_ms"
+            ))
+            .map_err(e)?;
+        let sessions = stmt
+            .query_map([], session_row)
+            .map_err(e)?
+            .collect::<Result<_, _>>()
+            .map_err(e)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{MINUTE_COLUMNS} ORDER BY start_ms LIMIT ?1"))
+            .map_err(e)?;
+        let minutes = stmt
+            .query_map([limit as i64], minute_row)
+            .map_err(e)?
+            .collect::<Result<_, _>>()
+            .map_err(e)?;
+        Ok(MinuteBatch { sessions, minutes })
+    }
+
+    /// Removes what the server acknowledged, in one transaction. A minute whose
+    /// counts changed since it was read (a revisited minute merged into it) stays
+    /// for the next upload, which the server applies as an update.
+    pub fn ack_batch(&mut self, batch: &MinuteBatch) -> Result<(), QueueError> {
+        let tx = self.conn.transaction().map_err(|e| QueueError::Sql(e))?;
+        for s in &batch.sessions {
+            tx.execute("UPDATE sessions SET uploaded = 1 WHERE id = ?1", [&s.id])
+                .map_err(QueueError::Sql)?;
+        }
+        for m in &batch.minutes {
+            let start_ms = chrono::DateTime::parse_from_rfc3339(&m.start)
+                .map(|t| t.timestamp_millis())
+                .unwrap_or_default();
+            let gone = tx
+                .execute(
+                    "DELETE FROM minutes WHERE id = ?1 AND seconds = ?2 AND keystrokes = ?3
+                     AND clicks = ?4 AND scrolls = ?5 AND idle = ?6",
+                    params![m.id, m.seconds, m.keystrokes, m.clicks, m.scrolls, m.idle],
+                )
+                .map_err(QueueError::Sql)?;
+            if gone == 1 {
+                let active = if m.idle { 0 } else { m.seconds };
+                tx.execute(
+                    "INSERT INTO day_totals (day_ms, tracked, active) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (day_ms) DO UPDATE SET tracked = tracked + excluded.tracked,
+                                                        active = active + excluded.active",
+                    params![local_day_start_ms(start_ms), m.seconds, active],
+                )
+                .map_err(QueueError::Sql)?;
+            }
+        }
+        tx.commit().map_err(|e| self.sql_err(e))
+    }
+
+    /// The oldest capture waiting for upload, and its file.
+    pub fn next_capture(&self) -> Result<Option<(CaptureRecord, PathBuf)>, QueueError> {
+        self.conn
+            .query_row(
+                &format!("{CAPTURE_COLUMNS} ORDER BY taken_ms, id LIMIT 1"),
+                [],
+                capture_row,
+            )
+            .optional()
+            .map(|o| o.map(|(c, file)| (c, self.captures.join(file))))
+            .map_err(|e| self.sql_err(e))
+    }
+
+    /// Forgets an acknowledged capture: the row first, so a crash in between
+    /// leaves only an orphan file, which the next owner open sweeps.
+    pub fn ack_capture(&mut self, id: &str) -> Result<(), QueueError> {
+        let file: Option<String> = self
+            .conn
+            .query_row(
+                "DELETE FROM captures WHERE id = ?1 RETURNING file",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql_err(e))?;
+        if let Some(f) = file {
+            let _ = std::fs::remove_file(self.captures.join(f));
+        }
+        Ok(())
+    }
+
+    /// Moves a record the server refused for good into `dead_letter`, with the
+    /// server's reason, so the rest of the queue keeps flowing.
+    pub fn dead_letter(&mut self, id: &str, reason: &str) -> Result<(), QueueError> {
+        let tx = self.conn.transaction().map_err(QueueError::Sql)?;
+        let found: Option<(&str, String)> = {
+            let session = tx
+                .query_row(
+                    &format!("{SESSION_COLUMNS} WHERE id = ?1"),
+                    [id],
+                    session_row,
+                )
+                .optional()
+                .map_err(QueueError::Sql)?
+                .map(|r| ("session", serde_json::to_string(&r).unwrap_or_default()));
+            let minute = tx
+                .query_row(&format!("{MINUTE_COLUMNS} WHERE id = ?1"), [id], minute_row)
+                .optional()
+                .map_err(QueueError::Sql)?
+                .map(|r| ("minute", serde_json::to_string(&r).unwrap_or_default()));
+            let capture = tx
+                .query_row(
+                    &format!("{CAPTURE_COLUMNS} WHERE id = ?1"),
+                    [id],
+                    capture_row,
+                )
+                .optional()
+                .map_err(QueueError::Sql)?
+                .map(|(r, _)| ("capture", serde_json::to_string(&r).unwrap_or_default()));
+            session.or(minute).or(capture)
+        };
+        let Some((kind, json)) = found else {
+            return Ok(());
+        };
+        tx.execute(
+            "INSERT OR REPLACE INTO dead_letter (id, kind, record, reason, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, kind, json, reason, chrono::Utc::now().timestamp_millis()],
+        )
+        .map_err(QueueError::Sql)?;
+        let file: Option<String> = match kind {
+            "session" => {
+                tx.execute("UPDATE sessions SET uploaded = 1 WHERE id = ?1", [id])
+                    .map_err(QueueError::Sql)?;
+                None
+            }
+            "minute" => {
+                tx.execute("DELETE FROM minutes WHERE id = ?1", [id])
+                    .map_err(QueueError::Sql)?;
+                None
+            }
+            _ => tx
+                .query_row(
+                    "DELETE FROM captures WHERE id = ?1 RETURNING file",
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(QueueError::Sql)?,
+        };
+        tx.commit().map_err(|e| self.sql_err(e))?;
+        if let Some(f) = file {
+            let _ = std::fs::remove_file(self.captures.join(f));
+        }
+        Ok(())
+    }
+
+    /// Dead-lettered records with the server's reasons, newest first.
+    pub fn dead_letters(&self) -> Result<Vec<(String, String, String)>, QueueError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, kind, reason FROM dead_letter ORDER BY at_ms DESC")
+            .map_err(|e| self.sql_err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(|e| self.sql_err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.sql_err(e))
+    }
+
     pub fn stats(&self, day_start_ms: i64) -> Result<QueueStats, QueueError> {
         let e = |e| self.sql_err(e);
         let one = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<i64, QueueError> {
@@ -536,16 +668,56 @@ impl Store {
             pending_captures: one("SELECT count(*) FROM captures", &[])? as u64,
             queue_bytes: db_bytes + image_bytes as u64,
             tracked_seconds_today: one(
-                "SELECT coalesce(sum(seconds), 0) FROM minutes WHERE start_ms >= ?1",
+                "SELECT (SELECT coalesce(sum(seconds), 0) FROM minutes WHERE start_ms >= ?1)
+                      + (SELECT coalesce(sum(tracked), 0) FROM day_totals WHERE day_ms >= ?1)",
                 &[&day_start_ms],
             )? as u64,
             active_seconds_today: one(
-                "SELECT coalesce(sum(seconds), 0) FROM minutes WHERE start_ms >= ?1 AND idle = 0",
+                "SELECT (SELECT coalesce(sum(seconds), 0) FROM minutes WHERE start_ms >= ?1 AND idle = 0)
+                      + (SELECT coalesce(sum(active), 0) FROM day_totals WHERE day_ms >= ?1)",
                 &[&day_start_ms],
             )? as u64,
+            dead_letters: one("SELECT count(*) FROM dead_letter", &[])? as u64,
             last_minute: last.map(rfc3339),
         })
     }
+}
+
+const SESSION_COLUMNS: &str = "SELECT id, started_ms, utc_offset, os_type, os_version, kernel, hostname, os_user, agent_version, ip_addresses FROM sessions";
+
+fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
+    let ips: String = r.get(9)?;
+    Ok(SessionRecord {
+        id: r.get(0)?,
+        started_at: rfc3339(r.get(1)?),
+        utc_offset: r.get(2)?,
+        os_type: r.get(3)?,
+        os_version: r.get(4)?,
+        kernel: r.get(5)?,
+        hostname: r.get(6)?,
+        os_user: r.get(7)?,
+        agent_version: r.get(8)?,
+        ip_addresses: serde_json::from_str(&ips).unwrap_or_default(),
+    })
+}
+
+const MINUTE_COLUMNS: &str = "SELECT id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, exe_path, app, session_id FROM minutes";
+
+fn minute_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MinuteRecord> {
+    Ok(MinuteRecord {
+        id: r.get(0)?,
+        start: rfc3339(r.get(1)?),
+        utc_offset: r.get(2)?,
+        seconds: r.get(3)?,
+        keystrokes: r.get(4)?,
+        clicks: r.get(5)?,
+        scrolls: r.get(6)?,
+        idle: r.get(7)?,
+        title: r.get(8)?,
+        exe_path: r.get(9)?,
+        app: r.get(10)?,
+        session_id: r.get(11)?,
+    })
 }
 
 const CAPTURE_COLUMNS: &str = "SELECT id, kind, taken_ms, utc_offset, monitor, width, height, bytes, format, session_id, file FROM captures";

@@ -1,0 +1,617 @@
+//! Upload loop: enrolls the device, then moves the queue to the server oldest
+//! first, deleting a record only after the server acknowledged it.
+//!
+//! The loop is an explicit state machine (`State`); `backoff` decides retry
+//! delays; `tls` builds the verifier. Every outcome of one request is sorted
+//! into an `Outcome`, so the policy (retry, split, dead-letter, re-enroll) lives
+//! in one match.
+
+pub mod backoff;
+pub mod tls;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use stint_proto::{
+    Accepted, ApiError, CaptureRecord, EnrollRequest, EnrollResponse, Heartbeat, HeartbeatResponse,
+    MinuteBatch,
+};
+
+use crate::config::Config;
+use crate::queue::{Queue, QueueError};
+
+/// Largest minute batch; halved on 413 and grown back after successes.
+pub const MAX_BATCH: usize = 500;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(60);
+
+/// Where the sync loop is; persisted for `stint status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "detail")]
+pub enum State {
+    /// No `[server] url`: nothing leaves this machine.
+    Unconfigured,
+    /// No device token yet.
+    Unenrolled,
+    /// Queue empty; waiting for new records.
+    Idle,
+    Uploading,
+    /// Waiting to retry after a failure.
+    Backoff,
+    /// The server refused our credentials twice; uploads stop until a restart
+    /// or a new enrollment token.
+    Blocked(String),
+}
+
+/// What `stint status` shows about sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    #[serde(flatten)]
+    pub state: State,
+    pub server: Option<String>,
+    pub device_id: Option<String>,
+    pub last_success: Option<String>,
+    pub last_error: Option<String>,
+}
+
+pub const STATUS_KEY: &str = "sync";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Credentials {
+    server: String,
+    device_id: String,
+    device_token: String,
+}
+
+/// How one request ended, from the queue's point of view.
+#[derive(Debug)]
+enum Outcome<T> {
+    Ok(T),
+    /// Transient: connection, timeout, 408, 429, 5xx. Retry after a delay.
+    Retry {
+        why: String,
+        after: Option<Duration>,
+    },
+    /// 401: the device token is no longer accepted.
+    Unauthorized(String),
+    /// 413: the body was too large.
+    TooLarge(String),
+    /// Any other 4xx: this record (or one in the batch) will never be accepted.
+    Rejected {
+        why: String,
+        record_id: Option<String>,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Tls(#[from] tls::TlsSetupError),
+    #[error("server.proxy {0:?}: {1}")]
+    Proxy(String, String),
+    #[error("HTTP client: {0}")]
+    Client(String),
+}
+
+pub fn build_client(cfg: &crate::config::Server) -> Result<reqwest::Client, SyncError> {
+    let tls = tls::client_config(cfg.ca_file.as_deref(), cfg.pin_sha256.as_deref())?;
+    let mut b = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .user_agent(concat!("stint/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(15))
+        .timeout(REQUEST_TIMEOUT);
+    if let Some(p) = &cfg.proxy {
+        let proxy =
+            reqwest::Proxy::all(p).map_err(|e| SyncError::Proxy(p.clone(), e.to_string()))?;
+        b = b.proxy(proxy);
+    }
+    b.build().map_err(|e| SyncError::Client(tls::explain(&e)))
+}
+
+struct Sync {
+    cfg: Config,
+    queue: Queue,
+    http: reqwest::Client,
+    url: String,
+    creds: Option<Credentials>,
+    status: SyncStatus,
+    attempt: u32,
+    batch: usize,
+    reenrolled: bool,
+    last_heartbeat: Option<std::time::Instant>,
+}
+
+fn creds_path(cfg: &Config) -> PathBuf {
+    cfg.storage.data_dir.join("device.json")
+}
+
+fn now_text() -> String {
+    crate::model::rfc3339(chrono::Utc::now().timestamp_millis())
+}
+
+/// Runs until the task is dropped. Uploads are idempotent, so being cancelled
+/// mid-request loses nothing: the record is still queued and is sent again.
+pub async fn run(cfg: Config, queue: Queue, http: reqwest::Client) {
+    let Some(url) = cfg.server.url.clone() else {
+        return;
+    };
+    let creds = load_creds(&cfg, &url);
+    let mut s = Sync {
+        status: SyncStatus {
+            state: if creds.is_some() {
+                State::Idle
+            } else {
+                State::Unenrolled
+            },
+            server: Some(url.clone()),
+            device_id: creds.as_ref().map(|c| c.device_id.clone()),
+            last_success: None,
+            last_error: None,
+        },
+        cfg,
+        queue,
+        http,
+        url,
+        creds,
+        attempt: 0,
+        batch: MAX_BATCH,
+        reenrolled: false,
+        last_heartbeat: None,
+    };
+    if let Ok(Some(prev)) = s.queue.call(|q| q.get_state(STATUS_KEY)).await {
+        if let Ok(prev) = serde_json::from_str::<SyncStatus>(&prev) {
+            s.status.last_success = prev.last_success;
+        }
+    }
+    s.save().await;
+    let poll = s.cfg.schedule.minute.min(Duration::from_secs(30));
+    loop {
+        if let State::Blocked(_) = s.status.state {
+            // Parked until restart; still wake now and then so status stays fresh.
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            continue;
+        }
+        match s.step().await {
+            Step::Progress => {
+                s.attempt = 0;
+                s.batch = (s.batch * 2).min(MAX_BATCH);
+            }
+            Step::Empty => {
+                s.set_state(State::Idle).await;
+                tokio::time::sleep(poll).await;
+            }
+            Step::Wait(after) => {
+                let d = backoff::delay(s.attempt, after, fastrand::f64());
+                s.attempt = s.attempt.saturating_add(1);
+                s.set_state(State::Backoff).await;
+                tracing::info!(
+                    delay_ms = d.as_millis() as u64,
+                    attempt = s.attempt,
+                    "sync backing off"
+                );
+                tokio::time::sleep(d).await;
+            }
+            Step::Again => {}
+        }
+    }
+}
+
+enum Step {
+    /// Something was acknowledged.
+    Progress,
+    /// Nothing to send.
+    Empty,
+    /// A transient failure; retry after backoff (or the server's Retry-After).
+    Wait(Option<Duration>),
+    /// Something changed (batch split, record set aside, re-enrolled); go again now.
+    Again,
+}
+
+fn load_creds(cfg: &Config, url: &str) -> Option<Credentials> {
+    let text = std::fs::read_to_string(creds_path(cfg)).ok()?;
+    let c: Credentials = serde_json::from_str(&text).ok()?;
+    // A device token is only good for the server that issued it.
+    (c.server == url).then_some(c)
+}
+
+impl Sync {
+    async fn save(&mut self) {
+        let text = serde_json::to_string(&self.status).expect("status serialises");
+        if let Err(e) = self
+            .queue
+            .call(move |q| q.set_state(STATUS_KEY, &text))
+            .await
+        {
+            tracing::warn!(error = %e, "could not save sync status");
+        }
+    }
+
+    async fn set_state(&mut self, state: State) {
+        if self.status.state != state {
+            self.status.state = state;
+            self.save().await;
+        }
+    }
+
+    async fn fail(&mut self, why: String) {
+        tracing::warn!(error = %why, "sync failed");
+        if self.status.last_error.as_deref() != Some(&why) {
+            self.status.last_error = Some(why);
+            self.save().await;
+        }
+    }
+
+    async fn succeeded(&mut self) {
+        let now = now_text();
+        // Saved at most once a second: a status write is a commit.
+        let stale = self
+            .status
+            .last_success
+            .as_deref()
+            .is_none_or(|t| t[..19] != now[..19]);
+        if stale || self.status.last_error.is_some() || self.status.state != State::Uploading {
+            self.status.last_success = Some(now);
+            self.status.last_error = None;
+            self.status.state = State::Uploading;
+            self.save().await;
+        }
+    }
+
+    async fn step(&mut self) -> Step {
+        if self.creds.is_none() {
+            return self.enroll().await;
+        }
+        if self
+            .last_heartbeat
+            .is_none_or(|t| t.elapsed() >= HEARTBEAT_EVERY)
+        {
+            if let Some(step) = self.heartbeat().await {
+                return step;
+            }
+        }
+        let limit = self.batch;
+        let batch = match self.queue.call(move |q| q.upload_batch(limit)).await {
+            Ok(b) => b,
+            Err(e) => return self.queue_failed(e).await,
+        };
+        let mut progressed = false;
+        if !batch.minutes.is_empty() || !batch.sessions.is_empty() {
+            match self.send_batch(batch).await {
+                Step::Progress => progressed = true,
+                other => return other,
+            }
+        }
+        match self.queue.call(|q| q.next_capture()).await {
+            Ok(Some((rec, path))) => match self.send_capture(rec, path).await {
+                Step::Progress => progressed = true,
+                other => return other,
+            },
+            Ok(None) => {}
+            Err(e) => return self.queue_failed(e).await,
+        }
+        if progressed {
+            Step::Progress
+        } else {
+            Step::Empty
+        }
+    }
+
+    async fn queue_failed(&mut self, e: QueueError) -> Step {
+        self.fail(format!("local queue: {e}")).await;
+        Step::Wait(None)
+    }
+
+    async fn enroll(&mut self) -> Step {
+        let Some(token) = self.cfg.server.enroll_token.clone() else {
+            self.set_state(State::Unenrolled).await;
+            self.fail(
+                "not enrolled: set [server] enroll_token (from `stint-server token create`)".into(),
+            )
+            .await;
+            return Step::Wait(Some(Duration::from_secs(300)));
+        };
+        let facts = crate::sysfacts::session(0, true);
+        let req = EnrollRequest {
+            enroll_token: token,
+            hostname: facts.hostname,
+            os_type: facts.os_type,
+            os_version: facts.os_version,
+            os_user: facts.os_user,
+            agent_version: facts.agent_version,
+        };
+        let sent = self
+            .http
+            .post(format!("{}/api/v1/enroll", self.url))
+            .json(&req)
+            .send()
+            .await;
+        match classify::<EnrollResponse>(sent).await {
+            Outcome::Ok(r) => {
+                let creds = Credentials {
+                    server: self.url.clone(),
+                    device_id: r.device_id,
+                    device_token: r.device_token,
+                };
+                let path = creds_path(&self.cfg);
+                let text = serde_json::to_string_pretty(&creds).expect("serialises");
+                if let Err(e) = crate::platform::write_private(&path, text.as_bytes()) {
+                    self.fail(format!(
+                        "cannot save device credentials {}: {e}",
+                        path.display()
+                    ))
+                    .await;
+                    return Step::Wait(None);
+                }
+                tracing::info!(device_id = %creds.device_id, "enrolled");
+                self.status.device_id = Some(creds.device_id.clone());
+                self.creds = Some(creds);
+                self.set_state(State::Idle).await;
+                Step::Again
+            }
+            Outcome::Retry { why, after } => {
+                self.fail(format!("enrolling: {why}")).await;
+                Step::Wait(after)
+            }
+            Outcome::Unauthorized(why) | Outcome::Rejected { why, .. } | Outcome::TooLarge(why) => {
+                let why = format!("enrollment refused: {why}");
+                self.fail(why.clone()).await;
+                self.set_state(State::Blocked(why)).await;
+                Step::Again
+            }
+        }
+    }
+
+    /// A 401: enroll again once (the server may have been reset); a second 401
+    /// in a row blocks uploads.
+    async fn unauthorized(&mut self, why: String) -> Step {
+        if self.reenrolled {
+            let why = format!("the server refused this device twice: {why}");
+            self.fail(why.clone()).await;
+            self.set_state(State::Blocked(why)).await;
+            return Step::Again;
+        }
+        self.reenrolled = true;
+        tracing::warn!(error = %why, "device token refused; enrolling again");
+        let _ = std::fs::remove_file(creds_path(&self.cfg));
+        self.creds = None;
+        Step::Again
+    }
+
+    fn token(&self) -> String {
+        self.creds
+            .as_ref()
+            .map(|c| c.device_token.clone())
+            .unwrap_or_default()
+    }
+
+    async fn heartbeat(&mut self) -> Option<Step> {
+        let stats = self.queue.call(|q| q.stats(0)).await.unwrap_or_default();
+        let sent = self
+            .http
+            .post(format!("{}/api/v1/heartbeat", self.url))
+            .bearer_auth(self.token())
+            .json(&Heartbeat {
+                agent_version: env!("CARGO_PKG_VERSION").into(),
+                pending_minutes: stats.pending_minutes,
+                pending_captures: stats.pending_captures,
+            })
+            .send()
+            .await;
+        match classify::<HeartbeatResponse>(sent).await {
+            Outcome::Ok(r) => {
+                self.last_heartbeat = Some(std::time::Instant::now());
+                self.reenrolled = false;
+                let policy = serde_json::to_string(&r.policy).expect("serialises");
+                let _ = self
+                    .queue
+                    .call(move |q| q.set_state("policy", &policy))
+                    .await;
+                None
+            }
+            Outcome::Unauthorized(why) => Some(self.unauthorized(why).await),
+            Outcome::Retry { why, after } => {
+                self.fail(format!("heartbeat: {why}")).await;
+                Some(Step::Wait(after))
+            }
+            Outcome::TooLarge(why) | Outcome::Rejected { why, .. } => {
+                // Not worth stopping uploads for; try again next period.
+                self.last_heartbeat = Some(std::time::Instant::now());
+                self.fail(format!("heartbeat refused: {why}")).await;
+                None
+            }
+        }
+    }
+
+    async fn send_batch(&mut self, batch: MinuteBatch) -> Step {
+        self.set_state(State::Uploading).await;
+        let sent = self
+            .http
+            .post(format!("{}/api/v1/minutes", self.url))
+            .bearer_auth(self.token())
+            .json(&batch)
+            .send()
+            .await;
+        match classify::<Accepted>(sent).await {
+            Outcome::Ok(a) => {
+                let n = batch.minutes.len();
+                if let Err(e) = self.queue.call(move |q| q.ack_batch(&batch)).await {
+                    return self.queue_failed(e).await;
+                }
+                tracing::debug!(
+                    minutes = n,
+                    stored = a.stored,
+                    duplicates = a.duplicates,
+                    "batch acknowledged"
+                );
+                self.reenrolled = false;
+                self.succeeded().await;
+                Step::Progress
+            }
+            Outcome::Retry { why, after } => {
+                self.fail(why).await;
+                Step::Wait(after)
+            }
+            Outcome::Unauthorized(why) => self.unauthorized(why).await,
+            Outcome::TooLarge(why) if batch.minutes.len() > 1 => {
+                self.batch = (batch.minutes.len() / 2).max(1);
+                tracing::info!(batch = self.batch, reason = %why, "batch too large; splitting");
+                Step::Again
+            }
+            Outcome::TooLarge(why) => {
+                let id = batch.minutes.first().map(|m| m.id.clone());
+                self.reject(id, format!("too large even alone: {why}"))
+                    .await
+            }
+            Outcome::Rejected { why, record_id } => {
+                let known = record_id.filter(|id| {
+                    batch.minutes.iter().any(|m| &m.id == id)
+                        || batch.sessions.iter().any(|s| &s.id == id)
+                });
+                match known {
+                    Some(id) => self.reject(Some(id), why).await,
+                    // The server did not say which record: narrow down by halving.
+                    None if batch.minutes.len() > 1 => {
+                        self.batch = (batch.minutes.len() / 2).max(1);
+                        Step::Again
+                    }
+                    None => {
+                        self.reject(batch.minutes.first().map(|m| m.id.clone()), why)
+                            .await
+                    }
+                }
+            }
+        }
+    }
+
+    async fn reject(&mut self, id: Option<String>, why: String) -> Step {
+        let Some(id) = id else {
+            self.fail(why).await;
+            return Step::Wait(None);
+        };
+        tracing::warn!(%id, reason = %why, "server refused a record; moved to dead letters");
+        let reason = why.clone();
+        let moved = self.queue.call(move |q| q.dead_letter(&id, &reason)).await;
+        if let Err(e) = moved {
+            return self.queue_failed(e).await;
+        }
+        self.status.last_error = Some(format!("record refused: {why}"));
+        self.save().await;
+        Step::Again
+    }
+
+    async fn send_capture(&mut self, rec: CaptureRecord, path: PathBuf) -> Step {
+        self.set_state(State::Uploading).await;
+        let file = match tokio::fs::File::open(&path).await {
+            Ok(f) => f,
+            Err(e) => {
+                return self
+                    .reject(
+                        Some(rec.id.clone()),
+                        format!("image file {}: {e}", path.display()),
+                    )
+                    .await
+            }
+        };
+        let len = file.metadata().await.map(|m| m.len()).unwrap_or(rec.bytes);
+        // Streamed from disk: an image is never held whole in memory here.
+        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
+        let sent = self
+            .http
+            .put(format!("{}/api/v1/captures/{}", self.url, rec.id))
+            .bearer_auth(self.token())
+            .query(&rec.meta())
+            .header(reqwest::header::CONTENT_LENGTH, len)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                format!("image/{}", rec.format),
+            )
+            .body(body)
+            .send()
+            .await;
+        match classify::<Accepted>(sent).await {
+            Outcome::Ok(_) => {
+                let id = rec.id.clone();
+                if let Err(e) = self.queue.call(move |q| q.ack_capture(&id)).await {
+                    return self.queue_failed(e).await;
+                }
+                self.reenrolled = false;
+                self.succeeded().await;
+                Step::Progress
+            }
+            Outcome::Retry { why, after } => {
+                self.fail(why).await;
+                Step::Wait(after)
+            }
+            Outcome::Unauthorized(why) => self.unauthorized(why).await,
+            Outcome::TooLarge(why) | Outcome::Rejected { why, .. } => {
+                self.reject(Some(rec.id), why).await
+            }
+        }
+    }
+}
+
+/// Sorts a response (or the failure to get one) into an `Outcome`.
+async fn classify<T: serde::de::DeserializeOwned>(
+    sent: Result<reqwest::Response, reqwest::Error>,
+) -> Outcome<T> {
+    let resp = match sent {
+        Ok(r) => r,
+        Err(e) => {
+            return Outcome::Retry {
+                why: tls::explain(&e),
+                after: None,
+            }
+        }
+    };
+    let status = resp.status();
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body = match resp.bytes().await {
+        Ok(b) => b,
+        Err(e) => {
+            return Outcome::Retry {
+                why: format!("reading the answer: {}", tls::explain(&e)),
+                after: None,
+            }
+        }
+    };
+    if status.is_success() {
+        return match serde_json::from_slice::<T>(&body) {
+            Ok(v) => Outcome::Ok(v),
+            // A 2xx we cannot read is the server's bug, not the record's: retry.
+            Err(e) => Outcome::Retry {
+                why: format!("server answered {status} with a body stint cannot read: {e}"),
+                after: None,
+            },
+        };
+    }
+    let api: Option<ApiError> = serde_json::from_slice(&body).ok();
+    let why = match &api {
+        Some(a) => format!("{status} {}: {}", a.code, a.message),
+        None => format!(
+            "{status}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(200)])
+        ),
+    };
+    match status.as_u16() {
+        401 | 403 => Outcome::Unauthorized(why),
+        413 => Outcome::TooLarge(why),
+        408 | 429 | 500..=599 => Outcome::Retry {
+            why,
+            after: retry_after,
+        },
+        400..=499 => Outcome::Rejected {
+            why,
+            record_id: api.and_then(|a| a.record_id),
+        },
+        _ => Outcome::Retry {
+            why: format!("unexpected answer {why}"),
+            after: retry_after,
+        },
+    }
+}

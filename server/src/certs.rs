@@ -76,7 +76,9 @@ pub fn generate(
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, "stint-server local CA");
+    // A unique name per CA: two servers' CAs must never be mistaken for each other.
+    let tag = &crate::store::new_secret("")[..8];
+    dn.push(DnType::CommonName, format!("stint-server local CA {tag}"));
     ca.distinguished_name = dn;
     let ca_cert = ca.self_signed(&ca_key)?;
     let issuer = Issuer::new(ca, ca_key);

@@ -209,8 +209,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 print_json(&devices);
             } else {
                 println!(
-                    "{:<38} {:<20} {:<12} {:<26} {}",
-                    "DEVICE", "HOST", "USER", "LAST SEEN", "LAST IP"
+                    "{:<38} {:<20} {:<12} {:<26} LAST IP",
+                    "DEVICE", "HOST", "USER", "LAST SEEN"
                 );
                 for d in devices {
                     println!(

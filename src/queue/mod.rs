@@ -507,7 +507,7 @@ impl Store {
     /// counts changed since it was read (a revisited minute merged into it) stays
     /// for the next upload, which the server applies as an update.
     pub fn ack_batch(&mut self, batch: &MinuteBatch) -> Result<(), QueueError> {
-        let tx = self.conn.transaction().map_err(|e| QueueError::Sql(e))?;
+        let tx = self.conn.transaction().map_err(QueueError::Sql)?;
         for s in &batch.sessions {
             tx.execute("UPDATE sessions SET uploaded = 1 WHERE id = ?1", [&s.id])
                 .map_err(QueueError::Sql)?;

@@ -143,20 +143,51 @@ pub fn explain(err: &reqwest::Error) -> String {
         text.push_str(&e.to_string());
         s = e.source();
     }
+    // Some connectors hide the rustls error behind their own types; its text
+    // still names the certificate problem.
+    if let Some(rest) = text.split("invalid peer certificate: ").nth(1) {
+        let kind = if rest.starts_with("certificate not valid for name") {
+            "NotValidForName"
+        } else if rest.starts_with("certificate expired") {
+            "Expired"
+        } else if rest.starts_with("certificate not valid yet") {
+            "NotValidYet"
+        } else {
+            rest.split([':', ' ', ',']).next().unwrap_or("")
+        };
+        return format!("TLS refused: {}", certificate_problem(kind));
+    }
+    if let Some(pos) = text.find("does not match server.pin_sha256") {
+        let start = text[..pos].rfind("the server's public key").unwrap_or(pos);
+        return format!("TLS refused: {}", &text[start..]);
+    }
     text
+}
+
+fn certificate_problem(kind: &str) -> String {
+    match kind {
+        "UnknownIssuer" | "BadSignature" => "the server's certificate is signed by a CA this machine does not trust (add it to the OS trust store or set server.ca_file)".into(),
+        "NotValidForName" | "NotValidForNameContext" => "the server's certificate is not valid for the host name in server.url".into(),
+        "Expired" | "ExpiredContext" => "the server's certificate has expired".into(),
+        "NotValidYet" | "NotValidYetContext" => "the server's certificate is not valid yet (check this machine's clock)".into(),
+        "Revoked" => "the server's certificate is revoked".into(),
+        other => format!("the server's certificate is invalid ({other})"),
+    }
 }
 
 fn describe(e: &rustls::Error) -> String {
     use CertificateError as C;
     let why = match e {
-        rustls::Error::InvalidCertificate(c) => match c {
-            C::UnknownIssuer => "the server's certificate is signed by a CA this machine does not trust (add it to the OS trust store or set server.ca_file)".to_string(),
-            C::NotValidForName | C::NotValidForNameContext { .. } => "the server's certificate is not valid for the host name in server.url".to_string(),
-            C::Expired | C::ExpiredContext { .. } => "the server's certificate has expired".to_string(),
-            C::NotValidYet | C::NotValidYetContext { .. } => "the server's certificate is not valid yet (check this machine's clock)".to_string(),
-            C::Revoked => "the server's certificate is revoked".to_string(),
-            other => format!("the server's certificate is invalid: {other:?}"),
-        },
+        rustls::Error::InvalidCertificate(c) => certificate_problem(match c {
+            C::UnknownIssuer | C::BadSignature => "UnknownIssuer",
+            C::NotValidForName | C::NotValidForNameContext { .. } => "NotValidForName",
+            C::Expired | C::ExpiredContext { .. } => "Expired",
+            C::NotValidYet | C::NotValidYetContext { .. } => "NotValidYet",
+            C::Revoked => "Revoked",
+            other => {
+                return format!("TLS refused: the server's certificate is invalid ({other:?})")
+            }
+        }),
         rustls::Error::General(m) => m.clone(),
         other => other.to_string(),
     };

@@ -400,3 +400,106 @@ pub fn decode_image(path: &Path) -> (u32, u32, f64) {
     let var = luma.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / luma.len() as f64;
     (w, h, var.sqrt())
 }
+
+/// A real stint-server process on a loopback port with its own data dir.
+pub struct Server {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    pub args: Vec<String>,
+    proc: Option<Proc>,
+}
+
+pub fn stint_server_bin() -> PathBuf {
+    let bin = Path::new(STINT).with_file_name("stint-server");
+    assert!(
+        bin.exists(),
+        "{} missing: run the tests with `cargo test --workspace` (scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}
+
+impl Server {
+    /// Starts `stint-server serve` on `listen_ip` and a free port; `args` are extra
+    /// serve flags (limits, injected faults, --cert/--key).
+    pub fn start(listen_ip: &str, args: &[&str]) -> Server {
+        let mut s = Server {
+            dir: tempfile::tempdir().unwrap(),
+            port: 0,
+            args: args.iter().map(|a| a.to_string()).collect(),
+            proc: None,
+        };
+        s.restart(listen_ip);
+        s
+    }
+
+    pub fn restart(&mut self, listen_ip: &str) {
+        let mut child = self
+            .admin_command()
+            .args(["serve", "--listen", &format!("{listen_ip}:{}", self.port)])
+            .args(&self.args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = BufReader::new(child.stdout.take().unwrap());
+        let proc = Proc(child);
+        for line in out.lines() {
+            let line = line.unwrap();
+            if let Some(addr) = line.strip_prefix("listening on https://") {
+                self.port = addr.rsplit(':').next().unwrap().parse().unwrap();
+                break;
+            }
+        }
+        assert_ne!(self.port, 0, "stint-server did not start");
+        self.proc = Some(proc);
+    }
+
+    pub fn stop(&mut self) {
+        self.proc = None;
+    }
+
+    pub fn admin_command(&self) -> Command {
+        let mut c = Command::new(stint_server_bin());
+        c.arg("--data-dir").arg(self.dir.path());
+        c
+    }
+
+    pub fn admin(&self, args: &[&str]) -> String {
+        let out = self.admin_command().args(args).output().unwrap();
+        assert!(out.status.success(), "stint-server {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn ca(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// Agent config for this server over TLS with the generated CA.
+    pub fn agent_toml(&self, host: &str) -> String {
+        format!(
+            "[server]\nurl = \"https://{host}:{}\"\nenroll_token = \"{}\"\nca_file = {:?}\n",
+            self.port,
+            self.admin(&["token", "create"]).trim(),
+            self.ca().to_str().unwrap()
+        )
+    }
+
+    /// Every minute stored, across devices, as (id, start).
+    pub fn minutes(&self) -> Vec<(String, String)> {
+        let v: serde_json::Value =
+            serde_json::from_str(&self.admin(&["export", "--json"])).unwrap();
+        v["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|d| d["minutes"].as_array().unwrap().clone())
+            .map(|m| {
+                (
+                    m["id"].as_str().unwrap().to_string(),
+                    m["start"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+}

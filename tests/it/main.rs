@@ -5,3 +5,4 @@
 mod helpers;
 mod recording;
 mod robustness;
+mod sync;

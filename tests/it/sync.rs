@@ -1,0 +1,238 @@
+//! Upload to a real stint-server over TLS with a generated CA: exactly once
+//! through outages, injected faults, a poisoned record and repeated kill -9,
+//! and clear refusals of bad certificates.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use crate::helpers::*;
+
+const FAST: &str = "[schedule]\nminute = \"1s\"\nsegment = \"2s\"\n";
+
+/// Adds `n` minutes (one poisoned with an impossible keystroke count) straight
+/// into the agent's queue, as a long offline stretch would leave them.
+fn add_backlog(agent: &Agent, n: i64) -> (HashSet<String>, String) {
+    let db = rusqlite::Connection::open(agent.data_dir().join("queue.db")).unwrap();
+    let start = 1_700_000_000_000i64 - n * 60_000;
+    let mut ids = HashSet::new();
+    let tx = db.unchecked_transaction().unwrap();
+    for i in 0..n {
+        let id = format!("backlog-{i:05}");
+        let keys = if i == n / 2 { 1_000_000 } else { i % 97 };
+        tx.execute(
+            "INSERT INTO minutes (id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, exe_path, app, session_id)
+             VALUES (?1, ?2, 0, 60, ?3, 1, 0, 0, 'backlog window title', '/usr/bin/xterm', 'xterm', 'backlog-session')",
+            rusqlite::params![id, start + i * 60_000, keys],
+        )
+        .unwrap();
+        ids.insert(id);
+    }
+    tx.commit().unwrap();
+    (ids, format!("backlog-{:05}", n / 2))
+}
+
+fn status(agent: &Agent) -> serde_json::Value {
+    serde_json::from_str(&agent.ok(&["status", "--json"])).unwrap()
+}
+
+#[test]
+fn every_minute_arrives_exactly_once_through_outage_faults_poison_and_kill_9() {
+    // 413 for any batch over 40 KB (a full 500-minute batch is ~150 KB), and a
+    // 500, a 429 with Retry-After and a 503 on the first minute uploads.
+    let mut server = Server::start(
+        "127.0.0.1",
+        &[
+            "--max-batch-bytes",
+            "40000",
+            "--inject-faults",
+            "minutes=500,429,503;captures=500",
+        ],
+    );
+    let mut agent = Agent::new(
+        None,
+        &format!(
+            "{FAST}[tracking]\ninitial = true\n{}",
+            server.agent_toml("localhost")
+        ),
+    );
+    agent.start_daemon();
+    agent.wait_for_log("enrolled", Duration::from_secs(20));
+    agent.wait_for_log("minute committed", Duration::from_secs(10));
+    agent.stop_daemon();
+    let (mut expected, poisoned) = add_backlog(&agent, 3_000);
+
+    // Server down while the agent records; the backlog waits.
+    server.stop();
+    agent.start_daemon();
+    std::thread::sleep(Duration::from_secs(3));
+    agent.stop_daemon();
+    let down = status(&agent);
+    assert!(
+        down["sync"]["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("onnect"),
+        "{down}"
+    );
+    server.restart("127.0.0.1");
+
+    // kill -9 at random moments, most of them mid-upload.
+    for round in 0..100u64 {
+        agent.start_daemon();
+        std::thread::sleep(Duration::from_millis(40 + fastrand::u64(0..260)));
+        agent.kill_daemon();
+        if round % 25 == 0 {
+            eprintln!("kill round {round}");
+        }
+    }
+    agent.start_daemon();
+    wait_for("the backlog to drain", Duration::from_secs(120), || {
+        let s = status(&agent);
+        (s["queue"]["pending_minutes"].as_u64() <= Some(2)).then_some(())
+    });
+    agent.stop_daemon();
+    agent.start_daemon(); // uploads the minute closed at the stop
+    wait_for("the last minutes", Duration::from_secs(30), || {
+        (status(&agent)["queue"]["pending_minutes"].as_u64() == Some(0)).then_some(())
+    });
+    agent.stop_daemon();
+
+    for line in agent
+        .stderr()
+        .lines()
+        .filter(|l| l.contains("minute committed"))
+    {
+        let start = line
+            .split("start=")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap();
+        expected.insert(start.to_string()); // live minutes are matched by start
+    }
+    let stored = server.minutes();
+    let mut by_id: HashMap<&str, usize> = HashMap::new();
+    let mut by_start: HashMap<&str, usize> = HashMap::new();
+    for (id, start) in &stored {
+        *by_id.entry(id).or_default() += 1;
+        *by_start.entry(start).or_default() += 1;
+    }
+    let duplicates: Vec<_> = by_start.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(duplicates.is_empty(), "duplicated minutes: {duplicates:?}");
+    expected.remove(&poisoned);
+    let lost: Vec<_> = expected
+        .iter()
+        .filter(|k| !by_id.contains_key(k.as_str()) && !by_start.contains_key(k.as_str()))
+        .collect();
+    assert_eq!(
+        lost.len(),
+        0,
+        "minutes lost: {:?}",
+        &lost[..lost.len().min(10)]
+    );
+    assert!(
+        !by_id.contains_key(poisoned.as_str()),
+        "poisoned record stored"
+    );
+
+    let s = status(&agent);
+    assert_eq!(s["queue"]["dead_letters"], 1, "{s}");
+    // Every run's log, killed ones included: the daily files accumulate.
+    let log: String = std::fs::read_dir(agent.data_dir().join("logs"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
+        .collect();
+    for needle in [
+        "server refused a record; moved to dead letters",
+        "batch too large; splitting",
+        "429 Too Many Requests",
+        "500 Internal Server Error",
+    ] {
+        assert!(log.contains(needle), "agent log lacks {needle:?}");
+    }
+}
+
+#[test]
+fn bad_certificates_are_refused_with_the_reason() {
+    let other = Server::start("127.0.0.1", &[]); // only for its (foreign) CA
+    let expired_dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = stint_server::certs::generate(
+        &["localhost".into(), "127.0.0.1".into()],
+        Some(((2020, 1, 1), (2021, 1, 1))),
+    )
+    .unwrap();
+    for (name, data) in [("ca.pem", &ca), ("cert.pem", &cert), ("key.pem", &key)] {
+        std::fs::write(expired_dir.path().join(name), data).unwrap();
+    }
+    let cert_arg = expired_dir.path().join("cert.pem");
+    let key_arg = expired_dir.path().join("key.pem");
+    let expired = Server::start(
+        "127.0.0.1",
+        &[
+            "--cert",
+            cert_arg.to_str().unwrap(),
+            "--key",
+            key_arg.to_str().unwrap(),
+        ],
+    );
+    let any_host = Server::start("0.0.0.0", &[]);
+    let token = |s: &Server| s.admin(&["token", "create"]).trim().to_string();
+    let cases = [
+        (
+            "wrong CA",
+            format!(
+                "url = \"https://localhost:{}\"\nenroll_token = \"{}\"\nca_file = {:?}",
+                any_host.port,
+                token(&any_host),
+                other.ca()
+            ),
+            "signed by a CA this machine does not trust",
+        ),
+        (
+            "wrong host name",
+            format!(
+                "url = \"https://127.0.0.2:{}\"\nenroll_token = \"{}\"\nca_file = {:?}",
+                any_host.port,
+                token(&any_host),
+                any_host.ca()
+            ),
+            "not valid for the host name",
+        ),
+        (
+            "expired certificate",
+            format!(
+                "url = \"https://localhost:{}\"\nenroll_token = \"{}\"\nca_file = {:?}",
+                expired.port,
+                token(&expired),
+                expired_dir.path().join("ca.pem")
+            ),
+            "has expired",
+        ),
+        (
+            "pinned key mismatch",
+            format!(
+                "url = \"https://localhost:{}\"\nenroll_token = \"{}\"\nca_file = {:?}\npin_sha256 = \"{}\"",
+                any_host.port,
+                token(&any_host),
+                any_host.ca(),
+                "ab".repeat(32)
+            ),
+            "does not match server.pin_sha256",
+        ),
+    ];
+    for (name, server_toml, why) in cases {
+        let mut agent = Agent::new(None, &format!("{FAST}[server]\n{server_toml}\n"));
+        agent.start_daemon();
+        let error = wait_for(name, Duration::from_secs(20), || {
+            let e = status(&agent)["sync"]["last_error"].as_str()?.to_string();
+            e.contains("TLS refused").then_some(e)
+        });
+        agent.stop_daemon();
+        assert!(error.contains(why), "{name}: {error}");
+        assert!(
+            !agent.data_dir().join("device.json").exists(),
+            "{name}: enrolled anyway"
+        );
+    }
+}

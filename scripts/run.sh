@@ -1,17 +1,36 @@
 #!/usr/bin/env bash
 #! Builds stint and runs the agent in the foreground on the embedded defaults, with
 #! tracking on. Without a desktop (no DISPLAY) it first starts a demo one (Xvfb,
-#! openbox and a terminal) so there is something to record. Ctrl-C stops it.
+#! openbox and a terminal) so there is something to record. It also starts a local
+#! stint-server (embedded default: SQLite + image dir under .stint-demo/) and points
+#! the agent at it over TLS with the server's generated CA. Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-debian.sh
-cargo build --release --locked
+cargo build --release --locked --workspace
 BIN="$PWD/target/release/stint"
+SERVER="$PWD/target/release/stint-server"
+DEMO="$PWD/.stint-demo"
+mkdir -p "$DEMO"
+"$SERVER" --data-dir "$DEMO/server" serve --listen 127.0.0.1:8443 &
+SERVER_PID=$!
+trap 'kill $SERVER_PID 2>/dev/null' EXIT
+sleep 1
+if [ ! -f "$DEMO/agent.toml" ]; then
+  cat > "$DEMO/agent.toml" <<EOF
+[server]
+url = "https://localhost:8443"
+enroll_token = "$("$SERVER" --data-dir "$DEMO/server" token create --label demo)"
+ca_file = "$DEMO/server/ca.pem"
+EOF
+fi
+set -- --config "$DEMO/agent.toml" "$@"
+echo "stint: records arrive at the local server; see: $SERVER --data-dir $DEMO/server export --json"
 
 if [ -z "${DISPLAY:-}" ]; then
   Xvfb :99 -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 &
   XVFB=$!
-  trap 'kill $XVFB 2>/dev/null' EXIT
+  trap 'kill $XVFB $SERVER_PID 2>/dev/null' EXIT
   export DISPLAY=:99
   sleep 1
   openbox >/dev/null 2>&1 &

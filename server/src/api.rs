@@ -272,6 +272,39 @@ async fn authenticate(
         .ok_or_else(|| unauthorized("unknown or revoked device token; enroll again"))
 }
 
+/// The gate every device call passes: who is calling (and from where), within
+/// its rate, and any fault a test asked this route to answer with.
+async fn admit(
+    state: &Arc<AppState>,
+    addr: SocketAddr,
+    headers: &HeaderMap,
+    route: &str,
+) -> Result<(String, String), Fail> {
+    let ip = client_ip(state, addr);
+    let device = authenticate(state, headers, &ip).await?;
+    state.rate_limit(&device)?;
+    state.fault(route)?;
+    Ok((device, ip))
+}
+
+/// A 400 naming the first record of `records` that fails validation.
+fn first_invalid<'a>(
+    list: &str,
+    records: impl Iterator<Item = (&'a str, Result<(), stint_proto::Invalid>)>,
+) -> Result<(), Fail> {
+    for (i, (id, checked)) in records.enumerate() {
+        if let Err(e) = checked {
+            return Err(Fail::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_record",
+                format!("{list}[{i}] (id {id:?}): {e}"),
+            )
+            .record(id));
+        }
+    }
+    Ok(())
+}
+
 fn bad_json(what: &str, e: impl std::fmt::Display) -> Fail {
     Fail::new(
         StatusCode::BAD_REQUEST,
@@ -329,33 +362,18 @@ async fn minutes(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Accepted>, Fail> {
-    let ip = client_ip(&state, addr);
-    let device = authenticate(&state, &headers, &ip).await?;
-    state.rate_limit(&device)?;
-    state.fault("minutes")?;
+    let (device, ip) = admit(&state, addr, &headers, "minutes").await?;
     let bytes = body_limited(body, &headers, state.limits.max_batch_bytes).await?;
     let batch: MinuteBatch =
         serde_json::from_slice(&bytes).map_err(|e| bad_json("minute batch", e))?;
-    for (i, s) in batch.sessions.iter().enumerate() {
-        s.validate().map_err(|e| {
-            Fail::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_record",
-                format!("sessions[{i}] (id {:?}): {e}", s.id),
-            )
-            .record(&s.id)
-        })?;
-    }
-    for (i, m) in batch.minutes.iter().enumerate() {
-        m.validate().map_err(|e| {
-            Fail::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_record",
-                format!("minutes[{i}] (id {:?}): {e}", m.id),
-            )
-            .record(&m.id)
-        })?;
-    }
+    first_invalid(
+        "sessions",
+        batch.sessions.iter().map(|s| (s.id.as_str(), s.validate())),
+    )?;
+    first_invalid(
+        "minutes",
+        batch.minutes.iter().map(|m| (m.id.as_str(), m.validate())),
+    )?;
     let store = state.store.clone();
     let (stored, duplicates) = blocking(move || store.upsert_batch(&device, &batch, &ip)).await?;
     Ok(Json(Accepted { stored, duplicates }))
@@ -369,10 +387,7 @@ async fn capture(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Accepted>, Fail> {
-    let ip = client_ip(&state, addr);
-    let device = authenticate(&state, &headers, &ip).await?;
-    state.rate_limit(&device)?;
-    state.fault("captures")?;
+    let (device, ip) = admit(&state, addr, &headers, "captures").await?;
     let invalid = |e: String| {
         Fail::new(
             StatusCode::BAD_REQUEST,
@@ -402,10 +417,7 @@ async fn heartbeat(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<HeartbeatResponse>, Fail> {
-    let ip = client_ip(&state, addr);
-    let device = authenticate(&state, &headers, &ip).await?;
-    state.rate_limit(&device)?;
-    state.fault("heartbeat")?;
+    let (device, _) = admit(&state, addr, &headers, "heartbeat").await?;
     let bytes = body_limited(body, &headers, 64 << 10).await?;
     let hb: stint_proto::Heartbeat =
         serde_json::from_slice(&bytes).map_err(|e| bad_json("heartbeat body", e))?;

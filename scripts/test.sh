@@ -7,5 +7,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-debian.sh
 cargo fmt --all --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
-cargo clippy --locked --all-targets --target x86_64-pc-windows-gnu -- -D warnings
+cargo clippy --locked --workspace --all-targets --target x86_64-pc-windows-gnu -- -D warnings
+# The integration tests drive the stint-server binary; `cargo test` builds only
+# the binaries of the package under test, so build every binary first.
+cargo build --locked --workspace --bins
 cargo test --locked --workspace

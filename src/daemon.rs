@@ -125,6 +125,9 @@ struct Segment {
 }
 
 struct Recorder {
+    /// The config files' settings; `cfg` is this with the server's policy laid over.
+    base: Config,
+    policy: stint_proto::Policy,
     cfg: Config,
     queue: Queue,
     samplers: Samplers,
@@ -146,6 +149,8 @@ pub async fn run(
     let initial = cfg.tracking.initial;
     let mut tracking = queue.call(|s| s.tracking()).await?.unwrap_or(initial);
     let mut rec = Recorder {
+        base: cfg.clone(),
+        policy: stint_proto::Policy::default(),
         cfg,
         queue,
         samplers,
@@ -155,6 +160,7 @@ pub async fn run(
         pending: VecDeque::new(),
         last_probe: Instant::now(),
     };
+    rec.refresh_policy().await;
     tracing::info!(tracking, "recorder started");
     if tracking {
         rec.start(Now::read()).await;
@@ -303,6 +309,7 @@ impl Recorder {
         let m = self.minute.as_ref().expect("minute is open");
         if due(&m.open, end) {
             self.close_minute(now, true).await;
+            self.refresh_policy().await;
             self.reprobe();
         }
     }
@@ -455,6 +462,61 @@ impl Recorder {
                 }
             }
         });
+    }
+
+    /// Picks up a policy sync stored since the last look. Takes effect from the
+    /// next minute: the open segment keeps its moment, later ones follow the
+    /// new length.
+    async fn refresh_policy(&mut self) {
+        let policy = crate::policy::load(&self.queue).await;
+        if policy == self.policy {
+            return;
+        }
+        let cfg = crate::policy::apply(&self.base, &policy);
+        let unsupported = crate::policy::unsupported(&policy);
+        if !unsupported.is_empty() {
+            tracing::warn!(keys = ?unsupported, "policy keys this agent version does not apply yet");
+        }
+        tracing::info!(
+            screenshots = cfg.capture.screenshots,
+            webcam = cfg.capture.webcam,
+            segment = %crate::config::format_duration(cfg.schedule.segment),
+            idle_after = %crate::config::format_duration(cfg.schedule.idle_after),
+            "policy applied"
+        );
+        let mut states = Vec::new();
+        let s = &mut self.samplers;
+        if !cfg.capture.screenshots {
+            s.screen = None;
+            states.push(("screen", "disabled by policy".to_string()));
+        } else if s.screen.is_none() {
+            let screen = sampler::screen::create();
+            states.push(("screen", describe(&screen, "xcap")));
+            s.screen = log_probe("screen", screen);
+        }
+        if !cfg.capture.webcam {
+            // Dropping the sampler releases the camera.
+            s.webcam = None;
+            states.push(("webcam", "disabled by policy".to_string()));
+        } else if s.webcam.is_none() {
+            let cam = run_blocking(Duration::from_secs(10), sampler::webcam::create).await;
+            states.push(("webcam", describe(&cam, "nokhwa")));
+            s.webcam = log_probe("webcam", cam);
+        }
+        let saved = self
+            .queue
+            .call(move |st| {
+                for (name, value) in states {
+                    st.set_state(&format!("sampler.{name}"), &value)?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(e) = saved {
+            tracing::warn!(error = %e, "could not record sampler states");
+        }
+        self.cfg = cfg;
+        self.policy = policy;
     }
 
     /// Retries samplers that were missing or died, at most once a minute, so an agent

@@ -10,6 +10,7 @@ pub mod exit;
 pub mod logging;
 pub mod model;
 pub mod platform;
+pub mod policy;
 pub mod queue;
 pub mod sampler;
 pub mod sync;

@@ -121,6 +121,7 @@ fn dispatch(cli: Cli) -> Result<Exit> {
 }
 
 async fn run(cfg: Config) -> Result<Exit> {
+    let shutdown = stint::platform::shutdown_signal();
     std::fs::create_dir_all(cfg.log_dir())
         .with_context(|| format!("cannot create log directory {}", cfg.log_dir().display()))?;
     let _guard = stint::logging::init("info", Some(&cfg.log_dir()), cfg.storage.keep_logs);
@@ -149,8 +150,10 @@ async fn run(cfg: Config) -> Result<Exit> {
             None
         }
     };
-    let samplers = stint::daemon::Samplers::probe(&cfg, &queue).await;
-    let result = stint::daemon::run(cfg, queue, samplers, stint::platform::shutdown_signal()).await;
+    let policy = stint::policy::load(&queue).await;
+    let samplers =
+        stint::daemon::Samplers::probe(&stint::policy::apply(&cfg, &policy), &queue).await;
+    let result = stint::daemon::run(cfg, queue, samplers, shutdown).await;
     // Uploads are idempotent: stopping one mid-request only means it is sent again.
     if let Some(s) = sync {
         s.abort();
@@ -182,20 +185,26 @@ fn status(cfg: &Config, json: bool) -> Result<Exit> {
             }
         }
         let sync = s.get_state(stint::sync::STATUS_KEY)?;
+        let policy = s.get_state(stint::policy::STATE_KEY)?;
         Ok((
             s.tracking()?.unwrap_or(initial),
             s.stats(day)?,
             samplers,
-            sync,
+            (sync, policy),
         ))
     })?;
+    let (sync, policy) = sync;
     let sync: Option<stint::sync::SyncStatus> = sync.and_then(|t| serde_json::from_str(&t).ok());
+    let policy: stint_proto::Policy = policy
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
     if json {
         let v = serde_json::json!({
             "tracking": tracking,
             "queue": stats,
             "samplers": samplers.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
             "sync": sync,
+            "policy": policy,
             "data_dir": cfg.storage.data_dir,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
@@ -247,6 +256,10 @@ fn status(cfg: &Config, json: bool) -> Result<Exit> {
         }
     }
     println!("refused:   {} records (dead letters)", stats.dead_letters);
+    let set = serde_json::to_string(&policy)?;
+    if set != "{}" {
+        println!("policy:    {set} (set by the server; overrides the config files)");
+    }
     Ok(Exit::Ok)
 }
 

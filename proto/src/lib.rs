@@ -98,6 +98,10 @@ pub struct EnrollRequest {
     pub os_version: String,
     pub os_user: String,
     pub agent_version: String,
+    /// The device id this agent had before its token was refused. A server
+    /// refuses to enroll again an agent whose device the admin revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_device_id: Option<String>,
 }
 
 /// `POST /api/v1/enroll` answer. The device token is a bearer secret.
@@ -142,38 +146,91 @@ pub struct Heartbeat {
     pub pending_captures: u64,
 }
 
-/// What IT decides centrally; returned by every heartbeat.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What IT decides centrally; returned by every heartbeat. A key left unset
+/// (absent on the wire) leaves the agent's own configuration in charge; a key
+/// that is set overrides it on every device.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Policy {
-    pub screenshots: bool,
-    pub webcam: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub screenshots: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webcam: Option<bool>,
     /// Seconds per screenshot segment.
-    pub segment_secs: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment_secs: Option<u64>,
     /// Seconds without input before a minute is idle.
-    pub idle_after_secs: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_after_secs: Option<u64>,
     /// Blur screenshots on the device before they are stored.
-    pub blur: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blur: Option<bool>,
     /// Minutes a record waits on the device, for the employee to review and
     /// delete, before it is uploaded.
-    pub review_delay_mins: u64,
-    pub truncate_ip: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_delay_mins: Option<u64>,
+    /// Store and show IP addresses as /24 (IPv4) or /48 (IPv6) networks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncate_ip: Option<bool>,
     /// Whether the tray may offer Quit.
-    pub allow_quit: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_quit: Option<bool>,
 }
 
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            screenshots: true,
-            webcam: false,
-            segment_secs: 600,
-            idle_after_secs: 300,
-            blur: false,
-            review_delay_mins: 0,
-            truncate_ip: true,
-            allow_quit: true,
+/// Every policy key, as spelled on the wire and by `stint-server policy --set`.
+pub const POLICY_KEYS: [&str; 8] = [
+    "screenshots",
+    "webcam",
+    "segment_secs",
+    "idle_after_secs",
+    "blur",
+    "review_delay_mins",
+    "truncate_ip",
+    "allow_quit",
+];
+
+impl Policy {
+    /// Sets `key` from its text form; an empty `value` unsets it. The error
+    /// says what the key accepts.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        fn flag(key: &str, v: &str) -> Result<Option<bool>, String> {
+            match v {
+                "" => Ok(None),
+                "true" => Ok(Some(true)),
+                "false" => Ok(Some(false)),
+                _ => Err(format!(
+                    "{key} = {v:?}: expected true, false or nothing (to unset)"
+                )),
+            }
         }
+        fn secs(key: &str, v: &str, min: u64, max: u64) -> Result<Option<u64>, String> {
+            if v.is_empty() {
+                return Ok(None);
+            }
+            match v.parse::<u64>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+                _ => Err(format!(
+                    "{key} = {v:?}: expected a whole number from {min} to {max}, or nothing (to unset)"
+                )),
+            }
+        }
+        match key {
+            "screenshots" => self.screenshots = flag(key, value)?,
+            "webcam" => self.webcam = flag(key, value)?,
+            "segment_secs" => self.segment_secs = secs(key, value, 1, 86_400)?,
+            "idle_after_secs" => self.idle_after_secs = secs(key, value, 1, 86_400)?,
+            "blur" => self.blur = flag(key, value)?,
+            "review_delay_mins" => self.review_delay_mins = secs(key, value, 0, 10_080)?,
+            "truncate_ip" => self.truncate_ip = flag(key, value)?,
+            "allow_quit" => self.allow_quit = flag(key, value)?,
+            _ => {
+                return Err(format!(
+                    "unknown policy key {key:?}; known keys: {}",
+                    POLICY_KEYS.join(", ")
+                ))
+            }
+        }
+        Ok(())
     }
 }
 
@@ -373,6 +430,37 @@ pub fn extension(format: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policy_keys_set_unset_and_refuse_with_the_allowed_values() {
+        let mut p = Policy::default();
+        for (key, value, ok) in [
+            ("screenshots", "false", true),
+            ("segment_secs", "120", true),
+            ("review_delay_mins", "0", true),
+            ("webcam", "yes", false),
+            ("segment_secs", "0", false),
+            ("idle_after_secs", "-5", false),
+            ("colour", "red", false),
+        ] {
+            assert_eq!(p.set(key, value).is_ok(), ok, "{key}={value}");
+        }
+        assert_eq!(p.screenshots, Some(false));
+        assert_eq!(p.segment_secs, Some(120));
+        let wire = serde_json::to_string(&p).unwrap();
+        assert_eq!(
+            wire,
+            r#"{"screenshots":false,"segment_secs":120,"review_delay_mins":0}"#
+        );
+        p.set("screenshots", "").unwrap();
+        assert_eq!(p.screenshots, None);
+        assert_eq!(
+            serde_json::from_str::<Policy>("{}").unwrap(),
+            Policy::default()
+        );
+        let err = p.set("segment_secs", "0").unwrap_err();
+        assert!(err.contains("1 to 86400"), "{err}");
+    }
 
     fn minute() -> MinuteRecord {
         MinuteRecord {

@@ -16,7 +16,7 @@ use stint_proto::{
     Accepted, ApiError, CaptureMeta, EnrollRequest, EnrollResponse, HeartbeatResponse, MinuteBatch,
 };
 
-use crate::store::{Store, StoreError};
+use crate::store::{Enrolled, Store, StoreError};
 
 /// Size and rate limits; see `stint-server serve --help`.
 #[derive(Debug, Clone)]
@@ -246,7 +246,11 @@ async fn body_limited(body: Body, headers: &HeaderMap, limit: usize) -> Result<B
 }
 
 fn client_ip(state: &AppState, addr: SocketAddr) -> String {
-    let truncate = state.store.policy().map(|p| p.truncate_ip).unwrap_or(true);
+    let truncate = state
+        .store
+        .policy()
+        .map(|p| p.truncate_ip.unwrap_or(true))
+        .unwrap_or(true);
     if truncate {
         stint_proto::truncate_ip(addr.ip())
     } else {
@@ -340,18 +344,27 @@ async fn enroll(
     let ip = client_ip(&state, addr);
     let store = state.store.clone();
     let hostname = req.hostname.clone();
+    let previous = req.previous_device_id.clone();
     match blocking(move || store.enroll(&req, &ip)).await? {
-        Some((device_id, device_token)) => {
-            tracing::info!(%device_id, %hostname, "device enrolled");
+        Enrolled::Device {
+            id: device_id,
+            token: device_token,
+        } => {
+            tracing::info!(%device_id, %hostname, ?previous, "device enrolled");
             Ok(Json(EnrollResponse {
                 device_id,
                 device_token,
             }))
         }
-        None => Err(Fail::new(
+        Enrolled::BadToken => Err(Fail::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "unknown or revoked enrollment token",
+        )),
+        Enrolled::Revoked(id) => Err(Fail::new(
+            StatusCode::FORBIDDEN,
+            "device_revoked",
+            format!("device {id} was revoked by the server's admin; it may not enroll again"),
         )),
     }
 }

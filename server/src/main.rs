@@ -87,7 +87,8 @@ enum Command {
         #[arg(long)]
         day: Option<String>,
     },
-    /// Show the policy agents receive, or change keys of it: --set screenshots=false.
+    /// Show the policy agents receive, or change keys of it: --set screenshots=false;
+    /// --set KEY= unsets a key, leaving it to each agent's own config.
     Policy {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
@@ -248,24 +249,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Policy { set } => {
             let store = open()?;
-            let mut policy = serde_json::to_value(store.policy()?)?;
-            for kv in set {
+            let mut policy = store.policy()?;
+            for kv in &set {
                 let (k, v) = kv
                     .split_once('=')
-                    .with_context(|| format!("--set {kv:?}: expected KEY=VALUE"))?;
-                let slot = policy
-                    .get_mut(k)
-                    .with_context(|| format!("--set {kv:?}: unknown policy key {k:?}"))?;
-                let value: serde_json::Value = serde_json::from_str(v).with_context(|| {
-                    format!("--set {kv:?}: {v:?} is not a value (true, false or a number)")
-                })?;
-                if std::mem::discriminant(slot) != std::mem::discriminant(&value) {
-                    bail!("--set {kv:?}: {k} takes a value like {slot}");
-                }
-                *slot = value;
+                    .with_context(|| format!("--set {kv:?}: expected KEY=VALUE (KEY= unsets)"))?;
+                policy
+                    .set(k, v)
+                    .map_err(|e| anyhow::anyhow!("--set {kv:?}: {e}"))?;
             }
-            let policy: stint_proto::Policy = serde_json::from_value(policy)?;
-            store.set_policy(&policy)?;
+            if !set.is_empty() {
+                store.set_policy(&policy)?;
+            }
             print_json(&policy);
             Ok(())
         }
@@ -273,6 +268,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", open()?.capture_path(&id)?.display());
             Ok(())
         }
+    }
+}
+
+/// Resolves on Ctrl-C, or SIGTERM where there is one (service managers send it).
+/// Registered before it is awaited, so an early stop request is not lost.
+#[cfg_attr(not(unix), allow(clippy::manual_async_fn))] // the same shape on every OS
+fn stop_requested() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        #[cfg(unix)]
+        if let Some(mut term) = term {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -287,13 +301,9 @@ async fn serve(
         .with_context(|| format!("TLS files {} / {}", tls.cert.display(), tls.key.display()))?;
     let handle = axum_server::Handle::new();
     let shutdown = handle.clone();
+    let stop = stop_requested();
     tokio::spawn(async move {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
+        stop.await;
         shutdown.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
     });
     let announce = handle.clone();

@@ -106,6 +106,19 @@ CREATE INDEX captures_by_device ON captures (device_id, taken_at);
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 "#];
 
+/// What an enrollment attempt came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Enrolled {
+    Device {
+        id: String,
+        token: String,
+    },
+    /// Unknown or revoked enrollment token.
+    BadToken,
+    /// The agent's previous device was revoked by the admin.
+    Revoked(String),
+}
+
 pub struct Store {
     conn: Mutex<Connection>,
     images: PathBuf,
@@ -250,7 +263,7 @@ impl Store {
         &self,
         req: &stint_proto::EnrollRequest,
         ip: &str,
-    ) -> Result<Option<(String, String)>, StoreError> {
+    ) -> Result<Enrolled, StoreError> {
         let conn = self.conn();
         let ok: Option<i64> = conn
             .query_row(
@@ -260,7 +273,19 @@ impl Store {
             )
             .optional()?;
         if ok != Some(0) {
-            return Ok(None);
+            return Ok(Enrolled::BadToken);
+        }
+        if let Some(prev) = &req.previous_device_id {
+            // A fleet enrollment token is shared by every machine, so without this
+            // a revoked device would simply come back under a new id.
+            let revoked: Option<bool> = conn
+                .query_row("SELECT revoked FROM devices WHERE id = ?1", [prev], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            if revoked == Some(true) {
+                return Ok(Enrolled::Revoked(prev.clone()));
+            }
         }
         let id = uuid::Uuid::now_v7().to_string();
         let token = new_secret("stn_dev_");
@@ -280,7 +305,7 @@ impl Store {
                 ip
             ],
         )?;
-        Ok(Some((id, token)))
+        Ok(Enrolled::Device { id, token })
     }
 
     /// The device a bearer token belongs to, noting the contact.

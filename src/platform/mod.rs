@@ -9,31 +9,54 @@ mod os;
 
 pub use os::{system_config_path, OS_FAMILY};
 
-/// Resolves when the OS asks the daemon to stop: SIGTERM or SIGINT on Unix (logout,
-/// systemd, launchd), Ctrl-C or console close on Windows.
-pub async fn shutdown_signal() {
+/// Registers for the OS's stop requests right away (SIGTERM and SIGINT; on
+/// Windows Ctrl-C, console close, logoff and shutdown), so one that arrives while
+/// the daemon is still starting is not lost, and returns a future that resolves
+/// on the first of them.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    {
+    let wait = {
         use tokio::signal::unix::{signal, SignalKind};
-        match (
+        let handlers = (
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
-        ) {
-            (Ok(mut term), Ok(mut int)) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = int.recv() => {}
+        );
+        async move {
+            match handlers {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
                 }
+                _ => std::future::pending::<()>().await,
             }
-            _ => std::future::pending::<()>().await,
         }
-    }
-    #[cfg(not(unix))]
-    {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+    };
+    #[cfg(windows)]
+    let wait = {
+        use tokio::signal::windows;
+        let handlers = (
+            windows::ctrl_c(),
+            windows::ctrl_close(),
+            windows::ctrl_logoff(),
+            windows::ctrl_shutdown(),
+        );
+        async move {
+            match handlers {
+                (Ok(mut c), Ok(mut close), Ok(mut logoff), Ok(mut shutdown)) => {
+                    tokio::select! {
+                        _ = c.recv() => {}
+                        _ = close.recv() => {}
+                        _ = logoff.recv() => {}
+                        _ = shutdown.recv() => {}
+                    }
+                }
+                _ => std::future::pending::<()>().await,
+            }
         }
-    }
+    };
+    wait
 }
 
 /// The login name of the user running stint.

@@ -537,32 +537,40 @@ impl Store {
         tx.commit().map_err(|e| self.sql_err(e))
     }
 
-    /// The oldest capture waiting for upload, and its file.
-    pub fn next_capture(&self) -> Result<Option<(CaptureRecord, PathBuf)>, QueueError> {
-        self.conn
-            .query_row(
-                &format!("{CAPTURE_COLUMNS} ORDER BY taken_ms, id LIMIT 1"),
-                [],
-                capture_row,
-            )
-            .optional()
-            .map(|o| o.map(|(c, file)| (c, self.captures.join(file))))
-            .map_err(|e| self.sql_err(e))
+    /// The `limit` oldest captures waiting for upload, with their files.
+    pub fn next_captures(&self, limit: usize) -> Result<Vec<(CaptureRecord, PathBuf)>, QueueError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{CAPTURE_COLUMNS} ORDER BY taken_ms, id LIMIT ?1"))
+            .map_err(|e| self.sql_err(e))?;
+        let rows = stmt
+            .query_map([limit as i64], capture_row)
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.sql_err(e))?;
+        Ok(rows
+            .into_iter()
+            .map(|(c, file)| (c, self.captures.join(file)))
+            .collect())
     }
 
-    /// Forgets an acknowledged capture: the row first, so a crash in between
-    /// leaves only an orphan file, which the next owner open sweeps.
-    pub fn ack_capture(&mut self, id: &str) -> Result<(), QueueError> {
-        let file: Option<String> = self
-            .conn
-            .query_row(
-                "DELETE FROM captures WHERE id = ?1 RETURNING file",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.sql_err(e))?;
-        if let Some(f) = file {
+    /// Forgets acknowledged captures in one commit: the rows first, so a crash
+    /// before the files go leaves only orphans, which the next owner open sweeps.
+    pub fn ack_captures(&mut self, ids: &[String]) -> Result<(), QueueError> {
+        let tx = self.conn.transaction().map_err(QueueError::Sql)?;
+        let mut files = Vec::with_capacity(ids.len());
+        for id in ids {
+            let file: Option<String> = tx
+                .query_row(
+                    "DELETE FROM captures WHERE id = ?1 RETURNING file",
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(QueueError::Sql)?;
+            files.extend(file);
+        }
+        tx.commit().map_err(|e| self.sql_err(e))?;
+        for f in files {
             let _ = std::fs::remove_file(self.captures.join(f));
         }
         Ok(())
@@ -884,6 +892,38 @@ mod tests {
             (c.bytes, std::fs::read(path).unwrap()),
             (3, b"abc".to_vec())
         );
+    }
+
+    #[test]
+    fn captures_leave_oldest_first_and_an_ack_removes_rows_and_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
+        for (id, taken) in [("late", 3_000), ("early", 1_000), ("mid", 2_000)] {
+            let rec = CaptureRecord {
+                id: id.into(),
+                kind: CaptureKind::Screenshot,
+                taken_at: String::new(),
+                utc_offset: 0,
+                monitor: "m".into(),
+                width: 1,
+                height: 1,
+                bytes: 1,
+                format: "webp".into(),
+                session_id: "s".into(),
+            };
+            q.call_blocking(move |s| s.store_capture(&rec, taken, b"x"))
+                .unwrap();
+        }
+        let next = q.call_blocking(|s| s.next_captures(2)).unwrap();
+        let ids: Vec<_> = next.iter().map(|(c, _)| c.id.as_str()).collect();
+        assert_eq!(ids, ["early", "mid"]);
+        assert!(next.iter().all(|(_, p)| p.exists()));
+        let acked = vec!["early".to_string(), "mid".to_string(), "gone".to_string()];
+        q.call_blocking(move |s| s.ack_captures(&acked)).unwrap();
+        assert!(next.iter().all(|(_, p)| !p.exists()));
+        let left = q.call_blocking(|s| s.next_captures(4)).unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].0.id, "late");
     }
 
     #[test]

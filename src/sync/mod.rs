@@ -9,7 +9,7 @@
 pub mod backoff;
 pub mod tls;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -23,7 +23,11 @@ use crate::queue::{Queue, QueueError};
 
 /// Largest minute batch; halved on 413 and grown back after successes.
 pub const MAX_BATCH: usize = 500;
+/// Captures uploaded at once; measured in benches/sync (docs/performance.md).
+const CAPTURES_IN_FLIGHT: usize = 4;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// At most this long between heartbeats (the policy arrives with each); never
+/// longer than one minute record, so a 1-second test minute sees changes fast.
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(60);
 
 /// Where the sync loop is; persisted for `stint status`.
@@ -162,6 +166,10 @@ pub async fn run(cfg: Config, queue: Queue, http: reqwest::Client) {
     if let Ok(Some(prev)) = s.queue.call(|q| q.get_state(STATUS_KEY)).await {
         if let Ok(prev) = serde_json::from_str::<SyncStatus>(&prev) {
             s.status.last_success = prev.last_success;
+            // Lost device.json: the server still learns which device this was.
+            if s.status.device_id.is_none() && prev.server.as_deref() == Some(s.url.as_str()) {
+                s.status.device_id = prev.device_id;
+            }
         }
     }
     s.save().await;
@@ -264,7 +272,7 @@ impl Sync {
         }
         if self
             .last_heartbeat
-            .is_none_or(|t| t.elapsed() >= HEARTBEAT_EVERY)
+            .is_none_or(|t| t.elapsed() >= HEARTBEAT_EVERY.min(self.cfg.schedule.minute))
         {
             if let Some(step) = self.heartbeat().await {
                 return step;
@@ -282,12 +290,16 @@ impl Sync {
                 other => return other,
             }
         }
-        match self.queue.call(|q| q.next_capture()).await {
-            Ok(Some((rec, path))) => match self.send_capture(rec, path).await {
+        match self
+            .queue
+            .call(|q| q.next_captures(CAPTURES_IN_FLIGHT))
+            .await
+        {
+            Ok(caps) if caps.is_empty() => {}
+            Ok(caps) => match self.send_captures(caps).await {
                 Step::Progress => progressed = true,
                 other => return other,
             },
-            Ok(None) => {}
             Err(e) => return self.queue_failed(e).await,
         }
         if progressed {
@@ -319,6 +331,7 @@ impl Sync {
             os_version: facts.os_version,
             os_user: facts.os_user,
             agent_version: facts.agent_version,
+            previous_device_id: self.status.device_id.clone(),
         };
         let sent = self
             .http
@@ -405,7 +418,7 @@ impl Sync {
                 let policy = serde_json::to_string(&r.policy).expect("serialises");
                 let _ = self
                     .queue
-                    .call(move |q| q.set_state("policy", &policy))
+                    .call(move |q| q.set_state(crate::policy::STATE_KEY, &policy))
                     .await;
                 None
             }
@@ -500,55 +513,89 @@ impl Sync {
         Step::Again
     }
 
-    async fn send_capture(&mut self, rec: CaptureRecord, path: PathBuf) -> Step {
+    /// Uploads a few captures at once (a capture's round trip is mostly the
+    /// server's fsyncs, so overlapping them is what drains a backlog fast) and
+    /// acknowledges the accepted ones in one commit.
+    async fn send_captures(&mut self, caps: Vec<(CaptureRecord, PathBuf)>) -> Step {
         self.set_state(State::Uploading).await;
-        let file = match tokio::fs::File::open(&path).await {
-            Ok(f) => f,
-            Err(e) => {
-                return self
-                    .reject(
-                        Some(rec.id.clone()),
-                        format!("image file {}: {e}", path.display()),
-                    )
-                    .await
-            }
-        };
-        let len = file.metadata().await.map(|m| m.len()).unwrap_or(rec.bytes);
-        // Streamed from disk: an image is never held whole in memory here.
-        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
-        let sent = self
-            .http
-            .put(format!("{}/api/v1/captures/{}", self.url, rec.id))
-            .bearer_auth(self.token())
-            .query(&rec.meta())
-            .header(reqwest::header::CONTENT_LENGTH, len)
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                format!("image/{}", rec.format),
-            )
-            .body(body)
-            .send()
-            .await;
-        match classify::<Accepted>(sent).await {
-            Outcome::Ok(_) => {
-                let id = rec.id.clone();
-                if let Err(e) = self.queue.call(move |q| q.ack_capture(&id)).await {
-                    return self.queue_failed(e).await;
+        let mut set = tokio::task::JoinSet::new();
+        for (i, (rec, path)) in caps.into_iter().enumerate() {
+            let (http, url, token) = (self.http.clone(), self.url.clone(), self.token());
+            set.spawn(async move {
+                let sent = put_capture(&http, &url, &token, &rec, &path).await;
+                (i, rec, sent)
+            });
+        }
+        let mut results = set.join_all().await;
+        results.sort_by_key(|r| r.0);
+        let mut acked = Vec::new();
+        let mut step = None;
+        for (_, rec, sent) in results {
+            match sent {
+                Outcome::Ok(_) => acked.push(rec.id),
+                Outcome::Retry { why, after } => {
+                    if step.is_none() {
+                        self.fail(why).await;
+                        step = Some(Step::Wait(after));
+                    }
                 }
-                self.reenrolled = false;
-                self.succeeded().await;
-                Step::Progress
-            }
-            Outcome::Retry { why, after } => {
-                self.fail(why).await;
-                Step::Wait(after)
-            }
-            Outcome::Unauthorized(why) => self.unauthorized(why).await,
-            Outcome::TooLarge(why) | Outcome::Rejected { why, .. } => {
-                self.reject(Some(rec.id), why).await
+                Outcome::Unauthorized(why) => {
+                    if step.is_none() {
+                        step = Some(self.unauthorized(why).await);
+                    }
+                }
+                Outcome::TooLarge(why) | Outcome::Rejected { why, .. } => {
+                    if let Step::Wait(after) = self.reject(Some(rec.id), why).await {
+                        step.get_or_insert(Step::Wait(after));
+                    }
+                }
             }
         }
+        if !acked.is_empty() {
+            if let Err(e) = self.queue.call(move |q| q.ack_captures(&acked)).await {
+                return self.queue_failed(e).await;
+            }
+            self.reenrolled = false;
+            self.succeeded().await;
+        }
+        step.unwrap_or(Step::Progress)
     }
+}
+
+/// One capture upload, streamed from its file. A file that cannot be opened is
+/// the record's fault, not the server's: it comes back as `Rejected`.
+async fn put_capture(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    rec: &CaptureRecord,
+    path: &Path,
+) -> Outcome<Accepted> {
+    let file = match tokio::fs::File::open(path).await {
+        Ok(f) => f,
+        Err(e) => {
+            return Outcome::Rejected {
+                why: format!("image file {}: {e}", path.display()),
+                record_id: Some(rec.id.clone()),
+            }
+        }
+    };
+    let len = file.metadata().await.map(|m| m.len()).unwrap_or(rec.bytes);
+    // Streamed from disk: an image is never held whole in memory here.
+    let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
+    let sent = http
+        .put(format!("{url}/api/v1/captures/{}", rec.id))
+        .bearer_auth(token)
+        .query(&rec.meta())
+        .header(reqwest::header::CONTENT_LENGTH, len)
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            format!("image/{}", rec.format),
+        )
+        .body(body)
+        .send()
+        .await;
+    classify::<Accepted>(sent).await
 }
 
 /// Sorts a response (or the failure to get one) into an `Outcome`.

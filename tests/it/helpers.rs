@@ -194,6 +194,8 @@ impl Desktop {
 pub struct Agent {
     pub dir: tempfile::TempDir,
     pub config: PathBuf,
+    /// Extra environment for every command (e.g. HTTPS_PROXY).
+    pub env: Vec<(String, String)>,
     display: Option<String>,
     daemon: Option<Proc>,
 }
@@ -215,6 +217,7 @@ impl Agent {
         Agent {
             dir,
             config,
+            env: Vec::new(),
             display: desktop.map(|d| d.display.clone()),
             daemon: None,
         }
@@ -242,6 +245,17 @@ impl Agent {
             Some(d) => c.env("DISPLAY", d),
             None => c.env_remove("DISPLAY"),
         };
+        for var in [
+            "HTTPS_PROXY",
+            "https_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+            "NO_PROXY",
+            "no_proxy",
+        ] {
+            c.env_remove(var);
+        }
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
         c
     }
 
@@ -413,7 +427,7 @@ pub fn stint_server_bin() -> PathBuf {
     let bin = Path::new(STINT).with_file_name("stint-server");
     assert!(
         bin.exists(),
-        "{} missing: run the tests with `cargo test --workspace` (scripts/test.sh does)",
+        "{} missing: build it first with `cargo build --workspace --bins` (add --release for benches; scripts/test.sh does the debug build)",
         bin.display()
     );
     bin
@@ -459,6 +473,11 @@ impl Server {
         self.proc = None;
     }
 
+    #[allow(dead_code)] // for benches/sync, which shares these helpers
+    pub fn pid(&self) -> u32 {
+        self.proc.as_ref().expect("server running").0.id()
+    }
+
     pub fn admin_command(&self) -> Command {
         let mut c = Command::new(stint_server_bin());
         c.arg("--data-dir").arg(self.dir.path());
@@ -502,4 +521,86 @@ impl Server {
             })
             .collect()
     }
+}
+
+/// A real HTTP CONNECT proxy on a loopback port, as corporate networks put in
+/// front of HTTPS. Records every CONNECT target it tunnelled.
+pub struct ConnectProxy {
+    pub port: u16,
+    pub targets: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl ConnectProxy {
+    pub fn start() -> ConnectProxy {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let targets = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = targets.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let seen = seen.clone();
+                std::thread::spawn(move || tunnel(client, &seen));
+            }
+        });
+        ConnectProxy { port, targets }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn targets(&self) -> Vec<String> {
+        self.targets.lock().unwrap().clone()
+    }
+}
+
+fn tunnel(client: std::net::TcpStream, seen: &std::sync::Mutex<Vec<String>>) {
+    use std::io::Write;
+    let mut reader = BufReader::new(client.try_clone().unwrap());
+    let mut request = String::new();
+    if reader.read_line(&mut request).is_err() {
+        return;
+    }
+    loop {
+        let mut header = String::new();
+        match reader.read_line(&mut header) {
+            Ok(n) if n > 0 && header != "\r\n" => continue,
+            _ => break,
+        }
+    }
+    let mut client = client;
+    let target = match request.split_whitespace().collect::<Vec<_>>()[..] {
+        ["CONNECT", target, _] => target.to_string(),
+        _ => {
+            let _ =
+                client.write_all(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n");
+            return;
+        }
+    };
+    seen.lock().unwrap().push(target.clone());
+    let Ok(upstream) = std::net::TcpStream::connect(&target) else {
+        let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n");
+        return;
+    };
+    if client
+        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        .is_err()
+    {
+        return;
+    }
+    // Bytes the client sent right after its CONNECT may already sit in `reader`.
+    let buffered = reader.buffer().to_vec();
+    let mut up_w = upstream.try_clone().unwrap();
+    let mut down_w = client;
+    let mut up_r = upstream;
+    let back = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut up_r, &mut down_w);
+        let _ = down_w.shutdown(std::net::Shutdown::Write);
+    });
+    if up_w.write_all(&buffered).is_ok() {
+        let mut rest = reader.into_inner();
+        let _ = std::io::copy(&mut rest, &mut up_w);
+    }
+    let _ = up_w.shutdown(std::net::Shutdown::Write);
+    let _ = back.join();
 }

@@ -236,3 +236,149 @@ fn bad_certificates_are_refused_with_the_reason() {
         );
     }
 }
+
+/// Captures the server holds, as epoch ms of `taken_at`, oldest first.
+fn server_capture_times(server: &Server) -> Vec<i64> {
+    let v: serde_json::Value = serde_json::from_str(&server.admin(&["export", "--json"])).unwrap();
+    let mut t: Vec<i64> = v["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["captures"].as_array().unwrap().clone())
+        .map(|c| parse_ms(c["taken_at"].as_str().unwrap()))
+        .collect();
+    t.sort();
+    t
+}
+
+fn wait_for_policy_applied(agent: &Agent, times: usize) {
+    wait_for("the policy to be applied", Duration::from_secs(20), || {
+        (agent.stderr().matches("policy applied").count() >= times).then_some(())
+    });
+}
+
+#[test]
+fn server_policy_turns_screenshots_off_and_on_and_sets_the_segment_length() {
+    let desk = Desktop::start(640, 480);
+    let server = Server::start("127.0.0.1", &[]);
+    server.admin(&["policy", "--set", "screenshots=false"]);
+    let mut agent = Agent::new(
+        Some(&desk),
+        &format!(
+            "{FAST}[tracking]\ninitial = true\n{}",
+            server.agent_toml("localhost")
+        ),
+    );
+    agent.start_daemon();
+    wait_for_policy_applied(&agent, 1);
+    let off_at = now_ms();
+    std::thread::sleep(Duration::from_secs(5)); // two and a half 2-second segments
+    let s = status(&agent);
+    assert_eq!(s["samplers"]["screen"], "disabled by policy", "{s}");
+    assert_eq!(s["policy"]["screenshots"], false, "{s}");
+    let during_off = server_capture_times(&server)
+        .into_iter()
+        .filter(|t| *t >= off_at)
+        .count();
+    assert_eq!(during_off, 0, "screenshots taken while the policy said off");
+
+    // Back on, with 3-second segments instead of the config's 2.
+    server.admin(&[
+        "policy",
+        "--set",
+        "screenshots=true",
+        "--set",
+        "segment_secs=3",
+    ]);
+    wait_for_policy_applied(&agent, 2);
+    let on_at = now_ms();
+    std::thread::sleep(Duration::from_secs(10));
+    wait_for("captures to upload", Duration::from_secs(20), || {
+        (status(&agent)["queue"]["pending_captures"].as_u64() == Some(0)).then_some(())
+    });
+    agent.stop_daemon();
+    let shots: Vec<i64> = server_capture_times(&server)
+        .into_iter()
+        .filter(|t| *t >= on_at)
+        .collect();
+    let segments: HashSet<i64> = shots.iter().map(|t| t.div_euclid(3_000)).collect();
+    assert_eq!(
+        segments.len(),
+        shots.len(),
+        "two shots in one 3 s segment: {shots:?}"
+    );
+    // 10 s holds three 3-second segments (four if the edges fall right); 2-second
+    // segments would have given five.
+    assert!((2..=4).contains(&shots.len()), "{shots:?}");
+}
+
+#[test]
+fn uploads_go_through_an_https_proxy_from_config_or_environment() {
+    let server = Server::start("127.0.0.1", &[]);
+    for how in ["config", "HTTPS_PROXY"] {
+        let proxy = ConnectProxy::start();
+        let mut toml = format!(
+            "{FAST}[tracking]\ninitial = true\n{}",
+            server.agent_toml("localhost")
+        );
+        let mut agent = if how == "config" {
+            toml.push_str(&format!("proxy = \"{}\"\n", proxy.url()));
+            Agent::new(None, &toml)
+        } else {
+            let mut a = Agent::new(None, &toml);
+            a.env.push(("HTTPS_PROXY".into(), proxy.url()));
+            a
+        };
+        agent.start_daemon();
+        agent.wait_for_log("enrolled", Duration::from_secs(20));
+        wait_for("a minute to arrive", Duration::from_secs(20), || {
+            (status(&agent)["sync"]["last_success"].is_string()).then_some(())
+        });
+        agent.stop_daemon();
+        let targets = proxy.targets();
+        assert!(
+            !targets.is_empty()
+                && targets
+                    .iter()
+                    .all(|t| *t == format!("localhost:{}", server.port)),
+            "{how}: the proxy saw {targets:?}"
+        );
+    }
+}
+
+#[test]
+fn a_revoked_device_stops_uploading_and_cannot_come_back_under_a_new_id() {
+    let server = Server::start("127.0.0.1", &[]);
+    let mut agent = Agent::new(
+        None,
+        &format!(
+            "{FAST}[tracking]\ninitial = true\n{}",
+            server.agent_toml("localhost")
+        ),
+    );
+    agent.start_daemon();
+    agent.wait_for_log("enrolled", Duration::from_secs(20));
+    let device = wait_for("the device id", Duration::from_secs(10), || {
+        status(&agent)["sync"]["device_id"]
+            .as_str()
+            .map(str::to_string)
+    });
+    server.admin(&["revoke-device", &device]);
+    let blocked = wait_for("uploads to be blocked", Duration::from_secs(30), || {
+        let s = status(&agent);
+        (s["sync"]["state"] == "blocked").then_some(s)
+    });
+    agent.stop_daemon();
+    let why = blocked["sync"]["last_error"].as_str().unwrap_or_default();
+    assert!(why.contains("device_revoked"), "{blocked}");
+    let devices: serde_json::Value =
+        serde_json::from_str(&server.admin(&["devices", "--json"])).unwrap();
+    assert_eq!(
+        devices.as_array().map(Vec::len),
+        Some(1),
+        "re-enrolled as a new device: {devices}"
+    );
+    assert!(agent
+        .stderr()
+        .contains("device token refused; enrolling again"));
+}

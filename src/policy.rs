@@ -1,0 +1,92 @@
+//! The server's policy laid over the local configuration: what IT set centrally
+//! wins, what it left unset stays as the config files say.
+
+use std::time::Duration;
+
+use stint_proto::Policy;
+
+use crate::config::Config;
+use crate::queue::{Queue, QueueError};
+
+/// Queue state key under which sync keeps the last policy the server sent, so a
+/// restart while offline still honours it.
+pub const STATE_KEY: &str = "policy";
+
+/// The configuration the recorder runs with under `policy`.
+pub fn apply(base: &Config, policy: &Policy) -> Config {
+    let mut c = base.clone();
+    let secs = |s: u64| Duration::from_secs(s);
+    if let Some(v) = policy.screenshots {
+        c.capture.screenshots = v;
+    }
+    if let Some(v) = policy.webcam {
+        c.capture.webcam = v;
+    }
+    if let Some(v) = policy.segment_secs {
+        c.schedule.segment = secs(v);
+    }
+    if let Some(v) = policy.idle_after_secs {
+        c.schedule.idle_after = secs(v);
+    }
+    if let Some(v) = policy.truncate_ip {
+        c.privacy.truncate_ip = v;
+    }
+    c
+}
+
+/// Policy keys this agent receives but does not act on yet, for one log line
+/// instead of silence.
+pub fn unsupported(policy: &Policy) -> Vec<&'static str> {
+    let mut keys = Vec::new();
+    if policy.blur == Some(true) {
+        keys.push("blur");
+    }
+    if policy.review_delay_mins.is_some_and(|m| m > 0) {
+        keys.push("review_delay_mins");
+    }
+    keys
+}
+
+/// The policy sync stored last; the default (nothing set) when there is none
+/// or it cannot be read.
+pub async fn load(queue: &Queue) -> Policy {
+    let text: Result<Option<String>, QueueError> = queue.call(|q| q.get_state(STATE_KEY)).await;
+    match text {
+        Ok(Some(t)) => serde_json::from_str(&t).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "stored policy unreadable; using the local config alone");
+            Policy::default()
+        }),
+        Ok(None) => Policy::default(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the stored policy");
+            Policy::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_keys_override_the_config_and_unset_keys_leave_it() {
+        let base = crate::config::Config::defaults().unwrap();
+        assert_eq!(apply(&base, &Policy::default()), base);
+        let p = Policy {
+            screenshots: Some(false),
+            webcam: Some(true),
+            segment_secs: Some(120),
+            idle_after_secs: Some(30),
+            truncate_ip: Some(false),
+            ..Policy::default()
+        };
+        let c = apply(&base, &p);
+        assert!(!c.capture.screenshots);
+        assert!(c.capture.webcam);
+        assert_eq!(c.schedule.segment, Duration::from_secs(120));
+        assert_eq!(c.schedule.idle_after, Duration::from_secs(30));
+        assert!(!c.privacy.truncate_ip);
+        assert_eq!(c.schedule.minute, base.schedule.minute);
+        assert_eq!(c.storage, base.storage);
+    }
+}

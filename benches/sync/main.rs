@@ -287,6 +287,7 @@ fn ingest(shot: &[u8]) {
                 os_version: "Debian 13".into(),
                 os_user: "bench".into(),
                 agent_version: "0.1.0".into(),
+                previous_device_id: None,
             };
             let r: stint_proto::EnrollResponse = http
                 .post(format!("{base}/enroll"))

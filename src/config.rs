@@ -431,7 +431,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 pub fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
     for (unit, f) in [("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
-        if ms >= f && ms % f == 0 {
+        if ms >= f && ms.is_multiple_of(f) {
             return format!("{}{unit}", ms / f);
         }
     }

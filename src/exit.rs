@@ -18,6 +18,10 @@ pub enum Exit {
     Unavailable = 69,
     /// The local queue or data directory could not be read or written.
     Storage = 74,
+    /// Another stint daemon already runs for this user session.
+    AlreadyRunning = 75,
+    /// The control channel belongs to another user.
+    Denied = 77,
     /// A configuration file or value is invalid.
     Config = 78,
 }

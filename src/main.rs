@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 use stint::config::{Config, ConfigError};
 use stint::exit::Exit;
+use stint::ipc::{IpcError, Request};
 use stint::queue::{local_day_start_ms, Queue, QueueError, Role};
 
 #[derive(Parser)]
@@ -29,9 +30,9 @@ struct Cli {
 enum Command {
     /// Run the recorder in the foreground.
     Run,
-    /// Turn tracking on (persisted; the running daemon follows within a second).
+    /// Turn tracking on (tells the running daemon; remembered for the next start).
     Start,
-    /// Turn tracking off (persisted).
+    /// Turn tracking off (tells the running daemon; remembered for the next start).
     Stop,
     /// Tracking state, today's time and the local queue.
     Status {
@@ -84,6 +85,11 @@ fn exit_for(e: &anyhow::Error) -> Exit {
         if cause.is::<QueueError>() {
             return Exit::Storage;
         }
+        match cause.downcast_ref::<IpcError>() {
+            Some(IpcError::AlreadyRunning { .. }) => return Exit::AlreadyRunning,
+            Some(IpcError::Denied(_)) => return Exit::Denied,
+            _ => {}
+        }
     }
     Exit::Failure
 }
@@ -96,9 +102,9 @@ fn dispatch(cli: Cli) -> Result<Exit> {
         .context("cannot start the async runtime")?;
     match cli.command {
         Command::Run => rt.block_on(run(cfg)),
-        Command::Start => set_tracking(&cfg, true),
-        Command::Stop => set_tracking(&cfg, false),
-        Command::Status { json } => status(&cfg, json),
+        Command::Start => rt.block_on(set_tracking(&cfg, true)),
+        Command::Stop => rt.block_on(set_tracking(&cfg, false)),
+        Command::Status { json } => rt.block_on(status(&cfg, json)),
         Command::Log { json, since } => log(&cfg, json, since.as_deref()),
         Command::Doctor { json } => {
             let _g = stint::logging::init("error", None, 0);
@@ -122,6 +128,8 @@ fn dispatch(cli: Cli) -> Result<Exit> {
 
 async fn run(cfg: Config) -> Result<Exit> {
     let shutdown = stint::platform::shutdown_signal();
+    // First, so a second daemon stops before it touches the queue or the log.
+    let listener = stint::ipc::Listener::bind(&cfg)?;
     std::fs::create_dir_all(cfg.log_dir())
         .with_context(|| format!("cannot create log directory {}", cfg.log_dir().display()))?;
     let _guard = stint::logging::init("info", Some(&cfg.log_dir()), cfg.storage.keep_logs);
@@ -150,6 +158,8 @@ async fn run(cfg: Config) -> Result<Exit> {
             None
         }
     };
+    let control = tokio::spawn(stint::ipc::serve(listener, cfg.clone(), queue.clone()));
+    tracing::info!(endpoint = %stint::ipc::endpoint(&cfg), "control channel listening");
     let policy = stint::policy::load(&queue).await;
     let samplers =
         stint::daemon::Samplers::probe(&stint::policy::apply(&cfg, &policy), &queue).await;
@@ -158,6 +168,7 @@ async fn run(cfg: Config) -> Result<Exit> {
     if let Some(s) = sync {
         s.abort();
     }
+    control.abort();
     result?;
     Ok(Exit::Ok)
 }
@@ -166,51 +177,58 @@ fn open_reader(cfg: &Config) -> Result<Queue> {
     Ok(Queue::open(&cfg.storage.data_dir, Role::Reader)?.0)
 }
 
-fn set_tracking(cfg: &Config, on: bool) -> Result<Exit> {
-    open_reader(cfg)?.call_blocking(move |s| s.set_tracking(on))?;
-    println!("tracking {}", if on { "on" } else { "off" });
+async fn set_tracking(cfg: &Config, on: bool) -> Result<Exit> {
+    let word = if on { "on" } else { "off" };
+    let req = if on { Request::Start } else { Request::Stop };
+    match stint::ipc::request(cfg, &req).await {
+        Ok(_) => println!("tracking {word}"),
+        Err(IpcError::NotRunning(at)) => {
+            // Remembered in the queue, which is what the daemon reads when it starts.
+            open_reader(cfg)?.call(move |s| s.set_tracking(on)).await?;
+            println!("tracking {word}");
+            eprintln!(
+                "stint: no stint daemon is running (nothing listens at {at}); tracking will be {word} when it starts"
+            );
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(Exit::Ok)
 }
 
-fn status(cfg: &Config, json: bool) -> Result<Exit> {
-    let q = open_reader(cfg)?;
-    let now = chrono::Utc::now().timestamp_millis();
-    let day = local_day_start_ms(now);
-    let initial = cfg.tracking.initial;
-    let (tracking, stats, samplers, sync) = q.call_blocking(move |s| {
-        let mut samplers = Vec::new();
-        for name in ["input", "window", "screen", "webcam"] {
-            if let Some(v) = s.get_state(&format!("sampler.{name}"))? {
-                samplers.push((name.to_string(), v));
-            }
+async fn status(cfg: &Config, json: bool) -> Result<Exit> {
+    let report = match stint::ipc::request(cfg, &Request::Status).await {
+        Ok(resp) => resp
+            .status
+            .ok_or_else(|| anyhow!("the daemon answered without a status"))?,
+        Err(IpcError::NotRunning(_)) => {
+            let (initial, dir) = (cfg.tracking.initial, cfg.storage.data_dir.clone());
+            open_reader(cfg)?
+                .call(move |s| stint::status::gather(s, initial, dir))
+                .await?
         }
-        let sync = s.get_state(stint::sync::STATUS_KEY)?;
-        let policy = s.get_state(stint::policy::STATE_KEY)?;
-        Ok((
-            s.tracking()?.unwrap_or(initial),
-            s.stats(day)?,
-            samplers,
-            (sync, policy),
-        ))
-    })?;
-    let (sync, policy) = sync;
-    let sync: Option<stint::sync::SyncStatus> = sync.and_then(|t| serde_json::from_str(&t).ok());
-    let policy: stint_proto::Policy = policy
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default();
+        Err(e) => return Err(e.into()),
+    };
+    let stint::status::Report {
+        tracking,
+        queue: stats,
+        samplers,
+        sync,
+        policy,
+        daemon,
+        ..
+    } = report.clone();
     if json {
-        let v = serde_json::json!({
-            "tracking": tracking,
-            "queue": stats,
-            "samplers": samplers.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
-            "sync": sync,
-            "policy": policy,
-            "data_dir": cfg.storage.data_dir,
-        });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(Exit::Ok);
     }
     let hm = |s: u64| format!("{}h {:02}m", s / 3600, s % 3600 / 60);
+    match &daemon {
+        Some(d) => println!("daemon:    running (pid {}, {})", d.pid, d.endpoint),
+        None => println!(
+            "daemon:    not running (nothing listens at {})",
+            stint::ipc::endpoint(cfg)
+        ),
+    }
     println!("tracking:  {}", if tracking { "on" } else { "off" });
     println!(
         "today:     {} tracked, {} active",

@@ -404,7 +404,7 @@ fn minute(device: usize, i: usize) -> stint_proto::MinuteRecord {
         keystrokes: (i % 300) as u32,
         clicks: (i % 30) as u32,
         scrolls: (i % 7) as u32,
-        idle: i % 11 == 0,
+        idle: i.is_multiple_of(11),
         title: Some(title.into()),
         exe_path: Some(exe.into()),
         app: Some(app.into()),

@@ -98,6 +98,29 @@ pub fn os_user() -> String {
 /// fsync, rename). On Unix the file is created 0600; on Windows the data
 /// directory under %LOCALAPPDATA% already carries a user-only ACL, which the
 /// file inherits.
+/// Creates `dir` (and missing parents) readable by its owner alone (0700 on
+/// Unix), and tightens it if it already exists looser. On Windows the per-user
+/// profile directories already carry an owner-only ACL that new folders inherit.
+pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        let meta = std::fs::metadata(dir)?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
+}
+
 pub fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");

@@ -91,8 +91,9 @@ impl Queue {
             db: data_dir.join("queue.db"),
             captures: data_dir.join("captures"),
         });
+        // Owner-only: the queue holds window titles and screenshots.
         for dir in [data_dir, paths.captures.as_path()] {
-            std::fs::create_dir_all(dir).map_err(|source| QueueError::Io {
+            crate::platform::create_private_dir(dir).map_err(|source| QueueError::Io {
                 path: dir.to_path_buf(),
                 source,
             })?;

@@ -237,6 +237,8 @@ impl Agent {
                 "STINT_SYSTEM_CONFIG",
                 self.dir.path().join("no-system.toml"),
             )
+            // Its own runtime dir: one daemon per session, and tests run many.
+            .env("XDG_RUNTIME_DIR", self.dir.path().join("run"))
             .env_remove("WAYLAND_DISPLAY")
             .env_remove("XDG_SESSION_TYPE")
             .env_remove("STINT_LOG")

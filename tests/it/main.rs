@@ -2,6 +2,7 @@
 //! xterm) driven by real XTEST input, recording into real SQLite files.
 #![cfg(target_os = "linux")]
 
+mod control;
 mod helpers;
 mod recording;
 mod robustness;

@@ -1,0 +1,257 @@
+//! Local control channel between the running daemon and `stint start`, `stop`
+//! and `status`: one JSON request line, one JSON answer line.
+//!
+//! The endpoint is reachable only by the user who runs the daemon: a Unix
+//! socket in a 0700 directory whose peer's uid is checked on every connection,
+//! or a named pipe whose ACL names only that user. The same endpoint's lock
+//! keeps to one daemon per user session.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use crate::config::Config;
+use crate::queue::Queue;
+use crate::status::{Daemon, Report};
+
+#[cfg_attr(unix, path = "unix.rs")]
+#[cfg_attr(windows, path = "windows.rs")]
+mod platform;
+
+pub use platform::Listener;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum Request {
+    Start,
+    Stop,
+    Status,
+}
+
+/// A connection, sorted by who is on the other end.
+pub enum Peer<S> {
+    Owner(S),
+    /// Someone else; the text says who, for the log.
+    Other(S, String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    pub ok: bool,
+    /// Set when the peer is not the user running the daemon.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub denied: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Report>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IpcError {
+    #[error("no stint daemon is running for this user (nothing listens at {0})")]
+    NotRunning(String),
+    #[error("stint is already running for this user (pid {pid}, listening at {endpoint})")]
+    AlreadyRunning { pid: String, endpoint: String },
+    #[error("{0} belongs to another user; only the user running stint may control it")]
+    Denied(String),
+    #[error("{what} {path}: {source}")]
+    Io {
+        what: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the daemon at {0} answered something stint cannot read: {1}")]
+    Protocol(String, String),
+    #[error("the daemon refused: {0}")]
+    Refused(String),
+}
+
+/// Where this user's daemon listens (for messages and `stint doctor`).
+pub fn endpoint(cfg: &Config) -> String {
+    platform::endpoint(cfg)
+}
+
+/// Sends one request to the running daemon.
+pub async fn request(cfg: &Config, req: &Request) -> Result<Response, IpcError> {
+    let at = endpoint(cfg);
+    let stream = platform::connect(cfg).await?;
+    let (read, mut write) = tokio::io::split(stream);
+    let mut line = serde_json::to_string(req).expect("request serialises");
+    line.push('\n');
+    let io = |source| IpcError::Io {
+        what: "talking to the daemon at",
+        path: at.clone(),
+        source,
+    };
+    write.write_all(line.as_bytes()).await.map_err(io)?;
+    write.flush().await.map_err(io)?;
+    let mut answer = String::new();
+    BufReader::new(read)
+        .read_line(&mut answer)
+        .await
+        .map_err(io)?;
+    let resp: Response =
+        serde_json::from_str(&answer).map_err(|e| IpcError::Protocol(at.clone(), e.to_string()))?;
+    match resp {
+        Response { denied: true, .. } => Err(IpcError::Denied(at)),
+        Response {
+            ok: false,
+            error: Some(e),
+            ..
+        } => Err(IpcError::Refused(e)),
+        _ => Ok(resp),
+    }
+}
+
+/// Serves requests until the task is dropped. Start/stop are committed to the
+/// queue before the answer, so an acknowledged switch survives a crash; the
+/// recorder follows within its control poll.
+pub async fn serve(listener: Listener, cfg: Config, queue: Queue) {
+    let endpoint = endpoint(&cfg);
+    loop {
+        let (stream, stranger) = match listener.accept().await {
+            Ok(Peer::Owner(s)) => (s, None),
+            Ok(Peer::Other(s, who)) => {
+                tracing::warn!(peer = %who, "control connection from another user refused");
+                (s, Some(who))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "control channel accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        let (cfg, queue, endpoint) = (cfg.clone(), queue.clone(), endpoint.clone());
+        tokio::spawn(async move {
+            if let Err(e) = answer(stream, stranger.is_none(), &cfg, &queue, &endpoint).await {
+                tracing::debug!(error = %e, "control connection ended");
+            }
+        });
+    }
+}
+
+async fn answer(
+    stream: platform::Stream,
+    owner: bool,
+    cfg: &Config,
+    queue: &Queue,
+    endpoint: &str,
+) -> std::io::Result<()> {
+    let (read, mut write) = tokio::io::split(stream);
+    let mut line = String::new();
+    // A request is a few bytes; a peer that sends more is not stint.
+    let mut limited = BufReader::new(tokio::io::AsyncReadExt::take(read, 4096));
+    // Read even a stranger's request: closing on unread bytes resets the
+    // connection, and the stranger would see a crash instead of a refusal.
+    limited.read_line(&mut line).await?;
+    let resp = match serde_json::from_str::<Request>(&line) {
+        _ if !owner => Response {
+            ok: false,
+            denied: true,
+            error: Some("this stint belongs to another user".into()),
+            status: None,
+        },
+        Ok(req) => handle(req, cfg, queue, endpoint).await,
+        Err(e) => Response {
+            ok: false,
+            denied: false,
+            error: Some(format!("unreadable request: {e}")),
+            status: None,
+        },
+    };
+    let mut out = serde_json::to_string(&resp).expect("response serialises");
+    out.push('\n');
+    write.write_all(out.as_bytes()).await?;
+    write.flush().await
+}
+
+async fn handle(req: Request, cfg: &Config, queue: &Queue, endpoint: &str) -> Response {
+    let switch = match req {
+        Request::Start => Some(true),
+        Request::Stop => Some(false),
+        Request::Status => None,
+    };
+    if let Some(on) = switch {
+        if let Err(e) = queue.call(move |s| s.set_tracking(on)).await {
+            return Response {
+                ok: false,
+                denied: false,
+                error: Some(format!("could not save the tracking switch: {e}")),
+                status: None,
+            };
+        }
+        tracing::info!(tracking = on, "tracking switched over the control channel");
+    }
+    let (initial, dir) = (cfg.tracking.initial, cfg.storage.data_dir.clone());
+    match queue
+        .call(move |s| crate::status::gather(s, initial, dir))
+        .await
+    {
+        Ok(mut report) => {
+            report.daemon = Some(Daemon {
+                pid: std::process::id(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                endpoint: endpoint.into(),
+            });
+            Response {
+                ok: true,
+                denied: false,
+                error: None,
+                status: Some(report),
+            }
+        }
+        Err(e) => Response {
+            ok: false,
+            denied: false,
+            error: Some(format!("could not read the queue: {e}")),
+            status: None,
+        },
+    }
+}
+
+/// The directory a listener's lock and socket live in, created owner-only.
+fn private_dir(dir: &std::path::Path) -> Result<(), IpcError> {
+    crate::platform::create_private_dir(dir).map_err(|source| IpcError::Io {
+        what: "cannot create the control directory",
+        path: dir.display().to_string(),
+        source,
+    })
+}
+
+/// Takes the one-daemon-per-session lock in `dir`; the file holds our pid so a
+/// second daemon can say which process runs.
+fn take_lock(dir: &std::path::Path, endpoint: &str) -> Result<std::fs::File, IpcError> {
+    use std::io::{Read, Seek, Write};
+    private_dir(dir)?;
+    let path: PathBuf = dir.join("stint.lock");
+    let io = |source| IpcError::Io {
+        what: "cannot open the instance lock",
+        path: path.display().to_string(),
+        source,
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io)?;
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = f.read_to_string(&mut pid);
+            return Err(IpcError::AlreadyRunning {
+                pid: pid.trim().to_string(),
+                endpoint: endpoint.to_string(),
+            });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+    }
+    f.set_len(0).map_err(io)?;
+    f.rewind().map_err(io)?;
+    write!(f, "{}", std::process::id()).map_err(io)?;
+    Ok(f)
+}

@@ -1,0 +1,60 @@
+//! What `stint status` reports, gathered in one place so the daemon (answering
+//! over IPC) and the CLI (reading the queue when no daemon runs) agree.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::QueueStats;
+use crate::queue::{local_day_start_ms, QueueError, Store};
+use crate::sync::SyncStatus;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub tracking: bool,
+    pub queue: QueueStats,
+    pub samplers: BTreeMap<String, String>,
+    pub sync: Option<SyncStatus>,
+    /// The keys the server's policy sets (empty: the config files decide).
+    pub policy: stint_proto::Policy,
+    pub data_dir: PathBuf,
+    /// The daemon that answered; `None` when none is running.
+    pub daemon: Option<Daemon>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Daemon {
+    pub pid: u32,
+    pub version: String,
+    /// Where it listens for `stint start/stop/status`.
+    pub endpoint: String,
+}
+
+/// Reads everything but `daemon` from the queue. `initial` is the configured
+/// tracking state for a user who never chose.
+pub fn gather(store: &Store, initial: bool, data_dir: PathBuf) -> Result<Report, QueueError> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut samplers = BTreeMap::new();
+    for name in ["input", "window", "screen", "webcam"] {
+        if let Some(v) = store.get_state(&format!("sampler.{name}"))? {
+            samplers.insert(name.to_string(), v);
+        }
+    }
+    let sync = store
+        .get_state(crate::sync::STATUS_KEY)?
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let policy = store
+        .get_state(crate::policy::STATE_KEY)?
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    Ok(Report {
+        tracking: store.tracking()?.unwrap_or(initial),
+        queue: store.stats(local_day_start_ms(now))?,
+        samplers,
+        sync,
+        policy,
+        data_dir,
+        daemon: None,
+    })
+}

@@ -1,0 +1,170 @@
+//! The local control channel: one daemon per session, `stint start/stop/status`
+//! over it, clear answers without a daemon, and no access for another OS user.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::helpers::*;
+
+const FAST: &str = "[schedule]\nminute = \"1s\"\nsegment = \"1h\"\n";
+
+fn status(agent: &Agent) -> serde_json::Value {
+    serde_json::from_str(&agent.ok(&["status", "--json"])).unwrap()
+}
+
+#[test]
+fn one_daemon_per_session_and_start_stop_status_reach_it() {
+    let mut agent = Agent::new(None, &format!("{FAST}[tracking]\ninitial = false\n"));
+
+    // No daemon: the choice is remembered and the user is told.
+    let out = agent.run(&["start"]);
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no stint daemon is running") && err.contains("when it starts"),
+        "{err}"
+    );
+    let s = status(&agent);
+    assert_eq!(
+        (s["daemon"].is_null(), &s["tracking"]),
+        (true, &serde_json::json!(true))
+    );
+    let text = agent.ok(&["status"]);
+    assert!(text.contains("daemon:    not running"), "{text}");
+
+    agent.start_daemon();
+    agent.wait_for_log("control channel listening", Duration::from_secs(10));
+    agent.wait_for_log("minute committed", Duration::from_secs(10));
+    let s = status(&agent);
+    assert_eq!(s["daemon"]["pid"], agent.daemon_pid(), "{s}");
+
+    // A second daemon for the same session refuses to start and names the first.
+    let second = agent.run(&["run"]);
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(75), "{err}");
+    assert!(
+        err.contains("already running") && err.contains(&agent.daemon_pid().to_string()),
+        "{err}"
+    );
+
+    // Stop over the channel: the daemon stops recording within its control poll.
+    let out = agent.ok(&["stop"]);
+    assert_eq!(out.trim(), "tracking off");
+    agent.wait_for_log("tracking switched tracking=false", Duration::from_secs(5));
+    let before = agent.stderr().matches("minute committed").count();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        agent.stderr().matches("minute committed").count(),
+        before,
+        "minutes recorded after stop"
+    );
+    assert_eq!(status(&agent)["tracking"], false);
+    agent.ok(&["start"]);
+    agent.wait_for_log("tracking switched tracking=true", Duration::from_secs(5));
+    agent.stop_daemon();
+    assert!(
+        !agent.dir.path().join("run/stint/stint.sock").exists(),
+        "socket left behind"
+    );
+    let mode = std::fs::metadata(agent.data_dir())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700, "data dir is {mode:o}");
+}
+
+const OTHER: &str = "stint-it-other";
+
+/// Runs stint as another OS user with the agent's config and runtime dir.
+fn as_other_user(agent: &Agent, config: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new("runuser")
+        .args(["-u", OTHER, "--", STINT, "--config"])
+        .arg(config)
+        .args(args)
+        .env("XDG_RUNTIME_DIR", agent.dir.path().join("run"))
+        .env("HOME", "/nonexistent")
+        .env("STINT_SYSTEM_CONFIG", "/nonexistent/stint.toml")
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn another_os_user_can_neither_control_nor_read_the_daemon() {
+    assert!(
+        Command::new("id").arg("-u").output().unwrap().stdout == b"0\n",
+        "this test creates an OS user and must run as root (scripts/test.sh does)"
+    );
+    let _ = Command::new("useradd")
+        .args([
+            "--system",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            OTHER,
+        ])
+        .output();
+    let mut agent = Agent::new(None, &format!("{FAST}[tracking]\ninitial = true\n"));
+    // The other user may read a copy of the config (so it names the same data
+    // dir and socket) and traverse to the socket, nothing more.
+    let shared = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(shared.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = shared.path().join("stint.toml");
+    std::fs::copy(&agent.config, &config).unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(agent.dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    agent.start_daemon();
+    agent.wait_for_log("control channel listening", Duration::from_secs(10));
+    let run_dir = agent.dir.path().join("run/stint");
+    assert_eq!(
+        std::fs::metadata(&run_dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+
+    let denied = |what: &str| {
+        for args in [
+            &["stop"][..],
+            &["start"],
+            &["status", "--json"],
+            &["status"],
+        ] {
+            let out = as_other_user(&agent, &config, args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(77), "{what}: {args:?}: {err}");
+            assert!(
+                err.contains("belongs to another user"),
+                "{what}: {args:?}: {err}"
+            );
+            assert!(
+                out.stdout.is_empty(),
+                "{what}: {args:?} printed {:?}",
+                out.stdout
+            );
+        }
+    };
+    // As installed: the owner-only directory keeps the other user out.
+    denied("0700 runtime dir");
+    // Even with the directory and socket opened up, the daemon checks the peer.
+    for dir in [agent.dir.path().join("run"), run_dir.clone()] {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    std::fs::set_permissions(
+        run_dir.join("stint.sock"),
+        std::fs::Permissions::from_mode(0o777),
+    )
+    .unwrap();
+    denied("world-writable socket");
+    assert!(agent
+        .stderr()
+        .contains("control connection from another user refused"));
+    assert_eq!(
+        status(&agent)["tracking"],
+        true,
+        "the other user switched tracking"
+    );
+    // And the queue itself is not readable by them either.
+    let out = as_other_user(&agent, &config, &["log", "--json"]);
+    assert!(!out.status.success(), "other user read the log: {out:?}");
+    agent.stop_daemon();
+}

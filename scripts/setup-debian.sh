@@ -8,10 +8,16 @@ PKGS=(
   pkg-config clang libclang-dev libwayland-dev libpipewire-0.3-dev libgbm-dev libegl-dev
   libdbus-1-dev libxcb1-dev libxcb-randr0-dev libxcb-shm0-dev libx11-dev libxrandr-dev
   libv4l-dev libssl-dev
+  # tray icon: GTK 3 for tray-icon/muda; libayatana-appindicator is loaded at run time
+  libgtk-3-dev libxdo-dev libayatana-appindicator3-dev
   # Windows cross-check of platform code
   gcc-mingw-w64-x86-64
   # tests: a real X server, window manager, windows and synthetic input
   xvfb xserver-xorg-core xserver-xorg-video-dummy openbox xdotool xterm x11-utils x11-xserver-utils sqlite3 procps
+  # tests: a real XEmbed system tray; runuser for the second-OS-user IPC test
+  trayer util-linux
+  # packaging: the .deb is built with dpkg-deb and installed with apt-get
+  dpkg-dev
 )
 
 missing=()

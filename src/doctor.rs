@@ -144,6 +144,17 @@ pub fn run(cfg: &Config) -> Vec<Check> {
     };
     cam.required = cfg.capture.webcam;
     checks.push(cam);
+    // Optional: without a tray host stint still records; the user just has no icon.
+    let mut tray = match crate::tray::host() {
+        Ok(host) => Check::pass("tray", host),
+        Err(why) => Check::fail(
+            "tray",
+            why,
+            "add a system tray or StatusNotifier area to the panel (GNOME: the AppIndicator extension); `stint status`, `stint start` and `stint stop` work without one",
+        ),
+    };
+    tray.required = false;
+    checks.push(tray);
     checks
 }
 

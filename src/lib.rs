@@ -17,3 +17,4 @@ pub mod sampler;
 pub mod status;
 pub mod sync;
 pub mod sysfacts;
+pub mod tray;

@@ -28,8 +28,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the recorder in the foreground.
-    Run,
+    /// Run the recorder in the foreground (with a tray icon unless --no-tray).
+    Run {
+        /// No tray icon: for servers, scripts and tests.
+        #[arg(long)]
+        no_tray: bool,
+    },
     /// Turn tracking on (tells the running daemon; remembered for the next start).
     Start,
     /// Turn tracking off (tells the running daemon; remembered for the next start).
@@ -101,7 +105,7 @@ fn dispatch(cli: Cli) -> Result<Exit> {
         .build()
         .context("cannot start the async runtime")?;
     match cli.command {
-        Command::Run => rt.block_on(run(cfg)),
+        Command::Run { no_tray } => rt.block_on(run(cfg, !no_tray)),
         Command::Start => rt.block_on(set_tracking(&cfg, true)),
         Command::Stop => rt.block_on(set_tracking(&cfg, false)),
         Command::Status { json } => rt.block_on(status(&cfg, json)),
@@ -126,8 +130,18 @@ fn dispatch(cli: Cli) -> Result<Exit> {
     }
 }
 
-async fn run(cfg: Config) -> Result<Exit> {
-    let shutdown = stint::platform::shutdown_signal();
+async fn run(cfg: Config, tray: bool) -> Result<Exit> {
+    let signal = stint::platform::shutdown_signal();
+    let quit = std::sync::Arc::new(tokio::sync::Notify::new());
+    let shutdown = {
+        let quit = quit.clone();
+        async move {
+            tokio::select! {
+                _ = signal => {}
+                _ = quit.notified() => {}
+            }
+        }
+    };
     // First, so a second daemon stops before it touches the queue or the log.
     let listener = stint::ipc::Listener::bind(&cfg)?;
     std::fs::create_dir_all(cfg.log_dir())
@@ -160,6 +174,9 @@ async fn run(cfg: Config) -> Result<Exit> {
     };
     let control = tokio::spawn(stint::ipc::serve(listener, cfg.clone(), queue.clone()));
     tracing::info!(endpoint = %stint::ipc::endpoint(&cfg), "control channel listening");
+    if tray {
+        start_tray(&cfg, &queue, quit);
+    }
     let policy = stint::policy::load(&queue).await;
     let samplers =
         stint::daemon::Samplers::probe(&stint::policy::apply(&cfg, &policy), &queue).await;
@@ -171,6 +188,25 @@ async fn run(cfg: Config) -> Result<Exit> {
     control.abort();
     result?;
     Ok(Exit::Ok)
+}
+
+/// Shows the tray icon on its own thread; without one the daemon runs on and
+/// the log says why (no tray host, no display, unsupported OS).
+fn start_tray(cfg: &Config, queue: &Queue, quit: std::sync::Arc<tokio::sync::Notify>) {
+    match stint::tray::host() {
+        Ok(host) => tracing::info!(%host, "tray host found"),
+        Err(why) => tracing::warn!(%why, "the tray icon will not be visible"),
+    }
+    let ready = stint::tray::spawn(stint::tray::Control {
+        queue: queue.clone(),
+        cfg: cfg.clone(),
+        quit: std::sync::Arc::new(move || quit.notify_one()),
+    });
+    match ready.recv_timeout(std::time::Duration::from_secs(10)) {
+        Ok(Ok(())) => tracing::info!("tray icon shown"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "running without a tray icon"),
+        Err(_) => tracing::warn!("the tray did not start within 10 s; running without it"),
+    }
 }
 
 fn open_reader(cfg: &Config) -> Result<Queue> {

@@ -6,3 +6,11 @@ pub const OS_FAMILY: &str = "macos";
 pub fn system_config_path() -> PathBuf {
     PathBuf::from("/Library/Application Support/stint/stint.toml")
 }
+
+/// Opens `path` in the user's default application for it.
+pub fn open_in_viewer(path: &std::path::Path) -> std::io::Result<()> {
+    std::process::Command::new("open")
+        .arg(path)
+        .spawn()
+        .map(drop)
+}

@@ -7,3 +7,11 @@ pub fn system_config_path() -> PathBuf {
     let base = std::env::var_os("ProgramData").unwrap_or_else(|| r"C:\ProgramData".into());
     PathBuf::from(base).join("stint").join("stint.toml")
 }
+
+/// Opens `path` in the user's default application for it.
+pub fn open_in_viewer(path: &std::path::Path) -> std::io::Result<()> {
+    std::process::Command::new("explorer.exe")
+        .arg(path)
+        .spawn()
+        .map(drop)
+}

@@ -40,7 +40,7 @@ fn one_daemon_per_session_and_start_stop_status_reach_it() {
     assert_eq!(s["daemon"]["pid"], agent.daemon_pid(), "{s}");
 
     // A second daemon for the same session refuses to start and names the first.
-    let second = agent.run(&["run"]);
+    let second = agent.run(&["run", "--no-tray"]);
     let err = String::from_utf8_lossy(&second.stderr);
     assert_eq!(second.status.code(), Some(75), "{err}");
     assert!(

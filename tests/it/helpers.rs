@@ -174,6 +174,56 @@ impl Desktop {
         id
     }
 
+    /// Runs `program` on this desktop until the desktop is dropped.
+    pub fn spawn(&mut self, program: &str, args: &[&str]) {
+        let child = self
+            .command(program)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{program} is installed (scripts/setup-debian.sh): {e}"));
+        self.procs.push(Proc(child));
+    }
+
+    /// The RGB pixels of a screen rectangle, read with XGetImage.
+    pub fn grab(&self, x: i16, y: i16, w: u16, h: u16) -> Vec<[u8; 3]> {
+        use x11rb::connection::Connection;
+        use x11rb::protocol::xproto::{ConnectionExt, ImageFormat};
+        let (conn, screen) = x11rb::connect(Some(&self.display)).unwrap();
+        let root = conn.setup().roots[screen].root;
+        let img = conn
+            .get_image(ImageFormat::Z_PIXMAP, root, x, y, w, h, !0)
+            .unwrap()
+            .reply()
+            .unwrap();
+        // 24-bit depth is stored as 32-bit little-endian BGRX.
+        img.data
+            .chunks_exact(4)
+            .map(|p| [p[2], p[1], p[0]])
+            .collect()
+    }
+
+    /// Whether a client owns the XEmbed system tray selection.
+    pub fn has_system_tray(&self) -> bool {
+        use x11rb::connection::Connection;
+        use x11rb::protocol::xproto::ConnectionExt;
+        let (conn, screen) = x11rb::connect(Some(&self.display)).unwrap();
+        let _ = conn.setup();
+        let atom = conn
+            .intern_atom(false, format!("_NET_SYSTEM_TRAY_S{screen}").as_bytes())
+            .unwrap()
+            .reply()
+            .unwrap()
+            .atom;
+        conn.get_selection_owner(atom)
+            .unwrap()
+            .reply()
+            .unwrap()
+            .owner
+            != x11rb::NONE
+    }
+
     pub fn focus(&self, window: &str) {
         self.xdotool(&["windowactivate", "--sync", window]);
         // Clicks must land inside the window, not on the desktop (which unfocuses it).
@@ -196,6 +246,8 @@ pub struct Agent {
     pub config: PathBuf,
     /// Extra environment for every command (e.g. HTTPS_PROXY).
     pub env: Vec<(String, String)>,
+    /// Show the tray icon; off by default (`stint run --no-tray`).
+    pub tray: bool,
     display: Option<String>,
     daemon: Option<Proc>,
 }
@@ -218,6 +270,7 @@ impl Agent {
             dir,
             config,
             env: Vec::new(),
+            tray: false,
             display: desktop.map(|d| d.display.clone()),
             daemon: None,
         }
@@ -282,6 +335,7 @@ impl Agent {
         let child = self
             .command()
             .arg("run")
+            .args((!self.tray).then_some("--no-tray"))
             .stderr(log)
             .stdout(Stdio::null())
             .spawn()

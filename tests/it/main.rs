@@ -7,3 +7,4 @@ mod helpers;
 mod recording;
 mod robustness;
 mod sync;
+mod tray;

@@ -429,6 +429,75 @@ mod tests {
         }
     }
 
+    fn png(rgba: &[u8], size: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut enc = png::Encoder::new(&mut out, size, size);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header().unwrap();
+        w.write_image_data(rgba).unwrap();
+        w.finish().unwrap();
+        out
+    }
+
+    /// An .ico whose entries are PNGs (Windows Vista and later read these).
+    fn ico(images: &[(u32, Vec<u8>)]) -> Vec<u8> {
+        let mut out = vec![0, 0, 1, 0];
+        out.extend_from_slice(&(images.len() as u16).to_le_bytes());
+        let mut offset = 6 + 16 * images.len() as u32;
+        for (size, data) in images {
+            let dim = if *size >= 256 { 0 } else { *size as u8 };
+            out.extend_from_slice(&[dim, dim, 0, 0, 1, 0, 32, 0]);
+            out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            out.extend_from_slice(&offset.to_le_bytes());
+            offset += data.len() as u32;
+        }
+        for (_, data) in images {
+            out.extend_from_slice(data);
+        }
+        out
+    }
+
+    /// assets/icons is generated from `icon_rgba`; this keeps the two equal.
+    /// `STINT_UPDATE_ASSETS=1 cargo test --lib assets` rewrites the files.
+    #[test]
+    fn assets_icons_match_the_renderer() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/icons");
+        let mut want: Vec<(std::path::PathBuf, Vec<u8>)> = Vec::new();
+        // The application icon (installers, menus): hicolor sizes for Linux.
+        for size in [16, 22, 24, 32, 48, 64, 128, 256] {
+            let path = dir.join(format!("hicolor/{size}x{size}/apps/stint.png"));
+            want.push((path, png(&icon_rgba(TrayState::Tracking, size), size)));
+        }
+        // Windows: one .ico with the sizes Explorer and the MSI dialogs use.
+        let entries: Vec<_> = [16, 24, 32, 48, 256]
+            .into_iter()
+            .map(|s| (s, png(&icon_rgba(TrayState::Tracking, s), s)))
+            .collect();
+        want.push((dir.join("stint.ico"), ico(&entries)));
+        // Tray states at tray sizes (22/44 for the macOS menu bar at 1x/2x).
+        for state in TrayState::ALL {
+            for size in [16, 22, 24, 32, 44, 48] {
+                let path = dir.join(format!("tray/stint-{}-{size}.png", state.name()));
+                want.push((path, png(&icon_rgba(state, size), size)));
+            }
+        }
+        let update = std::env::var_os("STINT_UPDATE_ASSETS").is_some();
+        for (path, data) in want {
+            if update {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, &data).unwrap();
+            } else {
+                let have = std::fs::read(&path).unwrap_or_default();
+                assert!(
+                    have == data,
+                    "{} is stale or missing; regenerate with STINT_UPDATE_ASSETS=1 cargo test --lib assets",
+                    path.display()
+                );
+            }
+        }
+    }
+
     #[test]
     fn icons_differ_by_state_and_are_round() {
         for size in [16, 32] {

@@ -4,6 +4,7 @@
 
 mod control;
 mod helpers;
+mod install;
 mod recording;
 mod robustness;
 mod sync;

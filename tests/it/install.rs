@@ -1,0 +1,136 @@
+//! The Linux package as IT uses it: build the .deb, install it silently with the
+//! server URL and enrollment token in the environment, check what it put where,
+//! run the installed binary's `doctor`, refuse a bad parameter, and purge.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::helpers::*;
+
+fn apt(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    Command::new("apt-get")
+        .args(args)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn purge() {
+    let _ = Command::new("dpkg").args(["--purge", "stint"]).output();
+}
+
+#[test]
+fn deb_installs_silently_configures_autostart_runs_doctor_and_purges_clean() {
+    assert!(
+        Command::new("id").arg("-u").output().unwrap().stdout == b"0\n",
+        "installing a package needs root (scripts/test.sh runs as root)"
+    );
+    purge();
+    let out_dir = tempfile::tempdir().unwrap();
+    let build = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("installers/linux/build-deb.sh"))
+        .args(["--binary", STINT, "--fast", "--out"])
+        .arg(out_dir.path())
+        .output()
+        .unwrap();
+    assert!(build.status.success(), "build-deb.sh: {build:?}");
+    let deb = String::from_utf8(build.stdout).unwrap().trim().to_string();
+
+    let token = r#"stn_enr_"quoted"\token"#;
+    let install = apt(
+        &["install", "-y", &deb],
+        &[
+            ("STINT_SERVER_URL", "https://stint.example.com:8443"),
+            ("STINT_ENROLL_TOKEN", token),
+        ],
+    );
+    assert!(install.status.success(), "apt-get install: {install:?}");
+
+    let exe = Path::new("/usr/bin/stint");
+    assert!(exe.exists());
+    let autostart = std::fs::read_to_string("/etc/xdg/autostart/stint.desktop").unwrap();
+    assert!(autostart.contains("Exec=/usr/bin/stint run"), "{autostart}");
+    assert!(Path::new("/usr/share/icons/hicolor/48x48/apps/stint.png").exists());
+    let conf = std::fs::read_to_string("/etc/stint/stint.toml").unwrap();
+    let parsed: toml::Table = toml::from_str(&conf).unwrap_or_else(|e| panic!("{e}\n{conf}"));
+    assert_eq!(
+        parsed["server"]["url"].as_str(),
+        Some("https://stint.example.com:8443")
+    );
+    assert_eq!(
+        parsed["server"]["enroll_token"].as_str(),
+        Some(token),
+        "{conf}"
+    );
+
+    // The installed binary on a real desktop picks up the managed config by itself.
+    let desk = Desktop::start(800, 600);
+    let home = tempfile::tempdir().unwrap();
+    let doctor = Command::new(exe)
+        .args(["doctor", "--json"])
+        .env("HOME", home.path())
+        .env("DISPLAY", &desk.display)
+        .env_remove("STINT_SYSTEM_CONFIG")
+        .env_remove("XDG_CONFIG_HOME")
+        .output()
+        .unwrap();
+    let checks: serde_json::Value = serde_json::from_slice(&doctor.stdout)
+        .unwrap_or_else(|e| panic!("doctor --json: {e}: {doctor:?}"));
+    let by_name = |n: &str| {
+        checks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == n)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {n} check in {checks}"))
+    };
+    assert!(
+        by_name("config")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("/etc/stint/stint.toml"),
+        "{checks}"
+    );
+    for name in ["input", "window", "screenshots"] {
+        assert_eq!(by_name(name)["ok"], true, "{name}: {checks}");
+    }
+    assert_eq!(doctor.status.code(), Some(0), "{checks}");
+
+    // Remove keeps the managed config; purge takes it and everything else.
+    let remove = apt(&["remove", "-y", "stint"], &[]);
+    assert!(remove.status.success(), "{remove:?}");
+    assert!(!exe.exists());
+    assert!(Path::new("/etc/stint/stint.toml").exists());
+    let purged = apt(&["purge", "-y", "stint"], &[]);
+    assert!(purged.status.success(), "{purged:?}");
+    for gone in [
+        "/etc/stint",
+        "/etc/xdg/autostart/stint.desktop",
+        "/usr/share/applications/stint.desktop",
+        "/usr/share/icons/hicolor/48x48/apps/stint.png",
+    ] {
+        assert!(!Path::new(gone).exists(), "{gone} left after purge");
+    }
+
+    // A parameter stint would refuse stops the install and names the key.
+    let bad = apt(
+        &["install", "-y", &deb],
+        &[("STINT_SERVER_URL", "http://stint.example.com")],
+    );
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&bad.stdout),
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    purge();
+    assert!(
+        !bad.status.success(),
+        "installed with an http:// server URL"
+    );
+    assert!(
+        text.contains("url") && text.contains("http://stint.example.com"),
+        "{text}"
+    );
+}

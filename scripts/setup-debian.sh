@@ -17,7 +17,7 @@ PKGS=(
   # tests: a real XEmbed system tray; runuser for the second-OS-user IPC test
   trayer util-linux
   # packaging: the .deb is built with dpkg-deb and installed with apt-get
-  dpkg-dev
+  dpkg-dev rpm
 )
 
 missing=()

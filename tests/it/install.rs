@@ -134,3 +134,33 @@ fn deb_installs_silently_configures_autostart_runs_doctor_and_purges_clean() {
         "{text}"
     );
 }
+
+#[test]
+fn rpm_carries_the_same_files_autostart_and_config_script() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let build = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("installers/linux/build-rpm.sh"))
+        .args(["--binary", STINT, "--out"])
+        .arg(out_dir.path())
+        .output()
+        .unwrap();
+    assert!(build.status.success(), "build-rpm.sh: {build:?}");
+    let rpm = String::from_utf8(build.stdout).unwrap().trim().to_string();
+    let query = |args: &[&str]| {
+        let out = Command::new("rpm").args(args).arg(&rpm).output().unwrap();
+        assert!(out.status.success(), "rpm {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let files = query(&["-qlp"]);
+    for f in [
+        "/usr/bin/stint",
+        "/etc/xdg/autostart/stint.desktop",
+        "/usr/share/icons/hicolor/256x256/apps/stint.png",
+    ] {
+        assert!(files.lines().any(|l| l == f), "{f} missing from {files}");
+    }
+    let scripts = query(&["-qp", "--scripts"]);
+    assert!(scripts.contains("STINT_ENROLL_TOKEN") && scripts.contains("set -- configure"));
+    assert!(scripts.contains("rm -rf /etc/stint"), "{scripts}");
+    assert!(query(&["-qp", "--requires"]).contains("gtk3"));
+}

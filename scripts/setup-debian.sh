@@ -18,6 +18,8 @@ PKGS=(
   trayer util-linux
   # packaging: the .deb is built with dpkg-deb and installed with apt-get
   dpkg-dev rpm
+  # Windows artefacts: wixl builds the MSI, msiinfo reads it, Wine installs and runs it
+  wixl msitools wine64
 )
 
 missing=()

@@ -11,4 +11,6 @@ cargo clippy --locked --workspace --all-targets --target x86_64-pc-windows-gnu -
 # The integration tests drive the stint-server binary; `cargo test` builds only
 # the binaries of the package under test, so build every binary first.
 cargo build --locked --workspace --bins
+# The MSI test installs the cross-compiled stint.exe under Wine.
+cargo build --locked --target x86_64-pc-windows-gnu --bin stint
 cargo test --locked --workspace

@@ -125,6 +125,46 @@ pub struct Server {
     pub proxy: Option<String>,
 }
 
+/// The values an installer puts in the managed config.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Managed {
+    pub server_url: Option<String>,
+    pub enroll_token: Option<String>,
+    pub ca_file: Option<String>,
+    pub pin_sha256: Option<String>,
+    pub proxy: Option<String>,
+    pub tracking_initial: Option<bool>,
+}
+
+/// The managed config file for `m`: only the keys given, correctly quoted.
+pub fn managed_toml(m: &Managed) -> String {
+    let mut server = toml::Table::new();
+    for (key, value) in [
+        ("url", &m.server_url),
+        ("enroll_token", &m.enroll_token),
+        ("ca_file", &m.ca_file),
+        ("pin_sha256", &m.pin_sha256),
+        ("proxy", &m.proxy),
+    ] {
+        if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
+            server.insert(key.into(), toml::Value::String(v.clone()));
+        }
+    }
+    let mut doc = toml::Table::new();
+    if !server.is_empty() {
+        doc.insert("server".into(), toml::Value::Table(server));
+    }
+    if let Some(on) = m.tracking_initial {
+        let mut t = toml::Table::new();
+        t.insert("initial".into(), toml::Value::Boolean(on));
+        doc.insert("tracking".into(), toml::Value::Table(t));
+    }
+    format!(
+        "# Managed by IT: written by the stint installer. Every key: stint.example.toml.\n{}",
+        toml::to_string(&doc).expect("a table of strings serialises")
+    )
+}
+
 /// Accepted spelling of durations, repeated in every error about one.
 pub const DURATION_HELP: &str = "a duration such as 500ms, 2s, 10m or 1h";
 
@@ -500,6 +540,23 @@ struct RawPrivacy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn managed_toml_quotes_values_and_round_trips_through_the_loader() {
+        let m = Managed {
+            server_url: Some("https://stint.example.com:8443".into()),
+            enroll_token: Some(r#"tok"en\with\quotes"#.into()),
+            tracking_initial: Some(true),
+            ..Managed::default()
+        };
+        let text = managed_toml(&m);
+        let mut c = Config::defaults().unwrap();
+        c.apply_str(&text, Source::Defaults).unwrap();
+        assert_eq!(c.server.url.as_deref(), m.server_url.as_deref());
+        assert_eq!(c.server.enroll_token, m.enroll_token);
+        assert!(c.tracking.initial);
+        assert!(!managed_toml(&Managed::default()).contains("[server]"));
+    }
 
     fn file() -> Source {
         Source::File(PathBuf::from("/etc/stint/stint.toml"))

@@ -61,6 +61,40 @@ enum Command {
         #[command(subcommand)]
         command: CaptureCommand,
     },
+    #[command(hide = true)]
+    ManagedConfig {
+        #[command(subcommand)]
+        command: ManagedCommand,
+    },
+}
+
+/// Installer helpers (MSI custom actions, the macOS postinstall): write or
+/// remove the machine-wide managed config, validated like any config file.
+#[derive(Subcommand)]
+enum ManagedCommand {
+    /// Write the managed config from these values (only the ones given).
+    Write {
+        #[arg(long)]
+        server_url: Option<String>,
+        #[arg(long)]
+        enroll_token: Option<String>,
+        #[arg(long)]
+        ca_file: Option<String>,
+        #[arg(long)]
+        pin_sha256: Option<String>,
+        #[arg(long)]
+        proxy: Option<String>,
+        #[arg(long)]
+        tracking_initial: Option<bool>,
+        /// Default: the OS's managed config path.
+        #[arg(long)]
+        path: Option<PathBuf>,
+    },
+    /// Delete the managed config (uninstall).
+    Remove {
+        #[arg(long)]
+        path: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -99,6 +133,10 @@ fn exit_for(e: &anyhow::Error) -> Exit {
 }
 
 fn dispatch(cli: Cli) -> Result<Exit> {
+    // Before loading any config: this is how an installer replaces a bad one.
+    if let Command::ManagedConfig { command } = cli.command {
+        return managed_config(command);
+    }
     let cfg = Config::load(cli.config.as_deref())?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -127,6 +165,7 @@ fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Capture {
             command: CaptureCommand::Export { id, file },
         } => export(&cfg, &id, &file),
+        Command::ManagedConfig { .. } => unreachable!("handled before the config is loaded"),
     }
 }
 
@@ -158,15 +197,22 @@ async fn run(cfg: Config, tray: bool) -> Result<Exit> {
         "stint starting"
     );
     let sync = match &cfg.server.url {
-        Some(url) => {
-            let http = stint::sync::build_client(&cfg.server).context("[server] settings")?;
-            tracing::info!(%url, "uploading to server");
-            Some(tokio::spawn(stint::sync::run(
-                cfg.clone(),
-                queue.clone(),
-                http,
-            )))
-        }
+        Some(url) => match stint::sync::build_client(&cfg.server) {
+            Ok(http) => {
+                tracing::info!(%url, "uploading to server");
+                Some(tokio::spawn(stint::sync::run(
+                    cfg.clone(),
+                    queue.clone(),
+                    http,
+                )))
+            }
+            // Recording goes on; the queue keeps everything for when this is fixed.
+            Err(e) => {
+                tracing::error!(error = %e, "cannot set up uploads; recording locally only");
+                stint::sync::blocked_at_start(&queue, url, format!("[server] settings: {e}")).await;
+                None
+            }
+        },
         None => {
             tracing::info!("no [server] url: records stay on this machine");
             None
@@ -388,6 +434,56 @@ fn log(cfg: &Config, json: bool, since: Option<&str>) -> Result<Exit> {
         );
     }
     Ok(Exit::Ok)
+}
+
+fn managed_config(cmd: ManagedCommand) -> Result<Exit> {
+    match cmd {
+        ManagedCommand::Write {
+            server_url,
+            enroll_token,
+            ca_file,
+            pin_sha256,
+            proxy,
+            tracking_initial,
+            path,
+        } => {
+            let path = path.unwrap_or_else(stint::platform::system_config_path);
+            let text = stint::config::managed_toml(&stint::config::Managed {
+                server_url,
+                enroll_token,
+                ca_file,
+                pin_sha256,
+                proxy,
+                tracking_initial,
+            });
+            // Refuse what `stint run` would refuse, naming the key, before writing.
+            Config::defaults()?.apply_str(&text, stint::config::Source::File(path.clone()))?;
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            let tmp = path.with_extension("toml.new");
+            std::fs::write(&tmp, text)
+                .and_then(|_| std::fs::rename(&tmp, &path))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!("{}", path.display());
+            Ok(Exit::Ok)
+        }
+        ManagedCommand::Remove { path } => {
+            let path = path.unwrap_or_else(stint::platform::system_config_path);
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot remove {}", path.display()))
+                }
+            }
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::remove_dir(dir); // only if empty
+            }
+            Ok(Exit::Ok)
+        }
+    }
 }
 
 fn export(cfg: &Config, id: &str, file: &Path) -> Result<Exit> {

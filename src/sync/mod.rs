@@ -134,6 +134,22 @@ fn now_text() -> String {
     crate::model::rfc3339(chrono::Utc::now().timestamp_millis())
 }
 
+/// Records, for `stint status` and the tray, that uploads could not even be set
+/// up (e.g. the OS refused the TLS configuration); the daemon records on.
+pub async fn blocked_at_start(queue: &Queue, url: &str, why: String) {
+    let status = SyncStatus {
+        state: State::Blocked(why.clone()),
+        server: Some(url.to_string()),
+        device_id: None,
+        last_success: None,
+        last_error: Some(why),
+    };
+    let text = serde_json::to_string(&status).expect("status serialises");
+    if let Err(e) = queue.call(move |q| q.set_state(STATUS_KEY, &text)).await {
+        tracing::warn!(error = %e, "could not save sync status");
+    }
+}
+
 /// Runs until the task is dropped. Uploads are idempotent, so being cancelled
 /// mid-request loses nothing: the record is still queued and is sent again.
 pub async fn run(cfg: Config, queue: Queue, http: reqwest::Client) {

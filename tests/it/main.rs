@@ -5,6 +5,7 @@
 mod control;
 mod helpers;
 mod install;
+mod msi;
 mod recording;
 mod robustness;
 mod sync;

@@ -303,7 +303,6 @@ async fn status(cfg: &Config, json: bool) -> Result<Exit> {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(Exit::Ok);
     }
-    let hm = |s: u64| format!("{}h {:02}m", s / 3600, s % 3600 / 60);
     match &daemon {
         Some(d) => println!("daemon:    running (pid {}, {})", d.pid, d.endpoint),
         None => println!(
@@ -314,8 +313,8 @@ async fn status(cfg: &Config, json: bool) -> Result<Exit> {
     println!("tracking:  {}", if tracking { "on" } else { "off" });
     println!(
         "today:     {} tracked, {} active",
-        hm(stats.tracked_seconds_today),
-        hm(stats.active_seconds_today)
+        stint::status::hours_minutes(stats.tracked_seconds_today),
+        stint::status::hours_minutes(stats.active_seconds_today)
     );
     println!(
         "queue:     {} minutes, {} captures pending ({:.1} MB)",

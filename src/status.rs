@@ -58,3 +58,8 @@ pub fn gather(store: &Store, initial: bool, data_dir: PathBuf) -> Result<Report,
         daemon: None,
     })
 }
+
+/// "1h 05m": how `stint status` and the tray show durations.
+pub fn hours_minutes(secs: u64) -> String {
+    format!("{}h {:02}m", secs / 3600, secs % 3600 / 60)
+}

@@ -48,6 +48,17 @@ pub struct Response {
     pub status: Option<Report>,
 }
 
+impl Response {
+    fn failed(error: String) -> Response {
+        Response {
+            ok: false,
+            denied: false,
+            error: Some(error),
+            status: None,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum IpcError {
     #[error("no stint daemon is running for this user (nothing listens at {0})")]
@@ -154,12 +165,7 @@ async fn answer(
             status: None,
         },
         Ok(req) => handle(req, cfg, queue, endpoint).await,
-        Err(e) => Response {
-            ok: false,
-            denied: false,
-            error: Some(format!("unreadable request: {e}")),
-            status: None,
-        },
+        Err(e) => Response::failed(format!("unreadable request: {e}")),
     };
     let mut out = serde_json::to_string(&resp).expect("response serialises");
     out.push('\n');
@@ -175,12 +181,7 @@ async fn handle(req: Request, cfg: &Config, queue: &Queue, endpoint: &str) -> Re
     };
     if let Some(on) = switch {
         if let Err(e) = queue.call(move |s| s.set_tracking(on)).await {
-            return Response {
-                ok: false,
-                denied: false,
-                error: Some(format!("could not save the tracking switch: {e}")),
-                status: None,
-            };
+            return Response::failed(format!("could not save the tracking switch: {e}"));
         }
         tracing::info!(tracking = on, "tracking switched over the control channel");
     }
@@ -202,12 +203,7 @@ async fn handle(req: Request, cfg: &Config, queue: &Queue, endpoint: &str) -> Re
                 status: Some(report),
             }
         }
-        Err(e) => Response {
-            ok: false,
-            denied: false,
-            error: Some(format!("could not read the queue: {e}")),
-            status: None,
-        },
+        Err(e) => Response::failed(format!("could not read the queue: {e}")),
     }
 }
 

@@ -280,11 +280,10 @@ impl Tray {
             tracing::info!(state = state.name(), "tray icon");
             self.shown = Some(state);
         }
-        let hm = |s: u64| format!("{}h {:02}m", s / 3600, s % 3600 / 60);
         let today = format!(
             "Today: {} tracked, {} active",
-            hm(report.queue.tracked_seconds_today),
-            hm(report.queue.active_seconds_today)
+            crate::status::hours_minutes(report.queue.tracked_seconds_today),
+            crate::status::hours_minutes(report.queue.active_seconds_today)
         );
         let sync = match &report.sync {
             None => "Sync: off (records stay on this computer)".to_string(),

@@ -9,10 +9,6 @@ use crate::helpers::*;
 
 const FAST: &str = "[schedule]\nminute = \"1s\"\nsegment = \"1h\"\n";
 
-fn status(agent: &Agent) -> serde_json::Value {
-    serde_json::from_str(&agent.ok(&["status", "--json"])).unwrap()
-}
-
 #[test]
 fn one_daemon_per_session_and_start_stop_status_reach_it() {
     let mut agent = Agent::new(None, &format!("{FAST}[tracking]\ninitial = false\n"));
@@ -25,7 +21,7 @@ fn one_daemon_per_session_and_start_stop_status_reach_it() {
         err.contains("no stint daemon is running") && err.contains("when it starts"),
         "{err}"
     );
-    let s = status(&agent);
+    let s = agent.status();
     assert_eq!(
         (s["daemon"].is_null(), &s["tracking"]),
         (true, &serde_json::json!(true))
@@ -36,7 +32,7 @@ fn one_daemon_per_session_and_start_stop_status_reach_it() {
     agent.start_daemon();
     agent.wait_for_log("control channel listening", Duration::from_secs(10));
     agent.wait_for_log("minute committed", Duration::from_secs(10));
-    let s = status(&agent);
+    let s = agent.status();
     assert_eq!(s["daemon"]["pid"], agent.daemon_pid(), "{s}");
 
     // A second daemon for the same session refuses to start and names the first.
@@ -59,7 +55,7 @@ fn one_daemon_per_session_and_start_stop_status_reach_it() {
         before,
         "minutes recorded after stop"
     );
-    assert_eq!(status(&agent)["tracking"], false);
+    assert_eq!(agent.status()["tracking"], false);
     agent.ok(&["start"]);
     agent.wait_for_log("tracking switched tracking=true", Duration::from_secs(5));
     agent.stop_daemon();
@@ -159,7 +155,7 @@ fn another_os_user_can_neither_control_nor_read_the_daemon() {
         .stderr()
         .contains("control connection from another user refused"));
     assert_eq!(
-        status(&agent)["tracking"],
+        agent.status()["tracking"],
         true,
         "the other user switched tracking"
     );

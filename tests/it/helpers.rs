@@ -379,6 +379,11 @@ impl Agent {
         });
     }
 
+    /// `stint status --json`.
+    pub fn status(&self) -> serde_json::Value {
+        serde_json::from_str(&self.ok(&["status", "--json"])).unwrap()
+    }
+
     pub fn log(&self) -> LogOutput {
         serde_json::from_str(&self.ok(&["log", "--json"])).unwrap()
     }

@@ -31,10 +31,6 @@ fn add_backlog(agent: &Agent, n: i64) -> (HashSet<String>, String) {
     (ids, format!("backlog-{:05}", n / 2))
 }
 
-fn status(agent: &Agent) -> serde_json::Value {
-    serde_json::from_str(&agent.ok(&["status", "--json"])).unwrap()
-}
-
 #[test]
 fn every_minute_arrives_exactly_once_through_outage_faults_poison_and_kill_9() {
     // 413 for any batch over 40 KB (a full 500-minute batch is ~150 KB), and a
@@ -66,7 +62,7 @@ fn every_minute_arrives_exactly_once_through_outage_faults_poison_and_kill_9() {
     agent.start_daemon();
     std::thread::sleep(Duration::from_secs(3));
     agent.stop_daemon();
-    let down = status(&agent);
+    let down = agent.status();
     assert!(
         down["sync"]["last_error"]
             .as_str()
@@ -87,13 +83,13 @@ fn every_minute_arrives_exactly_once_through_outage_faults_poison_and_kill_9() {
     }
     agent.start_daemon();
     wait_for("the backlog to drain", Duration::from_secs(120), || {
-        let s = status(&agent);
+        let s = agent.status();
         (s["queue"]["pending_minutes"].as_u64() <= Some(2)).then_some(())
     });
     agent.stop_daemon();
     agent.start_daemon(); // uploads the minute closed at the stop
     wait_for("the last minutes", Duration::from_secs(30), || {
-        (status(&agent)["queue"]["pending_minutes"].as_u64() == Some(0)).then_some(())
+        (agent.status()["queue"]["pending_minutes"].as_u64() == Some(0)).then_some(())
     });
     agent.stop_daemon();
 
@@ -136,7 +132,7 @@ fn every_minute_arrives_exactly_once_through_outage_faults_poison_and_kill_9() {
         "poisoned record stored"
     );
 
-    let s = status(&agent);
+    let s = agent.status();
     assert_eq!(s["queue"]["dead_letters"], 1, "{s}");
     // Every run's log, killed ones included: the daily files accumulate.
     let log: String = std::fs::read_dir(agent.data_dir().join("logs"))
@@ -225,7 +221,7 @@ fn bad_certificates_are_refused_with_the_reason() {
         let mut agent = Agent::new(None, &format!("{FAST}[server]\n{server_toml}\n"));
         agent.start_daemon();
         let error = wait_for(name, Duration::from_secs(20), || {
-            let e = status(&agent)["sync"]["last_error"].as_str()?.to_string();
+            let e = agent.status()["sync"]["last_error"].as_str()?.to_string();
             e.contains("TLS refused").then_some(e)
         });
         agent.stop_daemon();
@@ -273,7 +269,7 @@ fn server_policy_turns_screenshots_off_and_on_and_sets_the_segment_length() {
     wait_for_policy_applied(&agent, 1);
     let off_at = now_ms();
     std::thread::sleep(Duration::from_secs(5)); // two and a half 2-second segments
-    let s = status(&agent);
+    let s = agent.status();
     assert_eq!(s["samplers"]["screen"], "disabled by policy", "{s}");
     assert_eq!(s["policy"]["screenshots"], false, "{s}");
     let during_off = server_capture_times(&server)
@@ -294,7 +290,7 @@ fn server_policy_turns_screenshots_off_and_on_and_sets_the_segment_length() {
     let on_at = now_ms();
     std::thread::sleep(Duration::from_secs(10));
     wait_for("captures to upload", Duration::from_secs(20), || {
-        (status(&agent)["queue"]["pending_captures"].as_u64() == Some(0)).then_some(())
+        (agent.status()["queue"]["pending_captures"].as_u64() == Some(0)).then_some(())
     });
     agent.stop_daemon();
     let shots: Vec<i64> = server_capture_times(&server)
@@ -332,7 +328,7 @@ fn uploads_go_through_an_https_proxy_from_config_or_environment() {
         agent.start_daemon();
         agent.wait_for_log("enrolled", Duration::from_secs(20));
         wait_for("a minute to arrive", Duration::from_secs(20), || {
-            (status(&agent)["sync"]["last_success"].is_string()).then_some(())
+            (agent.status()["sync"]["last_success"].is_string()).then_some(())
         });
         agent.stop_daemon();
         let targets = proxy.targets();
@@ -359,13 +355,13 @@ fn a_revoked_device_stops_uploading_and_cannot_come_back_under_a_new_id() {
     agent.start_daemon();
     agent.wait_for_log("enrolled", Duration::from_secs(20));
     let device = wait_for("the device id", Duration::from_secs(10), || {
-        status(&agent)["sync"]["device_id"]
+        agent.status()["sync"]["device_id"]
             .as_str()
             .map(str::to_string)
     });
     server.admin(&["revoke-device", &device]);
     let blocked = wait_for("uploads to be blocked", Duration::from_secs(30), || {
-        let s = status(&agent);
+        let s = agent.status();
         (s["sync"]["state"] == "blocked").then_some(s)
     });
     agent.stop_daemon();

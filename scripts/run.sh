@@ -40,6 +40,7 @@ if [ -z "${DISPLAY:-}" ]; then
 fi
 
 "$BIN" doctor "$@" || true
-"$BIN" start "$@"
+# Before the daemon runs, start records the choice (its "no daemon yet" note is expected).
+"$BIN" start "$@" 2>/dev/null
 echo "stint: recording; in another shell: $BIN log   |   $BIN status"
 "$BIN" run "$@"

@@ -12,5 +12,5 @@ cargo clippy --locked --workspace --all-targets --target x86_64-pc-windows-gnu -
 # the binaries of the package under test, so build every binary first.
 cargo build --locked --workspace --bins
 # The MSI test installs the cross-compiled stint.exe under Wine.
-cargo build --locked --target x86_64-pc-windows-gnu --bin stint
+cargo build --locked --target x86_64-pc-windows-gnu --bin stint --bin stint-tray
 cargo test --locked --workspace

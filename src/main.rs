@@ -143,7 +143,7 @@ fn dispatch(cli: Cli) -> Result<Exit> {
         .build()
         .context("cannot start the async runtime")?;
     match cli.command {
-        Command::Run { no_tray } => rt.block_on(run(cfg, !no_tray)),
+        Command::Run { no_tray } => rt.block_on(run(cfg, (!no_tray).then_some(cli.config))),
         Command::Start => rt.block_on(set_tracking(&cfg, true)),
         Command::Stop => rt.block_on(set_tracking(&cfg, false)),
         Command::Status { json } => rt.block_on(status(&cfg, json)),
@@ -169,7 +169,8 @@ fn dispatch(cli: Cli) -> Result<Exit> {
     }
 }
 
-async fn run(cfg: Config, tray: bool) -> Result<Exit> {
+/// `tray`: start `stint-tray` (with this `--config`, if any).
+async fn run(cfg: Config, tray: Option<Option<PathBuf>>) -> Result<Exit> {
     let signal = stint::platform::shutdown_signal();
     let quit = std::sync::Arc::new(tokio::sync::Notify::new());
     let shutdown = {
@@ -218,11 +219,14 @@ async fn run(cfg: Config, tray: bool) -> Result<Exit> {
             None
         }
     };
-    let control = tokio::spawn(stint::ipc::serve(listener, cfg.clone(), queue.clone()));
+    let control = tokio::spawn(stint::ipc::serve(
+        listener,
+        cfg.clone(),
+        queue.clone(),
+        quit.clone(),
+    ));
     tracing::info!(endpoint = %stint::ipc::endpoint(&cfg), "control channel listening");
-    if tray {
-        start_tray(&cfg, &queue, quit);
-    }
+    let tray = tray.and_then(|config| start_tray(config.as_deref()));
     let policy = stint::policy::load(&queue).await;
     let samplers =
         stint::daemon::Samplers::probe(&stint::policy::apply(&cfg, &policy), &queue).await;
@@ -232,26 +236,33 @@ async fn run(cfg: Config, tray: bool) -> Result<Exit> {
         s.abort();
     }
     control.abort();
+    if let Some(mut child) = tray {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
     result?;
     Ok(Exit::Ok)
 }
 
-/// Shows the tray icon on its own thread; without one the daemon runs on and
-/// the log says why (no tray host, no display, unsupported OS).
-fn start_tray(cfg: &Config, queue: &Queue, quit: std::sync::Arc<tokio::sync::Notify>) {
-    match stint::tray::host() {
-        Ok(host) => tracing::info!(%host, "tray host found"),
-        Err(why) => tracing::warn!(%why, "the tray icon will not be visible"),
+/// Starts `stint-tray`, which sits next to this executable. Without it, or
+/// without a tray host, the daemon runs on; the log says why.
+fn start_tray(config: Option<&Path>) -> Option<std::process::Child> {
+    let exe = std::env::current_exe()
+        .ok()?
+        .with_file_name(format!("stint-tray{}", std::env::consts::EXE_SUFFIX));
+    let mut cmd = std::process::Command::new(&exe);
+    if let Some(c) = config {
+        cmd.arg("--config").arg(c);
     }
-    let ready = stint::tray::spawn(stint::tray::Control {
-        queue: queue.clone(),
-        cfg: cfg.clone(),
-        quit: std::sync::Arc::new(move || quit.notify_one()),
-    });
-    match ready.recv_timeout(std::time::Duration::from_secs(10)) {
-        Ok(Ok(())) => tracing::info!("tray icon shown"),
-        Ok(Err(e)) => tracing::warn!(error = %e, "running without a tray icon"),
-        Err(_) => tracing::warn!("the tray did not start within 10 s; running without it"),
+    match cmd.stdin(std::process::Stdio::null()).spawn() {
+        Ok(child) => {
+            tracing::info!(pid = child.id(), "tray started");
+            Some(child)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, exe = %exe.display(), "running without a tray icon");
+            None
+        }
     }
 }
 

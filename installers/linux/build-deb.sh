@@ -4,7 +4,8 @@
 #! config /etc/stint/stint.toml from STINT_SERVER_URL / STINT_ENROLL_TOKEN.
 #
 # Usage: installers/linux/build-deb.sh [--binary PATH] [--out DIR] [--fast]
-#   --binary  the stint executable (default: target/release/stint, built if missing)
+#   --binary  the stint executable; stint-tray is taken from beside it
+#             (default: target/release/stint, built if missing)
 #   --out     where the .deb goes (default: target/installers)
 #   --fast    gzip -1 instead of xz (tests)
 set -euo pipefail
@@ -21,8 +22,9 @@ while (($#)); do
     *) echo "build-deb.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-if [ ! -x "$binary" ]; then
-  (cd "$root" && cargo build --release --locked --bin stint)
+tray="$(dirname "$binary")/stint-tray"
+if [ ! -x "$binary" ] || [ ! -x "$tray" ]; then
+  (cd "$root" && cargo build --release --locked --bin stint --bin stint-tray)
 fi
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -1)"
 arch="$(dpkg --print-architecture)"
@@ -33,7 +35,8 @@ install -d "$stage/DEBIAN" "$stage/usr/bin" "$stage/etc/xdg/autostart" \
   "$stage/usr/share/applications" "$stage/usr/share/doc/stint"
 # Debug info stays out of the package; it is 90 % of a debug build's size.
 objcopy --strip-debug "$binary" "$stage/usr/bin/stint"
-chmod 0755 "$stage/usr/bin/stint"
+objcopy --strip-debug "$tray" "$stage/usr/bin/stint-tray"
+chmod 0755 "$stage/usr/bin/stint" "$stage/usr/bin/stint-tray"
 install -m 0644 "$here/stint.desktop" "$stage/etc/xdg/autostart/stint.desktop"
 install -m 0644 "$here/stint.desktop" "$stage/usr/share/applications/stint.desktop"
 for png in "$root"/assets/icons/hicolor/*/apps/stint.png; do
@@ -49,7 +52,7 @@ install -m 0755 "$here/postinst" "$here/postrm" "$stage/DEBIAN/"
 shlib="$(mktemp -d)"
 mkdir -p "$shlib/debian"
 printf 'Source: stint\n\nPackage: stint\nArchitecture: any\n' > "$shlib/debian/control"
-depends="$(cd "$shlib" && dpkg-shlibdeps -O -e "$stage/usr/bin/stint" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')"
+depends="$(cd "$shlib" && dpkg-shlibdeps -O -e "$stage/usr/bin/stint" -e "$stage/usr/bin/stint-tray" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')"
 rm -rf "$shlib"
 depends="${depends:+$depends, }libayatana-appindicator3-1 | libappindicator3-1"
 size="$(du -ks "$stage" | cut -f1)"

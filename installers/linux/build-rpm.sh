@@ -16,8 +16,9 @@ while (($#)); do
     *) echo "build-rpm.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-if [ ! -x "$binary" ]; then
-  (cd "$root" && cargo build --release --locked --bin stint)
+tray="$(dirname "$binary")/stint-tray"
+if [ ! -x "$binary" ] || [ ! -x "$tray" ]; then
+  (cd "$root" && cargo build --release --locked --bin stint --bin stint-tray)
 fi
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -1)"
 top="$(mktemp -d)"
@@ -26,7 +27,8 @@ stage="$top/stage"
 install -d "$stage/usr/bin" "$stage/etc/xdg/autostart" "$stage/usr/share/applications" \
   "$stage/usr/share/doc/stint"
 objcopy --strip-debug "$binary" "$stage/usr/bin/stint"
-chmod 0755 "$stage/usr/bin/stint"
+objcopy --strip-debug "$tray" "$stage/usr/bin/stint-tray"
+chmod 0755 "$stage/usr/bin/stint" "$stage/usr/bin/stint-tray"
 install -m 0644 "$here/stint.desktop" "$stage/etc/xdg/autostart/stint.desktop"
 install -m 0644 "$here/stint.desktop" "$stage/usr/share/applications/stint.desktop"
 for png in "$root"/assets/icons/hicolor/*/apps/stint.png; do
@@ -64,6 +66,7 @@ if [ "\$1" = 0 ]; then rm -rf /etc/stint; fi
 
 %files
 /usr/bin/stint
+/usr/bin/stint-tray
 /etc/xdg/autostart/stint.desktop
 /usr/share/applications/stint.desktop
 /usr/share/icons/hicolor/*/apps/stint.png

@@ -16,12 +16,14 @@ while (($#)); do
     *) echo "build-pkg.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-[ -x "$binary" ] || (cd "$root" && cargo build --release --locked --bin stint)
+tray="$(dirname "$binary")/stint-tray"
+[ -x "$binary" ] && [ -x "$tray" ] || (cd "$root" && cargo build --release --locked --bin stint --bin stint-tray)
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -1)"
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 install -d "$stage/usr/local/bin" "$stage/Library/LaunchAgents" "$stage/Library/Application Support/stint"
 install -m 0755 "$binary" "$stage/usr/local/bin/stint"
+install -m 0755 "$tray" "$stage/usr/local/bin/stint-tray"
 install -m 0644 "$here/org.stint.agent.plist" "$stage/Library/LaunchAgents/org.stint.agent.plist"
 install -m 0644 "$root/assets/stint.example.toml" "$stage/Library/Application Support/stint/stint.example.toml"
 mkdir -p "$out"

@@ -27,6 +27,8 @@ pub enum Request {
     Start,
     Stop,
     Status,
+    /// Shut the daemon down (the tray's Quit); refused while policy forbids it.
+    Quit,
 }
 
 /// A connection, sorted by who is on the other end.
@@ -119,7 +121,12 @@ pub async fn request(cfg: &Config, req: &Request) -> Result<Response, IpcError> 
 /// Serves requests until the task is dropped. Start/stop are committed to the
 /// queue before the answer, so an acknowledged switch survives a crash; the
 /// recorder follows within its control poll.
-pub async fn serve(listener: Listener, cfg: Config, queue: Queue) {
+pub async fn serve(
+    listener: Listener,
+    cfg: Config,
+    queue: Queue,
+    quit: std::sync::Arc<tokio::sync::Notify>,
+) {
     let endpoint = endpoint(&cfg);
     loop {
         let (stream, stranger) = match listener.accept().await {
@@ -134,22 +141,32 @@ pub async fn serve(listener: Listener, cfg: Config, queue: Queue) {
                 continue;
             }
         };
-        let (cfg, queue, endpoint) = (cfg.clone(), queue.clone(), endpoint.clone());
+        let (cfg, queue, endpoint, quit) =
+            (cfg.clone(), queue.clone(), endpoint.clone(), quit.clone());
         tokio::spawn(async move {
-            if let Err(e) = answer(stream, stranger.is_none(), &cfg, &queue, &endpoint).await {
+            let ctx = Context {
+                cfg: &cfg,
+                queue: &queue,
+                endpoint: &endpoint,
+                quit: &quit,
+            };
+            if let Err(e) = answer(stream, stranger.is_none(), ctx).await {
                 tracing::debug!(error = %e, "control connection ended");
             }
         });
     }
 }
 
-async fn answer(
-    stream: platform::Stream,
-    owner: bool,
-    cfg: &Config,
-    queue: &Queue,
-    endpoint: &str,
-) -> std::io::Result<()> {
+/// What a request handler may use.
+#[derive(Clone, Copy)]
+struct Context<'a> {
+    cfg: &'a Config,
+    queue: &'a Queue,
+    endpoint: &'a str,
+    quit: &'a tokio::sync::Notify,
+}
+
+async fn answer(stream: platform::Stream, owner: bool, ctx: Context<'_>) -> std::io::Result<()> {
     let (read, mut write) = tokio::io::split(stream);
     let mut line = String::new();
     // A request is a few bytes; a peer that sends more is not stint.
@@ -157,27 +174,48 @@ async fn answer(
     // Read even a stranger's request: closing on unread bytes resets the
     // connection, and the stranger would see a crash instead of a refusal.
     limited.read_line(&mut line).await?;
-    let resp = match serde_json::from_str::<Request>(&line) {
+    let req = serde_json::from_str::<Request>(&line);
+    let resp = match &req {
         _ if !owner => Response {
             ok: false,
             denied: true,
             error: Some("this stint belongs to another user".into()),
             status: None,
         },
-        Ok(req) => handle(req, cfg, queue, endpoint).await,
+        Ok(req) => handle(req.clone(), ctx).await,
         Err(e) => Response::failed(format!("unreadable request: {e}")),
     };
     let mut out = serde_json::to_string(&resp).expect("response serialises");
     out.push('\n');
-    write.write_all(out.as_bytes()).await?;
-    write.flush().await
+    let written = write.write_all(out.as_bytes()).await;
+    let flushed = write.flush().await;
+    // Only after the answer is out: shutting down ends this task too.
+    if owner && resp.ok && matches!(req, Ok(Request::Quit)) {
+        ctx.quit.notify_one();
+    }
+    written.and(flushed)
 }
 
-async fn handle(req: Request, cfg: &Config, queue: &Queue, endpoint: &str) -> Response {
+async fn handle(req: Request, ctx: Context<'_>) -> Response {
+    let Context {
+        cfg,
+        queue,
+        endpoint,
+        ..
+    } = ctx;
     let switch = match req {
         Request::Start => Some(true),
         Request::Stop => Some(false),
         Request::Status => None,
+        Request::Quit => {
+            if crate::policy::load(queue).await.allow_quit == Some(false) {
+                return Response::failed(
+                    "quitting is turned off by your organisation's policy".into(),
+                );
+            }
+            tracing::info!("quit requested over the control channel");
+            None
+        }
     };
     if let Some(on) = switch {
         if let Err(e) = queue.call(move |s| s.set_tracking(on)).await {

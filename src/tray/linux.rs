@@ -1,38 +1,26 @@
-//! Linux tray loop: GTK on the tray's own thread (libappindicator shows the
+//! Linux tray loop: GTK on the tray process's main thread (libappindicator shows the
 //! icon to a StatusNotifierItem host and falls back to XEmbed trays), plus the
 //! check for whether any tray host is there to show it.
 
-use super::{Control, Tray, TrayError, TICK};
+use super::{Tray, TrayError, TICK};
+use crate::config::Config;
 
-pub fn spawn(ctl: Control, ready: std::sync::mpsc::Sender<Result<(), TrayError>>) {
-    let started = std::thread::Builder::new()
-        .name("stint-tray".into())
-        .spawn(move || {
-            if let Err(e) = gtk::init() {
-                let _ = ready.send(Err(TrayError::Unavailable(format!("GTK: {e}"))));
-                return;
-            }
-            let mut tray = match Tray::new(ctl) {
-                Ok(t) => t,
-                Err(e) => {
-                    let _ = ready.send(Err(e));
-                    return;
-                }
-            };
-            let _ = ready.send(Ok(()));
-            gtk::glib::timeout_add_local(TICK, move || {
-                if tray.tick() {
-                    gtk::glib::ControlFlow::Continue
-                } else {
-                    gtk::main_quit();
-                    gtk::glib::ControlFlow::Break
-                }
-            });
-            gtk::main();
-        });
-    if let Err(e) = started {
-        tracing::error!(error = %e, "could not start the tray thread");
-    }
+/// Shows the icon and runs GTK's loop on this thread until Quit or until the
+/// daemon is gone.
+pub fn run(cfg: Config) -> Result<(), TrayError> {
+    gtk::init().map_err(|e| TrayError::Unavailable(format!("GTK: {e}")))?;
+    let mut tray = Tray::new(cfg)?;
+    tracing::info!("tray icon shown");
+    gtk::glib::timeout_add_local(TICK, move || {
+        if tray.tick() {
+            gtk::glib::ControlFlow::Continue
+        } else {
+            gtk::main_quit();
+            gtk::glib::ControlFlow::Break
+        }
+    });
+    gtk::main();
+    Ok(())
 }
 
 /// Which tray host is running, or why none is: a system tray owning

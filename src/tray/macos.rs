@@ -1,13 +1,14 @@
-//! macOS tray: not started yet. AppKit wants the status item on the process's
-//! main thread, which `stint run` gives to tokio today; until the main loop is
-//! restructured the daemon runs without an icon and says so.
+//! macOS tray: not implemented yet. The tray already runs as its own process on
+//! its main thread, which is what AppKit needs; what is missing is running
+//! NSApplication's loop there, which cannot be built or tested on Linux.
 
-use super::{Control, TrayError};
+use super::TrayError;
+use crate::config::Config;
 
-pub fn spawn(_ctl: Control, ready: std::sync::mpsc::Sender<Result<(), TrayError>>) {
-    let _ = ready.send(Err(TrayError::Unavailable(
+pub fn run(_cfg: Config) -> Result<(), TrayError> {
+    Err(TrayError::Unavailable(
         "the macOS menu-bar icon is not implemented yet; use `stint status`, `stint start` and `stint stop`".into(),
-    )));
+    ))
 }
 
 pub fn host() -> Result<String, String> {

@@ -2,17 +2,19 @@
 //! backlog, or in trouble, and offers start/stop, today's time, sync status,
 //! "Open my activity" and (unless policy forbids it) Quit.
 //!
-//! The menu model and the state logic live here; `platform` only runs the
-//! OS's event loop on the tray's own thread and says whether a tray host exists.
+//! It runs as its own process (`stint-tray`, started by `stint run`) so the
+//! recording daemon never loads a GUI toolkit, and talks to the daemon over the
+//! control channel like the CLI does. The menu model and the state logic live
+//! here; `platform` runs the OS's event loop on the main thread and says whether
+//! a tray host exists.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tray_icon::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tray_icon::{Icon, TrayIcon, TrayIconBuilder};
 
 use crate::config::Config;
-use crate::queue::Queue;
+use crate::ipc::{IpcError, Request};
 use crate::status::Report;
 
 #[cfg_attr(target_os = "linux", path = "linux.rs")]
@@ -20,7 +22,7 @@ use crate::status::Report;
 #[cfg_attr(target_os = "macos", path = "macos.rs")]
 mod platform;
 
-pub use platform::host;
+pub use platform::{host, run};
 
 /// What the icon shows, most urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,17 +159,13 @@ pub enum TrayError {
     Unavailable(String),
 }
 
-/// What the tray needs from the daemon.
-#[derive(Clone)]
-pub struct Control {
-    pub queue: Queue,
-    pub cfg: Config,
-    /// Asks the daemon to shut down (the tray's Quit).
-    pub quit: Arc<dyn Fn() + Send + Sync>,
-}
+/// Refreshes in a row without a daemon before the tray gives up and exits.
+const ORPHANED_AFTER: u32 = 3;
 
 pub struct Tray {
-    ctl: Control,
+    cfg: Config,
+    rt: tokio::runtime::Runtime,
+    missed: u32,
     icon: TrayIcon,
     menu: Menu,
     toggle: MenuItem,
@@ -183,8 +181,12 @@ pub struct Tray {
 
 impl Tray {
     /// Builds the icon and menu; must run on the thread that runs the OS loop.
-    pub fn new(ctl: Control) -> Result<Tray, TrayError> {
+    pub fn new(cfg: Config) -> Result<Tray, TrayError> {
         let err = |e: &dyn std::fmt::Display| TrayError::Unavailable(e.to_string());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| err(&e))?;
         let toggle = MenuItem::new("Stop tracking", true, None);
         let today = MenuItem::new("Today: -", false, None);
         let sync = MenuItem::new("Sync: -", false, None);
@@ -210,7 +212,9 @@ impl Tray {
             .build()
             .map_err(|e| err(&e))?;
         let mut tray = Tray {
-            ctl,
+            cfg,
+            rt,
+            missed: 0,
             icon,
             menu,
             toggle,
@@ -227,6 +231,10 @@ impl Tray {
         Ok(tray)
     }
 
+    fn call(&self, req: Request) -> Result<crate::ipc::Response, IpcError> {
+        self.rt.block_on(crate::ipc::request(&self.cfg, &req))
+    }
+
     /// Handles menu clicks and refreshes the icon now and then. Returns false
     /// once the user chose Quit.
     pub fn tick(&mut self) -> bool {
@@ -234,9 +242,9 @@ impl Tray {
         while let Ok(ev) = MenuEvent::receiver().try_recv() {
             if ev.id == *self.toggle.id() {
                 let on = !self.tracking;
-                let r = self.ctl.queue.call_blocking(move |s| s.set_tracking(on));
-                match r {
-                    Ok(()) => tracing::info!(tracking = on, "tracking switched from the tray"),
+                let req = if on { Request::Start } else { Request::Stop };
+                match self.call(req) {
+                    Ok(_) => tracing::info!(tracking = on, "tracking switched from the tray"),
                     Err(e) => tracing::error!(error = %e, "could not switch tracking"),
                 }
                 acted = true;
@@ -244,33 +252,40 @@ impl Tray {
                 self.open_activity();
             } else if ev.id == *self.quit.id() && self.quit_shown {
                 tracing::info!("quit from the tray");
-                (self.ctl.quit)();
-                return false;
+                match self.call(Request::Quit) {
+                    Ok(_) => return false,
+                    Err(e) => tracing::warn!(error = %e, "the daemon did not quit"),
+                }
             }
         }
         if acted || self.last_refresh.is_none_or(|t| t.elapsed() >= REFRESH) {
-            self.refresh();
+            return self.refresh();
         }
         true
     }
 
-    fn refresh(&mut self) {
+    /// Shows the daemon's current status; false once the daemon has gone.
+    fn refresh(&mut self) -> bool {
         self.last_refresh = Some(Instant::now());
-        let (initial, dir) = (
-            self.ctl.cfg.tracking.initial,
-            self.ctl.cfg.storage.data_dir.clone(),
-        );
-        let report = match self
-            .ctl
-            .queue
-            .call_blocking(move |s| crate::status::gather(s, initial, dir))
-        {
-            Ok(r) => r,
+        let report = match self.call(Request::Status) {
+            Ok(crate::ipc::Response {
+                status: Some(r), ..
+            }) => r,
+            Ok(_) => return true,
+            Err(IpcError::NotRunning(at)) => {
+                self.missed += 1;
+                if self.missed >= ORPHANED_AFTER {
+                    tracing::info!(endpoint = %at, "no daemon any more; the tray exits");
+                    return false;
+                }
+                return true;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "tray could not read the status");
-                return;
+                return true;
             }
         };
+        self.missed = 0;
         let state = TrayState::of(&report);
         self.tracking = report.tracking;
         if self.shown != Some(state) {
@@ -319,13 +334,17 @@ impl Tray {
                 self.quit_shown = allow_quit;
             }
         }
+        true
     }
 
     /// Writes today's records as text next to the queue and opens it in the
     /// user's default viewer: the employee sees exactly what was recorded.
     fn open_activity(&self) {
         let since = crate::queue::local_day_start_ms(chrono::Utc::now().timestamp_millis());
-        let log = match self.ctl.queue.call_blocking(move |s| s.log(since)) {
+        // A reader, like `stint log`: it never changes or deletes anything.
+        let opened =
+            crate::queue::Queue::open(&self.cfg.storage.data_dir, crate::queue::Role::Reader);
+        let log = match opened.and_then(|(q, _)| q.call_blocking(move |s| s.log(since))) {
             Ok(l) => l,
             Err(e) => {
                 tracing::error!(error = %e, "could not read today's records");
@@ -357,7 +376,7 @@ impl Tray {
                 c.id
             ));
         }
-        let path = self.ctl.cfg.storage.data_dir.join("my-activity.txt");
+        let path = self.cfg.storage.data_dir.join("my-activity.txt");
         match crate::platform::write_private(&path, text.as_bytes()) {
             Ok(()) => {
                 if let Err(e) = crate::platform::open_in_viewer(&path) {
@@ -367,14 +386,6 @@ impl Tray {
             Err(e) => tracing::error!(error = %e, "could not write the activity file"),
         }
     }
-}
-
-/// Starts the tray on its own thread. Resolves to whether it came up, so the
-/// daemon can log a clear reason and run on without one.
-pub fn spawn(ctl: Control) -> std::sync::mpsc::Receiver<Result<(), TrayError>> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    platform::spawn(ctl, tx);
-    rx
 }
 
 #[cfg(test)]

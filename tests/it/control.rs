@@ -58,7 +58,35 @@ fn one_daemon_per_session_and_start_stop_status_reach_it() {
     assert_eq!(agent.status()["tracking"], false);
     agent.ok(&["start"]);
     agent.wait_for_log("tracking switched tracking=true", Duration::from_secs(5));
-    agent.stop_daemon();
+
+    // Quit over the channel (the tray's Quit) is refused while policy says so.
+    let socket = agent.dir.path().join("run/stint/stint.sock");
+    let quit = || {
+        use std::io::{BufRead, Write};
+        let mut s = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+        s.write_all(b"{\"cmd\":\"quit\"}\n").unwrap();
+        let mut answer = String::new();
+        std::io::BufReader::new(s).read_line(&mut answer).unwrap();
+        answer
+    };
+    let db = rusqlite::Connection::open(agent.data_dir().join("queue.db")).unwrap();
+    db.execute(
+        "INSERT OR REPLACE INTO state (key, value) VALUES ('policy', '{\"allow_quit\":false}')",
+        [],
+    )
+    .unwrap();
+    let refused = quit();
+    assert!(
+        refused.contains("turned off by your organisation's policy"),
+        "{refused}"
+    );
+    assert_eq!(agent.status()["daemon"]["pid"], agent.daemon_pid());
+    db.execute("DELETE FROM state WHERE key = 'policy'", [])
+        .unwrap();
+    let answer = quit();
+    assert!(answer.contains("\"ok\":true"), "{answer}");
+    let status = agent.wait_daemon_exit(Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
     assert!(
         !agent.dir.path().join("run/stint/stint.sock").exists(),
         "socket left behind"

@@ -361,6 +361,14 @@ impl Agent {
         }
     }
 
+    /// Waits for the daemon to exit on its own (e.g. Quit from the tray).
+    pub fn wait_daemon_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let mut p = self.daemon.take().expect("daemon running");
+        let status = wait_for("the daemon to exit", timeout, || p.0.try_wait().unwrap());
+        std::mem::forget(p); // already reaped
+        status
+    }
+
     /// `kill -9`: no chance to flush anything.
     pub fn kill_daemon(&mut self) {
         if let Some(mut p) = self.daemon.take() {

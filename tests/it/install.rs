@@ -49,6 +49,7 @@ fn deb_installs_silently_configures_autostart_runs_doctor_and_purges_clean() {
 
     let exe = Path::new("/usr/bin/stint");
     assert!(exe.exists());
+    assert!(Path::new("/usr/bin/stint-tray").exists());
     let autostart = std::fs::read_to_string("/etc/xdg/autostart/stint.desktop").unwrap();
     assert!(autostart.contains("Exec=/usr/bin/stint run"), "{autostart}");
     assert!(Path::new("/usr/share/icons/hicolor/48x48/apps/stint.png").exists());
@@ -154,6 +155,7 @@ fn rpm_carries_the_same_files_autostart_and_config_script() {
     let files = query(&["-qlp"]);
     for f in [
         "/usr/bin/stint",
+        "/usr/bin/stint-tray",
         "/etc/xdg/autostart/stint.desktop",
         "/usr/share/icons/hicolor/256x256/apps/stint.png",
     ] {

@@ -21,7 +21,7 @@ fn windows_exe() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("target/x86_64-pc-windows-gnu/debug/stint.exe");
     assert!(
         exe.exists(),
-        "{} missing: build it with `cargo build --target x86_64-pc-windows-gnu --bin stint` (scripts/test.sh does)",
+        "{} missing: build it with `cargo build --target x86_64-pc-windows-gnu --bin stint --bin stint-tray` (scripts/test.sh does)",
         exe.display()
     );
     exe
@@ -43,8 +43,31 @@ impl Wine {
         c
     }
 
+    /// Runs to completion with output captured in files, not pipes: Wine's
+    /// helper processes (wineserver, services.exe) can inherit a pipe and hold
+    /// it open for as long as a daemon keeps them alive.
     fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
+        let out = tempfile::tempfile().unwrap();
+        let err = tempfile::tempfile().unwrap();
+        let status = self
+            .command(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(err.try_clone().unwrap())
+            .status()
+            .unwrap();
+        let read = |mut f: std::fs::File| {
+            use std::io::{Read, Seek};
+            let mut v = Vec::new();
+            f.rewind().unwrap();
+            f.read_to_end(&mut v).unwrap();
+            v
+        };
+        Output {
+            status,
+            stdout: read(out),
+            stderr: read(err),
+        }
     }
 
     fn text(out: &Output) -> String {
@@ -105,7 +128,11 @@ fn msi_installs_silently_under_wine_and_the_agent_runs_and_uninstalls() {
             && registry.contains(r#""[INSTALLDIR]stint.exe" run"#),
         "{registry}"
     );
-    assert!(msi_table(&msi, "File").contains("stint.exe"));
+    let files = msi_table(&msi, "File");
+    assert!(
+        files.contains("stint.exe") && files.contains("stint-tray.exe"),
+        "{files}"
+    );
     assert!(
         msi_table(&msi, "Property").contains("ALLUSERS\t1"),
         "per-machine"
@@ -188,6 +215,14 @@ fn msi_installs_silently_under_wine_and_the_agent_runs_and_uninstalls() {
         s.contains("daemon:    running").then_some(s)
     });
     assert!(running.contains(r"\\.\pipe\stint-S-"), "{running}");
+    // The tray process, started by the daemon from beside stint.exe, reached it too.
+    wait_for("stint-tray.exe to run", Duration::from_secs(30), || {
+        let out = Command::new("pgrep")
+            .args(["-f", "stint-tray.exe"])
+            .output()
+            .unwrap();
+        (!out.stdout.is_empty()).then_some(())
+    });
     assert_eq!(
         Wine::text(&wine.run(&[stint, "stop"])).trim(),
         "tracking off"

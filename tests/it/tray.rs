@@ -88,7 +88,50 @@ fn tray_icon_shows_in_a_real_tray_and_follows_start_and_stop() {
             (count(&s, green) > 40 && count(&s, grey) == 0).then_some(())
         },
     );
-    agent.stop_daemon();
+
+    // The menu itself: click the icon, take the first item ("Stop tracking").
+    let s = strip();
+    let (sum_x, sum_y, n) = s
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| count(&[**p], green) == 1)
+        .fold((0, 0, 0), |(x, y, n), (i, _)| {
+            (x + i % 160, y + i / 160, n + 1)
+        });
+    let (x, y) = ((sum_x / n).to_string(), (sum_y / n).to_string());
+    desk.xdotool(&["mousemove", &x, &y, "click", "1"]);
+    std::thread::sleep(Duration::from_millis(500));
+    desk.xdotool(&["key", "Down", "Return"]);
+    agent.wait_for_log(
+        "tracking switched from the tray tracking=false",
+        Duration::from_secs(10),
+    );
+    wait_for(
+        "the tray's stop to reach status",
+        Duration::from_secs(5),
+        || (agent.status()["tracking"] == false).then_some(()),
+    );
+
+    // Quit, the menu's last item, ends the daemon cleanly and the tray with it.
+    desk.xdotool(&["mousemove", &x, &y, "click", "1"]);
+    std::thread::sleep(Duration::from_millis(500));
+    desk.xdotool(&["key", "Up", "Return"]);
+    let status = agent.wait_daemon_exit(Duration::from_secs(10));
+    assert!(status.success(), "{status:?}: {}", agent.stderr());
+    let log = agent.stderr();
+    assert!(
+        log.contains("quit requested over the control channel"),
+        "{log}"
+    );
+    assert!(log.contains("recorder stopped"), "{log}");
+    let config = agent.config.to_str().unwrap().to_string();
+    wait_for("stint-tray to exit", Duration::from_secs(10), || {
+        let out = std::process::Command::new("pgrep")
+            .args(["-f", &format!("stint-tray --config {config}")])
+            .output()
+            .unwrap();
+        out.stdout.is_empty().then_some(())
+    });
 }
 
 #[test]
@@ -98,7 +141,24 @@ fn without_a_tray_host_the_log_and_doctor_say_so() {
     agent.tray = true;
     agent.start_daemon();
     agent.wait_for_log("the tray icon will not be visible", Duration::from_secs(10));
-    agent.stop_daemon();
+    agent.wait_for_log("tray icon shown", Duration::from_secs(10));
+    // A daemon killed outright cannot stop its tray; the tray notices and exits.
+    agent.kill_daemon();
+    let config = agent.config.to_str().unwrap().to_string();
+    wait_for(
+        "the orphaned stint-tray to exit",
+        Duration::from_secs(20),
+        || {
+            let out = std::process::Command::new("pgrep")
+                .args(["-f", &format!("stint-tray --config {config}")])
+                .output()
+                .unwrap();
+            out.stdout.is_empty().then_some(())
+        },
+    );
+    assert!(agent
+        .stderr()
+        .contains("no daemon any more; the tray exits"));
     assert!(
         agent.stderr().contains("no tray host"),
         "{}",

@@ -1,0 +1,45 @@
+//! `stint-tray`: the tray icon, as its own process. `stint run` starts it; it
+//! reaches the daemon over the control channel and exits when the daemon does.
+//! Keeping it apart means the recording daemon never maps a GUI toolkit.
+#![cfg_attr(windows, windows_subsystem = "windows")]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use stint::config::Config;
+use stint::exit::Exit;
+
+fn main() -> ExitCode {
+    let mut args = std::env::args_os().skip(1);
+    let mut config: Option<PathBuf> = None;
+    while let Some(a) = args.next() {
+        match a.to_str() {
+            Some("--config") => config = args.next().map(PathBuf::from),
+            _ => {
+                eprintln!(
+                    "stint-tray: unexpected argument {a:?}; usage: stint-tray [--config FILE]"
+                );
+                return Exit::Usage.into();
+            }
+        }
+    }
+    let cfg = match Config::load(config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("stint-tray: {e}");
+            return Exit::Config.into();
+        }
+    };
+    let _guard = stint::logging::init("info", None, 0);
+    match stint::tray::host() {
+        Ok(host) => tracing::info!(%host, "tray host found"),
+        Err(why) => tracing::warn!(%why, "the tray icon will not be visible"),
+    }
+    match stint::tray::run(cfg) {
+        Ok(()) => Exit::Ok.into(),
+        Err(e) => {
+            tracing::warn!(error = %e, "running without a tray icon");
+            Exit::Unavailable.into()
+        }
+    }
+}

@@ -184,6 +184,7 @@ async fn run(cfg: Config, tray: Option<Option<PathBuf>>) -> Result<Exit> {
     };
     // First, so a second daemon stops before it touches the queue or the log.
     let listener = stint::ipc::Listener::bind(&cfg)?;
+    stint::platform::detach_own_console();
     std::fs::create_dir_all(cfg.log_dir())
         .with_context(|| format!("cannot create log directory {}", cfg.log_dir().display()))?;
     let _guard = stint::logging::init("info", Some(&cfg.log_dir()), cfg.storage.keep_logs);

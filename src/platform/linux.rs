@@ -14,3 +14,6 @@ pub fn open_in_viewer(path: &std::path::Path) -> std::io::Result<()> {
         .spawn()
         .map(drop)
 }
+
+/// Only Windows gives a login-started program a console window of its own.
+pub fn detach_own_console() {}

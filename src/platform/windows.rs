@@ -15,3 +15,17 @@ pub fn open_in_viewer(path: &std::path::Path) -> std::io::Result<()> {
         .spawn()
         .map(drop)
 }
+
+/// `stint run` started at login (the HKLM Run value) gets a console window of
+/// its own; when no other process shares that console, let it go so no window
+/// stays open for the daemon's lifetime. Started from a terminal, it stays.
+pub fn detach_own_console() {
+    use windows_sys::Win32::System::Console::{FreeConsole, GetConsoleProcessList};
+    let mut ids = [0u32; 2];
+    // SAFETY: the buffer and its length match; FreeConsole has no preconditions.
+    unsafe {
+        if GetConsoleProcessList(ids.as_mut_ptr(), ids.len() as u32) == 1 {
+            FreeConsole();
+        }
+    }
+}

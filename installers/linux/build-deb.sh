@@ -31,20 +31,9 @@ arch="$(dpkg --print-architecture)"
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 
-install -d "$stage/DEBIAN" "$stage/usr/bin" "$stage/etc/xdg/autostart" \
-  "$stage/usr/share/applications" "$stage/usr/share/doc/stint"
-# Debug info stays out of the package; it is 90 % of a debug build's size.
-objcopy --strip-debug "$binary" "$stage/usr/bin/stint"
-objcopy --strip-debug "$tray" "$stage/usr/bin/stint-tray"
-chmod 0755 "$stage/usr/bin/stint" "$stage/usr/bin/stint-tray"
-install -m 0644 "$here/stint.desktop" "$stage/etc/xdg/autostart/stint.desktop"
-install -m 0644 "$here/stint.desktop" "$stage/usr/share/applications/stint.desktop"
-for png in "$root"/assets/icons/hicolor/*/apps/stint.png; do
-  rel="${png#"$root"/assets/icons/}"
-  install -D -m 0644 "$png" "$stage/usr/share/icons/$rel"
-done
-install -m 0644 "$root/assets/stint.example.toml" "$stage/usr/share/doc/stint/stint.example.toml"
-install -m 0644 "$root/docs/deploy.md" "$stage/usr/share/doc/stint/deploy.md"
+# shellcheck source=installers/linux/stage.sh
+source "$here/stage.sh"
+install -d "$stage/DEBIAN"
 install -m 0755 "$here/postinst" "$here/postrm" "$stage/DEBIAN/"
 
 # Shared-library dependencies as dpkg-shlibdeps works them out, plus the

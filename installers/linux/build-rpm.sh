@@ -24,18 +24,8 @@ version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -1)"
 top="$(mktemp -d)"
 trap 'rm -rf "$top"' EXIT
 stage="$top/stage"
-install -d "$stage/usr/bin" "$stage/etc/xdg/autostart" "$stage/usr/share/applications" \
-  "$stage/usr/share/doc/stint"
-objcopy --strip-debug "$binary" "$stage/usr/bin/stint"
-objcopy --strip-debug "$tray" "$stage/usr/bin/stint-tray"
-chmod 0755 "$stage/usr/bin/stint" "$stage/usr/bin/stint-tray"
-install -m 0644 "$here/stint.desktop" "$stage/etc/xdg/autostart/stint.desktop"
-install -m 0644 "$here/stint.desktop" "$stage/usr/share/applications/stint.desktop"
-for png in "$root"/assets/icons/hicolor/*/apps/stint.png; do
-  rel="${png#"$root"/assets/icons/}"
-  install -D -m 0644 "$png" "$stage/usr/share/icons/$rel"
-done
-install -m 0644 "$root/assets/stint.example.toml" "$root/docs/deploy.md" "$stage/usr/share/doc/stint/"
+# shellcheck source=installers/linux/stage.sh
+source "$here/stage.sh"
 
 # rpm runs %post with "1" on install and "2" on upgrade; the shared script wants
 # dpkg's "configure". %postun "0" is the final erase: the rpm way to purge.

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+#! The file tree both Linux packages install, staged under one root.
+#! Sourced by build-deb.sh and build-rpm.sh after they set $root, $here,
+#! $binary, $tray and $stage.
+
+install -d "$stage/usr/bin" "$stage/etc/xdg/autostart" "$stage/usr/share/applications" \
+  "$stage/usr/share/doc/stint"
+# Debug info stays out of the package; it is 90 % of a debug build's size.
+objcopy --strip-debug "$binary" "$stage/usr/bin/stint"
+objcopy --strip-debug "$tray" "$stage/usr/bin/stint-tray"
+chmod 0755 "$stage/usr/bin/stint" "$stage/usr/bin/stint-tray"
+install -m 0644 "$here/stint.desktop" "$stage/etc/xdg/autostart/stint.desktop"
+install -m 0644 "$here/stint.desktop" "$stage/usr/share/applications/stint.desktop"
+for png in "$root"/assets/icons/hicolor/*/apps/stint.png; do
+  rel="${png#"$root"/assets/icons/}"
+  install -D -m 0644 "$png" "$stage/usr/share/icons/$rel"
+done
+install -m 0644 "$root/assets/stint.example.toml" "$root/docs/deploy.md" "$stage/usr/share/doc/stint/"

@@ -310,7 +310,7 @@ async fn status(cfg: &Config, json: bool) -> Result<Exit> {
         policy,
         daemon,
         ..
-    } = report.clone();
+    } = &report;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(Exit::Ok);
@@ -322,7 +322,7 @@ async fn status(cfg: &Config, json: bool) -> Result<Exit> {
             stint::ipc::endpoint(cfg)
         ),
     }
-    println!("tracking:  {}", if tracking { "on" } else { "off" });
+    println!("tracking:  {}", if *tracking { "on" } else { "off" });
     println!(
         "today:     {} tracked, {} active",
         stint::status::hours_minutes(stats.tracked_seconds_today),

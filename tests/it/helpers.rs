@@ -415,6 +415,16 @@ pub fn minute_at(log: &LogOutput, start_ms: i64) -> &stint::model::MinuteRecord 
         .unwrap_or_else(|| panic!("no minute starting {start} in {:?}", log.minutes))
 }
 
+/// Fails the test, saying `why` it needs root, unless it runs as root
+/// (scripts/test.sh does).
+pub fn require_root(why: &str) {
+    let uid = Command::new("id").arg("-u").output().unwrap().stdout;
+    assert!(
+        uid == b"0\n",
+        "{why}: run the tests as root (scripts/test.sh does)"
+    );
+}
+
 pub fn signal(pid: u32, sig: &str) {
     let ok = Command::new("kill")
         .arg(format!("-{sig}"))

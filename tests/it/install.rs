@@ -22,10 +22,7 @@ fn purge() {
 
 #[test]
 fn deb_installs_silently_configures_autostart_runs_doctor_and_purges_clean() {
-    assert!(
-        Command::new("id").arg("-u").output().unwrap().stdout == b"0\n",
-        "installing a package needs root (scripts/test.sh runs as root)"
-    );
+    require_root("installing a package");
     purge();
     let out_dir = tempfile::tempdir().unwrap();
     let build = Command::new("bash")

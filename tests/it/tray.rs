@@ -19,6 +19,16 @@ fn count(pixels: &[[u8; 3]], colour: [u8; 3]) -> usize {
         .count()
 }
 
+/// Whether this agent's `stint-tray` process is alive.
+fn tray_running(agent: &Agent) -> bool {
+    let pattern = format!("stint-tray --config {}", agent.config.display());
+    let out = std::process::Command::new("pgrep")
+        .args(["-f", &pattern])
+        .output()
+        .unwrap();
+    !out.stdout.is_empty()
+}
+
 #[test]
 fn tray_icon_shows_in_a_real_tray_and_follows_start_and_stop() {
     let mut desk = Desktop::start(800, 600);
@@ -124,13 +134,8 @@ fn tray_icon_shows_in_a_real_tray_and_follows_start_and_stop() {
         "{log}"
     );
     assert!(log.contains("recorder stopped"), "{log}");
-    let config = agent.config.to_str().unwrap().to_string();
     wait_for("stint-tray to exit", Duration::from_secs(10), || {
-        let out = std::process::Command::new("pgrep")
-            .args(["-f", &format!("stint-tray --config {config}")])
-            .output()
-            .unwrap();
-        out.stdout.is_empty().then_some(())
+        (!tray_running(&agent)).then_some(())
     });
 }
 
@@ -144,17 +149,10 @@ fn without_a_tray_host_the_log_and_doctor_say_so() {
     agent.wait_for_log("tray icon shown", Duration::from_secs(10));
     // A daemon killed outright cannot stop its tray; the tray notices and exits.
     agent.kill_daemon();
-    let config = agent.config.to_str().unwrap().to_string();
     wait_for(
         "the orphaned stint-tray to exit",
         Duration::from_secs(20),
-        || {
-            let out = std::process::Command::new("pgrep")
-                .args(["-f", &format!("stint-tray --config {config}")])
-                .output()
-                .unwrap();
-            out.stdout.is_empty().then_some(())
-        },
+        || (!tray_running(&agent)).then_some(()),
     );
     assert!(agent
         .stderr()

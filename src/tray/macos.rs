@@ -1,16 +1,47 @@
-//! macOS tray: not implemented yet. The tray already runs as its own process on
-//! its main thread, which is what AppKit needs; what is missing is running
-//! NSApplication's loop there, which cannot be built or tested on Linux.
+//! macOS menu-bar loop: the status item lives on the tray process's main thread,
+//! which must run AppKit's event loop for the icon and its menu to answer.
 
-use super::TrayError;
+use objc2::MainThreadMarker;
+use objc2_app_kit::{NSApplication, NSApplicationActivationPolicy, NSEventMask};
+use objc2_foundation::{NSDate, NSDefaultRunLoopMode};
+
+use super::{Tray, TrayError, TICK};
 use crate::config::Config;
 
-pub fn run(_cfg: Config) -> Result<(), TrayError> {
-    Err(TrayError::Unavailable(
-        "the macOS menu-bar icon is not implemented yet; use `stint status`, `stint start` and `stint stop`".into(),
-    ))
+/// Shows the icon and pumps AppKit's events until Quit or until the daemon is gone.
+pub fn run(cfg: Config) -> Result<(), TrayError> {
+    let mtm = MainThreadMarker::new().ok_or_else(|| {
+        TrayError::Unavailable("the menu-bar icon must be created on the main thread".into())
+    })?;
+    let app = NSApplication::sharedApplication(mtm);
+    // A menu-bar agent: no Dock icon and no application menu of its own.
+    app.setActivationPolicy(NSApplicationActivationPolicy::Accessory);
+    // tray-icon wants a running loop before the status item is made; a hand-run
+    // loop counts once the application has finished launching.
+    app.finishLaunching();
+    let mut tray = Tray::new(cfg)?;
+    tracing::info!("tray icon shown");
+    loop {
+        let until = NSDate::dateWithTimeIntervalSinceNow(TICK.as_secs_f64());
+        // SAFETY: the standard event pump on the main thread; a menu opened
+        // from the icon runs its own nested loop inside sendEvent.
+        while let Some(event) = unsafe {
+            app.nextEventMatchingMask_untilDate_inMode_dequeue(
+                NSEventMask::Any,
+                Some(&until),
+                NSDefaultRunLoopMode,
+                true,
+            )
+        } {
+            app.sendEvent(&event);
+        }
+        if !tray.tick() {
+            return Ok(());
+        }
+    }
 }
 
+/// The menu bar is always there in a logged-in (Aqua) session.
 pub fn host() -> Result<String, String> {
     Ok("the macOS menu bar".into())
 }

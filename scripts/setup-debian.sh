@@ -10,16 +10,19 @@ PKGS=(
   libv4l-dev libssl-dev
   # tray icon: GTK 3 for tray-icon/muda; libayatana-appindicator is loaded at run time
   libgtk-3-dev libxdo-dev libayatana-appindicator3-dev
-  # Windows cross-check of platform code
+  # Windows cross-check of platform code (macOS is checked with a stand-in compiler)
   gcc-mingw-w64-x86-64
   # tests: a real X server, window manager, windows and synthetic input
   xvfb xserver-xorg-core xserver-xorg-video-dummy openbox xdotool xterm x11-utils x11-xserver-utils sqlite3 procps
-  # tests: a real XEmbed system tray; runuser for the second-OS-user IPC test
-  trayer util-linux
+  # tests: real tray hosts, XEmbed (trayer) and StatusNotifierItem (xfce4-panel on a
+  # private session bus); runuser for the second-OS-user IPC test
+  trayer xfce4-panel dbus-daemon dbus-bin util-linux
   # packaging: the .deb is built with dpkg-deb and installed with apt-get
   dpkg-dev rpm
   # Windows artefacts: wixl builds the MSI, msiinfo reads it, Wine installs and runs it
   wixl msitools wine64
+  # lint of the installer scripts, which mostly run where no test can
+  shellcheck
 )
 
 missing=()
@@ -33,6 +36,8 @@ if ((${#missing[@]})); then
 fi
 
 if command -v rustup >/dev/null; then
-  rustup target list --installed | grep -q x86_64-pc-windows-gnu || rustup target add x86_64-pc-windows-gnu
+  for t in x86_64-pc-windows-gnu aarch64-apple-darwin; do
+    rustup target list --installed | grep -qx "$t" || rustup target add "$t"
+  done
   rustup component list --installed | grep -q clippy || rustup component add clippy rustfmt
 fi

@@ -1,5 +1,5 @@
-//! Log setup: structured `tracing` events to stderr and, for the daemon, to a
-//! daily-rotated file in the data directory so admins can collect it.
+//! Log setup: structured `tracing` events to stderr and, for the daemon and the
+//! tray, to daily-rotated files in the data directory so admins can collect them.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -12,7 +12,8 @@ use tracing_subscriber::EnvFilter;
 pub type Guard = Option<tracing_appender::non_blocking::WorkerGuard>;
 
 /// `default_level` applies unless `STINT_LOG` (or `RUST_LOG`) says otherwise.
-pub fn init(default_level: &str, file_dir: Option<&Path>, keep_files: usize) -> Guard {
+/// Files are `<name>.<date>.log`; each process keeps `keep_files` of its own.
+pub fn init(default_level: &str, file_dir: Option<&Path>, name: &str, keep_files: usize) -> Guard {
     let filter = || {
         std::env::var("STINT_LOG")
             .or_else(|_| std::env::var("RUST_LOG"))
@@ -28,7 +29,7 @@ pub fn init(default_level: &str, file_dir: Option<&Path>, keep_files: usize) -> 
     let file_layer = file_dir.and_then(|dir| {
         let appender = tracing_appender::rolling::Builder::new()
             .rotation(tracing_appender::rolling::Rotation::DAILY)
-            .filename_prefix("stint")
+            .filename_prefix(name)
             .filename_suffix("log")
             .max_log_files(keep_files)
             .build(dir);

@@ -149,7 +149,7 @@ fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Status { json } => rt.block_on(status(&cfg, json)),
         Command::Log { json, since } => log(&cfg, json, since.as_deref()),
         Command::Doctor { json } => {
-            let _g = stint::logging::init("error", None, 0);
+            let _g = stint::logging::init("error", None, "stint", 0);
             let checks = stint::doctor::run(&cfg);
             if json {
                 println!("{}", serde_json::to_string_pretty(&checks)?);
@@ -185,9 +185,9 @@ async fn run(cfg: Config, tray: Option<Option<PathBuf>>) -> Result<Exit> {
     // First, so a second daemon stops before it touches the queue or the log.
     let listener = stint::ipc::Listener::bind(&cfg)?;
     stint::platform::detach_own_console();
-    std::fs::create_dir_all(cfg.log_dir())
+    stint::platform::create_private_dir(&cfg.log_dir())
         .with_context(|| format!("cannot create log directory {}", cfg.log_dir().display()))?;
-    let _guard = stint::logging::init("info", Some(&cfg.log_dir()), cfg.storage.keep_logs);
+    let _guard = stint::logging::init("info", Some(&cfg.log_dir()), "stint", cfg.storage.keep_logs);
     let (queue, report) = Queue::open(&cfg.storage.data_dir, Role::Owner)?;
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),

@@ -2,6 +2,7 @@
 #! The file tree both Linux packages install, staged under one root.
 #! Sourced by build-deb.sh and build-rpm.sh after they set $root, $here,
 #! $binary, $tray and $stage.
+# shellcheck disable=SC2154 # those variables come from the sourcing script
 
 install -d "$stage/usr/bin" "$stage/etc/xdg/autostart" "$stage/usr/share/applications" \
   "$stage/usr/share/doc/stint"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 #! Builds target/installers/stint-<version>.pkg on macOS with pkgbuild: the
-#! binary in /usr/local/bin, a LaunchAgent for every user, and a postinstall that
-#! writes the managed config. Runs in the macOS CI job; it cannot run on Linux.
+#! binaries in /usr/local/bin, a LaunchAgent for every user, an uninstall script,
+#! and a postinstall that writes the managed config. Runs in the macOS CI job;
+#! it cannot run on Linux.
 #
 # Usage: installers/macos/build-pkg.sh [--binary PATH] [--out DIR]
 set -euo pipefail
@@ -26,6 +27,7 @@ install -m 0755 "$binary" "$stage/usr/local/bin/stint"
 install -m 0755 "$tray" "$stage/usr/local/bin/stint-tray"
 install -m 0644 "$here/org.stint.agent.plist" "$stage/Library/LaunchAgents/org.stint.agent.plist"
 install -m 0644 "$root/assets/stint.example.toml" "$stage/Library/Application Support/stint/stint.example.toml"
+install -m 0755 "$here/uninstall.sh" "$stage/Library/Application Support/stint/uninstall.sh"
 mkdir -p "$out"
 pkg="$out/stint-$version.pkg"
 pkgbuild --root "$stage" --scripts "$here/scripts" --identifier org.stint.agent \

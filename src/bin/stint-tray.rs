@@ -30,7 +30,16 @@ fn main() -> ExitCode {
             return Exit::Config.into();
         }
     };
-    let _guard = stint::logging::init("info", None, 0);
+    // Started at login, the tray has no terminal: its own daily file beside the
+    // daemon's is where "no tray host" and the like can be read.
+    let _ = stint::platform::create_private_dir(&cfg.log_dir());
+    let _guard = stint::logging::init(
+        "info",
+        Some(&cfg.log_dir()),
+        // Not "stint-…": the daemon prunes every file whose name starts with "stint".
+        "tray",
+        cfg.storage.keep_logs,
+    );
     match stint::tray::host() {
         Ok(host) => tracing::info!(%host, "tray host found"),
         Err(why) => tracing::warn!(%why, "the tray icon will not be visible"),

@@ -40,6 +40,7 @@ fn deb_installs_silently_configures_autostart_runs_doctor_and_purges_clean() {
         &[
             ("STINT_SERVER_URL", "https://stint.example.com:8443"),
             ("STINT_ENROLL_TOKEN", token),
+            ("STINT_TRACKING_INITIAL", "false"),
         ],
     );
     assert!(install.status.success(), "apt-get install: {install:?}");
@@ -59,6 +60,11 @@ fn deb_installs_silently_configures_autostart_runs_doctor_and_purges_clean() {
     assert_eq!(
         parsed["server"]["enroll_token"].as_str(),
         Some(token),
+        "{conf}"
+    );
+    assert_eq!(
+        parsed["tracking"]["initial"].as_bool(),
+        Some(false),
         "{conf}"
     );
 

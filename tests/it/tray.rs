@@ -1,5 +1,6 @@
-//! The tray icon in a real XEmbed tray (trayer) on Xvfb: it appears, and its
-//! colour follows tracking as `stint stop` / `stint start` switch it.
+//! The tray icon in real tray hosts on Xvfb, an XEmbed tray (trayer) and a
+//! StatusNotifierItem host (xfce4-panel on its own session bus): it appears, and
+//! its colour follows tracking as `stint stop` / `stint start` switch it.
 
 use std::time::Duration;
 
@@ -139,6 +140,162 @@ fn tray_icon_shows_in_a_real_tray_and_follows_start_and_stop() {
     });
 }
 
+/// The panel's configuration: one 32 px panel along the top edge, on black,
+/// holding only the status tray, which hosts StatusNotifierItems (and XEmbed).
+const XFCE_PANEL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<channel name="xfce4-panel" version="1.0">
+  <property name="configver" type="int" value="2"/>
+  <property name="panels" type="array">
+    <value type="int" value="1"/>
+    <property name="panel-1" type="empty">
+      <property name="position" type="string" value="p=6;x=0;y=0"/>
+      <property name="length" type="uint" value="100"/>
+      <property name="position-locked" type="bool" value="true"/>
+      <property name="size" type="uint" value="32"/>
+      <property name="icon-size" type="uint" value="24"/>
+      <property name="background-style" type="uint" value="1"/>
+      <property name="background-rgba" type="array">
+        <value type="double" value="0"/>
+        <value type="double" value="0"/>
+        <value type="double" value="0"/>
+        <value type="double" value="1"/>
+      </property>
+      <property name="plugin-ids" type="array">
+        <value type="int" value="1"/>
+      </property>
+    </property>
+  </property>
+  <property name="plugins" type="empty">
+    <property name="plugin-1" type="string" value="systray"/>
+  </property>
+</channel>
+"#;
+
+/// A private D-Bus session bus; returns the daemon and its address.
+fn session_bus() -> (Proc, String) {
+    let mut bus = std::process::Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--print-address=1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("dbus-daemon is installed (scripts/setup-debian.sh)");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(bus.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    (Proc(bus), line.trim().to_string())
+}
+
+/// The StatusNotifierItems the watcher on `bus` has registered.
+fn registered_items(bus: &str) -> String {
+    let out = std::process::Command::new("dbus-send")
+        .env("DBUS_SESSION_BUS_ADDRESS", bus)
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.kde.StatusNotifierWatcher",
+            "/StatusNotifierWatcher",
+            "org.freedesktop.DBus.Properties.Get",
+            "string:org.kde.StatusNotifierWatcher",
+            "string:RegisteredStatusNotifierItems",
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn tray_icon_shows_in_a_status_notifier_host_and_follows_start_and_stop() {
+    let desk = Desktop::start(800, 600);
+    let (_bus, address) = session_bus();
+    let home = tempfile::tempdir().unwrap();
+    let channel = home.path().join("config/xfce4/xfconf/xfce-perchannel-xml");
+    std::fs::create_dir_all(&channel).unwrap();
+    std::fs::write(channel.join("xfce4-panel.xml"), XFCE_PANEL).unwrap();
+    let _panel = Proc(
+        desk.command("xfce4-panel")
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("xfce4-panel is installed (scripts/setup-debian.sh)"),
+    );
+    wait_for(
+        "xfce4-panel's StatusNotifierWatcher on the session bus",
+        Duration::from_secs(20),
+        || registered_items(&address).contains("array").then_some(()),
+    );
+    let mut agent = Agent::new(
+        Some(&desk),
+        "[schedule]\nminute = \"1s\"\nsegment = \"1h\"\n[tracking]\ninitial = true\n",
+    );
+    agent
+        .env
+        .push(("DBUS_SESSION_BUS_ADDRESS".into(), address.clone()));
+    agent.tray = true;
+    agent.start_daemon();
+    agent.wait_for_log("tray icon shown", Duration::from_secs(10));
+    assert!(
+        agent.stderr().contains("StatusNotifierItem host"),
+        "{}",
+        agent.stderr()
+    );
+    // Registered as an item with the watcher: the SNI path, not an XEmbed fallback.
+    wait_for(
+        "stint's item registered with the StatusNotifierWatcher",
+        Duration::from_secs(10),
+        || {
+            registered_items(&address)
+                .contains("NotificationItem")
+                .then_some(())
+        },
+    );
+    let (green, grey) = (TrayState::Tracking.colour(), TrayState::Paused.colour());
+    let panel = wait_for(
+        "a green (tracking) icon in the panel",
+        Duration::from_secs(10),
+        || {
+            let s = desk.grab(0, 0, 800, 32);
+            (count(&s, green) > 40).then_some(s)
+        },
+    );
+    // The panel draws some grey of its own: watch only the icon's own box.
+    let xs = || {
+        panel
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| count(&[**p], green) == 1)
+            .map(|(i, _)| i % 800)
+    };
+    let (left, right) = (xs().min().unwrap(), xs().max().unwrap());
+    let strip = || desk.grab(left as i16, 0, (right - left + 1) as u16, 32);
+    agent.ok(&["stop"]);
+    wait_for(
+        "the panel's icon to turn grey (paused)",
+        Duration::from_secs(10),
+        || {
+            let s = strip();
+            (count(&s, grey) > 40 && count(&s, green) == 0).then_some(())
+        },
+    );
+    agent.ok(&["start"]);
+    wait_for(
+        "the panel's icon to turn green again",
+        Duration::from_secs(10),
+        || {
+            let s = strip();
+            (count(&s, green) > 40 && count(&s, grey) == 0).then_some(())
+        },
+    );
+    agent.stop_daemon();
+}
+
 #[test]
 fn without_a_tray_host_the_log_and_doctor_say_so() {
     let desk = Desktop::start(640, 480);
@@ -162,6 +319,19 @@ fn without_a_tray_host_the_log_and_doctor_say_so() {
         "{}",
         agent.stderr()
     );
+    // Started at login the tray has no terminal: its own file keeps the reason.
+    let tray_log = std::fs::read_dir(agent.data_dir().join("logs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("tray.")
+        })
+        .expect("the tray's log file in <data_dir>/logs");
+    let text = std::fs::read_to_string(&tray_log).unwrap();
+    assert!(text.contains("no tray host"), "{text}");
     let doctor = agent.run(&["doctor"]);
     let text = String::from_utf8_lossy(&doctor.stdout);
     assert!(

@@ -20,6 +20,30 @@ fn count(pixels: &[[u8; 3]], colour: [u8; 3]) -> usize {
         .count()
 }
 
+/// `stint stop` turns the icon in `strip` grey (and nothing green is left),
+/// then `stint start` turns it green again (and nothing grey is left).
+fn icon_follows_stop_and_start(agent: &Agent, strip: impl Fn() -> Vec<[u8; 3]>) {
+    let (green, grey) = (TrayState::Tracking.colour(), TrayState::Paused.colour());
+    agent.ok(&["stop"]);
+    wait_for(
+        "the icon to turn grey (paused)",
+        Duration::from_secs(10),
+        || {
+            let s = strip();
+            (count(&s, grey) > 40 && count(&s, green) == 0).then_some(())
+        },
+    );
+    agent.ok(&["start"]);
+    wait_for(
+        "the icon to turn green again",
+        Duration::from_secs(10),
+        || {
+            let s = strip();
+            (count(&s, green) > 40 && count(&s, grey) == 0).then_some(())
+        },
+    );
+}
+
 /// Whether this agent's `stint-tray` process is alive.
 fn tray_running(agent: &Agent) -> bool {
     let pattern = format!("stint-tray --config {}", agent.config.display());
@@ -72,33 +96,14 @@ fn tray_icon_shows_in_a_real_tray_and_follows_start_and_stop() {
         .stderr()
         .contains("tray host found host=XEmbed system tray"));
     let strip = || desk.grab(0, 0, 160, 40);
-    let (green, grey) = (TrayState::Tracking.colour(), TrayState::Paused.colour());
+    let green = TrayState::Tracking.colour();
     wait_for(
         "a green (tracking) icon in the tray",
         Duration::from_secs(10),
         || (count(&strip(), green) > 40).then_some(()),
     );
-
-    agent.ok(&["stop"]);
-    wait_for(
-        "the icon to turn grey (paused)",
-        Duration::from_secs(10),
-        || {
-            let s = strip();
-            (count(&s, grey) > 40 && count(&s, green) == 0).then_some(())
-        },
-    );
+    icon_follows_stop_and_start(&agent, strip);
     agent.wait_for_log("tray icon state=\"paused\"", Duration::from_secs(5));
-
-    agent.ok(&["start"]);
-    wait_for(
-        "the icon to turn green again",
-        Duration::from_secs(10),
-        || {
-            let s = strip();
-            (count(&s, green) > 40 && count(&s, grey) == 0).then_some(())
-        },
-    );
 
     // The menu itself: click the icon, take the first item ("Stop tracking").
     let s = strip();
@@ -256,7 +261,7 @@ fn tray_icon_shows_in_a_status_notifier_host_and_follows_start_and_stop() {
                 .then_some(())
         },
     );
-    let (green, grey) = (TrayState::Tracking.colour(), TrayState::Paused.colour());
+    let green = TrayState::Tracking.colour();
     let panel = wait_for(
         "a green (tracking) icon in the panel",
         Duration::from_secs(10),
@@ -275,24 +280,7 @@ fn tray_icon_shows_in_a_status_notifier_host_and_follows_start_and_stop() {
     };
     let (left, right) = (xs().min().unwrap(), xs().max().unwrap());
     let strip = || desk.grab(left as i16, 0, (right - left + 1) as u16, 32);
-    agent.ok(&["stop"]);
-    wait_for(
-        "the panel's icon to turn grey (paused)",
-        Duration::from_secs(10),
-        || {
-            let s = strip();
-            (count(&s, grey) > 40 && count(&s, green) == 0).then_some(())
-        },
-    );
-    agent.ok(&["start"]);
-    wait_for(
-        "the panel's icon to turn green again",
-        Duration::from_secs(10),
-        || {
-            let s = strip();
-            (count(&s, green) > 40 && count(&s, grey) == 0).then_some(())
-        },
-    );
+    icon_follows_stop_and_start(&agent, strip);
     agent.stop_daemon();
 }
 

@@ -95,6 +95,7 @@ impl Capture {
             format: self.format,
             quality: self.quality.unwrap_or(self.format.default_quality()),
             max_width: self.max_width,
+            blur: false,
         }
     }
 }
@@ -109,6 +110,8 @@ pub struct Tracking {
 pub struct Privacy {
     /// Store IPv4 addresses as /24 and IPv6 as /48 networks.
     pub truncate_ip: bool,
+    /// Blur screenshots on the device, before they are encoded or stored.
+    pub blur: bool,
 }
 
 /// Where and how to upload. With no `url`, nothing leaves the machine.
@@ -191,7 +194,10 @@ impl Config {
                 timeout: Duration::from_secs(20),
             },
             tracking: Tracking { initial: false },
-            privacy: Privacy { truncate_ip: true },
+            privacy: Privacy {
+                truncate_ip: true,
+                blur: false,
+            },
             server: Server::default(),
             sources: vec![Source::Defaults],
         })
@@ -288,6 +294,7 @@ impl Config {
         }
         if let Some(p) = raw.privacy {
             set(&mut self.privacy.truncate_ip, p.truncate_ip);
+            set(&mut self.privacy.blur, p.blur);
         }
         if let Some(r) = raw.server {
             if let Some(url) = r.url {
@@ -535,6 +542,7 @@ struct RawTracking {
 #[serde(deny_unknown_fields)]
 struct RawPrivacy {
     truncate_ip: Option<bool>,
+    blur: Option<bool>,
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::clock::{self, align_down, random_moment, Continuity, Now};
 use crate::config::Config;
+use crate::encode::EncodeOptions;
 use crate::model::{local_offset_at, new_id, rfc3339, CaptureKind, CaptureRecord, MinuteRecord};
 use crate::queue::{Queue, QueueError};
 use crate::sampler::input::InputSource;
@@ -416,13 +417,19 @@ impl Recorder {
         let screen = self.samplers.screen.clone();
         let webcam = self.samplers.webcam.clone();
         let opts = self.cfg.capture.encode_options();
+        // Blur hides what is on the screens; the webcam shot (when policy enables
+        // it at all) is there to show who is at the desk.
+        let screen_opts = EncodeOptions {
+            blur: self.cfg.privacy.blur,
+            ..opts
+        };
         let timeout = self.cfg.capture.timeout;
         let session = self.session_id.clone();
         tokio::spawn(async move {
             let taken_ms = now.wall_ms;
             let mut images = Vec::new();
             if let Some(screen) = screen {
-                match run_blocking(timeout, move || screen.capture_all(opts)).await {
+                match run_blocking(timeout, move || screen.capture_all(screen_opts)).await {
                     Ok(shots) => images.extend(
                         shots
                             .into_iter()

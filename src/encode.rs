@@ -39,7 +39,17 @@ pub struct EncodeOptions {
     pub quality: u8,
     /// 0 keeps the native width.
     pub max_width: u32,
+    /// Average away detail (text) before encoding: see [`BLUR_FACTOR`].
+    pub blur: bool,
 }
+
+/// A blurred image keeps one pixel per `BLUR_FACTOR` x `BLUR_FACTOR` block, the
+/// mean of the block. At 10, a 1920x1080 screen is stored as 192x108: window
+/// layout and colours stay visible, while a line of 8-16 px text becomes one or
+/// two rows of averages from which no character can be recovered. A viewer
+/// scaling it back up shows it blurred. The detail is gone on the device; it
+/// never reaches the disk or the network.
+pub const BLUR_FACTOR: u32 = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EncodeError {
@@ -98,12 +108,12 @@ pub fn encode(
         });
     }
     let scaled;
-    let (data, w, h) = if opts.max_width > 0 && width > opts.max_width {
-        let nh = ((u64::from(height) * u64::from(opts.max_width)) / u64::from(width)).max(1) as u32;
-        scaled = downscale(pixels, layout.bytes(), width, height, opts.max_width, nh);
-        (scaled.as_slice(), opts.max_width, nh)
-    } else {
-        (pixels, width, height)
+    let (data, w, h) = match target_size(width, height, opts) {
+        Some((nw, nh)) => {
+            scaled = downscale(pixels, layout.bytes(), width, height, nw, nh);
+            (scaled.as_slice(), nw, nh)
+        }
+        None => (pixels, width, height),
     };
     let data = match opts.format {
         Format::Jpeg => jpeg(data, layout, w, h, opts.quality)?,
@@ -115,6 +125,23 @@ pub fn encode(
         data,
         format: opts.format.name(),
     })
+}
+
+/// The size to scale to, if any: `max_width`, and with blur at most
+/// 1/[`BLUR_FACTOR`] of each side (whichever is smaller).
+fn target_size(width: u32, height: u32, opts: EncodeOptions) -> Option<(u32, u32)> {
+    let mut w = width;
+    if opts.max_width > 0 {
+        w = w.min(opts.max_width);
+    }
+    if opts.blur {
+        w = w.min((width / BLUR_FACTOR).max(1));
+    }
+    if w == width {
+        return None;
+    }
+    let h = (u64::from(height) * u64::from(w) / u64::from(width)).max(1) as u32;
+    Some((w, h))
 }
 
 fn jpeg(data: &[u8], layout: Pixels, w: u32, h: u32, quality: u8) -> Result<Vec<u8>, EncodeError> {
@@ -201,6 +228,7 @@ mod tests {
             format,
             quality: format.default_quality(),
             max_width,
+            blur: false,
         }
     }
 
@@ -255,6 +283,71 @@ mod tests {
         )
         .unwrap();
         assert_eq!((e.width, e.height), (32, 24));
+    }
+
+    #[test]
+    fn target_size_table() {
+        // (width, height, max_width, blur) -> size to scale to
+        let cases = [
+            ((1920, 1080, 0, false), None),
+            ((1920, 1080, 1280, false), Some((1280, 720))),
+            ((1920, 1080, 0, true), Some((192, 108))),
+            ((1920, 1080, 1280, true), Some((192, 108))),
+            ((1920, 1080, 100, true), Some((100, 56))),
+            ((7, 3, 0, true), Some((1, 1))),
+            ((1, 1, 0, true), None),
+        ];
+        for ((w, h, max_width, blur), want) in cases {
+            let o = EncodeOptions {
+                blur,
+                ..opts(Format::Webp, max_width)
+            };
+            assert_eq!(
+                target_size(w, h, o),
+                want,
+                "{w}x{h} max {max_width} blur {blur}"
+            );
+        }
+    }
+
+    #[test]
+    fn blur_leaves_no_trace_of_one_pixel_strokes() {
+        // Black "text" strokes, one pixel wide every other column, on white:
+        // blurred, every pixel is the same grey, whatever the strokes spelled.
+        let (w, h) = (200u32, 40u32);
+        let src: Vec<u8> = (0..w * h)
+            .flat_map(|i| {
+                if (i % w) % 2 == 0 {
+                    [0u8, 0, 0]
+                } else {
+                    [255, 255, 255]
+                }
+            })
+            .collect();
+        let (nw, nh) = target_size(
+            w,
+            h,
+            EncodeOptions {
+                blur: true,
+                ..opts(Format::Webp, 0)
+            },
+        )
+        .unwrap();
+        let out = downscale(&src, 3, w, h, nw, nh);
+        assert_eq!((nw, nh), (20, 4));
+        assert!(out.iter().all(|&c| c == 127), "{out:?}");
+        let e = encode(
+            &src,
+            Pixels::Rgb,
+            w,
+            h,
+            EncodeOptions {
+                blur: true,
+                ..opts(Format::Jpeg, 0)
+            },
+        )
+        .unwrap();
+        assert_eq!((e.width, e.height), (20, 4));
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub fn apply(base: &Config, policy: &Policy) -> Config {
     if let Some(v) = policy.truncate_ip {
         c.privacy.truncate_ip = v;
     }
+    if let Some(v) = policy.blur {
+        c.privacy.blur = v;
+    }
     c
 }
 
@@ -38,9 +41,6 @@ pub fn apply(base: &Config, policy: &Policy) -> Config {
 /// instead of silence.
 pub fn unsupported(policy: &Policy) -> Vec<&'static str> {
     let mut keys = Vec::new();
-    if policy.blur == Some(true) {
-        keys.push("blur");
-    }
     if policy.review_delay_mins.is_some_and(|m| m > 0) {
         keys.push("review_delay_mins");
     }
@@ -78,6 +78,7 @@ mod tests {
             segment_secs: Some(120),
             idle_after_secs: Some(30),
             truncate_ip: Some(false),
+            blur: Some(true),
             ..Policy::default()
         };
         let c = apply(&base, &p);
@@ -86,6 +87,7 @@ mod tests {
         assert_eq!(c.schedule.segment, Duration::from_secs(120));
         assert_eq!(c.schedule.idle_after, Duration::from_secs(30));
         assert!(!c.privacy.truncate_ip);
+        assert!(c.privacy.blur && !base.privacy.blur);
         assert_eq!(c.schedule.minute, base.schedule.minute);
         assert_eq!(c.storage, base.storage);
     }

@@ -37,19 +37,21 @@ pub fn run() {
         "format", "text ms", "text KB", "mixed ms", "mixed KB"
     );
     let cases = [
-        (Format::Webp, 20u8),
-        (Format::Webp, 25),
-        (Format::Webp, 35),
-        (Format::Webp, 50),
-        (Format::Jpeg, 40),
-        (Format::Jpeg, 60),
-        (Format::Jpeg, 80),
+        (Format::Webp, 20u8, false),
+        (Format::Webp, 25, false),
+        (Format::Webp, 35, false),
+        (Format::Webp, 50, false),
+        (Format::Jpeg, 40, false),
+        (Format::Jpeg, 60, false),
+        (Format::Jpeg, 80, false),
+        (Format::Webp, 25, true),
     ];
-    for (format, quality) in cases {
+    for (format, quality, blur) in cases {
         let opts = EncodeOptions {
             format,
             quality,
             max_width: 0,
+            blur,
         };
         let mut row = Vec::new();
         for frame in [&text, &mixed] {
@@ -64,10 +66,10 @@ pub fn run() {
             }
             row.push((median_ms(&mut times), bytes / 1024));
         }
-        let default = if quality == format.default_quality() {
-            " *"
-        } else {
-            ""
+        let default = match (blur, quality == format.default_quality()) {
+            (true, _) => " blur",
+            (false, true) => " *",
+            (false, false) => "",
         };
         println!(
             "{:<16} {:>12.1} {:>10} {:>12.1} {:>10}",

@@ -76,6 +76,7 @@ fn screenshot() -> Vec<u8> {
         format: Format::Webp,
         quality: 25,
         max_width: 0,
+        blur: false,
     };
     encode(&px, Pixels::Rgba, w as u32, h as u32, opts)
         .unwrap()

@@ -205,7 +205,8 @@ impl Tray {
         .map_err(|e| err(&e))?;
         let icon = TrayIconBuilder::new()
             .with_id("stint")
-            .with_title("stint")
+            // No title: it is text beside the icon (macOS, AppIndicator labels)
+            // that takes panel space; the tooltip names stint and its state.
             .with_tooltip("stint")
             .with_menu(Box::new(menu.clone()))
             .with_icon(icon(TrayState::Paused).ok_or_else(|| err(&"icon"))?)

@@ -234,14 +234,21 @@ fn bad_certificates_are_refused_with_the_reason() {
 }
 
 /// Captures the server holds, as epoch ms of `taken_at`, oldest first.
-fn server_capture_times(server: &Server) -> Vec<i64> {
+/// Every capture the server holds, as (taken at, width, height), oldest first.
+fn server_captures(server: &Server) -> Vec<(i64, u64, u64)> {
     let v: serde_json::Value = serde_json::from_str(&server.admin(&["export", "--json"])).unwrap();
-    let mut t: Vec<i64> = v["devices"]
+    let mut t: Vec<(i64, u64, u64)> = v["devices"]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|d| d["captures"].as_array().unwrap().clone())
-        .map(|c| parse_ms(c["taken_at"].as_str().unwrap()))
+        .map(|c| {
+            (
+                parse_ms(c["taken_at"].as_str().unwrap()),
+                c["width"].as_u64().unwrap(),
+                c["height"].as_u64().unwrap(),
+            )
+        })
         .collect();
     t.sort();
     t
@@ -254,7 +261,7 @@ fn wait_for_policy_applied(agent: &Agent, times: usize) {
 }
 
 #[test]
-fn server_policy_turns_screenshots_off_and_on_and_sets_the_segment_length() {
+fn server_policy_turns_screenshots_off_and_on_blurs_them_and_sets_the_segment_length() {
     let desk = Desktop::start(640, 480);
     let server = Server::start("127.0.0.1", &[]);
     server.admin(&["policy", "--set", "screenshots=false"]);
@@ -272,19 +279,21 @@ fn server_policy_turns_screenshots_off_and_on_and_sets_the_segment_length() {
     let s = agent.status();
     assert_eq!(s["samplers"]["screen"], "disabled by policy", "{s}");
     assert_eq!(s["policy"]["screenshots"], false, "{s}");
-    let during_off = server_capture_times(&server)
+    let during_off = server_captures(&server)
         .into_iter()
-        .filter(|t| *t >= off_at)
+        .filter(|c| c.0 >= off_at)
         .count();
     assert_eq!(during_off, 0, "screenshots taken while the policy said off");
 
-    // Back on, with 3-second segments instead of the config's 2.
+    // Back on, with 3-second segments instead of the config's 2, blurred.
     server.admin(&[
         "policy",
         "--set",
         "screenshots=true",
         "--set",
         "segment_secs=3",
+        "--set",
+        "blur=true",
     ]);
     wait_for_policy_applied(&agent, 2);
     let on_at = now_ms();
@@ -293,10 +302,13 @@ fn server_policy_turns_screenshots_off_and_on_and_sets_the_segment_length() {
         (agent.status()["queue"]["pending_captures"].as_u64() == Some(0)).then_some(())
     });
     agent.stop_daemon();
-    let shots: Vec<i64> = server_capture_times(&server)
+    let after: Vec<(i64, u64, u64)> = server_captures(&server)
         .into_iter()
-        .filter(|t| *t >= on_at)
+        .filter(|c| c.0 >= on_at)
         .collect();
+    // Blurred on the device: the 640x480 screen arrives as 64x48 averages.
+    assert!(after.iter().all(|c| (c.1, c.2) == (64, 48)), "{after:?}");
+    let shots: Vec<i64> = after.iter().map(|c| c.0).collect();
     let segments: HashSet<i64> = shots.iter().map(|t| t.div_euclid(3_000)).collect();
     assert_eq!(
         segments.len(),

@@ -112,6 +112,9 @@ pub struct Privacy {
     pub truncate_ip: bool,
     /// Blur screenshots on the device, before they are encoded or stored.
     pub blur: bool,
+    /// How long each segment's records wait on the device after the segment
+    /// ends, during which the employee may delete the segment; 0 sends at once.
+    pub review_delay: Duration,
 }
 
 /// Where and how to upload. With no `url`, nothing leaves the machine.
@@ -197,6 +200,7 @@ impl Config {
             privacy: Privacy {
                 truncate_ip: true,
                 blur: false,
+                review_delay: Duration::ZERO,
             },
             server: Server::default(),
             sources: vec![Source::Defaults],
@@ -295,6 +299,10 @@ impl Config {
         if let Some(p) = raw.privacy {
             set(&mut self.privacy.truncate_ip, p.truncate_ip);
             set(&mut self.privacy.blur, p.blur);
+            set(
+                &mut self.privacy.review_delay,
+                v.duration("privacy.review_delay", p.review_delay, 0)?,
+            );
         }
         if let Some(r) = raw.server {
             if let Some(url) = r.url {
@@ -543,6 +551,7 @@ struct RawTracking {
 struct RawPrivacy {
     truncate_ip: Option<bool>,
     blur: Option<bool>,
+    review_delay: Option<String>,
 }
 
 #[cfg(test)]

@@ -480,15 +480,13 @@ impl Recorder {
             return;
         }
         let cfg = crate::policy::apply(&self.base, &policy);
-        let unsupported = crate::policy::unsupported(&policy);
-        if !unsupported.is_empty() {
-            tracing::warn!(keys = ?unsupported, "policy keys this agent version does not apply yet");
-        }
         tracing::info!(
             screenshots = cfg.capture.screenshots,
             webcam = cfg.capture.webcam,
             segment = %crate::config::format_duration(cfg.schedule.segment),
             idle_after = %crate::config::format_duration(cfg.schedule.idle_after),
+            blur = cfg.privacy.blur,
+            review_delay = %crate::config::format_duration(cfg.privacy.review_delay),
             "policy applied"
         );
         let mut states = Vec::new();

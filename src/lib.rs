@@ -13,6 +13,7 @@ pub mod model;
 pub mod platform;
 pub mod policy;
 pub mod queue;
+pub mod review;
 pub mod sampler;
 pub mod status;
 pub mod sync;

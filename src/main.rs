@@ -101,6 +101,9 @@ enum ManagedCommand {
 enum CaptureCommand {
     /// Write a capture's image to FILE.
     Export { id: String, file: PathBuf },
+    /// Delete a capture's whole segment (every screenshot and minute in it)
+    /// while its review window is open; nothing of it is uploaded.
+    Delete { id: String },
 }
 
 fn main() -> ExitCode {
@@ -165,6 +168,9 @@ fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Capture {
             command: CaptureCommand::Export { id, file },
         } => export(&cfg, &id, &file),
+        Command::Capture {
+            command: CaptureCommand::Delete { id },
+        } => rt.block_on(delete_capture(&cfg, id)),
         Command::ManagedConfig { .. } => unreachable!("handled before the config is loaded"),
     }
 }
@@ -289,6 +295,25 @@ async fn set_tracking(cfg: &Config, on: bool) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
+async fn delete_capture(cfg: &Config, id: String) -> Result<Exit> {
+    match stint::ipc::request(cfg, &Request::DeleteCapture { id }).await {
+        Ok(stint::ipc::Response {
+            deleted: Some(d), ..
+        }) => {
+            println!(
+                "deleted the segment {} to {}: {} capture(s) and {} minute(s); none of it will be uploaded",
+                d.from, d.to, d.captures, d.minutes
+            );
+            Ok(Exit::Ok)
+        }
+        Ok(_) => Err(anyhow!("the daemon answered without saying what it deleted")),
+        Err(IpcError::NotRunning(at)) => Err(anyhow!(
+            "no stint daemon is running (nothing listens at {at}); deleting goes through it, so start it with `stint run`"
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn status(cfg: &Config, json: bool) -> Result<Exit> {
     let report = match stint::ipc::request(cfg, &Request::Status).await {
         Ok(resp) => resp
@@ -367,6 +392,13 @@ async fn status(cfg: &Config, json: bool) -> Result<Exit> {
         }
     }
     println!("refused:   {} records (dead letters)", stats.dead_letters);
+    let review = stint::policy::apply(cfg, policy).privacy.review_delay;
+    if !review.is_zero() {
+        println!(
+            "review:    each segment waits {} after it ends before upload; until then `stint capture delete ID` removes it",
+            stint::config::format_duration(review)
+        );
+    }
     let set = serde_json::to_string(&policy)?;
     if set != "{}" {
         println!("policy:    {set} (set by the server; overrides the config files)");

@@ -34,17 +34,16 @@ pub fn apply(base: &Config, policy: &Policy) -> Config {
     if let Some(v) = policy.blur {
         c.privacy.blur = v;
     }
+    if let Some(v) = policy.review_delay_mins {
+        c.privacy.review_delay = secs(v * 60);
+    }
     c
 }
 
-/// Policy keys this agent receives but does not act on yet, for one log line
-/// instead of silence.
-pub fn unsupported(policy: &Policy) -> Vec<&'static str> {
-    let mut keys = Vec::new();
-    if policy.review_delay_mins.is_some_and(|m| m > 0) {
-        keys.push("review_delay_mins");
-    }
-    keys
+/// The review window the local config and `policy` give together.
+pub fn review_window(base: &Config, policy: &Policy) -> crate::review::Window {
+    let c = apply(base, policy);
+    crate::review::Window::new(c.schedule.segment, c.privacy.review_delay)
 }
 
 /// The policy sync stored last; the default (nothing set) when there is none
@@ -79,6 +78,7 @@ mod tests {
             idle_after_secs: Some(30),
             truncate_ip: Some(false),
             blur: Some(true),
+            review_delay_mins: Some(15),
             ..Policy::default()
         };
         let c = apply(&base, &p);
@@ -88,6 +88,7 @@ mod tests {
         assert_eq!(c.schedule.idle_after, Duration::from_secs(30));
         assert!(!c.privacy.truncate_ip);
         assert!(c.privacy.blur && !base.privacy.blur);
+        assert_eq!(c.privacy.review_delay, Duration::from_secs(900));
         assert_eq!(c.schedule.minute, base.schedule.minute);
         assert_eq!(c.storage, base.storage);
     }

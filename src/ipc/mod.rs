@@ -13,6 +13,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::config::Config;
 use crate::queue::Queue;
+use crate::review::Deleted;
 use crate::status::{Daemon, Report};
 
 #[cfg_attr(unix, path = "unix.rs")]
@@ -29,6 +30,10 @@ pub enum Request {
     Status,
     /// Shut the daemon down (the tray's Quit); refused while policy forbids it.
     Quit,
+    /// The employee deletes a capture's whole segment within its review window.
+    DeleteCapture {
+        id: String,
+    },
 }
 
 /// A connection, sorted by who is on the other end.
@@ -38,7 +43,7 @@ pub enum Peer<S> {
     Other(S, String),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Response {
     pub ok: bool,
     /// Set when the peer is not the user running the daemon.
@@ -48,15 +53,15 @@ pub struct Response {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Report>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<Deleted>,
 }
 
 impl Response {
     fn failed(error: String) -> Response {
         Response {
-            ok: false,
-            denied: false,
             error: Some(error),
-            status: None,
+            ..Response::default()
         }
     }
 }
@@ -177,10 +182,9 @@ async fn answer(stream: platform::Stream, owner: bool, ctx: Context<'_>) -> std:
     let req = serde_json::from_str::<Request>(&line);
     let resp = match &req {
         _ if !owner => Response {
-            ok: false,
             denied: true,
             error: Some("this stint belongs to another user".into()),
-            status: None,
+            ..Response::default()
         },
         Ok(req) => handle(req.clone(), ctx).await,
         Err(e) => Response::failed(format!("unreadable request: {e}")),
@@ -207,6 +211,7 @@ async fn handle(req: Request, ctx: Context<'_>) -> Response {
         Request::Start => Some(true),
         Request::Stop => Some(false),
         Request::Status => None,
+        Request::DeleteCapture { id } => return delete_capture(id, cfg, queue).await,
         Request::Quit => {
             if crate::policy::load(queue).await.allow_quit == Some(false) {
                 return Response::failed(
@@ -236,12 +241,56 @@ async fn handle(req: Request, ctx: Context<'_>) -> Response {
             });
             Response {
                 ok: true,
-                denied: false,
-                error: None,
                 status: Some(report),
+                ..Response::default()
             }
         }
         Err(e) => Response::failed(format!("could not read the queue: {e}")),
+    }
+}
+
+/// Deletes the segment holding capture `id` if its review window allows it.
+/// The check and the deletion share one turn of the queue thread, as sync's
+/// cutoff does, so the two can never both take the same segment.
+async fn delete_capture(id: String, cfg: &Config, queue: &Queue) -> Response {
+    let window = crate::policy::review_window(cfg, &crate::policy::load(queue).await);
+    let outcome = queue
+        .call(move |q| {
+            let Some((rec, _)) = q.capture(&id)? else {
+                return Ok(Err(format!(
+                    "no capture {id} waits on this device: it was uploaded, deleted or never \
+                     taken (`stint log` lists the ones that wait)"
+                )));
+            };
+            let taken = chrono::DateTime::parse_from_rfc3339(&rec.taken_at)
+                .map(|t| t.timestamp_millis())
+                .unwrap_or_default();
+            let now = chrono::Utc::now().timestamp_millis();
+            match window.deletable(taken, now) {
+                Err(why) => Ok(Err(format!("capture {id} cannot be deleted: {why}"))),
+                Ok((from, to)) => {
+                    let (captures, minutes) = q.delete_segment(from, to)?;
+                    Ok(Ok(Deleted {
+                        from: crate::model::rfc3339(from),
+                        to: crate::model::rfc3339(to),
+                        captures,
+                        minutes,
+                    }))
+                }
+            }
+        })
+        .await;
+    match outcome {
+        Ok(Ok(d)) => {
+            tracing::info!(from = %d.from, to = %d.to, captures = d.captures, minutes = d.minutes, "segment deleted by the user");
+            Response {
+                ok: true,
+                deleted: Some(d),
+                ..Response::default()
+            }
+        }
+        Ok(Err(why)) => Response::failed(why),
+        Err(e) => Response::failed(format!("could not delete: {e}")),
     }
 }
 

@@ -478,8 +478,9 @@ impl Store {
             .map_err(|e| self.sql_err(e))
     }
 
-    /// The oldest `limit` minutes and every session the server has not acknowledged.
-    pub fn upload_batch(&self, limit: usize) -> Result<MinuteBatch, QueueError> {
+    /// The oldest `limit` minutes that started before `before_ms` (the review
+    /// window's cutoff) and every session the server has not acknowledged.
+    pub fn upload_batch(&self, limit: usize, before_ms: i64) -> Result<MinuteBatch, QueueError> {
         let e = |e| self.sql_err(e);
         let mut stmt = self
             .conn
@@ -494,10 +495,12 @@ impl Store {
             .map_err(e)?;
         let mut stmt = self
             .conn
-            .prepare_cached(&format!("{MINUTE_COLUMNS} ORDER BY start_ms LIMIT ?1"))
+            .prepare_cached(&format!(
+                "{MINUTE_COLUMNS} WHERE start_ms < ?2 ORDER BY start_ms LIMIT ?1"
+            ))
             .map_err(e)?;
         let minutes = stmt
-            .query_map([limit as i64], minute_row)
+            .query_map([limit as i64, before_ms], minute_row)
             .map_err(e)?
             .collect::<Result<_, _>>()
             .map_err(e)?;
@@ -538,14 +541,21 @@ impl Store {
         tx.commit().map_err(|e| self.sql_err(e))
     }
 
-    /// The `limit` oldest captures waiting for upload, with their files.
-    pub fn next_captures(&self, limit: usize) -> Result<Vec<(CaptureRecord, PathBuf)>, QueueError> {
+    /// The `limit` oldest captures taken before `before_ms` (the review
+    /// window's cutoff) waiting for upload, with their files.
+    pub fn next_captures(
+        &self,
+        limit: usize,
+        before_ms: i64,
+    ) -> Result<Vec<(CaptureRecord, PathBuf)>, QueueError> {
         let mut stmt = self
             .conn
-            .prepare_cached(&format!("{CAPTURE_COLUMNS} ORDER BY taken_ms, id LIMIT ?1"))
+            .prepare_cached(&format!(
+                "{CAPTURE_COLUMNS} WHERE taken_ms < ?2 ORDER BY taken_ms, id LIMIT ?1"
+            ))
             .map_err(|e| self.sql_err(e))?;
         let rows = stmt
-            .query_map([limit as i64], capture_row)
+            .query_map([limit as i64, before_ms], capture_row)
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(|e| self.sql_err(e))?;
         Ok(rows
@@ -575,6 +585,40 @@ impl Store {
             let _ = std::fs::remove_file(self.captures.join(f));
         }
         Ok(())
+    }
+
+    /// The employee's deletion of a segment `[start_ms, end_ms)` still in its
+    /// review window: its captures (every monitor, the webcam) and its minutes,
+    /// in one commit, then the image files. Returns (captures, minutes) removed.
+    pub fn delete_segment(
+        &mut self,
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<(usize, usize), QueueError> {
+        let tx = self.conn.transaction().map_err(QueueError::Sql)?;
+        let files = {
+            let mut stmt = tx
+                .prepare(
+                    "DELETE FROM captures WHERE taken_ms >= ?1 AND taken_ms < ?2 RETURNING file",
+                )
+                .map_err(QueueError::Sql)?;
+            let files = stmt
+                .query_map([start_ms, end_ms], |r| r.get::<_, String>(0))
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(QueueError::Sql)?;
+            files
+        };
+        let minutes = tx
+            .execute(
+                "DELETE FROM minutes WHERE start_ms >= ?1 AND start_ms < ?2",
+                [start_ms, end_ms],
+            )
+            .map_err(QueueError::Sql)?;
+        tx.commit().map_err(|e| self.sql_err(e))?;
+        for f in &files {
+            let _ = std::fs::remove_file(self.captures.join(f));
+        }
+        Ok((files.len(), minutes))
     }
 
     /// Moves a record the server refused for good into `dead_letter`, with the
@@ -915,16 +959,69 @@ mod tests {
             q.call_blocking(move |s| s.store_capture(&rec, taken, b"x"))
                 .unwrap();
         }
-        let next = q.call_blocking(|s| s.next_captures(2)).unwrap();
+        let next = q.call_blocking(|s| s.next_captures(2, i64::MAX)).unwrap();
         let ids: Vec<_> = next.iter().map(|(c, _)| c.id.as_str()).collect();
         assert_eq!(ids, ["early", "mid"]);
         assert!(next.iter().all(|(_, p)| p.exists()));
         let acked = vec!["early".to_string(), "mid".to_string(), "gone".to_string()];
         q.call_blocking(move |s| s.ack_captures(&acked)).unwrap();
         assert!(next.iter().all(|(_, p)| !p.exists()));
-        let left = q.call_blocking(|s| s.next_captures(4)).unwrap();
+        let left = q.call_blocking(|s| s.next_captures(4, i64::MAX)).unwrap();
         assert_eq!(left.len(), 1);
         assert_eq!(left[0].0.id, "late");
+    }
+
+    #[test]
+    fn review_cutoff_holds_records_back_and_a_deleted_segment_takes_everything_in_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
+        // Segment [0, 10 s): two monitors' shots and two minutes; then one of each after.
+        for (id, taken) in [("a", 1_000), ("b", 1_000), ("c", 12_000)] {
+            let rec = CaptureRecord {
+                id: id.into(),
+                kind: CaptureKind::Screenshot,
+                taken_at: String::new(),
+                utc_offset: 0,
+                monitor: id.into(),
+                width: 1,
+                height: 1,
+                bytes: 1,
+                format: "webp".into(),
+                session_id: "s".into(),
+            };
+            q.call_blocking(move |s| s.store_capture(&rec, taken, b"x"))
+                .unwrap();
+        }
+        for (id, start) in [("m0", 0), ("m5", 5_000), ("m10", 10_000)] {
+            q.call_blocking(move |s| s.upsert_minute(&minute(id, 5, 1, false), start, 5))
+                .unwrap();
+        }
+        let held = q
+            .call_blocking(|s| Ok((s.upload_batch(10, 10_000)?, s.next_captures(10, 10_000)?)))
+            .unwrap();
+        assert_eq!(
+            held.0.minutes.len(),
+            2,
+            "only the minutes before the cutoff"
+        );
+        assert_eq!(held.1.len(), 2, "only the captures before the cutoff");
+        let files: Vec<PathBuf> = held.1.iter().map(|(_, p)| p.clone()).collect();
+
+        let gone = q.call_blocking(|s| s.delete_segment(0, 10_000)).unwrap();
+        assert_eq!(gone, (2, 2));
+        assert!(files.iter().all(|p| !p.exists()), "image files removed");
+        let left = q
+            .call_blocking(|s| {
+                Ok((
+                    s.upload_batch(10, i64::MAX)?,
+                    s.next_captures(10, i64::MAX)?,
+                ))
+            })
+            .unwrap();
+        let minutes: Vec<_> = left.0.minutes.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(minutes, ["m10"]);
+        assert_eq!(left.1.len(), 1);
+        assert_eq!(left.1[0].0.id, "c");
     }
 
     #[test]

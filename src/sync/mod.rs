@@ -124,14 +124,20 @@ struct Sync {
     batch: usize,
     reenrolled: bool,
     last_heartbeat: Option<std::time::Instant>,
+    /// Holds each segment back until the employee's review window has passed.
+    review: crate::review::Window,
 }
 
 fn creds_path(cfg: &Config) -> PathBuf {
     cfg.storage.data_dir.join("device.json")
 }
 
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
 fn now_text() -> String {
-    crate::model::rfc3339(chrono::Utc::now().timestamp_millis())
+    crate::model::rfc3339(now_ms())
 }
 
 /// Records, for `stint status` and the tray, that uploads could not even be set
@@ -157,6 +163,7 @@ pub async fn run(cfg: Config, queue: Queue, http: reqwest::Client) {
         return;
     };
     let creds = load_creds(&cfg, &url);
+    let review = crate::policy::review_window(&cfg, &crate::policy::load(&queue).await);
     let mut s = Sync {
         status: SyncStatus {
             state: if creds.is_some() {
@@ -178,6 +185,7 @@ pub async fn run(cfg: Config, queue: Queue, http: reqwest::Client) {
         batch: MAX_BATCH,
         reenrolled: false,
         last_heartbeat: None,
+        review,
     };
     if let Ok(Some(prev)) = s.queue.call(|q| q.get_state(STATUS_KEY)).await {
         if let Ok(prev) = serde_json::from_str::<SyncStatus>(&prev) {
@@ -294,8 +302,14 @@ impl Sync {
                 return step;
             }
         }
-        let limit = self.batch;
-        let batch = match self.queue.call(move |q| q.upload_batch(limit)).await {
+        let (limit, review) = (self.batch, self.review);
+        // The cutoff is taken on the queue thread, in the same turn as the read,
+        // so a deletion the review window still allows is never raced by an upload.
+        let batch = match self
+            .queue
+            .call(move |q| q.upload_batch(limit, review.upload_before(now_ms())))
+            .await
+        {
             Ok(b) => b,
             Err(e) => return self.queue_failed(e).await,
         };
@@ -308,7 +322,7 @@ impl Sync {
         }
         match self
             .queue
-            .call(|q| q.next_captures(CAPTURES_IN_FLIGHT))
+            .call(move |q| q.next_captures(CAPTURES_IN_FLIGHT, review.upload_before(now_ms())))
             .await
         {
             Ok(caps) if caps.is_empty() => {}
@@ -431,6 +445,7 @@ impl Sync {
             Outcome::Ok(r) => {
                 self.last_heartbeat = Some(std::time::Instant::now());
                 self.reenrolled = false;
+                self.review = crate::policy::review_window(&self.cfg, &r.policy);
                 let policy = serde_json::to_string(&r.policy).expect("serialises");
                 let _ = self
                     .queue

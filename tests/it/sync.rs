@@ -390,3 +390,98 @@ fn a_revoked_device_stops_uploading_and_cannot_come_back_under_a_new_id() {
         .stderr()
         .contains("device token refused; enrolling again"));
 }
+
+/// Every record the server holds, as (kind, taken or started at, received at).
+fn server_records(server: &Server) -> Vec<(&'static str, i64, i64)> {
+    let v: serde_json::Value = serde_json::from_str(&server.admin(&["export", "--json"])).unwrap();
+    let mut out = Vec::new();
+    for d in v["devices"].as_array().unwrap() {
+        for (kind, list, at) in [
+            ("minute", "minutes", "start"),
+            ("capture", "captures", "taken_at"),
+        ] {
+            for r in d[list].as_array().unwrap() {
+                out.push((
+                    kind,
+                    parse_ms(r[at].as_str().unwrap()),
+                    parse_ms(r["received_at"].as_str().unwrap()),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn review_window_holds_each_segment_back_and_the_user_can_delete_one() {
+    const SEGMENT: i64 = 2_000;
+    const REVIEW: i64 = 4_000;
+    let desk = Desktop::start(640, 480);
+    let server = Server::start("127.0.0.1", &[]);
+    let mut agent = Agent::new(
+        Some(&desk),
+        &format!(
+            "{FAST}[privacy]\nreview_delay = \"4s\"\n[tracking]\ninitial = true\n{}",
+            server.agent_toml("localhost")
+        ),
+    );
+    agent.start_daemon();
+    let status = agent.ok(&["status"]);
+    assert!(status.contains("each segment waits 4s"), "{status}");
+    let capture = wait_for("a screenshot in the queue", Duration::from_secs(20), || {
+        agent.log().captures.into_iter().next()
+    });
+    let taken = parse_ms(&capture.taken_at);
+    let end = taken - taken.rem_euclid(SEGMENT) + SEGMENT;
+    if now_ms() < end - 300 {
+        let out = agent.run(&["capture", "delete", &capture.id]);
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && text.contains("still being recorded"),
+            "{out:?}"
+        );
+    }
+    while now_ms() < end + 100 {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let deleted = agent.ok(&["capture", "delete", &capture.id]);
+    assert!(deleted.contains("deleted the segment"), "{deleted}");
+    assert!(deleted.contains("1 capture(s)"), "{deleted}");
+
+    // Later segments arrive, each no sooner than its end plus the window.
+    wait_for(
+        "captures of later segments on the server",
+        Duration::from_secs(30),
+        || {
+            (server_records(&server)
+                .iter()
+                .filter(|r| r.0 == "capture")
+                .count()
+                >= 2)
+                .then_some(())
+        },
+    );
+    // Gone from the device too; a second deletion finds nothing and says so.
+    assert!(agent.log().captures.iter().all(|c| c.id != capture.id));
+    let out = agent.run(&["capture", "delete", &capture.id]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && text.contains("waits on this device"),
+        "{out:?}"
+    );
+    agent.stop_daemon();
+    let records = server_records(&server);
+    for (kind, at, received) in &records {
+        let seg_end = at - at.rem_euclid(SEGMENT) + SEGMENT;
+        assert!(
+            *received >= seg_end + REVIEW - 10,
+            "{kind} of {} arrived at {}, inside its review window",
+            stint::model::rfc3339(*at),
+            stint::model::rfc3339(*received)
+        );
+        assert!(
+            !(end - SEGMENT..end).contains(at),
+            "a {kind} of the deleted segment reached the server"
+        );
+    }
+}

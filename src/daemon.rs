@@ -121,6 +121,7 @@ struct Minute {
 /// The segment whose screenshot is pending or taken.
 struct Segment {
     start_ms: i64,
+    end_ms: i64,
     capture_at_ms: i64,
     taken: bool,
 }
@@ -248,17 +249,25 @@ impl Recorder {
         // little after its moment, is still stamped inside its own segment.
         let seg_last = seg_start + seg_ms - (seg_ms / 10).min(1_000);
         match &mut self.segment {
-            Some(seg) if seg.start_ms == seg_start => {
+            // The open segment runs to its end even when policy changed the length.
+            Some(seg) if seg.start_ms <= slot_ms && slot_ms < seg.end_ms => {
                 // Resumed inside a segment whose moment passed while not tracking.
                 if !seg.taken && seg.capture_at_ms < from {
                     seg.capture_at_ms = random_moment(from, seg_last);
                 }
             }
-            _ => {
-                self.segment = Some(Segment {
+            prev => {
+                // After a length change the new grid's first segment can overlap
+                // the one just shot; that shot counts for it, so no segment of
+                // the grid gets two.
+                let taken = prev
+                    .as_ref()
+                    .is_some_and(|p| p.taken && p.capture_at_ms >= seg_start);
+                *prev = Some(Segment {
                     start_ms: seg_start,
+                    end_ms: seg_start + seg_ms,
                     capture_at_ms: random_moment(from, seg_last),
-                    taken: false,
+                    taken,
                 });
             }
         }

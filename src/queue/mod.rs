@@ -856,6 +856,22 @@ mod tests {
         }
     }
 
+    /// A one-byte WebP screenshot record of monitor `id`.
+    fn shot(id: &str) -> CaptureRecord {
+        CaptureRecord {
+            id: id.into(),
+            kind: CaptureKind::Screenshot,
+            taken_at: String::new(),
+            utc_offset: 0,
+            monitor: id.into(),
+            width: 1,
+            height: 1,
+            bytes: 1,
+            format: "webp".into(),
+            session_id: "s".into(),
+        }
+    }
+
     #[test]
     fn revisited_minute_merges_without_double_counting_time() {
         let dir = tempfile::tempdir().unwrap();
@@ -909,16 +925,9 @@ mod tests {
     fn owner_sweeps_interrupted_capture_files_but_keeps_committed_ones() {
         let dir = tempfile::tempdir().unwrap();
         let rec = CaptureRecord {
-            id: "c1".into(),
-            kind: CaptureKind::Screenshot,
-            taken_at: String::new(),
-            utc_offset: 0,
-            monitor: "m".into(),
-            width: 1,
-            height: 1,
             bytes: 3,
             format: "jpeg".into(),
-            session_id: "s".into(),
+            ..shot("c1")
         };
         {
             let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
@@ -944,18 +953,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
         for (id, taken) in [("late", 3_000), ("early", 1_000), ("mid", 2_000)] {
-            let rec = CaptureRecord {
-                id: id.into(),
-                kind: CaptureKind::Screenshot,
-                taken_at: String::new(),
-                utc_offset: 0,
-                monitor: "m".into(),
-                width: 1,
-                height: 1,
-                bytes: 1,
-                format: "webp".into(),
-                session_id: "s".into(),
-            };
+            let rec = shot(id);
             q.call_blocking(move |s| s.store_capture(&rec, taken, b"x"))
                 .unwrap();
         }
@@ -977,18 +975,7 @@ mod tests {
         let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
         // Segment [0, 10 s): two monitors' shots and two minutes; then one of each after.
         for (id, taken) in [("a", 1_000), ("b", 1_000), ("c", 12_000)] {
-            let rec = CaptureRecord {
-                id: id.into(),
-                kind: CaptureKind::Screenshot,
-                taken_at: String::new(),
-                utc_offset: 0,
-                monitor: id.into(),
-                width: 1,
-                height: 1,
-                bytes: 1,
-                format: "webp".into(),
-                session_id: "s".into(),
-            };
+            let rec = shot(id);
             q.call_blocking(move |s| s.store_capture(&rec, taken, b"x"))
                 .unwrap();
         }

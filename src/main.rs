@@ -320,9 +320,9 @@ async fn status(cfg: &Config, json: bool) -> Result<Exit> {
             .status
             .ok_or_else(|| anyhow!("the daemon answered without a status"))?,
         Err(IpcError::NotRunning(_)) => {
-            let (initial, dir) = (cfg.tracking.initial, cfg.storage.data_dir.clone());
+            let base = cfg.clone();
             open_reader(cfg)?
-                .call(move |s| stint::status::gather(s, initial, dir))
+                .call(move |s| stint::status::gather(s, &base))
                 .await?
         }
         Err(e) => return Err(e.into()),
@@ -334,6 +334,7 @@ async fn status(cfg: &Config, json: bool) -> Result<Exit> {
         sync,
         policy,
         daemon,
+        deletable,
         ..
     } = &report;
     if json {
@@ -397,6 +398,15 @@ async fn status(cfg: &Config, json: bool) -> Result<Exit> {
         println!(
             "review:    each segment waits {} after it ends before upload; until then `stint capture delete ID` removes it",
             stint::config::format_duration(review)
+        );
+    }
+    if let Some(d) = deletable {
+        println!(
+            "deletable: {}-{} until {}: `stint capture delete {}`",
+            stint::status::local_hm(&d.from),
+            stint::status::local_hm(&d.to),
+            stint::status::local_hm(&d.until),
+            d.capture_id
         );
     }
     let set = serde_json::to_string(&policy)?;

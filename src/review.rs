@@ -24,6 +24,17 @@ pub enum NotDeletable {
     WindowOver(String),
 }
 
+/// The newest segment the employee may delete right now, named by one of its
+/// captures (what `stint capture delete` and the tray ask for).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Deletable {
+    pub capture_id: String,
+    /// RFC 3339, UTC: the segment, and when its window closes.
+    pub from: String,
+    pub to: String,
+    pub until: String,
+}
+
 /// The segment a deletion removed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Deleted {
@@ -50,6 +61,22 @@ impl Window {
         }
         // seg_end(t) + review <= now  <=>  t < align_down(now - review)
         align_down(now_ms - self.review_ms, self.segment_ms)
+    }
+
+    /// Records made before this instant belong to segments that have ended.
+    pub fn ended_before(&self, now_ms: i64) -> i64 {
+        align_down(now_ms, self.segment_ms)
+    }
+
+    /// `deletable` as a report for the newest capture of an ended segment.
+    pub fn describe(&self, capture_id: String, taken_ms: i64, now_ms: i64) -> Option<Deletable> {
+        let (from, to) = self.deletable(taken_ms, now_ms).ok()?;
+        Some(Deletable {
+            capture_id,
+            from: crate::model::rfc3339(from),
+            to: crate::model::rfc3339(to),
+            until: crate::model::rfc3339(to + self.review_ms),
+        })
     }
 
     /// The segment `[start, end)` holding a record made at `taken_ms`, if the
@@ -128,6 +155,12 @@ mod tests {
         assert_eq!(
             window(10, 0).deletable(taken, 75 * MIN),
             Err(NotDeletable::NoWindow)
+        );
+        assert_eq!(w.ended_before(65 * MIN), 60 * MIN);
+        let d = w.describe("c".into(), taken, 75 * MIN).unwrap();
+        assert_eq!(
+            (d.from.as_str(), d.until.as_str()),
+            ("1970-01-01T01:00:00Z", "1970-01-01T01:40:00Z")
         );
     }
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::Config;
 use crate::model::QueueStats;
 use crate::queue::{local_day_start_ms, QueueError, Store};
 use crate::sync::SyncStatus;
@@ -21,6 +22,9 @@ pub struct Report {
     pub data_dir: PathBuf,
     /// The daemon that answered; `None` when none is running.
     pub daemon: Option<Daemon>,
+    /// The newest segment still in its review window, which the employee may delete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletable: Option<crate::review::Deletable>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,9 +35,9 @@ pub struct Daemon {
     pub endpoint: String,
 }
 
-/// Reads everything but `daemon` from the queue. `initial` is the configured
-/// tracking state for a user who never chose.
-pub fn gather(store: &Store, initial: bool, data_dir: PathBuf) -> Result<Report, QueueError> {
+/// Reads everything but `daemon` from the queue, with `cfg` (the config files)
+/// for what the user never chose and what the policy leaves to it.
+pub fn gather(store: &Store, cfg: &Config) -> Result<Report, QueueError> {
     let now = chrono::Utc::now().timestamp_millis();
     let mut samplers = BTreeMap::new();
     for name in ["input", "window", "screen", "webcam"] {
@@ -48,15 +52,27 @@ pub fn gather(store: &Store, initial: bool, data_dir: PathBuf) -> Result<Report,
         .get_state(crate::policy::STATE_KEY)?
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
+    let window = crate::policy::review_window(cfg, &policy);
+    let deletable = store
+        .newest_capture_before(window.ended_before(now))?
+        .and_then(|(id, taken)| window.describe(id, taken, now));
     Ok(Report {
-        tracking: store.tracking()?.unwrap_or(initial),
+        tracking: store.tracking()?.unwrap_or(cfg.tracking.initial),
         queue: store.stats(local_day_start_ms(now))?,
         samplers,
         sync,
         policy,
-        data_dir,
+        data_dir: cfg.storage.data_dir.clone(),
         daemon: None,
+        deletable,
     })
+}
+
+/// "14:05": an RFC 3339 instant in the user's own time zone, for people.
+pub fn local_hm(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| t.with_timezone(&chrono::Local).format("%H:%M").to_string())
+        .unwrap_or_else(|_| rfc3339.to_string())
 }
 
 /// "1h 05m": how `stint status` and the tray show durations.

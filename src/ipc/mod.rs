@@ -228,11 +228,8 @@ async fn handle(req: Request, ctx: Context<'_>) -> Response {
         }
         tracing::info!(tracking = on, "tracking switched over the control channel");
     }
-    let (initial, dir) = (cfg.tracking.initial, cfg.storage.data_dir.clone());
-    match queue
-        .call(move |s| crate::status::gather(s, initial, dir))
-        .await
-    {
+    let base = cfg.clone();
+    match queue.call(move |s| crate::status::gather(s, &base)).await {
         Ok(mut report) => {
             report.daemon = Some(Daemon {
                 pid: std::process::id(),

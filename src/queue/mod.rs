@@ -478,6 +478,21 @@ impl Store {
             .map_err(|e| self.sql_err(e))
     }
 
+    /// The newest capture taken before `before_ms`, as (id, taken at).
+    pub fn newest_capture_before(
+        &self,
+        before_ms: i64,
+    ) -> Result<Option<(String, i64)>, QueueError> {
+        self.conn
+            .query_row(
+                "SELECT id, taken_ms FROM captures WHERE taken_ms < ?1 ORDER BY taken_ms DESC LIMIT 1",
+                [before_ms],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.sql_err(e))
+    }
+
     /// The oldest `limit` minutes that started before `before_ms` (the review
     /// window's cutoff) and every session the server has not acknowledged.
     pub fn upload_batch(&self, limit: usize, before_ms: i64) -> Result<MinuteBatch, QueueError> {

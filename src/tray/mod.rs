@@ -172,6 +172,9 @@ pub struct Tray {
     today: MenuItem,
     sync: MenuItem,
     open: MenuItem,
+    /// "Delete 14:00-14:10", in the menu only while a segment is deletable.
+    delete: MenuItem,
+    deletable: Option<crate::review::Deletable>,
     quit: MenuItem,
     quit_shown: bool,
     shown: Option<TrayState>,
@@ -191,6 +194,7 @@ impl Tray {
         let today = MenuItem::new("Today: -", false, None);
         let sync = MenuItem::new("Sync: -", false, None);
         let open = MenuItem::new("Open my activity", true, None);
+        let delete = MenuItem::new("Delete", true, None);
         let quit = MenuItem::new("Quit stint", true, None);
         let menu = Menu::new();
         menu.append_items(&[
@@ -224,6 +228,8 @@ impl Tray {
             open,
             quit,
             quit_shown: true,
+            delete,
+            deletable: None,
             shown: None,
             tracking: false,
             last_refresh: None,
@@ -249,6 +255,19 @@ impl Tray {
                     Err(e) => tracing::error!(error = %e, "could not switch tracking"),
                 }
                 acted = true;
+            } else if ev.id == *self.delete.id() {
+                if let Some(d) = self.deletable.clone() {
+                    let req = Request::DeleteCapture {
+                        id: d.capture_id.clone(),
+                    };
+                    match self.call(req) {
+                        Ok(_) => {
+                            tracing::info!(from = %d.from, to = %d.to, "segment deleted from the tray")
+                        }
+                        Err(e) => tracing::error!(error = %e, "could not delete the segment"),
+                    }
+                    acted = true;
+                }
             } else if ev.id == *self.open.id() {
                 self.open_activity();
             } else if ev.id == *self.quit.id() && self.quit_shown {
@@ -324,6 +343,26 @@ impl Tray {
             state.name(),
             today.trim_start_matches("Today: ")
         )));
+        match (&report.deletable, self.deletable.is_some()) {
+            (Some(d), shown) => {
+                self.delete.set_text(format!(
+                    "Delete {}-{} (possible until {})",
+                    crate::status::local_hm(&d.from),
+                    crate::status::local_hm(&d.to),
+                    crate::status::local_hm(&d.until)
+                ));
+                // After "Open my activity": what was recorded, then the way to take it back.
+                if shown || self.menu.insert(&self.delete, 5).is_ok() {
+                    self.deletable = Some(d.clone());
+                }
+            }
+            (None, true) => {
+                if self.menu.remove(&self.delete).is_ok() {
+                    self.deletable = None;
+                }
+            }
+            (None, false) => {}
+        }
         let allow_quit = report.policy.allow_quit != Some(false);
         if allow_quit != self.quit_shown {
             let r = if allow_quit {
@@ -413,6 +452,7 @@ mod tests {
             policy: Default::default(),
             data_dir: Default::default(),
             daemon: None,
+            deletable: None,
         }
     }
 

@@ -444,6 +444,8 @@ fn review_window_holds_each_segment_back_and_the_user_can_delete_one() {
     while now_ms() < end + 100 {
         std::thread::sleep(Duration::from_millis(50));
     }
+    let s = agent.status();
+    assert_eq!(s["deletable"]["capture_id"], capture.id.as_str(), "{s}");
     let deleted = agent.ok(&["capture", "delete", &capture.id]);
     assert!(deleted.contains("deleted the segment"), "{deleted}");
     assert!(deleted.contains("1 capture(s)"), "{deleted}");

@@ -285,6 +285,86 @@ fn tray_icon_shows_in_a_status_notifier_host_and_follows_start_and_stop() {
 }
 
 #[test]
+fn the_tray_menu_deletes_a_segment_in_its_review_window() {
+    let mut desk = Desktop::start(800, 600);
+    desk.spawn(
+        "trayer",
+        &[
+            "--edge",
+            "top",
+            "--align",
+            "left",
+            "--widthtype",
+            "pixel",
+            "--width",
+            "160",
+            "--heighttype",
+            "pixel",
+            "--height",
+            "40",
+            "--SetDockType",
+            "true",
+        ],
+    );
+    wait_for(
+        "trayer to own the system tray",
+        Duration::from_secs(10),
+        || desk.has_system_tray().then_some(()),
+    );
+    let mut agent = Agent::new(
+        Some(&desk),
+        "[schedule]\nminute = \"1s\"\nsegment = \"2s\"\n[privacy]\nreview_delay = \"6s\"\n[tracking]\ninitial = true\n",
+    );
+    agent.tray = true;
+    agent.start_daemon();
+    agent.wait_for_log("tray icon shown", Duration::from_secs(10));
+    wait_for("a deletable segment", Duration::from_secs(20), || {
+        agent.status()["deletable"]["capture_id"]
+            .as_str()
+            .map(str::to_string)
+    });
+    // The tray refreshes every 2 s; then its menu holds "Delete …" just above
+    // the separator before Quit: Up selects Quit, a second Up the delete item.
+    std::thread::sleep(Duration::from_millis(2_500));
+    let green = TrayState::Tracking.colour();
+    let s = desk.grab(0, 0, 160, 40);
+    let (sum_x, sum_y, n) = s
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| count(&[**p], green) == 1)
+        .fold((0, 0, 0), |(x, y, n), (i, _)| {
+            (x + i % 160, y + i / 160, n + 1)
+        });
+    assert!(n > 0, "no green icon in the tray");
+    let (x, y) = ((sum_x / n).to_string(), (sum_y / n).to_string());
+    desk.xdotool(&["mousemove", &x, &y, "click", "1"]);
+    std::thread::sleep(Duration::from_millis(500));
+    desk.xdotool(&["key", "Up", "Up", "Return"]);
+    agent.wait_for_log("segment deleted from the tray", Duration::from_secs(10));
+    agent.wait_for_log("segment deleted by the user", Duration::from_secs(5));
+    // The daemon's line names the segment: nothing taken in it is left.
+    let log = agent.stderr();
+    let line = log
+        .lines()
+        .find(|l| l.contains("segment deleted by the user"))
+        .unwrap();
+    let field = |name: &str| {
+        let at = line.find(&format!("{name}=")).unwrap() + name.len() + 1;
+        parse_ms(line[at..].split_whitespace().next().unwrap())
+    };
+    let (from, to) = (field("from"), field("to"));
+    assert!(line.contains("captures=1"), "{line}");
+    let left: Vec<_> = agent
+        .log()
+        .captures
+        .into_iter()
+        .filter(|c| (from..to).contains(&parse_ms(&c.taken_at)))
+        .collect();
+    assert!(left.is_empty(), "{left:?} survived the deletion of {line}");
+    agent.stop_daemon();
+}
+
+#[test]
 fn without_a_tray_host_the_log_and_doctor_say_so() {
     let desk = Desktop::start(640, 480);
     let mut agent = Agent::new(Some(&desk), "[tracking]\ninitial = false\n");

@@ -44,18 +44,8 @@ fn icon_follows_stop_and_start(agent: &Agent, strip: impl Fn() -> Vec<[u8; 3]>) 
     );
 }
 
-/// Whether this agent's `stint-tray` process is alive.
-fn tray_running(agent: &Agent) -> bool {
-    let pattern = format!("stint-tray --config {}", agent.config.display());
-    let out = std::process::Command::new("pgrep")
-        .args(["-f", &pattern])
-        .output()
-        .unwrap();
-    !out.stdout.is_empty()
-}
-
-#[test]
-fn tray_icon_shows_in_a_real_tray_and_follows_start_and_stop() {
+/// A desktop with trayer, an XEmbed tray, in a 160x40 strip at the top left.
+fn desktop_with_trayer() -> Desktop {
     let mut desk = Desktop::start(800, 600);
     desk.spawn(
         "trayer",
@@ -85,6 +75,40 @@ fn tray_icon_shows_in_a_real_tray_and_follows_start_and_stop() {
         Duration::from_secs(10),
         || desk.has_system_tray().then_some(()),
     );
+    desk
+}
+
+/// Clicks the centre of the icon (green or grey) in trayer's strip, which
+/// opens the tray's menu with nothing selected.
+fn open_menu(desk: &Desktop) {
+    let colours = [TrayState::Tracking.colour(), TrayState::Paused.colour()];
+    let s = desk.grab(0, 0, 160, 40);
+    let (sum_x, sum_y, n) = s
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| colours.iter().any(|c| count(&[**p], *c) == 1))
+        .fold((0, 0, 0), |(x, y, n), (i, _)| {
+            (x + i % 160, y + i / 160, n + 1)
+        });
+    assert!(n > 0, "no stint icon in the tray");
+    let (x, y) = ((sum_x / n).to_string(), (sum_y / n).to_string());
+    desk.xdotool(&["mousemove", &x, &y, "click", "1"]);
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+/// Whether this agent's `stint-tray` process is alive.
+fn tray_running(agent: &Agent) -> bool {
+    let pattern = format!("stint-tray --config {}", agent.config.display());
+    let out = std::process::Command::new("pgrep")
+        .args(["-f", &pattern])
+        .output()
+        .unwrap();
+    !out.stdout.is_empty()
+}
+
+#[test]
+fn tray_icon_shows_in_a_real_tray_and_follows_start_and_stop() {
+    let desk = desktop_with_trayer();
     let mut agent = Agent::new(
         Some(&desk),
         "[schedule]\nminute = \"1s\"\nsegment = \"1h\"\n[tracking]\ninitial = true\n",
@@ -106,17 +130,7 @@ fn tray_icon_shows_in_a_real_tray_and_follows_start_and_stop() {
     agent.wait_for_log("tray icon state=\"paused\"", Duration::from_secs(5));
 
     // The menu itself: click the icon, take the first item ("Stop tracking").
-    let s = strip();
-    let (sum_x, sum_y, n) = s
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| count(&[**p], green) == 1)
-        .fold((0, 0, 0), |(x, y, n), (i, _)| {
-            (x + i % 160, y + i / 160, n + 1)
-        });
-    let (x, y) = ((sum_x / n).to_string(), (sum_y / n).to_string());
-    desk.xdotool(&["mousemove", &x, &y, "click", "1"]);
-    std::thread::sleep(Duration::from_millis(500));
+    open_menu(&desk);
     desk.xdotool(&["key", "Down", "Return"]);
     agent.wait_for_log(
         "tracking switched from the tray tracking=false",
@@ -129,8 +143,7 @@ fn tray_icon_shows_in_a_real_tray_and_follows_start_and_stop() {
     );
 
     // Quit, the menu's last item, ends the daemon cleanly and the tray with it.
-    desk.xdotool(&["mousemove", &x, &y, "click", "1"]);
-    std::thread::sleep(Duration::from_millis(500));
+    open_menu(&desk);
     desk.xdotool(&["key", "Up", "Return"]);
     let status = agent.wait_daemon_exit(Duration::from_secs(10));
     assert!(status.success(), "{status:?}: {}", agent.stderr());
@@ -286,31 +299,7 @@ fn tray_icon_shows_in_a_status_notifier_host_and_follows_start_and_stop() {
 
 #[test]
 fn the_tray_menu_deletes_a_segment_in_its_review_window() {
-    let mut desk = Desktop::start(800, 600);
-    desk.spawn(
-        "trayer",
-        &[
-            "--edge",
-            "top",
-            "--align",
-            "left",
-            "--widthtype",
-            "pixel",
-            "--width",
-            "160",
-            "--heighttype",
-            "pixel",
-            "--height",
-            "40",
-            "--SetDockType",
-            "true",
-        ],
-    );
-    wait_for(
-        "trayer to own the system tray",
-        Duration::from_secs(10),
-        || desk.has_system_tray().then_some(()),
-    );
+    let desk = desktop_with_trayer();
     let mut agent = Agent::new(
         Some(&desk),
         "[schedule]\nminute = \"1s\"\nsegment = \"2s\"\n[privacy]\nreview_delay = \"6s\"\n[tracking]\ninitial = true\n",
@@ -326,19 +315,7 @@ fn the_tray_menu_deletes_a_segment_in_its_review_window() {
     // The tray refreshes every 2 s; then its menu holds "Delete …" just above
     // the separator before Quit: Up selects Quit, a second Up the delete item.
     std::thread::sleep(Duration::from_millis(2_500));
-    let green = TrayState::Tracking.colour();
-    let s = desk.grab(0, 0, 160, 40);
-    let (sum_x, sum_y, n) = s
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| count(&[**p], green) == 1)
-        .fold((0, 0, 0), |(x, y, n), (i, _)| {
-            (x + i % 160, y + i / 160, n + 1)
-        });
-    assert!(n > 0, "no green icon in the tray");
-    let (x, y) = ((sum_x / n).to_string(), (sum_y / n).to_string());
-    desk.xdotool(&["mousemove", &x, &y, "click", "1"]);
-    std::thread::sleep(Duration::from_millis(500));
+    open_menu(&desk);
     desk.xdotool(&["key", "Up", "Up", "Return"]);
     agent.wait_for_log("segment deleted from the tray", Duration::from_secs(10));
     agent.wait_for_log("segment deleted by the user", Duration::from_secs(5));

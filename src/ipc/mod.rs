@@ -253,15 +253,12 @@ async fn delete_capture(id: String, cfg: &Config, queue: &Queue) -> Response {
     let window = crate::policy::review_window(cfg, &crate::policy::load(queue).await);
     let outcome = queue
         .call(move |q| {
-            let Some((rec, _)) = q.capture(&id)? else {
+            let Some(taken) = q.capture_taken_ms(&id)? else {
                 return Ok(Err(format!(
                     "no capture {id} waits on this device: it was uploaded, deleted or never \
                      taken (`stint log` lists the ones that wait)"
                 )));
             };
-            let taken = chrono::DateTime::parse_from_rfc3339(&rec.taken_at)
-                .map(|t| t.timestamp_millis())
-                .unwrap_or_default();
             let now = chrono::Utc::now().timestamp_millis();
             match window.deletable(taken, now) {
                 Err(why) => Ok(Err(format!("capture {id} cannot be deleted: {why}"))),

@@ -478,6 +478,16 @@ impl Store {
             .map_err(|e| self.sql_err(e))
     }
 
+    /// When capture `id` was taken, if it still waits in the queue.
+    pub fn capture_taken_ms(&self, id: &str) -> Result<Option<i64>, QueueError> {
+        self.conn
+            .query_row("SELECT taken_ms FROM captures WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.sql_err(e))
+    }
+
     /// The newest capture taken before `before_ms`, as (id, taken at).
     pub fn newest_capture_before(
         &self,

@@ -13,7 +13,7 @@ PKGS=(
   # Windows cross-check of platform code (macOS is checked with a stand-in compiler)
   gcc-mingw-w64-x86-64
   # tests: a real X server, window manager, windows and synthetic input
-  xvfb xserver-xorg-core xserver-xorg-video-dummy openbox xdotool xterm x11-utils x11-xserver-utils sqlite3 procps
+  xvfb xserver-xorg-core xserver-xorg-video-dummy xserver-xephyr openbox xdotool xterm x11-utils x11-xserver-utils sqlite3 procps
   # tests: real tray hosts, XEmbed (trayer) and StatusNotifierItem (xfce4-panel on a
   # private session bus); runuser for the second-OS-user IPC test
   trayer xfce4-panel dbus-daemon dbus-bin util-linux

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::queue::{Queue, Role};
+use crate::sampler::input::{self, InputSource, Limitation};
 use crate::sampler::{self, SamplerError};
 
 #[derive(Debug, Clone, Serialize)]
@@ -99,11 +100,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
         sampler::probe_session(),
         |_| "graphical session reachable".into(),
     ));
-    checks.push(Check::from_sampler(
-        "input",
-        sampler::input::create(),
-        |i| format!("counting with {}", i.backend()),
-    ));
+    checks.push(input_check(sampler::input::create()));
     checks.push(Check::from_sampler(
         "window",
         sampler::window::create(),
@@ -156,6 +153,39 @@ pub fn run(cfg: &Config) -> Vec<Check> {
     tray.required = false;
     checks.push(tray);
     checks
+}
+
+/// Which backend counts input, and how exactly: events count every press; a
+/// polling fallback misses short ones (a warning); a source that cannot count
+/// at all fails, since counts are what stint is for.
+fn input_check(r: Result<Box<dyn InputSource>, SamplerError>) -> Check {
+    let source = match r {
+        Ok(s) => s,
+        Err(e) => return Check::fail("input", format!("{e}; counts would be unknown"), e.fix()),
+    };
+    match source.limitation() {
+        None => Check::pass(
+            "input",
+            format!("counting every press and click with {} (events)", source.backend()),
+        ),
+        Some(Limitation::Polling(why)) => Check {
+            required: false,
+            ..Check::fail(
+                "input",
+                format!(
+                    "counting with {} (polling): presses shorter than {} ms are missed; event source: {why}",
+                    source.backend(),
+                    input::POLL_MS
+                ),
+                format!("see why the event source failed; stint retries it every minute (unset {} if it is set)", input::BACKEND_ENV),
+            )
+        },
+        Some(Limitation::NoCounts(e)) => Check::fail(
+            "input",
+            format!("{} cannot count: {e}; idle time is still measured", source.backend()),
+            e.fix(),
+        ),
+    }
 }
 
 /// True when every required check passed.

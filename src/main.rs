@@ -456,12 +456,10 @@ fn log(cfg: &Config, json: bool, since: Option<&str>) -> Result<Exit> {
     }
     for m in &out.minutes {
         println!(
-            "minute   {}  {:>2}s  keys {:>4}  clicks {:>3}  scrolls {:>3}  {}  {} [{}]",
+            "minute   {}  {:>2}s  {}  {}  {} [{}]",
             m.start,
             m.seconds,
-            m.keystrokes,
-            m.clicks,
-            m.scrolls,
+            stint::model::counts_text(m),
             if m.idle { "idle  " } else { "active" },
             m.title.as_deref().unwrap_or("-"),
             m.app.as_deref().unwrap_or("-"),

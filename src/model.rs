@@ -26,6 +26,30 @@ pub struct QueueStats {
     pub dead_letters: u64,
 }
 
+/// A minute's counts for people (`stint log`, the tray's activity view): the
+/// injected part beside each count that has one, and "unknown" for a minute
+/// the agent could not count, which is not the same as no input.
+pub fn counts_text(m: &MinuteRecord) -> String {
+    let count = |name: &str, n: u32, synthetic: u32| {
+        if synthetic > 0 {
+            format!("{name} {n:>4} ({synthetic} synthetic)")
+        } else {
+            format!("{name} {n:>4}")
+        }
+    };
+    let text = [
+        count("keys", m.keystrokes, m.synthetic_keystrokes),
+        count("clicks", m.clicks, m.synthetic_clicks),
+        count("scrolls", m.scrolls, 0),
+    ]
+    .join("  ");
+    if m.counts_unknown {
+        format!("{text}  (counts unknown)")
+    } else {
+        text
+    }
+}
+
 /// Formats epoch milliseconds as RFC 3339 UTC, seconds precision when whole.
 pub fn rfc3339(ms: i64) -> String {
     let t = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms).unwrap_or_default();
@@ -53,6 +77,40 @@ pub fn new_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_text_table() {
+        let m = |keys, synthetic, unknown| MinuteRecord {
+            id: "m".into(),
+            start: String::new(),
+            utc_offset: 0,
+            seconds: 60,
+            keystrokes: keys,
+            clicks: 2,
+            scrolls: 0,
+            synthetic_keystrokes: synthetic,
+            synthetic_clicks: 0,
+            counts_unknown: unknown,
+            idle: false,
+            title: None,
+            exe_path: None,
+            app: None,
+            session_id: "s".into(),
+        };
+        for (minute, want) in [
+            (m(12, 0, false), "keys   12  clicks    2  scrolls    0"),
+            (
+                m(12, 3, false),
+                "keys   12 (3 synthetic)  clicks    2  scrolls    0",
+            ),
+            (
+                m(0, 0, true),
+                "keys    0  clicks    2  scrolls    0  (counts unknown)",
+            ),
+        ] {
+            assert_eq!(counts_text(&minute), want);
+        }
+    }
 
     #[test]
     fn rfc3339_table() {

@@ -6,8 +6,8 @@
 //! xdotool, which `scripts/setup-debian.sh` installs.
 
 #[cfg(target_os = "linux")]
-#[allow(dead_code)]
-#[path = "../../tests/it/helpers.rs"]
+#[allow(dead_code, unused_imports)]
+#[path = "../../tests/it/helpers/mod.rs"]
 mod helpers;
 #[cfg(target_os = "linux")]
 mod linux;

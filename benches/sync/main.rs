@@ -7,8 +7,8 @@
 //! (the first command builds the release stint-server the benchmark starts).
 
 #[cfg(target_os = "linux")]
-#[allow(dead_code)]
-#[path = "../../tests/it/helpers.rs"]
+#[allow(dead_code, unused_imports)]
+#[path = "../../tests/it/helpers/mod.rs"]
 mod helpers;
 #[cfg(target_os = "linux")]
 mod linux;

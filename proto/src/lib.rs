@@ -9,6 +9,10 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 /// Activity of one wall-clock minute. Only counts: never which keys, never text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MinuteRecord {
@@ -24,6 +28,19 @@ pub struct MinuteRecord {
     pub keystrokes: u32,
     pub clicks: u32,
     pub scrolls: u32,
+    /// Of `keystrokes`, those the OS marked as injected by software rather than
+    /// typed on a device (XTEST on X11, `LLKHF_INJECTED` on Windows, a process
+    /// as the event source on macOS). Absent (older agents): 0.
+    #[serde(default)]
+    pub synthetic_keystrokes: u32,
+    /// Of `clicks`, those injected by software, as for `synthetic_keystrokes`.
+    #[serde(default)]
+    pub synthetic_clicks: u32,
+    /// The agent could not count input for all or part of this minute (e.g.
+    /// macOS without the Input Monitoring permission): the counts hold only
+    /// what was counted and are no evidence of inactivity. Absent: false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub counts_unknown: bool,
     pub idle: bool,
     pub title: Option<String>,
     pub exe_path: Option<String>,
@@ -368,6 +385,18 @@ impl MinuteRecord {
                 format!("{n} is more than {MAX_COUNT_PER_MINUTE}")
             })?;
         }
+        for (field, part, whole) in [
+            (
+                "synthetic_keystrokes",
+                self.synthetic_keystrokes,
+                self.keystrokes,
+            ),
+            ("synthetic_clicks", self.synthetic_clicks, self.clicks),
+        ] {
+            check(part <= whole, field, || {
+                format!("{part} is more than the minute's {whole} in all")
+            })?;
+        }
         check_text("title", self.title.as_deref())?;
         check_text("exe_path", self.exe_path.as_deref())?;
         check_text("app", self.app.as_deref())
@@ -471,6 +500,9 @@ mod tests {
             keystrokes: 10,
             clicks: 2,
             scrolls: 0,
+            synthetic_keystrokes: 4,
+            synthetic_clicks: 2,
+            counts_unknown: false,
             idle: false,
             title: Some("t".into()),
             exe_path: None,
@@ -489,6 +521,8 @@ mod tests {
             (|m| m.utc_offset = 90_000, "utc_offset"),
             (|m| m.seconds = 4000, "seconds"),
             (|m| m.keystrokes = 1_000_000, "keystrokes"),
+            (|m| m.synthetic_keystrokes = 11, "synthetic_keystrokes"),
+            (|m| m.synthetic_clicks = 3, "synthetic_clicks"),
             (|m| m.title = Some("x".repeat(5000)), "title"),
         ];
         assert_eq!(minute().validate(), Ok(()));
@@ -497,6 +531,26 @@ mod tests {
             edit(&mut m);
             assert_eq!(m.validate().unwrap_err().field, *field);
         }
+    }
+
+    /// An agent from before synthetic counts sends neither field: still valid,
+    /// read as none injected and counts known.
+    #[test]
+    fn minutes_without_the_newer_fields_stay_valid() {
+        let mut old = serde_json::to_value(minute()).unwrap();
+        let obj = old.as_object_mut().unwrap();
+        for key in ["synthetic_keystrokes", "synthetic_clicks", "counts_unknown"] {
+            obj.remove(key);
+        }
+        let m: MinuteRecord = serde_json::from_value(old).unwrap();
+        assert_eq!(
+            (m.synthetic_keystrokes, m.synthetic_clicks, m.counts_unknown),
+            (0, 0, false)
+        );
+        assert_eq!(m.validate(), Ok(()));
+        let wire = serde_json::to_value(minute()).unwrap();
+        assert_eq!(wire["synthetic_keystrokes"], 4);
+        assert!(wire.get("counts_unknown").is_none(), "false is left out");
     }
 
     #[test]

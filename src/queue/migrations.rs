@@ -72,6 +72,17 @@ pub const MIGRATIONS: &[&str] = &[
         active   INTEGER NOT NULL
     );
     "#,
+    // 2 -> 3: the part of the counts software injected, and minutes whose
+    // counts are unknown (no input permission). Existing minutes were all
+    // counted, none told injected input apart: 0, 0 and known.
+    r#"
+    ALTER TABLE minutes ADD COLUMN synthetic_keystrokes INTEGER NOT NULL DEFAULT 0
+        CHECK (synthetic_keystrokes BETWEEN 0 AND keystrokes);
+    ALTER TABLE minutes ADD COLUMN synthetic_clicks INTEGER NOT NULL DEFAULT 0
+        CHECK (synthetic_clicks BETWEEN 0 AND clicks);
+    ALTER TABLE minutes ADD COLUMN counts_unknown INTEGER NOT NULL DEFAULT 0
+        CHECK (counts_unknown IN (0, 1));
+    "#,
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -141,7 +152,7 @@ mod tests {
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        assert_eq!(version(&conn).unwrap(), 2);
+        assert_eq!(version(&conn).unwrap(), LATEST);
         let row: (i64, i64, i64) = conn
             .query_row(
                 "SELECT (SELECT uploaded FROM sessions), (SELECT keystrokes FROM minutes), (SELECT bytes FROM captures)",
@@ -150,6 +161,37 @@ mod tests {
             )
             .unwrap();
         assert_eq!(row, (0, 5, 99));
+    }
+
+    /// Fixture for 2 -> 3: a version-2 queue's minute keeps its counts, reads
+    /// as counted with nothing injected, and the new columns refuse a
+    /// synthetic part larger than the whole.
+    #[test]
+    fn version_2_with_data_migrates_to_3() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, step) in MIGRATIONS[..2].iter().enumerate() {
+            conn.execute_batch(step).unwrap();
+            conn.pragma_update(None, "user_version", i + 1).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO minutes VALUES ('m1', 60000, 0, 60, 5, 2, 1, 0, 't', '/bin/x', 'x', 's1');
+             INSERT INTO dead_letter VALUES ('m0', 'minute', '{}', 'bad', 1);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), 3);
+        let row: (i64, i64, i64, i64, i64) = conn
+            .query_row(
+                "SELECT keystrokes, clicks, synthetic_keystrokes, synthetic_clicks, counts_unknown FROM minutes",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap();
+        assert_eq!(row, (5, 2, 0, 0, 0));
+        conn.execute("UPDATE minutes SET synthetic_keystrokes = 5", [])
+            .unwrap();
+        let too_many = conn.execute("UPDATE minutes SET synthetic_clicks = 3", []);
+        assert!(too_many.is_err(), "3 of 2 clicks injected");
     }
 
     #[test]

@@ -6,10 +6,11 @@
 //! into place and only then referenced by a committed row: a crash never leaves a
 //! half-written capture visible, and the owner sweeps leftovers when it opens.
 
+mod captures;
 mod migrations;
+mod minutes;
 
 use std::collections::HashSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -17,11 +18,9 @@ use std::sync::Arc;
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::oneshot;
 
-use crate::model::{
-    local_offset_at, rfc3339, CaptureKind, CaptureRecord, LogOutput, MinuteRecord, QueueStats,
-    SessionRecord,
-};
-use stint_proto::MinuteBatch;
+use crate::model::{local_offset_at, rfc3339, LogOutput, QueueStats, SessionRecord};
+use captures::{capture_row, CAPTURE_COLUMNS};
+use minutes::{minute_row, MINUTE_COLUMNS};
 
 pub use migrations::LATEST as SCHEMA_VERSION;
 
@@ -329,106 +328,6 @@ impl Store {
             .map_err(|e| self.sql_err(e))
     }
 
-    /// Inserts a minute, or merges it into an existing row for the same start (a clock
-    /// set back can revisit a minute): counts add up, tracked seconds are capped at the
-    /// minute's length so time is never counted twice.
-    pub fn upsert_minute(
-        &mut self,
-        m: &MinuteRecord,
-        start_ms: i64,
-        slot_secs: u32,
-    ) -> Result<(), QueueError> {
-        self.conn
-            .execute(
-                "INSERT INTO minutes (id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle,
-                                      title, exe_path, app, session_id)
-                 VALUES (?1, ?2, ?3, MIN(?4, ?13), ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-                 ON CONFLICT(start_ms) DO UPDATE SET
-                    seconds    = MIN(?13, seconds + excluded.seconds),
-                    keystrokes = keystrokes + excluded.keystrokes,
-                    clicks     = clicks + excluded.clicks,
-                    scrolls    = scrolls + excluded.scrolls,
-                    idle       = idle AND excluded.idle,
-                    title      = COALESCE(title, excluded.title),
-                    exe_path   = COALESCE(exe_path, excluded.exe_path),
-                    app        = COALESCE(app, excluded.app)",
-                params![
-                    m.id,
-                    start_ms,
-                    m.utc_offset,
-                    m.seconds,
-                    m.keystrokes,
-                    m.clicks,
-                    m.scrolls,
-                    m.idle,
-                    m.title,
-                    m.exe_path,
-                    m.app,
-                    m.session_id,
-                    slot_secs
-                ],
-            )
-            .map(drop)
-            .map_err(|e| self.sql_err(e))
-    }
-
-    /// Durably stores an image and its row; returns only after both are on disk.
-    pub fn store_capture(
-        &mut self,
-        c: &CaptureRecord,
-        taken_ms: i64,
-        data: &[u8],
-    ) -> Result<(), QueueError> {
-        let file = format!("{}.{}", c.id, stint_proto::extension(&c.format));
-        let final_path = self.captures.join(&file);
-        let part_path = self.captures.join(format!("{file}.part"));
-        let io = |path: &Path, source: std::io::Error| {
-            if source.kind() == std::io::ErrorKind::StorageFull {
-                QueueError::DiskFull {
-                    path: path.to_path_buf(),
-                }
-            } else {
-                QueueError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                }
-            }
-        };
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&part_path)?;
-            f.write_all(data)?;
-            f.sync_all()?;
-            std::fs::rename(&part_path, &final_path)?;
-            sync_dir(&self.captures)
-        };
-        if let Err(e) = write() {
-            let _ = std::fs::remove_file(&part_path);
-            return Err(io(&part_path, e));
-        }
-        let inserted = self.conn.execute(
-            "INSERT INTO captures (id, kind, taken_ms, utc_offset, monitor, width, height, bytes, format, file, session_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                c.id,
-                c.kind.as_str(),
-                taken_ms,
-                c.utc_offset,
-                c.monitor,
-                c.width,
-                c.height,
-                data.len() as i64,
-                c.format,
-                file,
-                c.session_id
-            ],
-        );
-        if let Err(e) = inserted {
-            let _ = std::fs::remove_file(&final_path);
-            return Err(self.sql_err(e));
-        }
-        Ok(())
-    }
-
     /// Everything recorded at or after `since_ms`, oldest first.
     pub fn log(&self, since_ms: i64) -> Result<LogOutput, QueueError> {
         let e = |e| self.sql_err(e);
@@ -463,187 +362,6 @@ impl Store {
             .collect::<Result<_, _>>()
             .map_err(e)?;
         Ok(out)
-    }
-
-    /// A capture's record and the path of its image file.
-    pub fn capture(&self, id: &str) -> Result<Option<(CaptureRecord, PathBuf)>, QueueError> {
-        self.conn
-            .query_row(
-                &format!("{CAPTURE_COLUMNS} WHERE id = ?1"),
-                [id],
-                capture_row,
-            )
-            .optional()
-            .map(|o| o.map(|(c, file)| (c, self.captures.join(file))))
-            .map_err(|e| self.sql_err(e))
-    }
-
-    /// When capture `id` was taken, if it still waits in the queue.
-    pub fn capture_taken_ms(&self, id: &str) -> Result<Option<i64>, QueueError> {
-        self.conn
-            .query_row("SELECT taken_ms FROM captures WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(|e| self.sql_err(e))
-    }
-
-    /// The newest capture taken before `before_ms`, as (id, taken at).
-    pub fn newest_capture_before(
-        &self,
-        before_ms: i64,
-    ) -> Result<Option<(String, i64)>, QueueError> {
-        self.conn
-            .query_row(
-                "SELECT id, taken_ms FROM captures WHERE taken_ms < ?1 ORDER BY taken_ms DESC LIMIT 1",
-                [before_ms],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| self.sql_err(e))
-    }
-
-    /// The oldest `limit` minutes that started before `before_ms` (the review
-    /// window's cutoff) and every session the server has not acknowledged.
-    pub fn upload_batch(&self, limit: usize, before_ms: i64) -> Result<MinuteBatch, QueueError> {
-        let e = |e| self.sql_err(e);
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!(
-                "{SESSION_COLUMNS} WHERE uploaded = 0 ORDER BY started_ms"
-            ))
-            .map_err(e)?;
-        let sessions = stmt
-            .query_map([], session_row)
-            .map_err(e)?
-            .collect::<Result<_, _>>()
-            .map_err(e)?;
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!(
-                "{MINUTE_COLUMNS} WHERE start_ms < ?2 ORDER BY start_ms LIMIT ?1"
-            ))
-            .map_err(e)?;
-        let minutes = stmt
-            .query_map([limit as i64, before_ms], minute_row)
-            .map_err(e)?
-            .collect::<Result<_, _>>()
-            .map_err(e)?;
-        Ok(MinuteBatch { sessions, minutes })
-    }
-
-    /// Removes what the server acknowledged, in one transaction. A minute whose
-    /// counts changed since it was read (a revisited minute merged into it) stays
-    /// for the next upload, which the server applies as an update.
-    pub fn ack_batch(&mut self, batch: &MinuteBatch) -> Result<(), QueueError> {
-        let tx = self.conn.transaction().map_err(QueueError::Sql)?;
-        for s in &batch.sessions {
-            tx.execute("UPDATE sessions SET uploaded = 1 WHERE id = ?1", [&s.id])
-                .map_err(QueueError::Sql)?;
-        }
-        for m in &batch.minutes {
-            let start_ms = chrono::DateTime::parse_from_rfc3339(&m.start)
-                .map(|t| t.timestamp_millis())
-                .unwrap_or_default();
-            let gone = tx
-                .execute(
-                    "DELETE FROM minutes WHERE id = ?1 AND seconds = ?2 AND keystrokes = ?3
-                     AND clicks = ?4 AND scrolls = ?5 AND idle = ?6",
-                    params![m.id, m.seconds, m.keystrokes, m.clicks, m.scrolls, m.idle],
-                )
-                .map_err(QueueError::Sql)?;
-            if gone == 1 {
-                let active = if m.idle { 0 } else { m.seconds };
-                tx.execute(
-                    "INSERT INTO day_totals (day_ms, tracked, active) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (day_ms) DO UPDATE SET tracked = tracked + excluded.tracked,
-                                                        active = active + excluded.active",
-                    params![local_day_start_ms(start_ms), m.seconds, active],
-                )
-                .map_err(QueueError::Sql)?;
-            }
-        }
-        tx.commit().map_err(|e| self.sql_err(e))
-    }
-
-    /// The `limit` oldest captures taken before `before_ms` (the review
-    /// window's cutoff) waiting for upload, with their files.
-    pub fn next_captures(
-        &self,
-        limit: usize,
-        before_ms: i64,
-    ) -> Result<Vec<(CaptureRecord, PathBuf)>, QueueError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!(
-                "{CAPTURE_COLUMNS} WHERE taken_ms < ?2 ORDER BY taken_ms, id LIMIT ?1"
-            ))
-            .map_err(|e| self.sql_err(e))?;
-        let rows = stmt
-            .query_map([limit as i64, before_ms], capture_row)
-            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| self.sql_err(e))?;
-        Ok(rows
-            .into_iter()
-            .map(|(c, file)| (c, self.captures.join(file)))
-            .collect())
-    }
-
-    /// Forgets acknowledged captures in one commit: the rows first, so a crash
-    /// before the files go leaves only orphans, which the next owner open sweeps.
-    pub fn ack_captures(&mut self, ids: &[String]) -> Result<(), QueueError> {
-        let tx = self.conn.transaction().map_err(QueueError::Sql)?;
-        let mut files = Vec::with_capacity(ids.len());
-        for id in ids {
-            let file: Option<String> = tx
-                .query_row(
-                    "DELETE FROM captures WHERE id = ?1 RETURNING file",
-                    [id],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(QueueError::Sql)?;
-            files.extend(file);
-        }
-        tx.commit().map_err(|e| self.sql_err(e))?;
-        for f in files {
-            let _ = std::fs::remove_file(self.captures.join(f));
-        }
-        Ok(())
-    }
-
-    /// The employee's deletion of a segment `[start_ms, end_ms)` still in its
-    /// review window: its captures (every monitor, the webcam) and its minutes,
-    /// in one commit, then the image files. Returns (captures, minutes) removed.
-    pub fn delete_segment(
-        &mut self,
-        start_ms: i64,
-        end_ms: i64,
-    ) -> Result<(usize, usize), QueueError> {
-        let tx = self.conn.transaction().map_err(QueueError::Sql)?;
-        let files = {
-            let mut stmt = tx
-                .prepare(
-                    "DELETE FROM captures WHERE taken_ms >= ?1 AND taken_ms < ?2 RETURNING file",
-                )
-                .map_err(QueueError::Sql)?;
-            let files = stmt
-                .query_map([start_ms, end_ms], |r| r.get::<_, String>(0))
-                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-                .map_err(QueueError::Sql)?;
-            files
-        };
-        let minutes = tx
-            .execute(
-                "DELETE FROM minutes WHERE start_ms >= ?1 AND start_ms < ?2",
-                [start_ms, end_ms],
-            )
-            .map_err(QueueError::Sql)?;
-        tx.commit().map_err(|e| self.sql_err(e))?;
-        for f in &files {
-            let _ = std::fs::remove_file(self.captures.join(f));
-        }
-        Ok((files.len(), minutes))
     }
 
     /// Moves a record the server refused for good into `dead_letter`, with the
@@ -761,9 +479,9 @@ impl Store {
     }
 }
 
-const SESSION_COLUMNS: &str = "SELECT id, started_ms, utc_offset, os_type, os_version, kernel, hostname, os_user, agent_version, ip_addresses FROM sessions";
+pub(super) const SESSION_COLUMNS: &str = "SELECT id, started_ms, utc_offset, os_type, os_version, kernel, hostname, os_user, agent_version, ip_addresses FROM sessions";
 
-fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
+pub(super) fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
     let ips: String = r.get(9)?;
     Ok(SessionRecord {
         id: r.get(0)?,
@@ -777,47 +495,6 @@ fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
         agent_version: r.get(8)?,
         ip_addresses: serde_json::from_str(&ips).unwrap_or_default(),
     })
-}
-
-const MINUTE_COLUMNS: &str = "SELECT id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, exe_path, app, session_id FROM minutes";
-
-fn minute_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MinuteRecord> {
-    Ok(MinuteRecord {
-        id: r.get(0)?,
-        start: rfc3339(r.get(1)?),
-        utc_offset: r.get(2)?,
-        seconds: r.get(3)?,
-        keystrokes: r.get(4)?,
-        clicks: r.get(5)?,
-        scrolls: r.get(6)?,
-        idle: r.get(7)?,
-        title: r.get(8)?,
-        exe_path: r.get(9)?,
-        app: r.get(10)?,
-        session_id: r.get(11)?,
-    })
-}
-
-const CAPTURE_COLUMNS: &str = "SELECT id, kind, taken_ms, utc_offset, monitor, width, height, bytes, format, session_id, file FROM captures";
-
-fn capture_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(CaptureRecord, String)> {
-    let kind: String = r.get(1)?;
-    let taken_ms: i64 = r.get(2)?;
-    Ok((
-        CaptureRecord {
-            id: r.get(0)?,
-            kind: CaptureKind::parse(&kind).unwrap_or(CaptureKind::Screenshot),
-            taken_at: rfc3339(taken_ms),
-            utc_offset: r.get(3)?,
-            monitor: r.get(4)?,
-            width: r.get(5)?,
-            height: r.get(6)?,
-            bytes: r.get::<_, i64>(7)? as u64,
-            format: r.get(8)?,
-            session_id: r.get(9)?,
-        },
-        r.get(10)?,
-    ))
 }
 
 fn is_corruption(e: &rusqlite::Error) -> bool {
@@ -861,185 +538,4 @@ pub fn local_day_start_ms(now_ms: i64) -> i64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn minute(id: &str, seconds: u32, keys: u32, idle: bool) -> MinuteRecord {
-        MinuteRecord {
-            id: id.into(),
-            start: String::new(),
-            utc_offset: 0,
-            seconds,
-            keystrokes: keys,
-            clicks: 1,
-            scrolls: 0,
-            idle,
-            title: Some("t".into()),
-            exe_path: None,
-            app: None,
-            session_id: "s".into(),
-        }
-    }
-
-    /// A one-byte WebP screenshot record of monitor `id`.
-    fn shot(id: &str) -> CaptureRecord {
-        CaptureRecord {
-            id: id.into(),
-            kind: CaptureKind::Screenshot,
-            taken_at: String::new(),
-            utc_offset: 0,
-            monitor: id.into(),
-            width: 1,
-            height: 1,
-            bytes: 1,
-            format: "webp".into(),
-            session_id: "s".into(),
-        }
-    }
-
-    #[test]
-    fn revisited_minute_merges_without_double_counting_time() {
-        let dir = tempfile::tempdir().unwrap();
-        let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
-        q.call_blocking(|s| {
-            s.upsert_minute(&minute("a", 40, 3, false), 60_000, 60)?;
-            s.upsert_minute(&minute("b", 40, 2, true), 60_000, 60)
-        })
-        .unwrap();
-        let log = q.call_blocking(|s| s.log(0)).unwrap();
-        assert_eq!(log.minutes.len(), 1);
-        let m = &log.minutes[0];
-        assert_eq!(
-            (m.id.as_str(), m.seconds, m.keystrokes, m.clicks, m.idle),
-            ("a", 60, 5, 2, false)
-        );
-    }
-
-    #[test]
-    fn tracking_state_persists_across_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
-            assert_eq!(q.call_blocking(|s| s.tracking()).unwrap(), None);
-            q.call_blocking(|s| s.set_tracking(true)).unwrap();
-        }
-        let (q, _) = Queue::open(dir.path(), Role::Reader).unwrap();
-        assert_eq!(q.call_blocking(|s| s.tracking()).unwrap(), Some(true));
-    }
-
-    #[test]
-    fn corrupt_database_is_moved_aside_by_owner_and_reported_to_readers() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("queue.db"), vec![0x5au8; 8192]).unwrap();
-        let err = Queue::open(dir.path(), Role::Reader)
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(err.contains("queue.db") && err.contains("corrupt"), "{err}");
-        let (q, report) = Queue::open(dir.path(), Role::Owner).unwrap();
-        let aside = report.moved_corrupt_to.expect("moved aside");
-        assert_eq!(
-            std::fs::read(&aside).unwrap(),
-            vec![0x5au8; 8192],
-            "kept byte for byte"
-        );
-        assert_eq!(q.call_blocking(|s| s.tracking()).unwrap(), None);
-    }
-
-    #[test]
-    fn owner_sweeps_interrupted_capture_files_but_keeps_committed_ones() {
-        let dir = tempfile::tempdir().unwrap();
-        let rec = CaptureRecord {
-            bytes: 3,
-            format: "jpeg".into(),
-            ..shot("c1")
-        };
-        {
-            let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
-            q.call_blocking(move |s| s.store_capture(&rec, 1, b"abc"))
-                .unwrap();
-        }
-        let caps = dir.path().join("captures");
-        std::fs::write(caps.join("c2.jpg.part"), b"half").unwrap();
-        std::fs::write(caps.join("c3.jpg"), b"uncommitted").unwrap();
-        let (_q, report) = Queue::open(dir.path(), Role::Reader).unwrap();
-        assert_eq!(report.swept_files, 0, "readers never delete");
-        let (q, report) = Queue::open(dir.path(), Role::Owner).unwrap();
-        assert_eq!(report.swept_files, 2);
-        let (c, path) = q.call_blocking(|s| s.capture("c1")).unwrap().unwrap();
-        assert_eq!(
-            (c.bytes, std::fs::read(path).unwrap()),
-            (3, b"abc".to_vec())
-        );
-    }
-
-    #[test]
-    fn captures_leave_oldest_first_and_an_ack_removes_rows_and_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
-        for (id, taken) in [("late", 3_000), ("early", 1_000), ("mid", 2_000)] {
-            let rec = shot(id);
-            q.call_blocking(move |s| s.store_capture(&rec, taken, b"x"))
-                .unwrap();
-        }
-        let next = q.call_blocking(|s| s.next_captures(2, i64::MAX)).unwrap();
-        let ids: Vec<_> = next.iter().map(|(c, _)| c.id.as_str()).collect();
-        assert_eq!(ids, ["early", "mid"]);
-        assert!(next.iter().all(|(_, p)| p.exists()));
-        let acked = vec!["early".to_string(), "mid".to_string(), "gone".to_string()];
-        q.call_blocking(move |s| s.ack_captures(&acked)).unwrap();
-        assert!(next.iter().all(|(_, p)| !p.exists()));
-        let left = q.call_blocking(|s| s.next_captures(4, i64::MAX)).unwrap();
-        assert_eq!(left.len(), 1);
-        assert_eq!(left[0].0.id, "late");
-    }
-
-    #[test]
-    fn review_cutoff_holds_records_back_and_a_deleted_segment_takes_everything_in_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
-        // Segment [0, 10 s): two monitors' shots and two minutes; then one of each after.
-        for (id, taken) in [("a", 1_000), ("b", 1_000), ("c", 12_000)] {
-            let rec = shot(id);
-            q.call_blocking(move |s| s.store_capture(&rec, taken, b"x"))
-                .unwrap();
-        }
-        for (id, start) in [("m0", 0), ("m5", 5_000), ("m10", 10_000)] {
-            q.call_blocking(move |s| s.upsert_minute(&minute(id, 5, 1, false), start, 5))
-                .unwrap();
-        }
-        let held = q
-            .call_blocking(|s| Ok((s.upload_batch(10, 10_000)?, s.next_captures(10, 10_000)?)))
-            .unwrap();
-        assert_eq!(
-            held.0.minutes.len(),
-            2,
-            "only the minutes before the cutoff"
-        );
-        assert_eq!(held.1.len(), 2, "only the captures before the cutoff");
-        let files: Vec<PathBuf> = held.1.iter().map(|(_, p)| p.clone()).collect();
-
-        let gone = q.call_blocking(|s| s.delete_segment(0, 10_000)).unwrap();
-        assert_eq!(gone, (2, 2));
-        assert!(files.iter().all(|p| !p.exists()), "image files removed");
-        let left = q
-            .call_blocking(|s| {
-                Ok((
-                    s.upload_batch(10, i64::MAX)?,
-                    s.next_captures(10, i64::MAX)?,
-                ))
-            })
-            .unwrap();
-        let minutes: Vec<_> = left.0.minutes.iter().map(|m| m.id.as_str()).collect();
-        assert_eq!(minutes, ["m10"]);
-        assert_eq!(left.1.len(), 1);
-        assert_eq!(left.1[0].0.id, "c");
-    }
-
-    #[test]
-    fn local_day_start_is_at_or_before_now() {
-        let now = chrono::Utc::now().timestamp_millis();
-        let start = local_day_start_ms(now);
-        assert!(start <= now && now - start < 86_400_000);
-    }
-}
+mod tests;

@@ -99,6 +99,21 @@ fn read_cas(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsSetupError> 
     Ok(certs)
 }
 
+/// Chains to the certificates of `server.ca_file` alone, checked by webpki.
+fn ca_file_verifier(
+    cas: Vec<CertificateDer<'static>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> Result<Arc<dyn ServerCertVerifier>, TlsSetupError> {
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in cas {
+        roots.add(ca)?;
+    }
+    rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+        .build()
+        .map(|v| v as Arc<dyn ServerCertVerifier>)
+        .map_err(|e| TlsSetupError::Rustls(rustls::Error::General(e.to_string())))
+}
+
 pub fn client_config(
     ca_file: Option<&Path>,
     pin: Option<&str>,
@@ -108,10 +123,22 @@ pub fn client_config(
         Some(p) => read_cas(p)?,
         None => Vec::new(),
     };
-    let platform =
-        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())?;
+    let inner: Arc<dyn ServerCertVerifier> =
+        match rustls_platform_verifier::Verifier::new_with_extra_roots(
+            extra.clone(),
+            provider.clone(),
+        ) {
+            Ok(platform) => Arc::new(platform),
+            // Windows before 8 (and Wine) cannot add roots to its chain engine
+            // (hExclusiveRoot). The admin named the CA to trust: trust that one.
+            Err(e) if !extra.is_empty() => {
+                tracing::warn!(error = %e, "the OS trust store cannot take server.ca_file here; trusting only server.ca_file");
+                ca_file_verifier(extra, provider.clone())?
+            }
+            Err(e) => return Err(e.into()),
+        };
     let verifier = Pinned {
-        inner: Arc::new(platform),
+        inner,
         pin: pin.map(str::to_string),
     };
     Ok(rustls::ClientConfig::builder_with_provider(provider)

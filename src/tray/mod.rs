@@ -44,15 +44,7 @@ pub const TICK: Duration = Duration::from_millis(250);
 impl TrayState {
     pub fn of(r: &Report) -> TrayState {
         use crate::sync::State;
-        let blocked = r
-            .sync
-            .as_ref()
-            .is_some_and(|s| matches!(s.state, State::Blocked(_)));
-        let input_broken = r
-            .samplers
-            .get("input")
-            .is_some_and(|s| s.starts_with("unavailable"));
-        if blocked || (r.tracking && input_broken) {
+        if problem(r).is_some() {
             return TrayState::Error;
         }
         if !r.tracking {
@@ -94,6 +86,17 @@ impl TrayState {
         TrayState::Offline,
         TrayState::Error,
     ];
+}
+
+/// Why the icon is red, for its tooltip: uploads blocked (e.g. the device was
+/// revoked), or input that cannot be counted while tracking (e.g. macOS
+/// without Input Monitoring).
+pub fn problem(r: &Report) -> Option<String> {
+    if let Some(crate::sync::State::Blocked(why)) = r.sync.as_ref().map(|s| &s.state) {
+        return Some(format!("uploads blocked: {why}"));
+    }
+    let input = r.samplers.get("input")?;
+    (r.tracking && input.starts_with("unavailable")).then(|| format!("input {input}"))
 }
 
 /// The icon as straight RGBA: a filled disc in the state's colour with a white
@@ -338,11 +341,14 @@ impl Tray {
         });
         self.today.set_text(&today);
         self.sync.set_text(&sync);
-        let _ = self.icon.set_tooltip(Some(format!(
-            "stint: {} - {}",
-            state.name(),
-            today.trim_start_matches("Today: ")
-        )));
+        let _ = self.icon.set_tooltip(Some(match problem(&report) {
+            Some(why) => format!("stint: {why}"),
+            None => format!(
+                "stint: {} - {}",
+                state.name(),
+                today.trim_start_matches("Today: ")
+            ),
+        }));
         match (&report.deletable, self.deletable.is_some()) {
             (Some(d), shown) => {
                 self.delete.set_text(format!(
@@ -395,11 +401,10 @@ impl Tray {
             String::from("stint: what was recorded today (counts only, never keys or text)\n\n");
         for m in &log.minutes {
             text.push_str(&format!(
-                "{}  {:>3}s  keys {:>4}  clicks {:>3}  {}  {}\n",
+                "{}  {:>3}s  {}  {}  {}\n",
                 m.start,
                 m.seconds,
-                m.keystrokes,
-                m.clicks,
+                crate::model::counts_text(m),
                 if m.idle { "idle  " } else { "active" },
                 m.title.as_deref().unwrap_or("")
             ));
@@ -478,6 +483,14 @@ mod tests {
         for (i, (r, want)) in cases.iter().enumerate() {
             assert_eq!(TrayState::of(r), *want, "case {i}");
         }
+        // Input that cannot be counted is red while tracking, with the reason.
+        let mut r = report(true, None, false, 0);
+        let line = "unavailable: permission denied: turn stint on in Input Monitoring";
+        r.samplers.insert("input".into(), line.into());
+        assert_eq!(TrayState::of(&r), Error);
+        assert_eq!(problem(&r), Some(format!("input {line}")));
+        r.tracking = false;
+        assert_eq!((TrayState::of(&r), problem(&r)), (Paused, None));
     }
 
     fn png(rgba: &[u8], size: u32) -> Vec<u8> {

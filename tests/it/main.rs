@@ -10,3 +10,4 @@ mod recording;
 mod robustness;
 mod sync;
 mod tray;
+mod wine_input;

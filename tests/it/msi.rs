@@ -1,92 +1,13 @@
 //! The Windows artefacts, built and run here: the cross-compiled stint.exe,
 //! the MSI built by wixl from installers/windows/stint.wxs, its tables read with
 //! msiinfo, then a silent install, the installed agent's doctor/status/IPC and an
-//! uninstall, all under Wine on an Xvfb display.
-//!
-//! Wine 8 (Debian 12) lacks bcryptprimitives.dll, whose ProcessPrng every Rust
-//! Windows program calls; tests/wine/bcryptprimitives.c is a shim built into
-//! the throwaway prefix only. Real Windows runs in the CI workflow.
+//! uninstall, all under Wine on an Xvfb display (`helpers/wine.rs`).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
 use crate::helpers::*;
-
-const WINE: &str = "/usr/lib/wine/wine64";
-const WINESERVER: &str = "/usr/lib/wine/wineserver64";
-
-fn windows_exe() -> PathBuf {
-    let exe =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/x86_64-pc-windows-gnu/debug/stint.exe");
-    assert!(
-        exe.exists(),
-        "{} missing: build it with `cargo build --target x86_64-pc-windows-gnu --bin stint --bin stint-tray` (scripts/test.sh does)",
-        exe.display()
-    );
-    exe
-}
-
-struct Wine {
-    prefix: tempfile::TempDir,
-    display: String,
-}
-
-impl Wine {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(WINE);
-        c.args(args)
-            .env("WINEPREFIX", self.prefix.path())
-            .env("WINESERVER", WINESERVER)
-            .env("WINEDEBUG", "-all")
-            .env("DISPLAY", &self.display);
-        c
-    }
-
-    /// Runs to completion with output captured in files, not pipes: Wine's
-    /// helper processes (wineserver, services.exe) can inherit a pipe and hold
-    /// it open for as long as a daemon keeps them alive.
-    fn run(&self, args: &[&str]) -> Output {
-        let out = tempfile::tempfile().unwrap();
-        let err = tempfile::tempfile().unwrap();
-        let status = self
-            .command(args)
-            .stdin(std::process::Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(err.try_clone().unwrap())
-            .status()
-            .unwrap();
-        let read = |mut f: std::fs::File| {
-            use std::io::{Read, Seek};
-            let mut v = Vec::new();
-            f.rewind().unwrap();
-            f.read_to_end(&mut v).unwrap();
-            v
-        };
-        Output {
-            status,
-            stdout: read(out),
-            stderr: read(err),
-        }
-    }
-
-    fn text(out: &Output) -> String {
-        String::from_utf8_lossy(&out.stdout).replace('\r', "")
-    }
-
-    fn c_drive(&self) -> PathBuf {
-        self.prefix.path().join("drive_c")
-    }
-}
-
-impl Drop for Wine {
-    fn drop(&mut self) {
-        let _ = Command::new(WINESERVER)
-            .arg("-k")
-            .env("WINEPREFIX", self.prefix.path())
-            .status();
-    }
-}
 
 fn msi_table(msi: &Path, table: &str) -> String {
     let out = Command::new("msiinfo")
@@ -144,21 +65,7 @@ fn msi_installs_silently_under_wine_and_the_agent_runs_and_uninstalls() {
     );
 
     let desk = Desktop::start(1024, 768);
-    let wine = Wine {
-        prefix: tempfile::tempdir().unwrap(),
-        display: desk.display.clone(),
-    };
-    let boot = wine.run(&["wineboot", "--init"]);
-    assert!(boot.status.success(), "wineboot: {boot:?}");
-    let shim = wine.c_drive().join("windows/system32/bcryptprimitives.dll");
-    let gcc = Command::new("x86_64-w64-mingw32-gcc")
-        .args(["-shared", "-O2", "-o"])
-        .arg(&shim)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wine/bcryptprimitives.c"))
-        .arg("-ladvapi32")
-        .output()
-        .unwrap();
-    assert!(gcc.status.success(), "shim: {gcc:?}");
+    let wine = Wine::boot(&desk);
 
     let msi_arg = format!("Z:{}", msi.display()).replace('/', "\\");
     let install = wine.run(&[
@@ -231,10 +138,7 @@ fn msi_installs_silently_under_wine_and_the_agent_runs_and_uninstalls() {
     let second = wine.run(&[stint, "run", "--no-tray"]);
     assert_eq!(second.status.code(), Some(75), "{second:?}");
     drop(daemon);
-    let _ = Command::new(WINESERVER)
-        .arg("-k")
-        .env("WINEPREFIX", wine.prefix.path())
-        .status();
+    wine.kill_all();
 
     let uninstall = wine.run(&["msiexec", "/x", &msi_arg, "/qn"]);
     assert!(uninstall.status.success(), "msiexec /x: {uninstall:?}");

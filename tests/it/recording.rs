@@ -16,102 +16,60 @@ screenshots = false
 initial = true
 "#;
 
-/// One burst of input injected inside a single minute, and what it must count.
-struct Burst {
-    name: &'static str,
-    xdotool: &'static [&'static str],
-    keys: u32,
-    clicks: u32,
-    scrolls: u32,
-}
-
 #[test]
 fn counts_every_press_click_and_scroll_exactly() {
     let mut desk = Desktop::start(1024, 768);
     desk.xterm("stint count target");
     let mut agent = Agent::new(Some(&desk), COUNT_CONFIG);
     agent.start_daemon();
-    let bursts = [
-        Burst {
-            name: "presses held 5 to 80 ms",
-            xdotool: &[
-                "keydown", "a", "sleep", "0.005", "keyup", "a", "sleep", "0.03", "keydown", "b",
-                "sleep", "0.01", "keyup", "b", "sleep", "0.03", "keydown", "c", "sleep", "0.02",
-                "keyup", "c", "sleep", "0.03", "keydown", "d", "sleep", "0.04", "keyup", "d",
-                "sleep", "0.03", "keydown", "e", "sleep", "0.08", "keyup", "e", "sleep", "0.03",
-                "keydown", "shift", "keydown", "f", "sleep", "0.005", "keyup", "f", "keyup",
-                "shift",
-            ],
-            keys: 7,
-            clicks: 0,
-            scrolls: 0,
-        },
-        Burst {
-            name: "a fast burst (xdotool key holds ~6 ms)",
-            xdotool: &[
-                "key", "--delay", "15", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r",
-            ],
-            keys: 12,
-            clicks: 0,
-            scrolls: 0,
-        },
-        Burst {
-            name: "one key held through auto-repeat",
-            xdotool: &["keydown", "s", "sleep", "1.2", "keyup", "s"],
-            keys: 1,
-            clicks: 0,
-            scrolls: 0,
-        },
-        Burst {
-            name: "clicks of three buttons",
-            xdotool: &[
-                "click", "--repeat", "4", "--delay", "40", "1", "click", "3", "click", "2",
-            ],
-            keys: 0,
-            clicks: 6,
-            scrolls: 0,
-        },
-        Burst {
-            name: "scrolls both ways and sideways",
-            xdotool: &[
-                "click", "--repeat", "5", "--delay", "20", "4", "click", "--repeat", "3",
-                "--delay", "20", "5", "click", "6",
-            ],
-            keys: 0,
-            clicks: 0,
-            scrolls: 9,
-        },
-    ];
-    let minute_ms = 3_000;
-    let mut slots = Vec::new();
-    for b in &bursts {
-        // Start 0.4 s into a fresh minute so the whole burst lands inside it.
-        let slot = wait_into_next_period(minute_ms, 400);
-        desk.xdotool(b.xdotool);
-        assert!(
-            now_ms() < slot + minute_ms - 300,
-            "burst {:?} overran its minute",
-            b.name
-        );
-        slots.push(slot);
-    }
+    let slots = bursts::play(3_000, |args| desk.xdotool(args));
     let log = agent.wait_for_minute(*slots.last().unwrap());
-    for (b, slot) in bursts.iter().zip(&slots) {
-        let m = minute_at(&log, *slot);
+    bursts::check(&slots, |start| {
+        let m = minute_at(&log, start);
+        (m.keystrokes, m.clicks, m.scrolls, m.idle)
+    });
+    let total_keys: u32 = log.minutes.iter().map(|m| m.keystrokes).sum();
+    assert_eq!(total_keys, bursts::total_keys(), "no stray counts anywhere");
+    // xdotool types through XTEST, which X marks: all of it is synthetic.
+    for m in &log.minutes {
         assert_eq!(
-            (m.keystrokes, m.clicks, m.scrolls),
-            (b.keys, b.clicks, b.scrolls),
-            "{}: minute {}",
-            b.name,
+            (m.synthetic_keystrokes, m.synthetic_clicks, m.counts_unknown),
+            (m.keystrokes, m.clicks, false),
+            "minute {}",
             m.start
         );
-        assert!(!m.idle, "{}: a minute with input is active", b.name);
     }
-    let total_keys: u32 = log.minutes.iter().map(|m| m.keystrokes).sum();
+    agent.stop_daemon();
+}
+
+/// Device input against XTEST input: an X server nested in a window (Xephyr)
+/// gets what is typed into that window through its own keyboard and pointer,
+/// as from a person, while xdotool on the nested display goes through XTEST,
+/// as from a mouse jiggler or a remote-control tool.
+#[test]
+fn synthetic_presses_and_clicks_are_told_apart_from_device_input() {
+    let mut desk = Desktop::start(1024, 768);
+    let nested = desk.nested(640, 480);
+    let mut agent = Agent::on_display(Some(nested.display.clone()), COUNT_CONFIG);
+    agent.start_daemon();
+    desk.xdotool(&["mousemove", "--window", &nested.window, "200", "200"]);
+    let slot = wait_into_next_period(3_000, 400);
+    desk.xdotool(&["key", "--delay", "20", "a", "b", "c", "d", "e"]);
+    desk.xdotool(&["click", "--repeat", "3", "--delay", "40", "1"]);
+    nested.xtest(&["key", "--delay", "20", "x", "y"]);
+    nested.xtest(&["click", "--repeat", "2", "--delay", "40", "1"]);
+    assert!(now_ms() < slot + 2_700, "the input overran its minute");
+    let log = agent.wait_for_minute(slot);
+    let m = minute_at(&log, slot);
     assert_eq!(
-        total_keys,
-        bursts.iter().map(|b| b.keys).sum::<u32>(),
-        "no stray counts anywhere"
+        (
+            m.keystrokes,
+            m.synthetic_keystrokes,
+            m.clicks,
+            m.synthetic_clicks
+        ),
+        (7, 2, 5, 2),
+        "device input counts, XTEST input counts and is marked synthetic"
     );
     agent.stop_daemon();
 }

@@ -1,12 +1,24 @@
-//! Input activity: counts of key presses, clicks and scroll steps, and time since
-//! the user last touched anything. Never which key, never text.
+//! Input activity: counts of key presses, clicks and scroll steps, how many of
+//! the presses and clicks software injected, and time since the user last
+//! touched anything. Never which key, never text.
 //!
-//! Linux/X11 counts exact XInput2 raw events (measured: every press, ~0 CPU);
-//! other platforms poll device state with device_query until they get an event API.
+//! Every OS counts from an event source on a thread of its own: XInput2 raw
+//! events on Linux/X11 (`x11.rs`), low-level hooks on Windows (`windows.rs`), a
+//! listen-only CGEventTap on macOS (`macos.rs`). Polling device state
+//! (`poll.rs`) is only the fallback on Windows and macOS when the event source
+//! cannot be opened, and it says so: it misses presses shorter than a poll.
 
 #[cfg_attr(target_os = "linux", path = "x11.rs")]
-#[cfg_attr(not(target_os = "linux"), path = "poll.rs")]
+#[cfg_attr(target_os = "windows", path = "windows.rs")]
+#[cfg_attr(target_os = "macos", path = "macos.rs")]
 mod platform;
+#[cfg(not(target_os = "linux"))]
+mod poll;
+// The platforms' event logic builds and is tested everywhere.
+#[cfg(any(test, target_os = "macos"))]
+mod macevents;
+#[cfg(any(test, target_os = "windows"))]
+mod winhook;
 
 use std::collections::HashSet;
 use std::hash::Hash;
@@ -15,12 +27,22 @@ use std::time::Instant;
 
 use super::SamplerError;
 
+/// `STINT_INPUT_BACKEND=poll` makes Windows and macOS count by polling even
+/// where the event source works: for measuring one against the other
+/// (docs/performance.md) and as an escape hatch should a machine's security
+/// software refuse the event source in a way stint cannot see.
+pub const BACKEND_ENV: &str = "STINT_INPUT_BACKEND";
+
 /// Counts since the previous [`InputSource::take_counts`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct InputCounts {
     pub keystrokes: u32,
     pub clicks: u32,
     pub scrolls: u32,
+    /// The part of `keystrokes` the OS marked as injected by software.
+    pub synthetic_keystrokes: u32,
+    /// The part of `clicks` the OS marked as injected by software.
+    pub synthetic_clicks: u32,
 }
 
 impl InputCounts {
@@ -29,28 +51,85 @@ impl InputCounts {
     }
 }
 
+/// What keeps a working source from exact counts.
+#[derive(Debug, Clone)]
+pub enum Limitation {
+    /// No counts at all, only idle time (macOS without Input Monitoring).
+    NoCounts(SamplerError),
+    /// Counting by polling because the event source could not be opened (why):
+    /// presses and clicks shorter than one poll are missed.
+    Polling(String),
+}
+
 pub trait InputSource: Send + Sync {
-    /// Returns and resets the counts.
-    fn take_counts(&self) -> InputCounts;
+    /// Returns and resets the counts; `None` when this source cannot count
+    /// (the minute's counts are then unknown, not zero).
+    fn take_counts(&self) -> Option<InputCounts>;
     /// Milliseconds since the last user input of any kind (including pointer motion
     /// where the platform can tell).
     fn idle_ms(&self) -> u64;
-    /// False once the event source died (e.g. the X server went away); the daemon
-    /// then probes again.
+    /// False once the event source died (e.g. the X server went away); the
+    /// daemon then probes again, at most once a minute.
     fn healthy(&self) -> bool;
     fn backend(&self) -> &'static str;
+    /// Why this source is a stand-in for exact counting, if it is; the daemon
+    /// keeps trying for a better one, at most once a minute.
+    fn limitation(&self) -> Option<Limitation> {
+        None
+    }
 }
 
 /// Probes this machine and returns the best input source, or why there is none.
 pub fn create() -> Result<Box<dyn InputSource>, SamplerError> {
-    platform::create()
+    if let Ok(v) = std::env::var(BACKEND_ENV) {
+        match v.as_str() {
+            "poll" => return platform::fallback(format!("{BACKEND_ENV}=poll")),
+            "" | "auto" => {}
+            other => {
+                return Err(SamplerError::Unsupported(format!(
+                    "{BACKEND_ENV}={other:?}: expected auto or poll"
+                )))
+            }
+        }
+    }
+    match platform::create() {
+        Ok(source) => Ok(source),
+        // The event source's error is the one worth showing when there is no
+        // fallback either (Linux has none).
+        Err(e) => platform::fallback(e.to_string()).map_err(|_| e),
+    }
 }
+
+/// The input sampler's line in `stint status` (state `sampler.input`) and the
+/// tray: a source that cannot count reads as "unavailable", which the tray
+/// shows red.
+pub fn describe(r: &Result<Box<dyn InputSource>, SamplerError>) -> String {
+    match r {
+        Err(e) => format!("unavailable: {e}"),
+        Ok(s) => match s.limitation() {
+            None => format!("ok ({})", s.backend()),
+            Some(Limitation::Polling(why)) => format!(
+                "ok ({}): polling misses presses shorter than {} ms; event source: {why}",
+                s.backend(),
+                POLL_MS
+            ),
+            Some(Limitation::NoCounts(e)) => format!(
+                "unavailable: {e}; idle time is still measured, counts are recorded as unknown"
+            ),
+        },
+    }
+}
+
+/// The polling fallback's period, in milliseconds.
+pub const POLL_MS: u64 = 20;
 
 /// Lock-free counters shared between the event thread and the daemon.
 pub(crate) struct Counters {
     keystrokes: AtomicU32,
     clicks: AtomicU32,
     scrolls: AtomicU32,
+    synthetic_keystrokes: AtomicU32,
+    synthetic_clicks: AtomicU32,
     base: Instant,
     last_input_ms: AtomicI64,
     alive: AtomicBool,
@@ -62,22 +141,37 @@ impl Counters {
             keystrokes: AtomicU32::new(0),
             clicks: AtomicU32::new(0),
             scrolls: AtomicU32::new(0),
+            synthetic_keystrokes: AtomicU32::new(0),
+            synthetic_clicks: AtomicU32::new(0),
             base: Instant::now(),
             last_input_ms: AtomicI64::new(0),
             alive: AtomicBool::new(true),
         }
     }
 
-    pub(crate) fn key(&self) {
+    pub(crate) fn key(&self, synthetic: bool) {
         self.keystrokes.fetch_add(1, Ordering::Relaxed);
+        if synthetic {
+            self.synthetic_keystrokes.fetch_add(1, Ordering::Relaxed);
+        }
         self.touch();
     }
 
-    pub(crate) fn button(&self, b: Button) {
+    pub(crate) fn button(&self, b: Button, synthetic: bool) {
         match b {
-            Button::Click => self.clicks.fetch_add(1, Ordering::Relaxed),
-            Button::Scroll => self.scrolls.fetch_add(1, Ordering::Relaxed),
-        };
+            Button::Click => {
+                self.clicks.fetch_add(1, Ordering::Relaxed);
+                if synthetic {
+                    self.synthetic_clicks.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Button::Scroll => self.scroll(1),
+        }
+        self.touch();
+    }
+
+    pub(crate) fn scroll(&self, steps: u32) {
+        self.scrolls.fetch_add(steps, Ordering::Relaxed);
         self.touch();
     }
 
@@ -91,6 +185,8 @@ impl Counters {
             keystrokes: self.keystrokes.swap(0, Ordering::Relaxed),
             clicks: self.clicks.swap(0, Ordering::Relaxed),
             scrolls: self.scrolls.swap(0, Ordering::Relaxed),
+            synthetic_keystrokes: self.synthetic_keystrokes.swap(0, Ordering::Relaxed),
+            synthetic_clicks: self.synthetic_clicks.swap(0, Ordering::Relaxed),
         }
     }
 
@@ -99,7 +195,6 @@ impl Counters {
         (now - self.last_input_ms.load(Ordering::Relaxed)).max(0) as u64
     }
 
-    #[allow(dead_code)] // only event-driven backends can lose their source
     pub(crate) fn set_dead(&self) {
         self.alive.store(false, Ordering::Relaxed);
     }
@@ -115,8 +210,8 @@ pub(crate) enum Button {
     Scroll,
 }
 
-/// X11 button numbering, which the other platforms' pollers also use: 4-7 are wheel
-/// steps (vertical and horizontal), everything else is a click (including the
+/// X11 button numbering, which the pollers also use: 4-7 are wheel steps
+/// (vertical and horizontal), everything else is a click (including the
 /// back/forward buttons 8 and 9).
 pub(crate) fn classify_button(button: u32) -> Button {
     if (4..=7).contains(&button) {
@@ -140,21 +235,33 @@ impl<K> Default for KeyTracker<K> {
     }
 }
 
+#[cfg_attr(target_os = "macos", allow(dead_code))] // macOS is told about repeats
 impl<K: Eq + Hash + Clone> KeyTracker<K> {
     /// Returns true when this press counts.
-    #[allow(dead_code)] // event-driven backends; pollers use `snapshot`
     pub(crate) fn press(&mut self, key: K) -> bool {
         self.down.insert(key)
     }
 
-    #[allow(dead_code)] // event-driven backends; pollers use `snapshot`
     pub(crate) fn release(&mut self, key: &K) {
         self.down.remove(key);
     }
 
+    /// Forgets every key: after input went elsewhere (a locked session, another
+    /// desktop), a key-up may have been missed, and a key wrongly held down
+    /// would swallow its next press.
+    #[cfg_attr(not(windows), allow(dead_code))]
+    pub(crate) fn clear(&mut self) {
+        self.down.clear();
+    }
+
+    #[cfg_attr(not(windows), allow(dead_code))]
+    pub(crate) fn any_down(&self) -> bool {
+        !self.down.is_empty()
+    }
+
     /// For pollers: given every key down now, returns those that went down since
     /// the previous snapshot.
-    #[allow(dead_code)] // only the polling backend (non-Linux) calls it
+    #[cfg_attr(target_os = "linux", allow(dead_code))] // only the polling fallback
     pub(crate) fn snapshot(&mut self, now_down: impl IntoIterator<Item = K>) -> Vec<K> {
         let now: HashSet<K> = now_down.into_iter().collect();
         let new = now.difference(&self.down).cloned().collect();
@@ -194,6 +301,9 @@ mod tests {
         t.release(&38);
         assert!(t.press(38), "pressed again after release");
         assert!(t.press(39), "another key while the first is held");
+        t.clear();
+        assert!(!t.any_down());
+        assert!(t.press(38), "a missed key-up no longer swallows the press");
     }
 
     #[test]
@@ -212,14 +322,25 @@ mod tests {
     }
 
     #[test]
-    fn counters_take_resets() {
+    fn counters_take_resets_and_keep_synthetic_a_subset() {
         let c = Counters::new();
-        c.key();
-        c.key();
-        c.button(classify_button(1));
-        c.button(classify_button(5));
+        c.key(false);
+        c.key(true);
+        c.button(classify_button(1), true);
+        c.button(classify_button(3), false);
+        c.button(classify_button(5), true);
+        c.scroll(2);
         let got = c.take();
-        assert_eq!((got.keystrokes, got.clicks, got.scrolls), (2, 1, 1));
+        assert_eq!(
+            got,
+            InputCounts {
+                keystrokes: 2,
+                clicks: 2,
+                scrolls: 3,
+                synthetic_keystrokes: 1,
+                synthetic_clicks: 1,
+            }
+        );
         assert_eq!(c.take(), InputCounts::default());
         assert!(c.idle_ms() < 10_000);
     }

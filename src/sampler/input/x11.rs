@@ -2,9 +2,12 @@
 //!
 //! Raw events arrive for every physical (and XTEST) press regardless of which client
 //! has focus or a grab, so counts are exact; the thread sleeps in the X connection
-//! between events, so an idle desktop costs nothing. Idle time comes from the
-//! MIT-SCREEN-SAVER extension, which also sees pointer motion.
+//! between events, so an idle desktop costs nothing. Each raw event names the
+//! slave device it came from: presses from the XTEST devices (xdotool, mouse
+//! jigglers, remote-control tools) are counted as synthetic too. Idle time comes
+//! from the MIT-SCREEN-SAVER extension, which also sees pointer motion.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use x11rb::connection::{Connection, RequestConnection as _};
@@ -17,6 +20,8 @@ use super::{classify_button, Counters, InputSource, KeyTracker};
 use crate::sampler::x11::connect_x11;
 use crate::sampler::SamplerError;
 
+/// XIAllDevices: hierarchy changes are reported for this pseudo-device.
+const ALL_DEVICES: u16 = 0;
 /// XIAllMasterDevices: one event per press, not one per slave plus one per master.
 const ALL_MASTER_DEVICES: u16 = 1;
 
@@ -27,11 +32,13 @@ struct X11Input {
     counters: Arc<Counters>,
 }
 
+fn failed(what: &str, e: &dyn std::fmt::Display) -> SamplerError {
+    SamplerError::Failed(format!("{what}: {e}"))
+}
+
 pub fn create() -> Result<Box<dyn InputSource>, SamplerError> {
     let (conn, screen) = connect_x11()?;
     let root = conn.setup().roots[screen].root;
-    let failed =
-        |what: &str, e: &dyn std::fmt::Display| SamplerError::Failed(format!("{what}: {e}"));
     if conn
         .extension_information(xinput::X11_EXTENSION_NAME)
         .map_err(|e| failed("query XInputExtension", &e))?
@@ -58,14 +65,22 @@ pub fn create() -> Result<Box<dyn InputSource>, SamplerError> {
         | xinput::XIEventMask::RAW_BUTTON_PRESS;
     conn.xinput_xi_select_events(
         root,
-        &[xinput::EventMask {
-            deviceid: ALL_MASTER_DEVICES,
-            mask: vec![mask],
-        }],
+        &[
+            xinput::EventMask {
+                deviceid: ALL_MASTER_DEVICES,
+                mask: vec![mask],
+            },
+            // A new master device brings its own XTEST slaves.
+            xinput::EventMask {
+                deviceid: ALL_DEVICES,
+                mask: vec![xinput::XIEventMask::HIERARCHY],
+            },
+        ],
     )
     .map_err(|e| failed("XISelectEvents", &e))?
     .check()
     .map_err(|e| failed("XISelectEvents", &e))?;
+    let xtest = xtest_devices(&conn)?;
     let screensaver = conn
         .extension_information(x11rb::protocol::screensaver::X11_EXTENSION_NAME)
         .ok()
@@ -77,7 +92,7 @@ pub fn create() -> Result<Box<dyn InputSource>, SamplerError> {
     let (c, k) = (conn.clone(), counters.clone());
     std::thread::Builder::new()
         .name("stint-input".into())
-        .spawn(move || event_loop(&c, &k))
+        .spawn(move || event_loop(&c, &k, xtest))
         .map_err(|e| failed("spawn input thread", &e))?;
     Ok(Box::new(X11Input {
         conn,
@@ -87,18 +102,49 @@ pub fn create() -> Result<Box<dyn InputSource>, SamplerError> {
     }))
 }
 
-fn event_loop(conn: &RustConnection, counters: &Counters) {
+/// Linux has no fallback: XInput2 is in every X server of the last decade.
+pub fn fallback(_why: String) -> Result<Box<dyn InputSource>, SamplerError> {
+    Err(SamplerError::Unsupported("no fallback input source".into()))
+}
+
+/// The slave devices XTEST injects through. The X server names them after
+/// their master ("Virtual core XTEST keyboard", "Virtual core XTEST pointer").
+fn xtest_devices(conn: &RustConnection) -> Result<HashSet<u16>, SamplerError> {
+    let devices = conn
+        .xinput_xi_query_device(ALL_DEVICES)
+        .map_err(|e| failed("XIQueryDevice", &e))?
+        .reply()
+        .map_err(|e| failed("XIQueryDevice", &e))?;
+    Ok(devices
+        .infos
+        .iter()
+        .filter(|d| is_xtest_name(&d.name))
+        .map(|d| d.deviceid)
+        .collect())
+}
+
+fn is_xtest_name(name: &[u8]) -> bool {
+    name.ends_with(b" XTEST keyboard") || name.ends_with(b" XTEST pointer")
+}
+
+fn event_loop(conn: &RustConnection, counters: &Counters, mut xtest: HashSet<u16>) {
     let mut keys = KeyTracker::default();
     loop {
         match conn.wait_for_event() {
             Ok(Event::XinputRawKeyPress(e)) => {
                 let repeat = u32::from(e.flags) & u32::from(xinput::KeyEventFlags::KEY_REPEAT) != 0;
                 if !repeat && keys.press(e.detail) {
-                    counters.key();
+                    counters.key(xtest.contains(&e.sourceid));
                 }
             }
             Ok(Event::XinputRawKeyRelease(e)) => keys.release(&e.detail),
-            Ok(Event::XinputRawButtonPress(e)) => counters.button(classify_button(e.detail)),
+            Ok(Event::XinputRawButtonPress(e)) => {
+                counters.button(classify_button(e.detail), xtest.contains(&e.sourceid))
+            }
+            Ok(Event::XinputHierarchy(_)) => match xtest_devices(conn) {
+                Ok(set) => xtest = set,
+                Err(e) => tracing::warn!(error = %e, "could not re-read the XTEST devices"),
+            },
             Ok(_) => {}
             Err(e) => {
                 tracing::error!(error = %e, "X connection lost; input counting stopped");
@@ -110,8 +156,8 @@ fn event_loop(conn: &RustConnection, counters: &Counters) {
 }
 
 impl InputSource for X11Input {
-    fn take_counts(&self) -> super::InputCounts {
-        self.counters.take()
+    fn take_counts(&self) -> Option<super::InputCounts> {
+        Some(self.counters.take())
     }
 
     fn idle_ms(&self) -> u64 {
@@ -134,5 +180,23 @@ impl InputSource for X11Input {
 
     fn backend(&self) -> &'static str {
         "xinput2-raw"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn xtest_device_names_table() {
+        for (name, xtest) in [
+            (&b"Virtual core XTEST keyboard"[..], true),
+            (b"Virtual core XTEST pointer", true),
+            (b"second XTEST pointer", true),
+            (b"Virtual core keyboard", false),
+            (b"AT Translated Set 2 keyboard", false),
+            (b"Logitech USB Receiver", false),
+            (b"XTEST", false),
+        ] {
+            assert_eq!(super::is_xtest_name(name), xtest, "{name:?}");
+        }
     }
 }

@@ -1,9 +1,18 @@
 //! The active window: title, executable path and application name, read once a
-//! minute through active-win-pos-rs, with per-platform repairs where it falls short.
+//! minute. Linux and macOS read it through active-win-pos-rs (`activewin.rs`)
+//! with per-platform repairs; Windows reads it with its own Win32 calls, which
+//! also see through the frame host of packaged apps and say why when a
+//! process cannot be read.
 
+#[cfg(not(target_os = "windows"))]
+mod activewin;
 #[cfg_attr(target_os = "linux", path = "x11.rs")]
-#[cfg_attr(not(target_os = "linux"), path = "other.rs")]
+#[cfg_attr(target_os = "windows", path = "windows.rs")]
+#[cfg_attr(target_os = "macos", path = "macos.rs")]
 mod platform;
+// Windows's resolution logic builds and is tested everywhere.
+#[cfg(any(test, target_os = "windows"))]
+mod hosted;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -17,48 +26,42 @@ pub struct WindowInfo {
     pub app: String,
 }
 
+impl WindowInfo {
+    /// Cuts each text to what a record may carry (`stint_proto::MAX_TEXT`
+    /// bytes), at a character boundary: a server refuses longer ones.
+    pub fn clipped(mut self) -> WindowInfo {
+        for s in [&mut self.title, &mut self.exe_path, &mut self.app] {
+            if s.len() > stint_proto::MAX_TEXT {
+                let mut end = stint_proto::MAX_TEXT;
+                while !s.is_char_boundary(end) {
+                    end -= 1;
+                }
+                s.truncate(end);
+            }
+        }
+        self
+    }
+}
+
 pub trait WindowSource: Send + Sync {
     /// The focused window, or None when nothing has focus (e.g. the bare desktop).
     fn active(&self) -> Result<Option<WindowInfo>, SamplerError>;
 }
 
 pub(crate) use platform::probe_session;
+/// How the active window is read here, for `stint status`.
+pub use platform::BACKEND;
 
 /// Probes whether the active window can be read here.
 pub fn create() -> Result<Arc<dyn WindowSource>, SamplerError> {
-    platform::probe()?;
-    Ok(Arc::new(ActiveWin))
+    platform::create()
 }
 
-struct ActiveWin;
-
-impl WindowSource for ActiveWin {
-    fn active(&self) -> Result<Option<WindowInfo>, SamplerError> {
-        // The crate reports every failure, including "no window focused", as Err(()).
-        let Ok(w) = active_win_pos_rs::get_active_window() else {
-            return Ok(None);
-        };
-        let mut title = w.title;
-        if title.trim().is_empty() {
-            // Measured: on X11 it returns "" for windows that set only WM_NAME (xterm).
-            title = platform::fallback_title(&w.window_id).unwrap_or_default();
-        }
-        let exe_path = w.process_path.to_string_lossy().into_owned();
-        let app = if w.app_name.trim().is_empty() {
-            app_from_path(&exe_path)
-        } else {
-            w.app_name
-        };
-        Ok(Some(WindowInfo {
-            title,
-            exe_path,
-            app,
-        }))
-    }
-}
-
+#[cfg_attr(target_os = "windows", allow(dead_code))] // Windows names apps by version info
 fn app_from_path(exe: &str) -> String {
-    Path::new(exe)
+    // Backslashes too: a Windows path is named the same wherever it is read.
+    let name = exe.rsplit(['/', '\\']).next().unwrap_or(exe);
+    Path::new(name)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
@@ -66,16 +69,35 @@ fn app_from_path(exe: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn app_from_path_table() {
         for (p, want) in [
             ("/usr/bin/xterm", "xterm"),
             ("C:\\x\\code.exe", "code"),
+            ("C:\\Program Files\\My App\\app.v2.exe", "app.v2"),
             ("", ""),
         ] {
-            // Backslashes are only separators on Windows; on Unix the stem keeps them.
-            let got = super::app_from_path(p);
-            assert!(got.ends_with(want), "{p} -> {got}");
+            assert_eq!(app_from_path(p), want, "{p}");
         }
+    }
+
+    #[test]
+    fn long_texts_are_clipped_at_a_character_boundary() {
+        let w = WindowInfo {
+            title: "é".repeat(3000), // 6000 bytes
+            exe_path: "/bin/x".into(),
+            app: "x".repeat(4096),
+        }
+        .clipped();
+        assert_eq!(w.title.len(), stint_proto::MAX_TEXT);
+        assert_eq!((w.exe_path.as_str(), w.app.len()), ("/bin/x", 4096));
+        let odd = WindowInfo {
+            title: format!("a{}", "é".repeat(3000)),
+            ..Default::default()
+        }
+        .clipped();
+        assert_eq!(odd.title.len(), stint_proto::MAX_TEXT - 1);
     }
 }

@@ -6,9 +6,10 @@
 //! the monotonic clock and checked against the wall clock at every wake, so suspend,
 //! SIGSTOP and clock changes are noticed instead of producing bogus minutes.
 
+mod samplers;
+
 use std::collections::VecDeque;
 use std::future::Future;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::clock::{self, align_down, random_moment, Continuity, Now};
@@ -16,12 +17,11 @@ use crate::config::Config;
 use crate::encode::EncodeOptions;
 use crate::model::{local_offset_at, new_id, rfc3339, CaptureKind, CaptureRecord, MinuteRecord};
 use crate::queue::{Queue, QueueError};
-use crate::sampler::input::InputSource;
-use crate::sampler::screen::ScreenSource;
-use crate::sampler::webcam::WebcamSource;
-use crate::sampler::window::{WindowInfo, WindowSource};
-use crate::sampler::{self, run_blocking, SamplerError};
+use crate::sampler::run_blocking;
+use crate::sampler::window::WindowInfo;
 use crate::sysfacts;
+
+pub use samplers::Samplers;
 
 /// How often the persisted tracking switch is re-read (until the IPC channel lands).
 const CONTROL_POLL: Duration = Duration::from_secs(1);
@@ -29,78 +29,6 @@ const CONTROL_POLL: Duration = Duration::from_secs(1);
 const WINDOW_TIMEOUT: Duration = Duration::from_secs(3);
 /// Minutes kept in memory while the disk refuses writes (one day at 1-minute records).
 const MAX_PENDING: usize = 1440;
-
-/// The samplers that work on this machine; `None` where the probe failed or config
-/// disabled them.
-#[derive(Default)]
-pub struct Samplers {
-    pub input: Option<Box<dyn InputSource>>,
-    pub window: Option<Arc<dyn WindowSource>>,
-    pub screen: Option<Arc<dyn ScreenSource>>,
-    pub webcam: Option<Arc<dyn WebcamSource>>,
-}
-
-/// One sampler's state, as stored for `stint status` under `sampler.<name>`.
-pub fn describe<T>(r: &Result<T, SamplerError>, backend: &str) -> String {
-    match r {
-        Ok(_) => format!("ok ({backend})"),
-        Err(e) => format!("unavailable: {e}"),
-    }
-}
-
-impl Samplers {
-    /// Probes each sampler the config asks for and records what it found.
-    pub async fn probe(cfg: &Config, queue: &Queue) -> Samplers {
-        let mut s = Samplers::default();
-        let mut states = Vec::new();
-        let input = sampler::input::create();
-        let backend = input.as_ref().map(|i| i.backend()).unwrap_or("");
-        states.push(("input", describe(&input, backend)));
-        s.input = log_probe("input", input);
-        let window = sampler::window::create();
-        states.push(("window", describe(&window, "active-win-pos-rs")));
-        s.window = log_probe("window", window);
-        if cfg.capture.screenshots {
-            let screen = sampler::screen::create();
-            states.push(("screen", describe(&screen, "xcap")));
-            s.screen = log_probe("screen", screen);
-        } else {
-            states.push(("screen", "disabled by config".into()));
-        }
-        if cfg.capture.webcam {
-            let cam = run_blocking(Duration::from_secs(10), sampler::webcam::create).await;
-            states.push(("webcam", describe(&cam, "nokhwa")));
-            s.webcam = log_probe("webcam", cam);
-        } else {
-            states.push(("webcam", "disabled by config".into()));
-        }
-        let result = queue
-            .call(move |st| {
-                for (name, value) in states {
-                    st.set_state(&format!("sampler.{name}"), &value)?;
-                }
-                Ok(())
-            })
-            .await;
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "could not record sampler states");
-        }
-        s
-    }
-}
-
-fn log_probe<T>(name: &str, r: Result<T, SamplerError>) -> Option<T> {
-    match r {
-        Ok(v) => {
-            tracing::info!(sampler = name, "sampler ready");
-            Some(v)
-        }
-        Err(e) => {
-            tracing::warn!(sampler = name, error = %e, fix = e.fix(), "sampler unavailable");
-            None
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -137,7 +65,6 @@ struct Recorder {
     minute: Option<Minute>,
     segment: Option<Segment>,
     pending: VecDeque<(MinuteRecord, i64, u32)>,
-    last_probe: Instant,
 }
 
 /// Runs the recorder until `shutdown` resolves; then closes the open minute.
@@ -160,7 +87,6 @@ pub async fn run(
         minute: None,
         segment: None,
         pending: VecDeque::new(),
-        last_probe: Instant::now(),
     };
     rec.refresh_policy().await;
     tracing::info!(tracking, "recorder started");
@@ -301,7 +227,7 @@ impl Recorder {
             m.sampled = true;
             if let Some(w) = self.samplers.window.clone() {
                 match run_blocking(WINDOW_TIMEOUT, move || w.active()).await {
-                    Ok(info) => m.window = info,
+                    Ok(info) => m.window = info.map(WindowInfo::clipped),
                     Err(e) => tracing::warn!(error = %e, "active window sample failed"),
                 }
             }
@@ -320,7 +246,7 @@ impl Recorder {
         if due(&m.open, end) {
             self.close_minute(now, true).await;
             self.refresh_policy().await;
-            self.reprobe();
+            self.samplers.reprobe(&self.cfg, &self.queue).await;
         }
     }
 
@@ -349,19 +275,22 @@ impl Recorder {
                 "clock discontinuity (suspend, stopped process or clock change); not inventing the minutes in between"
             );
         }
+        // No source, or one that cannot count: the counts are unknown, not zero.
         let (counts, idle_ms) = match &self.samplers.input {
-            Some(i) => (i.take_counts(), i.idle_ms()),
-            None => Default::default(),
+            Some(i) => (i.take_counts(), Some(i.idle_ms())),
+            None => (None, None),
         };
-        let idle = self.samplers.input.is_some()
-            && clock::is_idle(
-                counts.total(),
+        let known = counts.unwrap_or_default();
+        let idle = idle_ms.is_some_and(|idle_ms| {
+            clock::is_idle(
+                known.total(),
                 idle_ms,
                 observed as u64,
                 self.cfg.schedule.idle_after.as_millis() as u64,
-            );
+            )
+        });
         let seconds = ((observed + 500) / 1000) as u32;
-        if seconds > 0 || counts.total() > 0 {
+        if seconds > 0 || known.total() > 0 {
             let w = m.window.unwrap_or_default();
             let non_empty = |s: String| (!s.is_empty()).then_some(s);
             let record = MinuteRecord {
@@ -369,9 +298,12 @@ impl Recorder {
                 start: rfc3339(m.slot_ms),
                 utc_offset: local_offset_at(m.slot_ms),
                 seconds,
-                keystrokes: counts.keystrokes,
-                clicks: counts.clicks,
-                scrolls: counts.scrolls,
+                keystrokes: known.keystrokes,
+                clicks: known.clicks,
+                scrolls: known.scrolls,
+                synthetic_keystrokes: known.synthetic_keystrokes,
+                synthetic_clicks: known.synthetic_clicks,
+                counts_unknown: counts.is_none(),
                 idle,
                 title: non_empty(w.title),
                 exe_path: non_empty(w.exe_path),
@@ -498,57 +430,8 @@ impl Recorder {
             review_delay = %crate::config::format_duration(cfg.privacy.review_delay),
             "policy applied"
         );
-        let mut states = Vec::new();
-        let s = &mut self.samplers;
-        if !cfg.capture.screenshots {
-            s.screen = None;
-            states.push(("screen", "disabled by policy".to_string()));
-        } else if s.screen.is_none() {
-            let screen = sampler::screen::create();
-            states.push(("screen", describe(&screen, "xcap")));
-            s.screen = log_probe("screen", screen);
-        }
-        if !cfg.capture.webcam {
-            // Dropping the sampler releases the camera.
-            s.webcam = None;
-            states.push(("webcam", "disabled by policy".to_string()));
-        } else if s.webcam.is_none() {
-            let cam = run_blocking(Duration::from_secs(10), sampler::webcam::create).await;
-            states.push(("webcam", describe(&cam, "nokhwa")));
-            s.webcam = log_probe("webcam", cam);
-        }
-        let saved = self
-            .queue
-            .call(move |st| {
-                for (name, value) in states {
-                    st.set_state(&format!("sampler.{name}"), &value)?;
-                }
-                Ok(())
-            })
-            .await;
-        if let Err(e) = saved {
-            tracing::warn!(error = %e, "could not record sampler states");
-        }
+        self.samplers.follow_policy(&cfg, &self.queue).await;
         self.cfg = cfg;
         self.policy = policy;
-    }
-
-    /// Retries samplers that were missing or died, at most once a minute, so an agent
-    /// started before the desktop was ready recovers on its own.
-    fn reprobe(&mut self) {
-        if self.last_probe.elapsed() < Duration::from_secs(60).min(self.cfg.schedule.minute) {
-            return;
-        }
-        self.last_probe = Instant::now();
-        let s = &mut self.samplers;
-        if s.input.as_ref().is_none_or(|i| !i.healthy()) {
-            s.input = sampler::input::create().ok();
-        }
-        if s.window.is_none() {
-            s.window = sampler::window::create().ok();
-        }
-        if s.screen.is_none() && self.cfg.capture.screenshots {
-            s.screen = sampler::screen::create().ok();
-        }
     }
 }

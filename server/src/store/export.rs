@@ -1,0 +1,148 @@
+//! Reading what arrived: every device's records for `stint-server export`,
+//! and the file of a stored image.
+
+use std::path::PathBuf;
+
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+use stint_proto::{CaptureKind, CaptureRecord, MinuteRecord, SessionRecord};
+
+use super::{rfc3339, DeviceInfo, Store, StoreError};
+
+/// A stored record plus what the server adds to it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Received<T> {
+    #[serde(flatten)]
+    pub record: T,
+    pub device_id: String,
+    pub received_at: String,
+    pub public_ip: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceRecords {
+    #[serde(flatten)]
+    pub device: DeviceInfo,
+    pub sessions: Vec<Received<SessionRecord>>,
+    pub minutes: Vec<Received<MinuteRecord>>,
+    pub captures: Vec<Received<CaptureRecord>>,
+}
+
+impl Store {
+    /// Every device with its records; `day` ("YYYY-MM-DD", UTC) narrows the
+    /// records to that day, `device` to that device.
+    pub fn export(
+        &self,
+        device: Option<&str>,
+        day: Option<&str>,
+    ) -> Result<Vec<DeviceRecords>, StoreError> {
+        let (from, to) = match day {
+            Some(d) => (format!("{d}T00:00:00"), format!("{d}T99")),
+            None => (String::new(), "~".to_string()),
+        };
+        let mut out = Vec::new();
+        for d in self.devices()? {
+            if device.is_some_and(|want| want != d.device_id) {
+                continue;
+            }
+            let conn = self.conn();
+            let id = d.device_id.clone();
+            let mut stmt = conn.prepare(
+                "SELECT body, received_ms, public_ip FROM sessions WHERE device_id = ?1 ORDER BY id",
+            )?;
+            let sessions = stmt
+                .query_map([&id], |r| {
+                    let body: String = r.get(0)?;
+                    Ok((body, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .filter_map(|(body, ms, ip)| {
+                    let record: SessionRecord = serde_json::from_str(&body).ok()?;
+                    Some(Received {
+                        record,
+                        device_id: id.clone(),
+                        received_at: rfc3339(ms),
+                        public_ip: ip,
+                    })
+                })
+                .collect();
+            let mut stmt = conn.prepare(
+                "SELECT id, start, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, exe_path, app, session_id, received_ms, public_ip,
+                        synthetic_keystrokes, synthetic_clicks, counts_unknown
+                 FROM minutes WHERE device_id = ?1 AND start >= ?2 AND start < ?3 ORDER BY start, id",
+            )?;
+            let minutes = stmt
+                .query_map(params![id, from, to], |r| {
+                    Ok(Received {
+                        record: MinuteRecord {
+                            id: r.get(0)?,
+                            start: r.get(1)?,
+                            utc_offset: r.get(2)?,
+                            seconds: r.get(3)?,
+                            keystrokes: r.get(4)?,
+                            clicks: r.get(5)?,
+                            scrolls: r.get(6)?,
+                            synthetic_keystrokes: r.get(14)?,
+                            synthetic_clicks: r.get(15)?,
+                            counts_unknown: r.get(16)?,
+                            idle: r.get(7)?,
+                            title: r.get(8)?,
+                            exe_path: r.get(9)?,
+                            app: r.get(10)?,
+                            session_id: r.get(11)?,
+                        },
+                        device_id: id.clone(),
+                        received_at: rfc3339(r.get(12)?),
+                        public_ip: r.get(13)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut stmt = conn.prepare(
+                "SELECT id, kind, taken_at, utc_offset, monitor, width, height, bytes, format, session_id, received_ms, public_ip
+                 FROM captures WHERE device_id = ?1 AND taken_at >= ?2 AND taken_at < ?3 ORDER BY taken_at, id",
+            )?;
+            let captures = stmt
+                .query_map(params![id, from, to], |r| {
+                    let kind: String = r.get(1)?;
+                    Ok(Received {
+                        record: CaptureRecord {
+                            id: r.get(0)?,
+                            kind: CaptureKind::parse(&kind).unwrap_or(CaptureKind::Screenshot),
+                            taken_at: r.get(2)?,
+                            utc_offset: r.get(3)?,
+                            monitor: r.get(4)?,
+                            width: r.get(5)?,
+                            height: r.get(6)?,
+                            bytes: r.get::<_, i64>(7)? as u64,
+                            format: r.get(8)?,
+                            session_id: r.get(9)?,
+                        },
+                        device_id: id.clone(),
+                        received_at: rfc3339(r.get(10)?),
+                        public_ip: r.get(11)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push(DeviceRecords {
+                device: d,
+                sessions,
+                minutes,
+                captures,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Path of a stored image, for admins reading what arrived.
+    pub fn capture_path(&self, id: &str) -> Result<PathBuf, StoreError> {
+        let file: Option<String> = self
+            .conn()
+            .query_row("SELECT file FROM captures WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        file.map(|f| self.images.join(f))
+            .ok_or_else(|| StoreError::NotFound(format!("no capture {id}")))
+    }
+}

@@ -1,0 +1,287 @@
+//! The server's storage: one SQLite database (WAL, synchronous=FULL) for devices,
+//! tokens and records, and one directory of image files per device.
+//!
+//! Every record is upserted on its client-generated id, so a retried upload is a
+//! no-op that still answers success: the agent may delete its copy either way.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use stint_proto::Policy;
+
+mod export;
+mod records;
+mod schema;
+
+pub use export::{DeviceRecords, Received};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("server database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("server database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("server database {path} has schema version {found}, newer than this stint-server understands ({}); upgrade stint-server or restore an older database", schema::LATEST)]
+    TooNew { path: PathBuf, found: usize },
+    #[error("record {0} belongs to another device")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// What an enrollment attempt came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Enrolled {
+    Device {
+        id: String,
+        token: String,
+    },
+    /// Unknown or revoked enrollment token.
+    BadToken,
+    /// The agent's previous device was revoked by the admin.
+    Revoked(String),
+}
+
+pub struct Store {
+    conn: Mutex<Connection>,
+    images: PathBuf,
+}
+
+/// One device as `devices` and `export` print it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceInfo {
+    pub device_id: String,
+    pub hostname: String,
+    pub os_type: String,
+    pub os_version: String,
+    pub os_user: String,
+    pub agent_version: String,
+    pub enrolled_at: String,
+    pub last_seen: String,
+    pub last_ip: String,
+    pub revoked: bool,
+}
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Hex SHA-256: tokens are stored only as this.
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new secret: `prefix` plus 32 random bytes in hex.
+pub fn new_secret(prefix: &str) -> String {
+    use ring::rand::SecureRandom;
+    let mut buf = [0u8; 32];
+    ring::rand::SystemRandom::new()
+        .fill(&mut buf)
+        .expect("the OS random source works");
+    format!("{prefix}{}", hex(&buf))
+}
+
+impl Store {
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
+        let path = data_dir.join("server.db");
+        let open_err = |source| StoreError::Open {
+            path: path.clone(),
+            source,
+        };
+        let mut conn = Connection::open(&path).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open_err)?;
+        if let Err(found) = schema::migrate(&mut conn).map_err(open_err)? {
+            return Err(StoreError::TooNew { path, found });
+        }
+        let images = data_dir.join("captures");
+        std::fs::create_dir_all(&images).map_err(io(&images))?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            images,
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a transaction half applied
+        // (it rolls back on drop), so a poisoned lock is still safe to use.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn create_token(&self, label: &str) -> Result<String, StoreError> {
+        let token = new_secret("stn_enr_");
+        self.conn().execute(
+            "INSERT INTO enroll_tokens (hash, label, created_ms) VALUES (?1, ?2, ?3)",
+            params![sha256_hex(token.as_bytes()), label, now_ms()],
+        )?;
+        Ok(token)
+    }
+
+    /// Revokes an enrollment token; devices already enrolled with it keep working.
+    pub fn revoke_token(&self, token: &str) -> Result<(), StoreError> {
+        let n = self.conn().execute(
+            "UPDATE enroll_tokens SET revoked = 1 WHERE hash = ?1",
+            [sha256_hex(token.as_bytes())],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound("no such enrollment token".into()));
+        }
+        Ok(())
+    }
+
+    pub fn revoke_device(&self, device_id: &str) -> Result<(), StoreError> {
+        let n = self
+            .conn()
+            .execute("UPDATE devices SET revoked = 1 WHERE id = ?1", [device_id])?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("no device {device_id}")));
+        }
+        Ok(())
+    }
+
+    /// Returns (device id, device token), or `None` if the enrollment token is
+    /// unknown or revoked.
+    pub fn enroll(
+        &self,
+        req: &stint_proto::EnrollRequest,
+        ip: &str,
+    ) -> Result<Enrolled, StoreError> {
+        let conn = self.conn();
+        let ok: Option<i64> = conn
+            .query_row(
+                "SELECT revoked FROM enroll_tokens WHERE hash = ?1",
+                [sha256_hex(req.enroll_token.as_bytes())],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if ok != Some(0) {
+            return Ok(Enrolled::BadToken);
+        }
+        if let Some(prev) = &req.previous_device_id {
+            // A fleet enrollment token is shared by every machine, so without this
+            // a revoked device would simply come back under a new id.
+            let revoked: Option<bool> = conn
+                .query_row("SELECT revoked FROM devices WHERE id = ?1", [prev], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            if revoked == Some(true) {
+                return Ok(Enrolled::Revoked(prev.clone()));
+            }
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let token = new_secret("stn_dev_");
+        let now = now_ms();
+        conn.execute(
+            "INSERT INTO devices (id, token_hash, hostname, os_type, os_version, os_user, agent_version, enrolled_ms, last_seen_ms, last_ip)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+            params![
+                id,
+                sha256_hex(token.as_bytes()),
+                req.hostname,
+                req.os_type,
+                req.os_version,
+                req.os_user,
+                req.agent_version,
+                now,
+                ip
+            ],
+        )?;
+        Ok(Enrolled::Device { id, token })
+    }
+
+    /// The device a bearer token belongs to, noting the contact.
+    pub fn authenticate(&self, token: &str, ip: &str) -> Result<Option<String>, StoreError> {
+        let conn = self.conn();
+        let id: Option<String> = conn
+            .query_row(
+                "SELECT id FROM devices WHERE token_hash = ?1 AND revoked = 0",
+                [sha256_hex(token.as_bytes())],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = &id {
+            conn.execute(
+                "UPDATE devices SET last_seen_ms = ?2, last_ip = ?3 WHERE id = ?1",
+                params![id, now_ms(), ip],
+            )?;
+        }
+        Ok(id)
+    }
+
+    pub fn policy(&self) -> Result<Policy, StoreError> {
+        let text: Option<String> = self
+            .conn()
+            .query_row("SELECT value FROM settings WHERE key = 'policy'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(text
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default())
+    }
+
+    pub fn set_policy(&self, policy: &Policy) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO settings (key, value) VALUES ('policy', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [serde_json::to_string(policy).expect("policy serialises")],
+        )?;
+        Ok(())
+    }
+
+    pub fn devices(&self) -> Result<Vec<DeviceInfo>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, hostname, os_type, os_version, os_user, agent_version, enrolled_ms, last_seen_ms, last_ip, revoked
+             FROM devices ORDER BY enrolled_ms",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(DeviceInfo {
+                device_id: r.get(0)?,
+                hostname: r.get(1)?,
+                os_type: r.get(2)?,
+                os_version: r.get(3)?,
+                os_user: r.get(4)?,
+                agent_version: r.get(5)?,
+                enrolled_at: rfc3339(r.get(6)?),
+                last_seen: rfc3339(r.get(7)?),
+                last_ip: r.get(8)?,
+                revoked: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

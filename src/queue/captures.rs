@@ -1,0 +1,210 @@
+//! Captures in the queue: the durable write of an image and its row, reading
+//! them for upload and review, their acknowledgement and the employee's
+//! deletion of a segment.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, OptionalExtension};
+
+use super::{sync_dir, QueueError, Store};
+use crate::model::{rfc3339, CaptureKind, CaptureRecord};
+
+impl Store {
+    /// Durably stores an image and its row; returns only after both are on disk.
+    pub fn store_capture(
+        &mut self,
+        c: &CaptureRecord,
+        taken_ms: i64,
+        data: &[u8],
+    ) -> Result<(), QueueError> {
+        let file = format!("{}.{}", c.id, stint_proto::extension(&c.format));
+        let final_path = self.captures.join(&file);
+        let part_path = self.captures.join(format!("{file}.part"));
+        let io = |path: &Path, source: std::io::Error| {
+            if source.kind() == std::io::ErrorKind::StorageFull {
+                QueueError::DiskFull {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                QueueError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            }
+        };
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&part_path)?;
+            f.write_all(data)?;
+            f.sync_all()?;
+            std::fs::rename(&part_path, &final_path)?;
+            sync_dir(&self.captures)
+        };
+        if let Err(e) = write() {
+            let _ = std::fs::remove_file(&part_path);
+            return Err(io(&part_path, e));
+        }
+        let inserted = self.conn.execute(
+            "INSERT INTO captures (id, kind, taken_ms, utc_offset, monitor, width, height, bytes, format, file, session_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                c.id,
+                c.kind.as_str(),
+                taken_ms,
+                c.utc_offset,
+                c.monitor,
+                c.width,
+                c.height,
+                data.len() as i64,
+                c.format,
+                file,
+                c.session_id
+            ],
+        );
+        if let Err(e) = inserted {
+            let _ = std::fs::remove_file(&final_path);
+            return Err(self.sql_err(e));
+        }
+        Ok(())
+    }
+
+    /// A capture's record and the path of its image file.
+    pub fn capture(&self, id: &str) -> Result<Option<(CaptureRecord, PathBuf)>, QueueError> {
+        self.conn
+            .query_row(
+                &format!("{CAPTURE_COLUMNS} WHERE id = ?1"),
+                [id],
+                capture_row,
+            )
+            .optional()
+            .map(|o| o.map(|(c, file)| (c, self.captures.join(file))))
+            .map_err(|e| self.sql_err(e))
+    }
+
+    /// When capture `id` was taken, if it still waits in the queue.
+    pub fn capture_taken_ms(&self, id: &str) -> Result<Option<i64>, QueueError> {
+        self.conn
+            .query_row("SELECT taken_ms FROM captures WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.sql_err(e))
+    }
+
+    /// The newest capture taken before `before_ms`, as (id, taken at).
+    pub fn newest_capture_before(
+        &self,
+        before_ms: i64,
+    ) -> Result<Option<(String, i64)>, QueueError> {
+        self.conn
+            .query_row(
+                "SELECT id, taken_ms FROM captures WHERE taken_ms < ?1 ORDER BY taken_ms DESC LIMIT 1",
+                [before_ms],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.sql_err(e))
+    }
+
+    /// The `limit` oldest captures taken before `before_ms` (the review
+    /// window's cutoff) waiting for upload, with their files.
+    pub fn next_captures(
+        &self,
+        limit: usize,
+        before_ms: i64,
+    ) -> Result<Vec<(CaptureRecord, PathBuf)>, QueueError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "{CAPTURE_COLUMNS} WHERE taken_ms < ?2 ORDER BY taken_ms, id LIMIT ?1"
+            ))
+            .map_err(|e| self.sql_err(e))?;
+        let rows = stmt
+            .query_map([limit as i64, before_ms], capture_row)
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.sql_err(e))?;
+        Ok(rows
+            .into_iter()
+            .map(|(c, file)| (c, self.captures.join(file)))
+            .collect())
+    }
+
+    /// Forgets acknowledged captures in one commit: the rows first, so a crash
+    /// before the files go leaves only orphans, which the next owner open sweeps.
+    pub fn ack_captures(&mut self, ids: &[String]) -> Result<(), QueueError> {
+        let tx = self.conn.transaction().map_err(QueueError::Sql)?;
+        let mut files = Vec::with_capacity(ids.len());
+        for id in ids {
+            let file: Option<String> = tx
+                .query_row(
+                    "DELETE FROM captures WHERE id = ?1 RETURNING file",
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(QueueError::Sql)?;
+            files.extend(file);
+        }
+        tx.commit().map_err(|e| self.sql_err(e))?;
+        for f in files {
+            let _ = std::fs::remove_file(self.captures.join(f));
+        }
+        Ok(())
+    }
+
+    /// The employee's deletion of a segment `[start_ms, end_ms)` still in its
+    /// review window: its captures (every monitor, the webcam) and its minutes,
+    /// in one commit, then the image files. Returns (captures, minutes) removed.
+    pub fn delete_segment(
+        &mut self,
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<(usize, usize), QueueError> {
+        let tx = self.conn.transaction().map_err(QueueError::Sql)?;
+        let files = {
+            let mut stmt = tx
+                .prepare(
+                    "DELETE FROM captures WHERE taken_ms >= ?1 AND taken_ms < ?2 RETURNING file",
+                )
+                .map_err(QueueError::Sql)?;
+            let files = stmt
+                .query_map([start_ms, end_ms], |r| r.get::<_, String>(0))
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(QueueError::Sql)?;
+            files
+        };
+        let minutes = tx
+            .execute(
+                "DELETE FROM minutes WHERE start_ms >= ?1 AND start_ms < ?2",
+                [start_ms, end_ms],
+            )
+            .map_err(QueueError::Sql)?;
+        tx.commit().map_err(|e| self.sql_err(e))?;
+        for f in &files {
+            let _ = std::fs::remove_file(self.captures.join(f));
+        }
+        Ok((files.len(), minutes))
+    }
+}
+
+pub(super) const CAPTURE_COLUMNS: &str = "SELECT id, kind, taken_ms, utc_offset, monitor, width, height, bytes, format, session_id, file FROM captures";
+
+pub(super) fn capture_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(CaptureRecord, String)> {
+    let kind: String = r.get(1)?;
+    let taken_ms: i64 = r.get(2)?;
+    Ok((
+        CaptureRecord {
+            id: r.get(0)?,
+            kind: CaptureKind::parse(&kind).unwrap_or(CaptureKind::Screenshot),
+            taken_at: rfc3339(taken_ms),
+            utc_offset: r.get(3)?,
+            monitor: r.get(4)?,
+            width: r.get(5)?,
+            height: r.get(6)?,
+            bytes: r.get::<_, i64>(7)? as u64,
+            format: r.get(8)?,
+            session_id: r.get(9)?,
+        },
+        r.get(10)?,
+    ))
+}

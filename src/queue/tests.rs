@@ -1,0 +1,185 @@
+//! The queue's unit tests, on real SQLite files in temp dirs.
+use super::*;
+use crate::model::{CaptureKind, CaptureRecord, MinuteRecord};
+
+fn minute(id: &str, seconds: u32, keys: u32, idle: bool) -> MinuteRecord {
+    MinuteRecord {
+        id: id.into(),
+        start: String::new(),
+        utc_offset: 0,
+        seconds,
+        keystrokes: keys,
+        clicks: 1,
+        scrolls: 0,
+        synthetic_keystrokes: 0,
+        synthetic_clicks: 0,
+        counts_unknown: false,
+        idle,
+        title: Some("t".into()),
+        exe_path: None,
+        app: None,
+        session_id: "s".into(),
+    }
+}
+
+/// A one-byte WebP screenshot record of monitor `id`.
+fn shot(id: &str) -> CaptureRecord {
+    CaptureRecord {
+        id: id.into(),
+        kind: CaptureKind::Screenshot,
+        taken_at: String::new(),
+        utc_offset: 0,
+        monitor: id.into(),
+        width: 1,
+        height: 1,
+        bytes: 1,
+        format: "webp".into(),
+        session_id: "s".into(),
+    }
+}
+
+#[test]
+fn revisited_minute_merges_without_double_counting_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
+    q.call_blocking(|s| {
+        s.upsert_minute(&minute("a", 40, 3, false), 60_000, 60)?;
+        s.upsert_minute(&minute("b", 40, 2, true), 60_000, 60)
+    })
+    .unwrap();
+    let log = q.call_blocking(|s| s.log(0)).unwrap();
+    assert_eq!(log.minutes.len(), 1);
+    let m = &log.minutes[0];
+    assert_eq!(
+        (m.id.as_str(), m.seconds, m.keystrokes, m.clicks, m.idle),
+        ("a", 60, 5, 2, false)
+    );
+}
+
+#[test]
+fn tracking_state_persists_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
+        assert_eq!(q.call_blocking(|s| s.tracking()).unwrap(), None);
+        q.call_blocking(|s| s.set_tracking(true)).unwrap();
+    }
+    let (q, _) = Queue::open(dir.path(), Role::Reader).unwrap();
+    assert_eq!(q.call_blocking(|s| s.tracking()).unwrap(), Some(true));
+}
+
+#[test]
+fn corrupt_database_is_moved_aside_by_owner_and_reported_to_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("queue.db"), vec![0x5au8; 8192]).unwrap();
+    let err = Queue::open(dir.path(), Role::Reader)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("queue.db") && err.contains("corrupt"), "{err}");
+    let (q, report) = Queue::open(dir.path(), Role::Owner).unwrap();
+    let aside = report.moved_corrupt_to.expect("moved aside");
+    assert_eq!(
+        std::fs::read(&aside).unwrap(),
+        vec![0x5au8; 8192],
+        "kept byte for byte"
+    );
+    assert_eq!(q.call_blocking(|s| s.tracking()).unwrap(), None);
+}
+
+#[test]
+fn owner_sweeps_interrupted_capture_files_but_keeps_committed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = CaptureRecord {
+        bytes: 3,
+        format: "jpeg".into(),
+        ..shot("c1")
+    };
+    {
+        let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
+        q.call_blocking(move |s| s.store_capture(&rec, 1, b"abc"))
+            .unwrap();
+    }
+    let caps = dir.path().join("captures");
+    std::fs::write(caps.join("c2.jpg.part"), b"half").unwrap();
+    std::fs::write(caps.join("c3.jpg"), b"uncommitted").unwrap();
+    let (_q, report) = Queue::open(dir.path(), Role::Reader).unwrap();
+    assert_eq!(report.swept_files, 0, "readers never delete");
+    let (q, report) = Queue::open(dir.path(), Role::Owner).unwrap();
+    assert_eq!(report.swept_files, 2);
+    let (c, path) = q.call_blocking(|s| s.capture("c1")).unwrap().unwrap();
+    assert_eq!(
+        (c.bytes, std::fs::read(path).unwrap()),
+        (3, b"abc".to_vec())
+    );
+}
+
+#[test]
+fn captures_leave_oldest_first_and_an_ack_removes_rows_and_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
+    for (id, taken) in [("late", 3_000), ("early", 1_000), ("mid", 2_000)] {
+        let rec = shot(id);
+        q.call_blocking(move |s| s.store_capture(&rec, taken, b"x"))
+            .unwrap();
+    }
+    let next = q.call_blocking(|s| s.next_captures(2, i64::MAX)).unwrap();
+    let ids: Vec<_> = next.iter().map(|(c, _)| c.id.as_str()).collect();
+    assert_eq!(ids, ["early", "mid"]);
+    assert!(next.iter().all(|(_, p)| p.exists()));
+    let acked = vec!["early".to_string(), "mid".to_string(), "gone".to_string()];
+    q.call_blocking(move |s| s.ack_captures(&acked)).unwrap();
+    assert!(next.iter().all(|(_, p)| !p.exists()));
+    let left = q.call_blocking(|s| s.next_captures(4, i64::MAX)).unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].0.id, "late");
+}
+
+#[test]
+fn review_cutoff_holds_records_back_and_a_deleted_segment_takes_everything_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
+    // Segment [0, 10 s): two monitors' shots and two minutes; then one of each after.
+    for (id, taken) in [("a", 1_000), ("b", 1_000), ("c", 12_000)] {
+        let rec = shot(id);
+        q.call_blocking(move |s| s.store_capture(&rec, taken, b"x"))
+            .unwrap();
+    }
+    for (id, start) in [("m0", 0), ("m5", 5_000), ("m10", 10_000)] {
+        q.call_blocking(move |s| s.upsert_minute(&minute(id, 5, 1, false), start, 5))
+            .unwrap();
+    }
+    let held = q
+        .call_blocking(|s| Ok((s.upload_batch(10, 10_000)?, s.next_captures(10, 10_000)?)))
+        .unwrap();
+    assert_eq!(
+        held.0.minutes.len(),
+        2,
+        "only the minutes before the cutoff"
+    );
+    assert_eq!(held.1.len(), 2, "only the captures before the cutoff");
+    let files: Vec<PathBuf> = held.1.iter().map(|(_, p)| p.clone()).collect();
+
+    let gone = q.call_blocking(|s| s.delete_segment(0, 10_000)).unwrap();
+    assert_eq!(gone, (2, 2));
+    assert!(files.iter().all(|p| !p.exists()), "image files removed");
+    let left = q
+        .call_blocking(|s| {
+            Ok((
+                s.upload_batch(10, i64::MAX)?,
+                s.next_captures(10, i64::MAX)?,
+            ))
+        })
+        .unwrap();
+    let minutes: Vec<_> = left.0.minutes.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(minutes, ["m10"]);
+    assert_eq!(left.1.len(), 1);
+    assert_eq!(left.1[0].0.id, "c");
+}
+
+#[test]
+fn local_day_start_is_at_or_before_now() {
+    let now = chrono::Utc::now().timestamp_millis();
+    let start = local_day_start_ms(now);
+    assert!(start <= now && now - start < 86_400_000);
+}

@@ -1,0 +1,184 @@
+//! The real `stint` binary on a private data dir, config, HOME and runtime
+//! dir, as a daemon or for one command.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use stint::model::LogOutput;
+
+use super::{signal, wait_for, Desktop, Proc, STINT};
+
+/// The `stint` binary with its own data directory, config and HOME.
+pub struct Agent {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    /// Extra environment for every command (e.g. HTTPS_PROXY).
+    pub env: Vec<(String, String)>,
+    /// Show the tray icon; off by default (`stint run --no-tray`).
+    pub tray: bool,
+    display: Option<String>,
+    daemon: Option<Proc>,
+}
+
+impl Agent {
+    /// `toml` is appended after the `[storage]` section the helper writes.
+    pub fn new(desktop: Option<&Desktop>, toml: &str) -> Agent {
+        Agent::on_display(desktop.map(|d| d.display.clone()), toml)
+    }
+
+    /// Like [`Agent::new`] for any X display (a nested one, say).
+    pub fn on_display(display: Option<String>, toml: &str) -> Agent {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("stint.toml");
+        let data = dir.path().join("data");
+        std::fs::write(
+            &config,
+            format!(
+                "[storage]\ndata_dir = {:?}\n\n{toml}\n",
+                data.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+        Agent {
+            dir,
+            config,
+            env: Vec::new(),
+            tray: false,
+            display,
+            daemon: None,
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(STINT);
+        c.arg("--config")
+            .arg(&self.config)
+            .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"))
+            .env(
+                "STINT_SYSTEM_CONFIG",
+                self.dir.path().join("no-system.toml"),
+            )
+            // Its own runtime dir: one daemon per session, and tests run many.
+            .env("XDG_RUNTIME_DIR", self.dir.path().join("run"))
+            .env_remove("WAYLAND_DISPLAY")
+            .env_remove("XDG_SESSION_TYPE")
+            .env_remove("STINT_LOG")
+            .env_remove("RUST_LOG")
+            // Only a bus the test starts itself (see `env`): a host's session bus
+            // would lend the tray a StatusNotifierItem host the test did not set up.
+            .env_remove("DBUS_SESSION_BUS_ADDRESS");
+        match &self.display {
+            Some(d) => c.env("DISPLAY", d),
+            None => c.env_remove("DISPLAY"),
+        };
+        for var in [
+            "HTTPS_PROXY",
+            "https_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+            "NO_PROXY",
+            "no_proxy",
+        ] {
+            c.env_remove(var);
+        }
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().unwrap()
+    }
+
+    /// Runs a command that must succeed and returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "stint {args:?} failed ({:?}): {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn start_daemon(&mut self) {
+        let log = std::fs::File::create(self.dir.path().join("stderr.log")).unwrap();
+        let child = self
+            .command()
+            .arg("run")
+            .args((!self.tray).then_some("--no-tray"))
+            .stderr(log)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.daemon = Some(Proc(child));
+        self.wait_for_log("recorder started", Duration::from_secs(20));
+    }
+
+    pub fn daemon_pid(&self) -> u32 {
+        self.daemon.as_ref().expect("daemon running").0.id()
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn stop_daemon(&mut self) {
+        if let Some(mut p) = self.daemon.take() {
+            signal(p.0.id(), "TERM");
+            let status = p.0.wait().unwrap();
+            assert!(
+                status.success(),
+                "daemon exited with {status:?}: {}",
+                self.stderr()
+            );
+        }
+    }
+
+    /// Waits for the daemon to exit on its own (e.g. Quit from the tray).
+    pub fn wait_daemon_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let mut p = self.daemon.take().expect("daemon running");
+        let status = wait_for("the daemon to exit", timeout, || p.0.try_wait().unwrap());
+        std::mem::forget(p); // already reaped
+        status
+    }
+
+    /// `kill -9`: no chance to flush anything.
+    pub fn kill_daemon(&mut self) {
+        if let Some(mut p) = self.daemon.take() {
+            signal(p.0.id(), "KILL");
+            let _ = p.0.wait();
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
+    }
+
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) {
+        wait_for(needle, timeout, || {
+            self.stderr().contains(needle).then_some(())
+        });
+    }
+
+    /// `stint status --json`.
+    pub fn status(&self) -> serde_json::Value {
+        serde_json::from_str(&self.ok(&["status", "--json"])).unwrap()
+    }
+
+    pub fn log(&self) -> LogOutput {
+        serde_json::from_str(&self.ok(&["log", "--json"])).unwrap()
+    }
+
+    /// Waits until the minute starting at `start_ms` is committed and returns the log.
+    pub fn wait_for_minute(&self, start_ms: i64) -> LogOutput {
+        let start = stint::model::rfc3339(start_ms);
+        wait_for(&format!("minute {start}"), Duration::from_secs(20), || {
+            let log = self.log();
+            log.minutes.iter().any(|m| m.start == start).then_some(log)
+        })
+    }
+}

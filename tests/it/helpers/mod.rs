@@ -1,0 +1,119 @@
+//! Shared test fixtures: a real X desktop (Xvfb + openbox + xterm windows), real
+//! XTEST input through xdotool, the real `stint` binary on a private data dir, a
+//! real stint-server, Wine for stint.exe, and the input bursts every OS must
+//! count exactly.
+
+mod agent;
+pub mod bursts;
+mod desktop;
+mod server;
+mod wine;
+
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+pub use agent::Agent;
+pub use desktop::Desktop;
+pub use server::{ConnectProxy, Server};
+pub use wine::{windows_exe, windows_path, Wine};
+
+pub const STINT: &str = env!("CARGO_BIN_EXE_stint");
+
+/// Kills a child process when dropped, so a failing test leaves nothing behind.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The minute record starting at `start_ms`; panics naming it when absent.
+pub fn minute_at(log: &stint::model::LogOutput, start_ms: i64) -> &stint::model::MinuteRecord {
+    let start = stint::model::rfc3339(start_ms);
+    log.minutes
+        .iter()
+        .find(|m| m.start == start)
+        .unwrap_or_else(|| panic!("no minute starting {start} in {:?}", log.minutes))
+}
+
+/// Fails the test, saying `why` it needs root, unless it runs as root
+/// (scripts/test.sh does).
+pub fn require_root(why: &str) {
+    let uid = Command::new("id").arg("-u").output().unwrap().stdout;
+    assert!(
+        uid == b"0\n",
+        "{why}: run the tests as root (scripts/test.sh does)"
+    );
+}
+
+pub fn signal(pid: u32, sig: &str) {
+    let ok = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+/// Polls `f` every 50 ms until it returns Some, panicking with `what` on timeout.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Sleeps until `offset_ms` into the next period and returns that period's start.
+pub fn wait_into_next_period(period_ms: i64, offset_ms: i64) -> i64 {
+    let now = now_ms();
+    let next = now - now.rem_euclid(period_ms) + period_ms;
+    std::thread::sleep(Duration::from_millis((next + offset_ms - now) as u64));
+    next
+}
+
+pub fn parse_ms(rfc3339: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .timestamp_millis()
+}
+
+/// Decodes a JPEG or WebP file (told apart by magic bytes) and returns
+/// (width, height, standard deviation of luma).
+pub fn decode_image(path: &Path) -> (u32, u32, f64) {
+    let bytes = std::fs::read(path).unwrap();
+    let (w, h, luma): (u32, u32, Vec<f64>) = if bytes.starts_with(b"RIFF") {
+        let img = webp::Decoder::new(&bytes)
+            .decode()
+            .unwrap_or_else(|| panic!("{} is not a decodable WebP", path.display()));
+        let step = if img.is_alpha() { 4 } else { 3 };
+        let luma = img.chunks_exact(step).map(|p| f64::from(p[0])).collect();
+        (img.width(), img.height(), luma)
+    } else {
+        let mut d = jpeg_decoder::Decoder::new(bytes.as_slice());
+        let pixels = d.decode().unwrap();
+        let info = d.info().unwrap();
+        let step = match info.pixel_format {
+            jpeg_decoder::PixelFormat::L8 => 1,
+            _ => 3,
+        };
+        let luma = pixels.chunks_exact(step).map(|p| f64::from(p[0])).collect();
+        (u32::from(info.width), u32::from(info.height), luma)
+    };
+    let mean = luma.iter().sum::<f64>() / luma.len() as f64;
+    let var = luma.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / luma.len() as f64;
+    (w, h, var.sqrt())
+}

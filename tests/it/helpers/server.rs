@@ -1,0 +1,198 @@
+//! A real stint-server process on loopback, and a real HTTP CONNECT proxy in
+//! front of it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::{Proc, STINT};
+
+/// A real stint-server process on a loopback port with its own data dir.
+pub struct Server {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    pub args: Vec<String>,
+    proc: Option<Proc>,
+}
+
+pub fn stint_server_bin() -> PathBuf {
+    let bin = Path::new(STINT).with_file_name("stint-server");
+    assert!(
+        bin.exists(),
+        "{} missing: build it first with `cargo build --workspace --bins` (add --release for benches; scripts/test.sh does the debug build)",
+        bin.display()
+    );
+    bin
+}
+
+impl Server {
+    /// Starts `stint-server serve` on `listen_ip` and a free port; `args` are extra
+    /// serve flags (limits, injected faults, --cert/--key).
+    pub fn start(listen_ip: &str, args: &[&str]) -> Server {
+        let mut s = Server {
+            dir: tempfile::tempdir().unwrap(),
+            port: 0,
+            args: args.iter().map(|a| a.to_string()).collect(),
+            proc: None,
+        };
+        s.restart(listen_ip);
+        s
+    }
+
+    pub fn restart(&mut self, listen_ip: &str) {
+        let mut child = self
+            .admin_command()
+            .args(["serve", "--listen", &format!("{listen_ip}:{}", self.port)])
+            .args(&self.args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = BufReader::new(child.stdout.take().unwrap());
+        let proc = Proc(child);
+        for line in out.lines() {
+            let line = line.unwrap();
+            if let Some(addr) = line.strip_prefix("listening on https://") {
+                self.port = addr.rsplit(':').next().unwrap().parse().unwrap();
+                break;
+            }
+        }
+        assert_ne!(self.port, 0, "stint-server did not start");
+        self.proc = Some(proc);
+    }
+
+    pub fn stop(&mut self) {
+        self.proc = None;
+    }
+
+    #[allow(dead_code)] // for benches/sync, which shares these helpers
+    pub fn pid(&self) -> u32 {
+        self.proc.as_ref().expect("server running").0.id()
+    }
+
+    pub fn admin_command(&self) -> Command {
+        let mut c = Command::new(stint_server_bin());
+        c.arg("--data-dir").arg(self.dir.path());
+        c
+    }
+
+    pub fn admin(&self, args: &[&str]) -> String {
+        let out = self.admin_command().args(args).output().unwrap();
+        assert!(out.status.success(), "stint-server {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn ca(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// Agent config for this server over TLS with the generated CA.
+    pub fn agent_toml(&self, host: &str) -> String {
+        format!(
+            "[server]\nurl = \"https://{host}:{}\"\nenroll_token = \"{}\"\nca_file = {:?}\n",
+            self.port,
+            self.admin(&["token", "create"]).trim(),
+            self.ca().to_str().unwrap()
+        )
+    }
+
+    /// Every minute stored, across devices, as (id, start).
+    pub fn minutes(&self) -> Vec<(String, String)> {
+        let v: serde_json::Value =
+            serde_json::from_str(&self.admin(&["export", "--json"])).unwrap();
+        v["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|d| d["minutes"].as_array().unwrap().clone())
+            .map(|m| {
+                (
+                    m["id"].as_str().unwrap().to_string(),
+                    m["start"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// A real HTTP CONNECT proxy on a loopback port, as corporate networks put in
+/// front of HTTPS. Records every CONNECT target it tunnelled.
+pub struct ConnectProxy {
+    pub port: u16,
+    pub targets: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl ConnectProxy {
+    pub fn start() -> ConnectProxy {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let targets = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = targets.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let seen = seen.clone();
+                std::thread::spawn(move || tunnel(client, &seen));
+            }
+        });
+        ConnectProxy { port, targets }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn targets(&self) -> Vec<String> {
+        self.targets.lock().unwrap().clone()
+    }
+}
+
+fn tunnel(client: std::net::TcpStream, seen: &std::sync::Mutex<Vec<String>>) {
+    use std::io::Write;
+    let mut reader = BufReader::new(client.try_clone().unwrap());
+    let mut request = String::new();
+    if reader.read_line(&mut request).is_err() {
+        return;
+    }
+    loop {
+        let mut header = String::new();
+        match reader.read_line(&mut header) {
+            Ok(n) if n > 0 && header != "\r\n" => continue,
+            _ => break,
+        }
+    }
+    let mut client = client;
+    let target = match request.split_whitespace().collect::<Vec<_>>()[..] {
+        ["CONNECT", target, _] => target.to_string(),
+        _ => {
+            let _ =
+                client.write_all(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n");
+            return;
+        }
+    };
+    seen.lock().unwrap().push(target.clone());
+    let Ok(upstream) = std::net::TcpStream::connect(&target) else {
+        let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n");
+        return;
+    };
+    if client
+        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        .is_err()
+    {
+        return;
+    }
+    // Bytes the client sent right after its CONNECT may already sit in `reader`.
+    let buffered = reader.buffer().to_vec();
+    let mut up_w = upstream.try_clone().unwrap();
+    let mut down_w = client;
+    let mut up_r = upstream;
+    let back = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut up_r, &mut down_w);
+        let _ = down_w.shutdown(std::net::Shutdown::Write);
+    });
+    if up_w.write_all(&buffered).is_ok() {
+        let mut rest = reader.into_inner();
+        let _ = std::io::copy(&mut rest, &mut up_w);
+    }
+    let _ = up_w.shutdown(std::net::Shutdown::Write);
+    let _ = back.join();
+}

@@ -12,7 +12,8 @@ PKGS=(
   libgtk-3-dev libxdo-dev libayatana-appindicator3-dev
   # Windows cross-check of platform code (macOS is checked with a stand-in compiler)
   gcc-mingw-w64-x86-64
-  # tests: a real X server, window manager, windows and synthetic input
+  # tests: a real X server, window manager, windows and synthetic input; Xephyr,
+  # an X server nested in a window, turns XTEST input outside into device input
   xvfb xserver-xorg-core xserver-xorg-video-dummy xserver-xephyr openbox xdotool xterm x11-utils x11-xserver-utils sqlite3 procps
   # tests: real tray hosts, XEmbed (trayer) and StatusNotifierItem (xfce4-panel on a
   # private session bus); runuser for the second-OS-user IPC test

@@ -113,6 +113,7 @@ pub fn run() {
             m.cpu_percent, m.rss_mb, m.peak_rss_mb
         );
     }
+    crate::wine::run(secs);
 }
 
 /// Overwrites columns from `x0` on with smooth colour fields plus sensor-like
@@ -180,14 +181,14 @@ fn fill_screen_with_text(desk: &Desktop) -> Vec<Proc> {
     procs
 }
 
-struct Usage {
-    cpu_percent: f64,
-    rss_mb: f64,
-    peak_rss_mb: f64,
+pub struct Usage {
+    pub cpu_percent: f64,
+    pub rss_mb: f64,
+    pub peak_rss_mb: f64,
 }
 
 /// CPU time (user + system) consumed over `span`, as % of one core, and memory.
-fn measure(pid: u32, span: Duration) -> Usage {
+pub fn measure(pid: u32, span: Duration) -> Usage {
     let ticks = || -> u64 {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
         // Fields after the parenthesised command name; utime and stime are 14 and 15.

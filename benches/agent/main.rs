@@ -1,5 +1,6 @@
 //! Benchmark of the agent's footprint: CPU and memory of `stint run` on an idle and
-//! a busy desktop, and screenshot capture + encode cost at 1920x1080.
+//! a busy desktop, screenshot capture + encode cost at 1920x1080, and stint.exe
+//! under Wine with its input hooks against the polling fallback.
 //!
 //! Prints numbers; asserts nothing. Run with `cargo bench --bench agent`
 //! (`BENCH_SECS` sets each load phase, default 60). Needs Xvfb, openbox, xterm and
@@ -11,6 +12,8 @@
 mod helpers;
 #[cfg(target_os = "linux")]
 mod linux;
+#[cfg(target_os = "linux")]
+mod wine;
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {

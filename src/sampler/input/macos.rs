@@ -14,8 +14,7 @@ use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
-use std::time::Duration;
+use std::sync::Arc;
 
 use objc2_core_foundation::{kCFRunLoopCommonModes, CFMachPort, CFRetained, CFRunLoop};
 use objc2_core_graphics::{
@@ -25,7 +24,7 @@ use objc2_core_graphics::{
 };
 
 use super::macevents::{self, Modifiers};
-use super::{Button, Counters, InputSource, Limitation};
+use super::{Button, Counters, InputSource, Limitation, Ready};
 use crate::sampler::SamplerError;
 
 const BACKEND: &str = "cgeventtap";
@@ -64,16 +63,7 @@ pub fn create() -> Result<Box<dyn InputSource>, SamplerError> {
         }
         return Ok(Box::new(IdleOnly));
     }
-    let counters = Arc::new(Counters::new());
-    let (tx, rx) = mpsc::channel();
-    let k = counters.clone();
-    std::thread::Builder::new()
-        .name("stint-input".into())
-        .spawn(move || tap_thread(k, tx))
-        .map_err(|e| SamplerError::Failed(format!("spawn input thread: {e}")))?;
-    let run_loop = rx
-        .recv_timeout(Duration::from_secs(5))
-        .map_err(|_| SamplerError::Failed("the event tap thread did not start".into()))??;
+    let (counters, run_loop) = super::start_event_thread(tap_thread)?;
     Ok(Box::new(TapInput { counters, run_loop }))
 }
 
@@ -93,7 +83,7 @@ fn mask(types: &[CGEventType]) -> u64 {
     types.iter().fold(0, |m, t| m | 1u64 << t.0)
 }
 
-fn tap_thread(counters: Arc<Counters>, ready: mpsc::Sender<Result<RunLoop, SamplerError>>) {
+fn tap_thread(counters: Arc<Counters>, ready: Ready<RunLoop>) {
     let tap = Box::new(Tap {
         counters: counters.clone(),
         port: RefCell::new(None),

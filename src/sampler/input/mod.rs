@@ -123,6 +123,30 @@ pub fn describe(r: &Result<Box<dyn InputSource>, SamplerError>) -> String {
 /// The polling fallback's period, in milliseconds.
 pub const POLL_MS: u64 = 20;
 
+/// Where an event source's thread reports that it is ready (with what the
+/// source's handle needs, e.g. the thread's id) or why it could not start.
+#[cfg(not(target_os = "linux"))]
+pub(crate) type Ready<T> = std::sync::mpsc::Sender<Result<T, SamplerError>>;
+
+/// Starts an event source's thread (`body` gets fresh counters) and waits for
+/// it to report ready; returns the counters and what it reported.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn start_event_thread<T: Send + 'static>(
+    body: impl FnOnce(std::sync::Arc<Counters>, Ready<T>) + Send + 'static,
+) -> Result<(std::sync::Arc<Counters>, T), SamplerError> {
+    let counters = std::sync::Arc::new(Counters::new());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let k = counters.clone();
+    std::thread::Builder::new()
+        .name("stint-input".into())
+        .spawn(move || body(k, tx))
+        .map_err(|e| SamplerError::Failed(format!("spawn input thread: {e}")))?;
+    let ready = rx
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .map_err(|_| SamplerError::Failed("the input event thread did not start".into()))??;
+    Ok((counters, ready))
+}
+
 /// Lock-free counters shared between the event thread and the daemon.
 pub(crate) struct Counters {
     keystrokes: AtomicU32,

@@ -11,9 +11,7 @@
 //! Idle time is GetLastInputInfo, which sees all input of the session.
 
 use std::cell::RefCell;
-use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::Duration;
 
 use windows_sys::Win32::Foundation::{LPARAM, LRESULT, WPARAM};
 use windows_sys::Win32::System::LibraryLoader::GetModuleHandleW;
@@ -23,7 +21,7 @@ use windows_sys::Win32::UI::Input::KeyboardAndMouse::{GetLastInputInfo, LASTINPU
 use windows_sys::Win32::UI::WindowsAndMessaging as wm;
 
 use super::winhook::{self, HookState, HookWatch};
-use super::{Counters, InputSource};
+use super::{Counters, InputSource, Ready};
 use crate::sampler::SamplerError;
 
 // winhook.rs spells the Win32 values out so its logic builds and is tested on
@@ -68,16 +66,7 @@ struct HookInput {
 }
 
 pub fn create() -> Result<Box<dyn InputSource>, SamplerError> {
-    let counters = Arc::new(Counters::new());
-    let (tx, rx) = mpsc::channel();
-    let k = counters.clone();
-    std::thread::Builder::new()
-        .name("stint-input".into())
-        .spawn(move || hook_thread(k, tx))
-        .map_err(|e| SamplerError::Failed(format!("spawn input thread: {e}")))?;
-    let thread_id = rx
-        .recv_timeout(Duration::from_secs(5))
-        .map_err(|_| SamplerError::Failed("the input hook thread did not start".into()))??;
+    let (counters, thread_id) = super::start_event_thread(hook_thread)?;
     Ok(Box::new(HookInput {
         counters,
         thread_id,
@@ -127,7 +116,7 @@ fn last_error(what: &str) -> SamplerError {
     SamplerError::Failed(format!("{what}: {}", std::io::Error::last_os_error()))
 }
 
-fn hook_thread(counters: Arc<Counters>, ready: mpsc::Sender<Result<u32, SamplerError>>) {
+fn hook_thread(counters: Arc<Counters>, ready: Ready<u32>) {
     let now = tick();
     THREAD.with(|t| {
         *t.borrow_mut() = Some(Thread {

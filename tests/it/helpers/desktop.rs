@@ -147,17 +147,7 @@ impl Desktop {
             .spawn()
             .unwrap();
         self.procs.push(Proc(child));
-        let id = wait_for("the xterm window", Duration::from_secs(10), || {
-            let out = self
-                .command("xdotool")
-                .args(["search", "--name", title])
-                .output()
-                .ok()?;
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .next()
-                .map(str::to_string)
-        });
+        let id = window_named(&self.display, title, Duration::from_secs(10));
         self.focus(&id);
         id
     }
@@ -228,17 +218,7 @@ impl Desktop {
         xephyr.args(["-screen", &format!("{width}x{height}"), "-title", &title]);
         let (server, display) = x_server(xephyr);
         self.procs.push(server);
-        let window = wait_for("the Xephyr window", Duration::from_secs(10), || {
-            let out = self
-                .command("xdotool")
-                .args(["search", "--name", &title])
-                .output()
-                .ok()?;
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .next()
-                .map(str::to_string)
-        });
+        let window = window_named(&self.display, &title, Duration::from_secs(10));
         self.focus(&window);
         Nested { display, window }
     }
@@ -251,6 +231,21 @@ impl Desktop {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// Waits for a window whose name matches `name` on `display` and returns its id.
+pub fn window_named(display: &str, name: &str, timeout: Duration) -> String {
+    wait_for(&format!("a window named {name:?}"), timeout, || {
+        let out = Command::new("xdotool")
+            .env("DISPLAY", display)
+            .args(["search", "--name", name])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .map(str::to_string)
+    })
 }
 
 /// A nested X server (see [`Desktop::nested`]): its display, for the agent

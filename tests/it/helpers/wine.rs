@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use super::{wait_for, Desktop, Proc};
+use super::desktop::window_named;
+use super::{Desktop, Proc};
 
 pub const WINE: &str = "/usr/lib/wine/wine64";
 pub const WINESERVER: &str = "/usr/lib/wine/wineserver64";
@@ -91,20 +92,10 @@ impl Wine {
             .spawn()
             .unwrap();
         self.programs.push(Proc(program));
-        wait_for(
-            "the Wine virtual desktop window",
+        window_named(
+            &self.display,
+            "Default - Wine desktop",
             Duration::from_secs(60),
-            || {
-                let out = Command::new("xdotool")
-                    .env("DISPLAY", &self.display)
-                    .args(["search", "--name", "Default - Wine desktop"])
-                    .output()
-                    .ok()?;
-                String::from_utf8_lossy(&out.stdout)
-                    .lines()
-                    .next()
-                    .map(str::to_string)
-            },
         )
     }
 

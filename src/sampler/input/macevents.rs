@@ -22,12 +22,13 @@ pub(crate) fn is_synthetic(source_pid: i64, source_state: i64) -> bool {
 /// Scroll steps of one ScrollWheel event: a wheel notch is one; a trackpad or
 /// Magic Mouse sends a stream of continuous events per gesture, which counts
 /// once, at its beginning, and its momentum (the glide after the fingers
-/// lift) not at all.
+/// lift) not at all. A continuous event outside any gesture (some mice and
+/// drivers send them) is one step, like a notch.
 pub(crate) fn scroll_steps(continuous: bool, scroll_phase: i64, momentum_phase: i64) -> u32 {
     const BEGAN: i64 = 1; // kCGScrollPhaseBegan
     match (continuous, scroll_phase, momentum_phase) {
         (false, _, _) => 1,
-        (true, BEGAN, 0) => 1,
+        (true, BEGAN | 0, 0) => 1,
         _ => 0,
     }
 }
@@ -88,6 +89,7 @@ mod tests {
             (true, 4, 0, 0),  // gesture ends
             (true, 0, 1, 0),  // momentum begins
             (true, 0, 2, 0),  // momentum continues
+            (true, 0, 0, 1),  // continuous, but no gesture: a notch
         ] {
             assert_eq!(scroll_steps(continuous, phase, momentum), steps);
         }

@@ -16,7 +16,9 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use objc2_core_foundation::{kCFRunLoopCommonModes, CFMachPort, CFRetained, CFRunLoop};
+use objc2_core_foundation::{
+    kCFRunLoopCommonModes, kCFRunLoopDefaultMode, CFMachPort, CFRetained, CFRunLoop,
+};
 use objc2_core_graphics::{
     CGEvent, CGEventField, CGEventSource, CGEventSourceStateID, CGEventTapLocation,
     CGEventTapOptions, CGEventTapPlacement, CGEventTapProxy, CGEventType,
@@ -39,9 +41,10 @@ struct Tap {
     reenabled: Cell<u64>,
 }
 
-/// The tap thread's run loop, which `Drop` stops from the daemon's thread;
-/// CFRunLoopStop is documented as callable from any thread.
-struct RunLoop(CFRetained<CFRunLoop>);
+/// The tap thread's run loop, which `Drop` stops from the daemon's thread
+/// (CFRunLoopStop may be called from any thread). A stop that lands before the
+/// loop runs is lost, so the flag ends the loop at its next turn as well.
+struct RunLoop(CFRetained<CFRunLoop>, Arc<AtomicBool>);
 // SAFETY: only `stop` is called on it away from its own thread.
 unsafe impl Send for RunLoop {}
 // SAFETY: as above.
@@ -50,7 +53,12 @@ unsafe impl Sync for RunLoop {}
 struct TapInput {
     counters: Arc<Counters>,
     run_loop: RunLoop,
+    _thread: std::thread::JoinHandle<()>,
 }
+
+/// How long one turn of the tap thread's run loop lasts at most: the latest a
+/// stop that raced the loop's start takes effect.
+const RUN_LOOP_TURN_SECS: f64 = 10.0;
 
 /// Counts unknown: only idle time, until Input Monitoring is granted.
 struct IdleOnly;
@@ -63,8 +71,12 @@ pub fn create() -> Result<Box<dyn InputSource>, SamplerError> {
         }
         return Ok(Box::new(IdleOnly));
     }
-    let (counters, run_loop) = super::start_event_thread(tap_thread)?;
-    Ok(Box::new(TapInput { counters, run_loop }))
+    let t = super::start_event_thread(tap_thread)?;
+    Ok(Box::new(TapInput {
+        counters: t.counters,
+        run_loop: t.ready,
+        _thread: t.handle,
+    }))
 }
 
 pub fn fallback(why: String) -> Result<Box<dyn InputSource>, SamplerError> {
@@ -135,9 +147,14 @@ fn tap_thread(counters: Arc<Counters>, ready: Ready<RunLoop>) {
     run_loop.add_source(Some(&source), unsafe { kCFRunLoopCommonModes });
     CGEvent::tap_enable(&port, true);
     *tap.port.borrow_mut() = Some(port);
-    let _ = ready.send(Ok(RunLoop(run_loop)));
-    tracing::info!(backend = BACKEND, "event tap installed");
-    CFRunLoop::run();
+    let stop = Arc::new(AtomicBool::new(false));
+    if ready.send(Ok(RunLoop(run_loop, stop.clone()))).is_ok() {
+        tracing::info!(backend = BACKEND, "event tap installed");
+        while !stop.load(Ordering::Relaxed) {
+            // SAFETY: reading an immutable CoreFoundation constant.
+            CFRunLoop::run_in_mode(unsafe { kCFRunLoopDefaultMode }, RUN_LOOP_TURN_SECS, false);
+        }
+    } // else create() gave up waiting: undo the tap and end
     if let Some(port) = tap.port.borrow_mut().take() {
         port.invalidate();
     }
@@ -233,8 +250,10 @@ impl InputSource for TapInput {
         system_idle_ms()
     }
 
+    /// Also false once Input Monitoring was taken back: the tap then sees
+    /// nothing, and the daemon's re-probe turns the counts to unknown.
     fn healthy(&self) -> bool {
-        self.counters.alive()
+        self.counters.alive() && CGPreflightListenEventAccess()
     }
 
     fn backend(&self) -> &'static str {
@@ -244,6 +263,7 @@ impl InputSource for TapInput {
 
 impl Drop for TapInput {
     fn drop(&mut self) {
+        self.run_loop.1.store(true, Ordering::Relaxed);
         self.run_loop.0.stop();
     }
 }

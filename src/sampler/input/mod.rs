@@ -128,23 +128,37 @@ pub const POLL_MS: u64 = 20;
 #[cfg(not(target_os = "linux"))]
 pub(crate) type Ready<T> = std::sync::mpsc::Sender<Result<T, SamplerError>>;
 
+/// A started event thread: its counters, what it reported when ready, and its
+/// handle (which also keeps its thread id from being reused while held).
+#[cfg(not(target_os = "linux"))]
+pub(crate) struct EventThread<T> {
+    pub counters: std::sync::Arc<Counters>,
+    pub ready: T,
+    pub handle: std::thread::JoinHandle<()>,
+}
+
 /// Starts an event source's thread (`body` gets fresh counters) and waits for
-/// it to report ready; returns the counters and what it reported.
+/// it to report ready. A thread that reports after the wait gave up finds its
+/// report refused and must undo what it set up and end.
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn start_event_thread<T: Send + 'static>(
     body: impl FnOnce(std::sync::Arc<Counters>, Ready<T>) + Send + 'static,
-) -> Result<(std::sync::Arc<Counters>, T), SamplerError> {
+) -> Result<EventThread<T>, SamplerError> {
     let counters = std::sync::Arc::new(Counters::new());
     let (tx, rx) = std::sync::mpsc::channel();
     let k = counters.clone();
-    std::thread::Builder::new()
+    let handle = std::thread::Builder::new()
         .name("stint-input".into())
         .spawn(move || body(k, tx))
         .map_err(|e| SamplerError::Failed(format!("spawn input thread: {e}")))?;
     let ready = rx
         .recv_timeout(std::time::Duration::from_secs(5))
         .map_err(|_| SamplerError::Failed("the input event thread did not start".into()))??;
-    Ok((counters, ready))
+    Ok(EventThread {
+        counters,
+        ready,
+        handle,
+    })
 }
 
 /// Lock-free counters shared between the event thread and the daemon.

@@ -17,7 +17,9 @@ use windows_sys::Win32::Foundation::{LPARAM, LRESULT, WPARAM};
 use windows_sys::Win32::System::LibraryLoader::GetModuleHandleW;
 use windows_sys::Win32::System::SystemInformation::GetTickCount;
 use windows_sys::Win32::System::Threading::GetCurrentThreadId;
-use windows_sys::Win32::UI::Input::KeyboardAndMouse::{GetLastInputInfo, LASTINPUTINFO};
+use windows_sys::Win32::UI::Input::KeyboardAndMouse::{
+    GetLastInputInfo, LASTINPUTINFO, VK_LCONTROL,
+};
 use windows_sys::Win32::UI::WindowsAndMessaging as wm;
 
 use super::winhook::{self, HookState, HookWatch};
@@ -42,6 +44,7 @@ const _: () = {
     assert!(winhook::LLKHF_INJECTED == wm::LLKHF_INJECTED);
     assert!(winhook::LLMHF_INJECTED == wm::LLMHF_INJECTED);
     assert!(winhook::WHEEL_DELTA == wm::WHEEL_DELTA);
+    assert!(winhook::VK_LCONTROL == VK_LCONTROL as u32);
 };
 
 /// How often the hook thread checks its hooks and its keys-down table.
@@ -63,13 +66,16 @@ thread_local! {
 struct HookInput {
     counters: Arc<Counters>,
     thread_id: u32,
+    /// Held so the thread's id stays its own until we are done posting to it.
+    thread: std::thread::JoinHandle<()>,
 }
 
 pub fn create() -> Result<Box<dyn InputSource>, SamplerError> {
-    let (counters, thread_id) = super::start_event_thread(hook_thread)?;
+    let t = super::start_event_thread(hook_thread)?;
     Ok(Box::new(HookInput {
-        counters,
-        thread_id,
+        counters: t.counters,
+        thread_id: t.ready,
+        thread: t.handle,
     }))
 }
 
@@ -141,7 +147,9 @@ fn hook_thread(counters: Arc<Counters>, ready: Ready<u32>) {
         wm::SetTimer(std::ptr::null_mut(), 0, WATCH_MS, None);
     }
     // SAFETY: returns this thread's id, nothing else.
-    let _ = ready.send(Ok(unsafe { GetCurrentThreadId() }));
+    if ready.send(Ok(unsafe { GetCurrentThreadId() })).is_err() {
+        return; // create() gave up waiting: the hooks go with `hooks`
+    }
     tracing::info!(backend = "win32-ll-hooks", "input hooks installed");
     let mut watch = HookWatch::default();
     // SAFETY: msg is a valid MSG; GetMessageW returns 0 on WM_QUIT, -1 on error.
@@ -198,10 +206,13 @@ fn system_last_input() -> u32 {
     info.dwTime
 }
 
-/// Hands one hooked event to the thread's state; a re-entrant call (which Windows never
+/// Hands one hooked event to the thread's state, stamped with GetTickCount
+/// (the hook structs' `time` is whatever a SendInput caller put there); a
+/// re-entrant call (which Windows never
 /// makes, since the callbacks pump no messages) is skipped rather than panicking
 /// across the FFI boundary.
-fn with_thread(event: winhook::Hooked, time: u32) {
+fn with_thread(event: winhook::Hooked) {
+    let time = tick();
     THREAD.with(|t| {
         if let Ok(mut t) = t.try_borrow_mut() {
             if let Some(t) = t.as_mut() {
@@ -216,7 +227,12 @@ unsafe extern "system" fn keyboard_proc(code: i32, wparam: WPARAM, lparam: LPARA
     if code == wm::HC_ACTION as i32 {
         // SAFETY: for HC_ACTION, lparam points to a KBDLLHOOKSTRUCT.
         let k = unsafe { &*(lparam as *const wm::KBDLLHOOKSTRUCT) };
-        with_thread(winhook::keyboard(wparam as u32, k.vkCode, k.flags), k.time);
+        with_thread(winhook::keyboard(
+            wparam as u32,
+            k.vkCode,
+            k.scanCode,
+            k.flags,
+        ));
     }
     // SAFETY: passing the call on, as every hook must.
     unsafe { wm::CallNextHookEx(std::ptr::null_mut(), code, wparam, lparam) }
@@ -226,7 +242,7 @@ unsafe extern "system" fn mouse_proc(code: i32, wparam: WPARAM, lparam: LPARAM) 
     if code == wm::HC_ACTION as i32 {
         // SAFETY: for HC_ACTION, lparam points to a MSLLHOOKSTRUCT.
         let m = unsafe { &*(lparam as *const wm::MSLLHOOKSTRUCT) };
-        with_thread(winhook::mouse(wparam as u32, m.mouseData, m.flags), m.time);
+        with_thread(winhook::mouse(wparam as u32, m.mouseData, m.flags));
     }
     // SAFETY: as above.
     unsafe { wm::CallNextHookEx(std::ptr::null_mut(), code, wparam, lparam) }
@@ -252,8 +268,11 @@ impl InputSource for HookInput {
 
 impl Drop for HookInput {
     fn drop(&mut self) {
-        // SAFETY: posting to a thread id this source owns; if the thread is
-        // gone the post fails and nothing happens.
+        if self.thread.is_finished() {
+            return;
+        }
+        // SAFETY: the thread still runs (and its handle, held until after
+        // this call, keeps its id from being given to another thread).
         unsafe {
             wm::PostThreadMessageW(self.thread_id, wm::WM_QUIT, 0, 0);
         }

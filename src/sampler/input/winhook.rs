@@ -23,6 +23,10 @@ pub(crate) const LLKHF_EXTENDED: u32 = 0x01;
 pub(crate) const LLKHF_INJECTED: u32 = 0x10;
 pub(crate) const LLMHF_INJECTED: u32 = 0x01;
 pub(crate) const WHEEL_DELTA: u32 = 120;
+pub(crate) const VK_LCONTROL: u32 = 0xA2;
+/// The scan code of the left Ctrl that Windows fakes before each AltGr (right
+/// Alt on layouts that have AltGr): one key, so one press.
+const ALTGR_FAKE_CTRL_SCAN: u32 = 0x21D;
 
 /// A keyboard with no event for this long has no key held: a held key
 /// auto-repeats every few tens of milliseconds after a delay of at most one
@@ -36,17 +40,32 @@ pub(crate) const SILENT_HOOK_MS: u32 = 2_000;
 /// What one low-level hook call reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Hooked {
-    KeyDown { key: u16, injected: bool },
-    KeyUp { key: u16 },
-    Click { injected: bool },
-    Scroll { steps: u32 },
+    KeyDown {
+        key: u16,
+        injected: bool,
+    },
+    KeyUp {
+        key: u16,
+    },
+    Click {
+        injected: bool,
+    },
+    /// A wheel message: `delta` is its size (a notch is WHEEL_DELTA).
+    Wheel {
+        delta: u32,
+        horizontal: bool,
+    },
     Motion,
     Other,
 }
 
-/// A `WH_KEYBOARD_LL` call: `vk` and `flags` from KBDLLHOOKSTRUCT. The key is
-/// the virtual key plus the extended bit, so the two Enter keys are two keys.
-pub(crate) fn keyboard(msg: u32, vk: u32, flags: u32) -> Hooked {
+/// A `WH_KEYBOARD_LL` call: `vk`, `scan` and `flags` from KBDLLHOOKSTRUCT.
+/// The key is the virtual key plus the extended bit, so the two Enter keys are
+/// two keys.
+pub(crate) fn keyboard(msg: u32, vk: u32, scan: u32, flags: u32) -> Hooked {
+    if vk == VK_LCONTROL && scan == ALTGR_FAKE_CTRL_SCAN {
+        return Hooked::Other;
+    }
     let key = (vk & 0xff) as u16 | (((flags & LLKHF_EXTENDED) as u16) << 8);
     match msg {
         WM_KEYDOWN | WM_SYSKEYDOWN => Hooked::KeyDown {
@@ -64,25 +83,25 @@ pub(crate) fn mouse(msg: u32, mouse_data: u32, flags: u32) -> Hooked {
         WM_LBUTTONDOWN | WM_RBUTTONDOWN | WM_MBUTTONDOWN | WM_XBUTTONDOWN => Hooked::Click {
             injected: flags & LLMHF_INJECTED != 0,
         },
-        WM_MOUSEWHEEL | WM_MOUSEHWHEEL => {
-            // The high word is the signed delta; a notch is WHEEL_DELTA, and
-            // high-resolution wheels send fractions of one.
-            let delta = u32::from(((mouse_data >> 16) as u16 as i16).unsigned_abs());
-            Hooked::Scroll {
-                steps: (delta / WHEEL_DELTA).max(1),
-            }
-        }
+        WM_MOUSEWHEEL | WM_MOUSEHWHEEL => Hooked::Wheel {
+            // The high word is the signed delta.
+            delta: u32::from(((mouse_data >> 16) as u16 as i16).unsigned_abs()),
+            horizontal: msg == WM_MOUSEHWHEEL,
+        },
         WM_MOUSEMOVE => Hooked::Motion,
         _ => Hooked::Other,
     }
 }
 
 /// The hook thread's state: which keys are down (a down of a key already
-/// down is auto-repeat) and when the keyboard last spoke.
+/// down is auto-repeat), when the keyboard last spoke, and the part of a wheel
+/// notch each axis has turned: high-resolution wheels and precision touchpads
+/// send fractions of WHEEL_DELTA, which add up to steps.
 #[derive(Default)]
 pub(crate) struct HookState {
     keys: KeyTracker<u16>,
     last_key_tick: u32,
+    wheel: [u32; 2],
 }
 
 impl HookState {
@@ -100,7 +119,17 @@ impl HookState {
                 self.keys.release(&key);
             }
             Hooked::Click { injected } => counters.button(Button::Click, injected),
-            Hooked::Scroll { steps } => counters.scroll(steps),
+            Hooked::Wheel { delta, horizontal } => {
+                let turned = &mut self.wheel[usize::from(horizontal)];
+                *turned += delta;
+                let steps = *turned / WHEEL_DELTA;
+                *turned %= WHEEL_DELTA;
+                if steps > 0 {
+                    counters.scroll(steps);
+                } else {
+                    counters.touch();
+                }
+            }
             Hooked::Motion => counters.touch(),
             Hooked::Other => {}
         }
@@ -149,76 +178,46 @@ mod tests {
     use super::*;
     use crate::sampler::input::InputCounts;
 
+    fn down(key: u16, injected: bool) -> Hooked {
+        Hooked::KeyDown { key, injected }
+    }
+
+    fn wheel(delta: u32, horizontal: bool) -> Hooked {
+        Hooked::Wheel { delta, horizontal }
+    }
+
+    /// A wheel message's mouseData: the signed delta in the high word.
+    fn data(delta: i16) -> u32 {
+        u32::from(delta as u16) << 16
+    }
+
     #[test]
     fn keyboard_messages_table() {
+        // (message, vk, scan code, flags, what it is)
         let cases = [
-            (
-                WM_KEYDOWN,
-                0x41,
-                0,
-                Hooked::KeyDown {
-                    key: 0x41,
-                    injected: false,
-                },
-            ),
-            (
-                WM_SYSKEYDOWN,
-                0x12,
-                0x20,
-                Hooked::KeyDown {
-                    key: 0x12,
-                    injected: false,
-                },
-            ),
-            (
-                WM_KEYDOWN,
-                0x41,
-                LLKHF_INJECTED,
-                Hooked::KeyDown {
-                    key: 0x41,
-                    injected: true,
-                },
-            ),
-            // LLKHF_LOWER_IL_INJECTED comes with LLKHF_INJECTED.
-            (
-                WM_KEYDOWN,
-                0x41,
-                0x12,
-                Hooked::KeyDown {
-                    key: 0x41,
-                    injected: true,
-                },
-            ),
-            (
-                WM_KEYDOWN,
-                0x0d,
-                LLKHF_EXTENDED,
-                Hooked::KeyDown {
-                    key: 0x10d,
-                    injected: false,
-                },
-            ),
-            (
-                WM_KEYUP,
-                0x0d,
-                LLKHF_EXTENDED | 0x80,
-                Hooked::KeyUp { key: 0x10d },
-            ),
-            (WM_SYSKEYUP, 0x12, 0xa0, Hooked::KeyUp { key: 0x12 }),
-            (0x0102, 0x41, 0, Hooked::Other),
+            (WM_KEYDOWN, 0x41, 0x1e, 0, down(0x41, false)),
+            (WM_SYSKEYDOWN, 0x12, 0x38, 0x20, down(0x12, false)),
+            (WM_KEYDOWN, 0x41, 0x1e, LLKHF_INJECTED, down(0x41, true)),
+            // LLKHF_LOWER_IL_INJECTED (0x02) comes with LLKHF_INJECTED.
+            (WM_KEYDOWN, 0x41, 0x1e, 0x12, down(0x41, true)),
+            (WM_KEYDOWN, 0x0d, 0x1c, LLKHF_EXTENDED, down(0x10d, false)),
+            (WM_KEYUP, 0x0d, 0x1c, 0x81, Hooked::KeyUp { key: 0x10d }),
+            (WM_SYSKEYUP, 0x12, 0x38, 0xa0, Hooked::KeyUp { key: 0x12 }),
+            (WM_KEYDOWN, VK_LCONTROL, 0x1d, 0, down(0xa2, false)), // left Ctrl
+            (WM_KEYDOWN, VK_LCONTROL, 0x21d, 0, Hooked::Other),    // AltGr's fake Ctrl
+            (0x0102, 0x41, 0x1e, 0, Hooked::Other),                // WM_CHAR
         ];
-        for (msg, vk, flags, want) in cases {
+        for (msg, vk, scan, flags, want) in cases {
             assert_eq!(
-                keyboard(msg, vk, flags),
+                keyboard(msg, vk, scan, flags),
                 want,
-                "msg {msg:#x} vk {vk:#x} flags {flags:#x}"
+                "{msg:#x} {vk:#x} {flags:#x}"
             );
         }
     }
 
     #[test]
     fn mouse_messages_table() {
-        let wheel = |delta: i16| (delta as u16 as u32) << 16;
         let cases = [
             (WM_LBUTTONDOWN, 0, 0, Hooked::Click { injected: false }),
             (
@@ -234,21 +233,19 @@ mod tests {
                 0,
                 Hooked::Click { injected: false },
             ),
-            (WM_MOUSEWHEEL, wheel(120), 0, Hooked::Scroll { steps: 1 }),
-            (WM_MOUSEWHEEL, wheel(-240), 0, Hooked::Scroll { steps: 2 }),
-            (WM_MOUSEWHEEL, wheel(30), 0, Hooked::Scroll { steps: 1 }),
-            (
-                WM_MOUSEHWHEEL,
-                wheel(-120),
-                LLMHF_INJECTED,
-                Hooked::Scroll { steps: 1 },
-            ),
+            (WM_MOUSEWHEEL, data(120), 0, wheel(120, false)),
+            (WM_MOUSEWHEEL, data(-240), 0, wheel(240, false)),
+            (WM_MOUSEHWHEEL, data(-30), LLMHF_INJECTED, wheel(30, true)),
             (WM_MOUSEMOVE, 0, 0, Hooked::Motion),
             (0x0202, 0, 0, Hooked::Other), // WM_LBUTTONUP
             (0x0205, 0, 0, Hooked::Other), // WM_RBUTTONUP
         ];
-        for (msg, data, flags, want) in cases {
-            assert_eq!(mouse(msg, data, flags), want, "msg {msg:#x} data {data:#x}");
+        for (msg, mouse_data, flags, want) in cases {
+            assert_eq!(
+                mouse(msg, mouse_data, flags),
+                want,
+                "{msg:#x} {mouse_data:#x}"
+            );
         }
     }
 
@@ -259,32 +256,46 @@ mod tests {
         let c = Counters::new();
         let mut s = HookState::default();
         let calls = [
-            keyboard(WM_KEYDOWN, 0x41, 0),
-            keyboard(WM_KEYDOWN, 0x41, 0), // auto-repeat
-            keyboard(WM_KEYDOWN, 0x41, 0),
-            keyboard(WM_KEYUP, 0x41, 0x80),
-            keyboard(WM_KEYDOWN, 0x42, LLKHF_INJECTED),
-            keyboard(WM_KEYUP, 0x42, LLKHF_INJECTED | 0x80),
-            keyboard(WM_KEYDOWN, 0x0d, 0),
-            keyboard(WM_KEYDOWN, 0x0d, LLKHF_EXTENDED), // the other Enter
+            keyboard(WM_KEYDOWN, 0x41, 0x1e, 0),
+            keyboard(WM_KEYDOWN, 0x41, 0x1e, 0), // auto-repeat
+            keyboard(WM_KEYDOWN, 0x41, 0x1e, 0),
+            keyboard(WM_KEYUP, 0x41, 0x1e, 0x80),
+            keyboard(WM_KEYDOWN, 0x42, 0x30, LLKHF_INJECTED),
+            keyboard(WM_KEYUP, 0x42, 0x30, LLKHF_INJECTED | 0x80),
+            keyboard(WM_KEYDOWN, 0x0d, 0x1c, 0),
+            keyboard(WM_KEYDOWN, 0x0d, 0x1c, LLKHF_EXTENDED), // the other Enter
             mouse(WM_LBUTTONDOWN, 0, LLMHF_INJECTED),
             mouse(WM_RBUTTONDOWN, 0, 0),
-            mouse(WM_MOUSEWHEEL, 240 << 16, LLMHF_INJECTED),
+            mouse(WM_MOUSEWHEEL, data(240), LLMHF_INJECTED),
             mouse(WM_MOUSEMOVE, 0, LLMHF_INJECTED),
         ];
         for (i, ev) in calls.into_iter().enumerate() {
             s.on(ev, i as u32, &c);
         }
-        assert_eq!(
-            c.take(),
-            InputCounts {
-                keystrokes: 4,
-                clicks: 2,
-                scrolls: 2,
-                synthetic_keystrokes: 1,
-                synthetic_clicks: 1,
-            }
-        );
+        let want = InputCounts {
+            keystrokes: 4,
+            clicks: 2,
+            scrolls: 2,
+            synthetic_keystrokes: 1,
+            synthetic_clicks: 1,
+        };
+        assert_eq!(c.take(), want);
+    }
+
+    /// A high-resolution wheel turns in fractions of a notch: they add up per
+    /// axis, so a notch is one step however it was reported.
+    #[test]
+    fn wheel_fractions_add_up_to_steps_per_axis() {
+        let c = Counters::new();
+        let mut s = HookState::default();
+        for _ in 0..7 {
+            s.on(mouse(WM_MOUSEWHEEL, data(-40), 0), 0, &c); // 280: two steps, 40 left
+        }
+        s.on(mouse(WM_MOUSEHWHEEL, data(100), 0), 0, &c); // under a notch
+        assert_eq!(c.take().scrolls, 2);
+        s.on(mouse(WM_MOUSEWHEEL, data(80), 0), 0, &c); // 40 + 80: a third
+        s.on(mouse(WM_MOUSEHWHEEL, data(20), 0), 0, &c); // 100 + 20
+        assert_eq!(c.take().scrolls, 2);
     }
 
     #[test]
@@ -292,7 +303,8 @@ mod tests {
         let c = Counters::new();
         let mut s = HookState::default();
         let t0 = u32::MAX - 500; // across the 49.7-day wrap of GetTickCount
-        s.on(keyboard(WM_KEYDOWN, 0x5b, LLKHF_EXTENDED), t0, &c); // Win+L locks...
+        let win = keyboard(WM_KEYDOWN, 0x5b, 0x5b, LLKHF_EXTENDED); // Win+L locks...
+        s.on(win, t0, &c);
         assert!(
             !s.tick(t0.wrapping_add(KEYS_QUIET_MS)),
             "not quiet long enough"
@@ -303,11 +315,7 @@ mod tests {
             "nothing left"
         );
         // ...and the key-up never came: the next press still counts.
-        s.on(
-            keyboard(WM_KEYDOWN, 0x5b, LLKHF_EXTENDED),
-            t0.wrapping_add(9_000),
-            &c,
-        );
+        s.on(win, t0.wrapping_add(9_000), &c);
         assert_eq!(c.take().keystrokes, 2);
     }
 

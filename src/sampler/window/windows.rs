@@ -123,45 +123,59 @@ fn process_image(pid: u32) -> std::io::Result<String> {
     }
 }
 
-/// The FileDescription of the executable's version resource, in its first
-/// listed language ("Notepad", "Microsoft Edge").
+/// The FileDescription of the executable's version resource ("Notepad",
+/// "Microsoft Edge"): in the language its Translation table lists first, else
+/// in US English with the Unicode or the Western code page, where resource
+/// compilers often put it whatever the table says.
 fn file_description(exe_path: &str) -> Option<String> {
     let path = wide(exe_path);
-    // SAFETY: the version block is read into a buffer of the size Windows
-    // asked for, and every pointer VerQueryValueW returns points into it with
-    // the length it reports.
-    unsafe {
+    // SAFETY: the version block is read into a buffer of at least the size
+    // Windows asked for; u32 elements align it for the u16 reads below.
+    let block = unsafe {
         let size = GetFileVersionInfoSizeW(path.as_ptr(), std::ptr::null_mut());
         if size == 0 {
             return None;
         }
-        let mut block = vec![0u8; size as usize];
+        let mut block = vec![0u32; (size as usize).div_ceil(4)];
         if GetFileVersionInfoW(path.as_ptr(), 0, size, block.as_mut_ptr().cast()) == 0 {
             return None;
         }
-        let query = |sub: &str| -> Option<(*const c_void, u32)> {
-            let mut ptr: *mut c_void = std::ptr::null_mut();
-            let mut len = 0u32;
-            let ok = VerQueryValueW(
+        block
+    };
+    let units: &[u16] =
+        // SAFETY: the same memory seen as u16, within the allocation.
+        unsafe { std::slice::from_raw_parts(block.as_ptr().cast(), block.len() * 2) };
+    // A value VerQueryValueW found, as the u16 units from it to the block's end.
+    let query = |sub: &str| -> Option<&[u16]> {
+        let mut ptr: *mut c_void = std::ptr::null_mut();
+        let mut len = 0u32;
+        // SAFETY: `block` is a version block GetFileVersionInfoW filled in.
+        let ok = unsafe {
+            VerQueryValueW(
                 block.as_ptr().cast(),
                 wide(sub).as_ptr(),
                 &mut ptr,
                 &mut len,
-            );
-            (ok != 0 && !ptr.is_null() && len > 0).then_some((ptr as *const c_void, len))
+            )
         };
-        let (tr, tr_len) = query(r"\VarFileInfo\Translation")?;
-        if tr_len < 4 {
+        if ok == 0 || ptr.is_null() || len == 0 {
             return None;
         }
-        let lang = *(tr as *const u16);
-        let codepage = *(tr as *const u16).add(1);
-        let (text, chars) = query(&format!(
-            r"\StringFileInfo\{lang:04x}{codepage:04x}\FileDescription"
-        ))?;
-        let units = std::slice::from_raw_parts(text as *const u16, chars as usize);
-        let s = String::from_utf16_lossy(units);
-        let s = s.trim_end_matches('\0').trim();
-        (!s.is_empty()).then(|| s.to_string())
+        // Values point into the block; one that does not is not read.
+        let offset = (ptr as usize).checked_sub(units.as_ptr() as usize)?;
+        (offset % 2 == 0).then(|| units.get(offset / 2..)).flatten()
+    };
+    let mut languages = Vec::new();
+    if let Some(&[lang, codepage, ..]) = query(r"\VarFileInfo\Translation") {
+        languages.push(format!("{lang:04x}{codepage:04x}"));
     }
+    languages.extend(["040904b0".to_string(), "040904e4".to_string()]);
+    languages.iter().find_map(|l| {
+        let text = query(&format!(r"\StringFileInfo\{l}\FileDescription"))?;
+        // Some compilers count the length in bytes: read up to the NUL instead.
+        let end = text.iter().position(|&u| u == 0).unwrap_or(text.len());
+        let s = String::from_utf16_lossy(&text[..end]);
+        let s = s.trim();
+        (!s.is_empty()).then(|| s.to_string())
+    })
 }

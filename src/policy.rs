@@ -51,10 +51,19 @@ pub fn review_window(base: &Config, policy: &Policy) -> crate::review::Window {
 pub async fn load(queue: &Queue) -> Policy {
     let text: Result<Option<String>, QueueError> = queue.call(|q| q.get_state(STATE_KEY)).await;
     match text {
-        Ok(Some(t)) => serde_json::from_str(&t).unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "stored policy unreadable; using the local config alone");
-            Policy::default()
-        }),
+        Ok(Some(t)) => match serde_json::from_str::<Policy>(&t) {
+            // Stored by an agent that did not check what arrived: refused too.
+            Ok(p) if p.validate().is_ok() => p,
+            Ok(p) => {
+                let e = p.validate().unwrap_err();
+                tracing::warn!(error = %e, "stored policy invalid; using the local config alone");
+                Policy::default()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "stored policy unreadable; using the local config alone");
+                Policy::default()
+            }
+        },
         Ok(None) => Policy::default(),
         Err(e) => {
             tracing::warn!(error = %e, "could not read the stored policy");

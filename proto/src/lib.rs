@@ -6,6 +6,7 @@
 //! docs/protocol.md.
 
 use std::net::IpAddr;
+use std::ops::RangeInclusive;
 
 use serde::{Deserialize, Serialize};
 
@@ -206,7 +207,34 @@ pub const POLICY_KEYS: [&str; 8] = [
     "allow_quit",
 ];
 
+/// What each numeric policy key accepts: the server's CLI refuses anything
+/// else, and an agent refuses a policy that arrives with anything else.
+pub const SEGMENT_SECS: RangeInclusive<u64> = 1..=86_400;
+pub const IDLE_AFTER_SECS: RangeInclusive<u64> = 1..=86_400;
+pub const REVIEW_DELAY_MINS: RangeInclusive<u64> = 0..=10_080;
+
 impl Policy {
+    /// What an agent must refuse, as a whole, in a policy a server sent: a
+    /// value outside its key's range (a segment of 0 s divides by zero).
+    pub fn validate(&self) -> Result<(), Invalid> {
+        for (field, value, range) in [
+            ("segment_secs", self.segment_secs, SEGMENT_SECS),
+            ("idle_after_secs", self.idle_after_secs, IDLE_AFTER_SECS),
+            (
+                "review_delay_mins",
+                self.review_delay_mins,
+                REVIEW_DELAY_MINS,
+            ),
+        ] {
+            if let Some(v) = value {
+                check(range.contains(&v), field, || {
+                    format!("{v} is outside {}..={}", range.start(), range.end())
+                })?;
+            }
+        }
+        Ok(())
+    }
+
     /// Sets `key` from its text form; an empty `value` unsets it. The error
     /// says what the key accepts.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
@@ -220,24 +248,26 @@ impl Policy {
                 )),
             }
         }
-        fn secs(key: &str, v: &str, min: u64, max: u64) -> Result<Option<u64>, String> {
+        fn secs(key: &str, v: &str, range: RangeInclusive<u64>) -> Result<Option<u64>, String> {
             if v.is_empty() {
                 return Ok(None);
             }
             match v.parse::<u64>() {
-                Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+                Ok(n) if range.contains(&n) => Ok(Some(n)),
                 _ => Err(format!(
-                    "{key} = {v:?}: expected a whole number from {min} to {max}, or nothing (to unset)"
+                    "{key} = {v:?}: expected a whole number from {} to {}, or nothing (to unset)",
+                    range.start(),
+                    range.end()
                 )),
             }
         }
         match key {
             "screenshots" => self.screenshots = flag(key, value)?,
             "webcam" => self.webcam = flag(key, value)?,
-            "segment_secs" => self.segment_secs = secs(key, value, 1, 86_400)?,
-            "idle_after_secs" => self.idle_after_secs = secs(key, value, 1, 86_400)?,
+            "segment_secs" => self.segment_secs = secs(key, value, SEGMENT_SECS)?,
+            "idle_after_secs" => self.idle_after_secs = secs(key, value, IDLE_AFTER_SECS)?,
             "blur" => self.blur = flag(key, value)?,
-            "review_delay_mins" => self.review_delay_mins = secs(key, value, 0, 10_080)?,
+            "review_delay_mins" => self.review_delay_mins = secs(key, value, REVIEW_DELAY_MINS)?,
             "truncate_ip" => self.truncate_ip = flag(key, value)?,
             "allow_quit" => self.allow_quit = flag(key, value)?,
             _ => {
@@ -489,6 +519,27 @@ mod tests {
         );
         let err = p.set("segment_secs", "0").unwrap_err();
         assert!(err.contains("1 to 86400"), "{err}");
+    }
+
+    #[test]
+    fn received_policies_outside_the_ranges_are_refused_naming_the_key() {
+        let bad = [
+            (r#"{"segment_secs":0}"#, "segment_secs"),
+            (r#"{"segment_secs":86401}"#, "segment_secs"),
+            (r#"{"idle_after_secs":0}"#, "idle_after_secs"),
+            (
+                r#"{"review_delay_mins":18446744073709551615}"#,
+                "review_delay_mins",
+            ),
+        ];
+        for (wire, field) in bad {
+            let p: Policy = serde_json::from_str(wire).unwrap();
+            assert_eq!(p.validate().unwrap_err().field, field, "{wire}");
+        }
+        let ok: Policy =
+            serde_json::from_str(r#"{"segment_secs":1,"review_delay_mins":0,"blur":true}"#)
+                .unwrap();
+        assert_eq!(ok.validate(), Ok(()));
     }
 
     fn minute() -> MinuteRecord {

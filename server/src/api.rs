@@ -38,13 +38,22 @@ impl Default for Limits {
 }
 
 /// Answers to force on the next requests of a route, for testing clients
-/// against a misbehaving server: `minutes=500,429;captures=503`.
+/// against a misbehaving server: `minutes=500,429;captures=503`. A code may
+/// carry a Retry-After (`429@0`) or, for a redirect, a Location
+/// (`307>http://127.0.0.1:9/elsewhere`).
 #[derive(Debug, Default)]
-pub struct Faults(HashMap<String, VecDeque<u16>>);
+pub struct Faults(HashMap<String, VecDeque<Fault>>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    pub code: u16,
+    pub retry_after: Option<u64>,
+    pub location: Option<String>,
+}
 
 impl Faults {
     pub fn parse(spec: &str) -> Result<Faults, String> {
-        let mut map: HashMap<String, VecDeque<u16>> = HashMap::new();
+        let mut map: HashMap<String, VecDeque<Fault>> = HashMap::new();
         for part in spec.split(';').filter(|p| !p.trim().is_empty()) {
             let (route, codes) = part.split_once('=').ok_or_else(|| {
                 format!("{part:?}: expected ROUTE=CODE[,CODE...], e.g. minutes=500,429")
@@ -56,19 +65,34 @@ impl Faults {
                 ));
             }
             for c in codes.split(',') {
-                let code: u16 = c
+                let bad = || {
+                    format!("{c:?}: expected an HTTP status 300-599, optionally @RETRY_AFTER_SECS or >LOCATION")
+                };
+                let (code, location) = match c.split_once('>') {
+                    Some((code, to)) => (code, Some(to.trim().to_string())),
+                    None => (c, None),
+                };
+                let (code, retry_after) = match code.split_once('@') {
+                    Some((code, secs)) => (code, Some(secs.trim().parse().map_err(|_| bad())?)),
+                    None => (code, None),
+                };
+                let code: u16 = code
                     .trim()
                     .parse()
                     .ok()
-                    .filter(|c| (400..600).contains(c))
-                    .ok_or_else(|| format!("{c:?}: expected an HTTP status 400-599"))?;
-                map.entry(route.to_string()).or_default().push_back(code);
+                    .filter(|c| (300..600).contains(c))
+                    .ok_or_else(bad)?;
+                map.entry(route.to_string()).or_default().push_back(Fault {
+                    code,
+                    retry_after,
+                    location,
+                });
             }
         }
         Ok(Faults(map))
     }
 
-    fn next(&mut self, route: &str) -> Option<u16> {
+    fn next(&mut self, route: &str) -> Option<Fault> {
         self.0.get_mut(route)?.pop_front()
     }
 }
@@ -132,13 +156,15 @@ impl AppState {
             .next(route);
         match code {
             None => Ok(()),
-            Some(c) => {
+            Some(f) => {
+                let c = f.code;
                 let status = StatusCode::from_u16(c).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                let fail = Fail::new(status, "injected", format!("injected fault {c}"));
-                Err(if c == 429 || c == 503 {
-                    fail.retry_after(1)
-                } else {
-                    fail
+                let mut fail = Fail::new(status, "injected", format!("injected fault {c}"));
+                fail.location = f.location;
+                Err(match f.retry_after {
+                    Some(secs) => fail.retry_after(secs),
+                    None if c == 429 || c == 503 => fail.retry_after(1),
+                    None => fail,
                 })
             }
         }
@@ -151,6 +177,7 @@ pub struct Fail {
     status: StatusCode,
     body: ApiError,
     retry_after: Option<u64>,
+    location: Option<String>,
 }
 
 impl Fail {
@@ -163,6 +190,7 @@ impl Fail {
                 record_id: None,
             },
             retry_after: None,
+            location: None,
         }
     }
 
@@ -183,6 +211,9 @@ impl IntoResponse for Fail {
         if let Some(s) = self.retry_after {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, s.to_string().parse().expect("digits"));
+        }
+        if let Some(to) = self.location.and_then(|l| l.parse().ok()) {
+            resp.headers_mut().insert(header::LOCATION, to);
         }
         resp
     }
@@ -469,12 +500,28 @@ mod tests {
 
     #[test]
     fn fault_specs() {
-        let mut f = Faults::parse("minutes=500,429; captures=503").unwrap();
-        assert_eq!(f.next("minutes"), Some(500));
-        assert_eq!(f.next("minutes"), Some(429));
-        assert_eq!(f.next("minutes"), None);
-        assert_eq!(f.next("captures"), Some(503));
-        for bad in ["minutes", "uploads=500", "minutes=200", "minutes=x"] {
+        let f = |code, retry_after, location: Option<&str>| Fault {
+            code,
+            retry_after,
+            location: location.map(str::to_string),
+        };
+        let mut faults =
+            Faults::parse("minutes=500,429@0; captures=503; heartbeat=307>http://x:9/y").unwrap();
+        assert_eq!(faults.next("minutes"), Some(f(500, None, None)));
+        assert_eq!(faults.next("minutes"), Some(f(429, Some(0), None)));
+        assert_eq!(faults.next("minutes"), None);
+        assert_eq!(faults.next("captures"), Some(f(503, None, None)));
+        assert_eq!(
+            faults.next("heartbeat"),
+            Some(f(307, None, Some("http://x:9/y")))
+        );
+        for bad in [
+            "minutes",
+            "uploads=500",
+            "minutes=200",
+            "minutes=x",
+            "minutes=429@x",
+        ] {
             assert!(Faults::parse(bad).is_err(), "{bad}");
         }
     }

@@ -7,25 +7,31 @@
 //! in one match.
 
 pub mod backoff;
+mod creds;
+mod http;
+mod quiet;
 pub mod tls;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use stint_proto::{
-    Accepted, ApiError, CaptureRecord, EnrollRequest, EnrollResponse, Heartbeat, HeartbeatResponse,
+    Accepted, CaptureRecord, EnrollRequest, EnrollResponse, Heartbeat, HeartbeatResponse,
     MinuteBatch,
 };
 
 use crate::config::Config;
 use crate::queue::{Queue, QueueError};
+use creds::{creds_path, load_creds, usable_token, Credentials};
+pub use http::build_client;
+use http::{classify, put_capture, Outcome};
+use quiet::Quiet;
 
 /// Largest minute batch; halved on 413 and grown back after successes.
 pub const MAX_BATCH: usize = 500;
 /// Captures uploaded at once; measured in benches/sync (docs/performance.md).
 const CAPTURES_IN_FLIGHT: usize = 4;
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// At most this long between heartbeats (the policy arrives with each); never
 /// longer than one minute record, so a 1-second test minute sees changes fast.
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(60);
@@ -61,33 +67,6 @@ pub struct SyncStatus {
 
 pub const STATUS_KEY: &str = "sync";
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Credentials {
-    server: String,
-    device_id: String,
-    device_token: String,
-}
-
-/// How one request ended, from the queue's point of view.
-#[derive(Debug)]
-enum Outcome<T> {
-    Ok(T),
-    /// Transient: connection, timeout, 408, 429, 5xx. Retry after a delay.
-    Retry {
-        why: String,
-        after: Option<Duration>,
-    },
-    /// 401: the device token is no longer accepted.
-    Unauthorized(String),
-    /// 413: the body was too large.
-    TooLarge(String),
-    /// Any other 4xx: this record (or one in the batch) will never be accepted.
-    Rejected {
-        why: String,
-        record_id: Option<String>,
-    },
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error(transparent)]
@@ -96,21 +75,6 @@ pub enum SyncError {
     Proxy(String, String),
     #[error("HTTP client: {0}")]
     Client(String),
-}
-
-pub fn build_client(cfg: &crate::config::Server) -> Result<reqwest::Client, SyncError> {
-    let tls = tls::client_config(cfg.ca_file.as_deref(), cfg.pin_sha256.as_deref())?;
-    let mut b = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .user_agent(concat!("stint/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(15))
-        .timeout(REQUEST_TIMEOUT);
-    if let Some(p) = &cfg.proxy {
-        let proxy =
-            reqwest::Proxy::all(p).map_err(|e| SyncError::Proxy(p.clone(), e.to_string()))?;
-        b = b.proxy(proxy);
-    }
-    b.build().map_err(|e| SyncError::Client(tls::explain(&e)))
 }
 
 struct Sync {
@@ -124,12 +88,9 @@ struct Sync {
     batch: usize,
     reenrolled: bool,
     last_heartbeat: Option<std::time::Instant>,
+    quiet: Quiet,
     /// Holds each segment back until the employee's review window has passed.
     review: crate::review::Window,
-}
-
-fn creds_path(cfg: &Config) -> PathBuf {
-    cfg.storage.data_dir.join("device.json")
 }
 
 fn now_ms() -> i64 {
@@ -185,6 +146,7 @@ pub async fn run(cfg: Config, queue: Queue, http: reqwest::Client) {
         batch: MAX_BATCH,
         reenrolled: false,
         last_heartbeat: None,
+        quiet: Quiet::default(),
         review,
     };
     if let Ok(Some(prev)) = s.queue.call(|q| q.get_state(STATUS_KEY)).await {
@@ -217,7 +179,7 @@ pub async fn run(cfg: Config, queue: Queue, http: reqwest::Client) {
                 let d = backoff::delay(s.attempt, after, fastrand::f64());
                 s.attempt = s.attempt.saturating_add(1);
                 s.set_state(State::Backoff).await;
-                tracing::info!(
+                tracing::debug!(
                     delay_ms = d.as_millis() as u64,
                     attempt = s.attempt,
                     "sync backing off"
@@ -240,13 +202,6 @@ enum Step {
     Again,
 }
 
-fn load_creds(cfg: &Config, url: &str) -> Option<Credentials> {
-    let text = std::fs::read_to_string(creds_path(cfg)).ok()?;
-    let c: Credentials = serde_json::from_str(&text).ok()?;
-    // A device token is only good for the server that issued it.
-    (c.server == url).then_some(c)
-}
-
 impl Sync {
     async fn save(&mut self) {
         let text = serde_json::to_string(&self.status).expect("status serialises");
@@ -267,7 +222,10 @@ impl Sync {
     }
 
     async fn fail(&mut self, why: String) {
-        tracing::warn!(error = %why, "sync failed");
+        match self.quiet.say(&why, std::time::Instant::now()) {
+            Some(repeated) => tracing::warn!(error = %why, repeated, "sync failed"),
+            None => tracing::debug!(error = %why, "sync failed again"),
+        }
         if self.status.last_error.as_deref() != Some(&why) {
             self.status.last_error = Some(why);
             self.save().await;
@@ -281,7 +239,7 @@ impl Sync {
             .status
             .last_success
             .as_deref()
-            .is_none_or(|t| t[..19] != now[..19]);
+            .is_none_or(|t| t.get(..19) != now.get(..19));
         if stale || self.status.last_error.is_some() || self.status.state != State::Uploading {
             self.status.last_success = Some(now);
             self.status.last_error = None;
@@ -370,6 +328,13 @@ impl Sync {
             .send()
             .await;
         match classify::<EnrollResponse>(sent).await {
+            Outcome::Ok(r) if !usable_token(&r.device_token) || r.device_id.len() > 64 => {
+                self.fail(
+                    "enrolling: the server sent a device token or id stint cannot use".into(),
+                )
+                .await;
+                Step::Wait(None)
+            }
             Outcome::Ok(r) => {
                 let creds = Credentials {
                     server: self.url.clone(),
@@ -445,6 +410,14 @@ impl Sync {
             Outcome::Ok(r) => {
                 self.last_heartbeat = Some(std::time::Instant::now());
                 self.reenrolled = false;
+                if let Err(e) = r.policy.validate() {
+                    // Refused whole: the last good policy stays in force.
+                    self.fail(format!(
+                        "the server sent an invalid policy, kept the last one: {e}"
+                    ))
+                    .await;
+                    return None;
+                }
                 self.review = crate::policy::review_window(&self.cfg, &r.policy);
                 let policy = serde_json::to_string(&r.policy).expect("serialises");
                 let _ = self
@@ -590,106 +563,5 @@ impl Sync {
             self.succeeded().await;
         }
         step.unwrap_or(Step::Progress)
-    }
-}
-
-/// One capture upload, streamed from its file. A file that cannot be opened is
-/// the record's fault, not the server's: it comes back as `Rejected`.
-async fn put_capture(
-    http: &reqwest::Client,
-    url: &str,
-    token: &str,
-    rec: &CaptureRecord,
-    path: &Path,
-) -> Outcome<Accepted> {
-    let file = match tokio::fs::File::open(path).await {
-        Ok(f) => f,
-        Err(e) => {
-            return Outcome::Rejected {
-                why: format!("image file {}: {e}", path.display()),
-                record_id: Some(rec.id.clone()),
-            }
-        }
-    };
-    let len = file.metadata().await.map(|m| m.len()).unwrap_or(rec.bytes);
-    // Streamed from disk: an image is never held whole in memory here.
-    let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
-    let sent = http
-        .put(format!("{url}/api/v1/captures/{}", rec.id))
-        .bearer_auth(token)
-        .query(&rec.meta())
-        .header(reqwest::header::CONTENT_LENGTH, len)
-        .header(
-            reqwest::header::CONTENT_TYPE,
-            format!("image/{}", rec.format),
-        )
-        .body(body)
-        .send()
-        .await;
-    classify::<Accepted>(sent).await
-}
-
-/// Sorts a response (or the failure to get one) into an `Outcome`.
-async fn classify<T: serde::de::DeserializeOwned>(
-    sent: Result<reqwest::Response, reqwest::Error>,
-) -> Outcome<T> {
-    let resp = match sent {
-        Ok(r) => r,
-        Err(e) => {
-            return Outcome::Retry {
-                why: tls::explain(&e),
-                after: None,
-            }
-        }
-    };
-    let status = resp.status();
-    let retry_after = resp
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    let body = match resp.bytes().await {
-        Ok(b) => b,
-        Err(e) => {
-            return Outcome::Retry {
-                why: format!("reading the answer: {}", tls::explain(&e)),
-                after: None,
-            }
-        }
-    };
-    if status.is_success() {
-        return match serde_json::from_slice::<T>(&body) {
-            Ok(v) => Outcome::Ok(v),
-            // A 2xx we cannot read is the server's bug, not the record's: retry.
-            Err(e) => Outcome::Retry {
-                why: format!("server answered {status} with a body stint cannot read: {e}"),
-                after: None,
-            },
-        };
-    }
-    let api: Option<ApiError> = serde_json::from_slice(&body).ok();
-    let why = match &api {
-        Some(a) => format!("{status} {}: {}", a.code, a.message),
-        None => format!(
-            "{status}: {}",
-            String::from_utf8_lossy(&body[..body.len().min(200)])
-        ),
-    };
-    match status.as_u16() {
-        401 | 403 => Outcome::Unauthorized(why),
-        413 => Outcome::TooLarge(why),
-        408 | 429 | 500..=599 => Outcome::Retry {
-            why,
-            after: retry_after,
-        },
-        400..=499 => Outcome::Rejected {
-            why,
-            record_id: api.and_then(|a| a.record_id),
-        },
-        _ => Outcome::Retry {
-            why: format!("unexpected answer {why}"),
-            after: retry_after,
-        },
     }
 }

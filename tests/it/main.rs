@@ -4,6 +4,7 @@
 
 mod control;
 mod helpers;
+mod hostile;
 mod install;
 mod msi;
 mod recording;

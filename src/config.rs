@@ -4,6 +4,7 @@
 //! it came from, the key, the offending value and what would have been accepted.
 
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -174,6 +175,22 @@ pub fn managed_toml(m: &Managed) -> String {
 /// Accepted spelling of durations, repeated in every error about one.
 pub const DURATION_HELP: &str = "a duration such as 500ms, 2s, 10m or 1h";
 
+const fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// What each duration key accepts (assets/stint.example.toml says the same).
+/// A minute record holds at most an hour (the protocol's limit); under a
+/// second, records and timers would be noise.
+pub const MINUTE: RangeInclusive<Duration> = secs(1)..=secs(3_600);
+pub const SEGMENT: RangeInclusive<Duration> = secs(1)..=secs(86_400);
+pub const IDLE_AFTER: RangeInclusive<Duration> = secs(1)..=secs(86_400);
+/// A capture needs time to happen at all, and a stuck one must not hold a
+/// segment's screenshot back for long.
+pub const CAPTURE_TIMEOUT: RangeInclusive<Duration> = secs(1)..=secs(600);
+/// As long as the server's review_delay_mins may be: a week.
+pub const REVIEW_DELAY: RangeInclusive<Duration> = secs(0)..=secs(7 * 86_400);
+
 impl Config {
     /// Built-in defaults; `data_dir` is the OS per-user data directory.
     pub fn defaults() -> Result<Config, ConfigError> {
@@ -250,15 +267,15 @@ impl Config {
         if let Some(s) = raw.schedule {
             set(
                 &mut self.schedule.minute,
-                v.duration("schedule.minute", s.minute, 1)?,
+                v.duration("schedule.minute", s.minute, &MINUTE)?,
             );
             set(
                 &mut self.schedule.segment,
-                v.duration("schedule.segment", s.segment, 1)?,
+                v.duration("schedule.segment", s.segment, &SEGMENT)?,
             );
             set(
                 &mut self.schedule.idle_after,
-                v.duration("schedule.idle_after", s.idle_after, 1)?,
+                v.duration("schedule.idle_after", s.idle_after, &IDLE_AFTER)?,
             );
         }
         if let Some(s) = raw.storage {
@@ -290,7 +307,7 @@ impl Config {
             }
             set(
                 &mut self.capture.timeout,
-                v.duration("capture.timeout", c.timeout, 100)?,
+                v.duration("capture.timeout", c.timeout, &CAPTURE_TIMEOUT)?,
             );
         }
         if let Some(t) = raw.tracking {
@@ -301,7 +318,7 @@ impl Config {
             set(&mut self.privacy.blur, p.blur);
             set(
                 &mut self.privacy.review_delay,
-                v.duration("privacy.review_delay", p.review_delay, 0)?,
+                v.duration("privacy.review_delay", p.review_delay, &REVIEW_DELAY)?,
             );
         }
         if let Some(r) = raw.server {
@@ -421,17 +438,19 @@ impl Validator<'_> {
         &self,
         key: &'static str,
         value: Option<String>,
-        min_ms: u64,
+        allowed: &RangeInclusive<Duration>,
     ) -> Result<Option<Duration>, ConfigError> {
         let Some(text) = value else { return Ok(None) };
         match parse_duration(&text) {
-            Some(d) if d.as_millis() >= u128::from(min_ms) && d <= Duration::from_secs(86_400) => {
-                Ok(Some(d))
-            }
+            Some(d) if allowed.contains(&d) => Ok(Some(d)),
             Some(_) => Err(self.invalid(
                 key,
                 &text,
-                &format!("{DURATION_HELP}, between {min_ms}ms and 24h"),
+                &format!(
+                    "{DURATION_HELP}, from {} to {}",
+                    format_duration(*allowed.start()),
+                    format_duration(*allowed.end())
+                ),
             )),
             None => Err(self.invalid(key, &text, DURATION_HELP)),
         }
@@ -630,7 +649,33 @@ mod tests {
             (
                 "[schedule]\nidle_after = \"0s\"",
                 "schedule.idle_after",
-                "between",
+                "from 1s to 24h",
+            ),
+            (
+                "[schedule]\nminute = \"1ms\"",
+                "schedule.minute",
+                "from 1s to 1h",
+            ),
+            (
+                "[schedule]\nminute = \"500ms\"",
+                "schedule.minute",
+                "from 1s to 1h",
+            ),
+            (
+                "[schedule]\nminute = \"2h\"",
+                "schedule.minute",
+                "from 1s to 1h",
+            ),
+            ("[schedule]\nsegment = \"2d\"", "schedule.segment", "to 24h"),
+            (
+                "[capture]\ntimeout = \"100ms\"",
+                "capture.timeout",
+                "from 1s to 10m",
+            ),
+            (
+                "[privacy]\nreview_delay = \"8d\"",
+                "privacy.review_delay",
+                "to 168h",
             ),
             ("[capture]\nquality = 0", "capture.quality", "1 to 100"),
             (

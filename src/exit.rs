@@ -16,6 +16,9 @@ pub enum Exit {
     NotFound = 66,
     /// `doctor` found a required capability missing on this machine.
     Unavailable = 69,
+    /// The daemon accepted a request but did not answer in time (hung or
+    /// stopped): EX_SOFTWARE, an internal error of the running stint.
+    NoAnswer = 70,
     /// The local queue or data directory could not be read or written.
     Storage = 74,
     /// Another stint daemon already runs for this user session.

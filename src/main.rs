@@ -129,6 +129,7 @@ fn exit_for(e: &anyhow::Error) -> Exit {
         match cause.downcast_ref::<IpcError>() {
             Some(IpcError::AlreadyRunning { .. }) => return Exit::AlreadyRunning,
             Some(IpcError::Denied(_)) => return Exit::Denied,
+            Some(IpcError::NoAnswer(..)) => return Exit::NoAnswer,
             _ => {}
         }
     }

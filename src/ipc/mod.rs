@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::config::Config;
 use crate::queue::Queue;
@@ -84,16 +84,32 @@ pub enum IpcError {
     Protocol(String, String),
     #[error("the daemon refused: {0}")]
     Refused(String),
+    #[error("the daemon at {0} does not answer (waited {1:?}); it may be hung: see its log, or end it and start `stint run` again")]
+    NoAnswer(String, std::time::Duration),
 }
+
+/// How long a request may take from connecting to the last byte of the
+/// answer; the daemon answers in milliseconds when it is well.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// The longest answer read: a status report is a few KB.
+const MAX_ANSWER_BYTES: u64 = 1 << 20;
 
 /// Where this user's daemon listens (for messages and `stint doctor`).
 pub fn endpoint(cfg: &Config) -> String {
     platform::endpoint(cfg)
 }
 
-/// Sends one request to the running daemon.
+/// Sends one request to the running daemon, giving up after
+/// [`REQUEST_TIMEOUT`]: a daemon that accepts but never answers (stopped,
+/// hung) must not hang `stint status` or the tray.
 pub async fn request(cfg: &Config, req: &Request) -> Result<Response, IpcError> {
     let at = endpoint(cfg);
+    tokio::time::timeout(REQUEST_TIMEOUT, exchange(cfg, req, at.clone()))
+        .await
+        .unwrap_or(Err(IpcError::NoAnswer(at, REQUEST_TIMEOUT)))
+}
+
+async fn exchange(cfg: &Config, req: &Request, at: String) -> Result<Response, IpcError> {
     let stream = platform::connect(cfg).await?;
     let (read, mut write) = tokio::io::split(stream);
     let mut line = serde_json::to_string(req).expect("request serialises");
@@ -106,7 +122,7 @@ pub async fn request(cfg: &Config, req: &Request) -> Result<Response, IpcError> 
     write.write_all(line.as_bytes()).await.map_err(io)?;
     write.flush().await.map_err(io)?;
     let mut answer = String::new();
-    BufReader::new(read)
+    BufReader::new(read.take(MAX_ANSWER_BYTES))
         .read_line(&mut answer)
         .await
         .map_err(io)?;

@@ -1,4 +1,4 @@
-//! The HTTP side of sync: the client (TLS, proxy, no redirects, https only),
+//! The HTTP side of sync: the client (TLS, proxy, no redirects),
 //! and sorting every answer (or the failure to get one) into an [`Outcome`].
 //! Everything here reads what a server sent, so nothing here may trust it:
 //! bodies are capped, texts are shortened and escaped before they reach a
@@ -45,10 +45,11 @@ pub fn build_client(cfg: &crate::config::Server) -> Result<reqwest::Client, Sync
         .user_agent(concat!("stint/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(15))
         .timeout(REQUEST_TIMEOUT)
-        // A redirect would carry the token to wherever the server points,
-        // plain http included: none is followed, and https is all there is.
-        .redirect(reqwest::redirect::Policy::none())
-        .https_only(true);
+        // A redirect would carry the token wherever the server points, plain
+        // http included: none is followed, so every request goes to
+        // [server] url, whose scheme config checked (https, or http to
+        // localhost only).
+        .redirect(reqwest::redirect::Policy::none());
     if let Some(p) = &cfg.proxy {
         let proxy =
             reqwest::Proxy::all(p).map_err(|e| SyncError::Proxy(p.clone(), e.to_string()))?;

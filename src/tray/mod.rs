@@ -11,16 +11,20 @@
 use std::time::{Duration, Instant};
 
 use tray_icon::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
-use tray_icon::{Icon, TrayIcon, TrayIconBuilder};
+use tray_icon::{TrayIcon, TrayIconBuilder};
 
 use crate::config::Config;
 use crate::ipc::{IpcError, Request};
 use crate::status::Report;
 
+mod icon;
 #[cfg_attr(target_os = "linux", path = "linux.rs")]
 #[cfg_attr(target_os = "windows", path = "windows.rs")]
 #[cfg_attr(target_os = "macos", path = "macos.rs")]
 mod platform;
+
+use icon::icon;
+pub use icon::icon_rgba;
 
 pub use platform::{host, run};
 
@@ -99,63 +103,6 @@ pub fn problem(r: &Report) -> Option<String> {
     (r.tracking && input.starts_with("unavailable")).then(|| format!("input {input}"))
 }
 
-/// The icon as straight RGBA: a filled disc in the state's colour with a white
-/// mark (clock hands while tracking, pause bars when paused, "!" otherwise),
-/// anti-aliased by 4x4 supersampling so it reads at 16 px.
-pub fn icon_rgba(state: TrayState, size: u32) -> Vec<u8> {
-    let n = size as f32;
-    let [r, g, b] = state.colour();
-    let mut out = Vec::with_capacity((size * size * 4) as usize);
-    for y in 0..size {
-        for x in 0..size {
-            let (mut disc, mut mark) = (0u32, 0u32);
-            for sy in 0..4 {
-                for sx in 0..4 {
-                    // Unit coordinates, centre 0, radius 1.
-                    let u = ((x as f32 + (sx as f32 + 0.5) / 4.0) / n) * 2.0 - 1.0;
-                    let v = ((y as f32 + (sy as f32 + 0.5) / 4.0) / n) * 2.0 - 1.0;
-                    if u * u + v * v <= 0.94 * 0.94 {
-                        disc += 1;
-                        if in_mark(state, u, v) {
-                            mark += 1;
-                        }
-                    }
-                }
-            }
-            let a = disc as f32 / 16.0;
-            let w = if disc > 0 {
-                mark as f32 / disc as f32
-            } else {
-                0.0
-            };
-            let mix = |c: u8| (c as f32 * (1.0 - w) + 255.0 * w).round() as u8;
-            out.extend_from_slice(&[mix(r), mix(g), mix(b), (a * 255.0).round() as u8]);
-        }
-    }
-    out
-}
-
-fn in_mark(state: TrayState, u: f32, v: f32) -> bool {
-    match state {
-        // Hands at ten past: one up, one to the right.
-        TrayState::Tracking => {
-            (u.abs() < 0.11 && (-0.62..=0.06).contains(&v))
-                || (v.abs() < 0.11 && (-0.06..=0.5).contains(&u))
-        }
-        TrayState::Paused => {
-            (-0.5..=0.5).contains(&v) && ((-0.36..=-0.1).contains(&u) || (0.1..=0.36).contains(&u))
-        }
-        TrayState::Offline | TrayState::Error => {
-            u.abs() < 0.12 && ((-0.6..=0.18).contains(&v) || (0.34..=0.56).contains(&v))
-        }
-    }
-}
-
-fn icon(state: TrayState) -> Option<Icon> {
-    const SIZE: u32 = 32;
-    Icon::from_rgba(icon_rgba(state, SIZE), SIZE, SIZE).ok()
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum TrayError {
     #[error("the tray cannot start here: {0}")]
@@ -165,9 +112,49 @@ pub enum TrayError {
 /// Refreshes in a row without a daemon before the tray gives up and exits.
 const ORPHANED_AFTER: u32 = 3;
 
+/// Carries the tray's requests to the daemon on a thread of its own, so the
+/// GUI thread never waits on the control channel: it hands a request over and
+/// picks the answer up at a later tick.
+struct Courier {
+    requests: std::sync::mpsc::Sender<Request>,
+    answers: std::sync::mpsc::Receiver<(Request, Result<crate::ipc::Response, IpcError>)>,
+}
+
+impl Courier {
+    fn start(cfg: Config) -> std::io::Result<Courier> {
+        let (requests, inbox) = std::sync::mpsc::channel::<Request>();
+        let (outbox, answers) = std::sync::mpsc::channel();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::thread::Builder::new()
+            .name("stint-tray-ipc".into())
+            .spawn(move || {
+                for req in inbox {
+                    let answer = rt.block_on(crate::ipc::request(&cfg, &req));
+                    if outbox.send((req, answer)).is_err() {
+                        return;
+                    }
+                }
+            })?;
+        Ok(Courier { requests, answers })
+    }
+
+    fn send(&self, req: Request) {
+        // The courier only ends with the tray itself.
+        let _ = self.requests.send(req);
+    }
+
+    fn answer(&self) -> Option<(Request, Result<crate::ipc::Response, IpcError>)> {
+        self.answers.try_recv().ok()
+    }
+}
+
 pub struct Tray {
     cfg: Config,
-    rt: tokio::runtime::Runtime,
+    courier: Courier,
+    /// A status request is on its way; no second one is sent meanwhile.
+    status_pending: bool,
     missed: u32,
     icon: TrayIcon,
     menu: Menu,
@@ -189,10 +176,7 @@ impl Tray {
     /// Builds the icon and menu; must run on the thread that runs the OS loop.
     pub fn new(cfg: Config) -> Result<Tray, TrayError> {
         let err = |e: &dyn std::fmt::Display| TrayError::Unavailable(e.to_string());
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| err(&e))?;
+        let courier = Courier::start(cfg.clone()).map_err(|e| err(&e))?;
         let toggle = MenuItem::new("Stop tracking", true, None);
         let today = MenuItem::new("Today: -", false, None);
         let sync = MenuItem::new("Sync: -", false, None);
@@ -221,7 +205,8 @@ impl Tray {
             .map_err(|e| err(&e))?;
         let mut tray = Tray {
             cfg,
-            rt,
+            courier,
+            status_pending: false,
             missed: 0,
             icon,
             menu,
@@ -241,56 +226,74 @@ impl Tray {
         Ok(tray)
     }
 
-    fn call(&self, req: Request) -> Result<crate::ipc::Response, IpcError> {
-        self.rt.block_on(crate::ipc::request(&self.cfg, &req))
-    }
-
-    /// Handles menu clicks and refreshes the icon now and then. Returns false
-    /// once the user chose Quit.
+    /// Handles menu clicks and the daemon's answers, and asks for the status
+    /// now and then. Returns false once the daemon agreed to quit.
     pub fn tick(&mut self) -> bool {
-        let mut acted = false;
         while let Ok(ev) = MenuEvent::receiver().try_recv() {
             if ev.id == *self.toggle.id() {
                 let on = !self.tracking;
-                let req = if on { Request::Start } else { Request::Stop };
-                match self.call(req) {
-                    Ok(_) => tracing::info!(tracking = on, "tracking switched from the tray"),
-                    Err(e) => tracing::error!(error = %e, "could not switch tracking"),
-                }
-                acted = true;
+                self.courier
+                    .send(if on { Request::Start } else { Request::Stop });
             } else if ev.id == *self.delete.id() {
-                if let Some(d) = self.deletable.clone() {
-                    let req = Request::DeleteCapture {
+                if let Some(d) = &self.deletable {
+                    self.courier.send(Request::DeleteCapture {
                         id: d.capture_id.clone(),
-                    };
-                    match self.call(req) {
-                        Ok(_) => {
-                            tracing::info!(from = %d.from, to = %d.to, "segment deleted from the tray")
-                        }
-                        Err(e) => tracing::error!(error = %e, "could not delete the segment"),
-                    }
-                    acted = true;
+                    });
                 }
             } else if ev.id == *self.open.id() {
                 self.open_activity();
             } else if ev.id == *self.quit.id() && self.quit_shown {
                 tracing::info!("quit from the tray");
-                match self.call(Request::Quit) {
-                    Ok(_) => return false,
-                    Err(e) => tracing::warn!(error = %e, "the daemon did not quit"),
+                self.courier.send(Request::Quit);
+            }
+        }
+        let mut acted = false;
+        while let Some((req, answer)) = self.courier.answer() {
+            match (req, answer) {
+                (Request::Status, answer) => {
+                    self.status_pending = false;
+                    if !self.show(answer) {
+                        return false;
+                    }
+                }
+                (Request::Quit, Ok(_)) => return false,
+                (Request::Quit, Err(e)) => tracing::warn!(error = %e, "the daemon did not quit"),
+                (Request::Start | Request::Stop, Ok(_)) => {
+                    tracing::info!(tracking = !self.tracking, "tracking switched from the tray");
+                    acted = true;
+                }
+                (Request::Start | Request::Stop, Err(e)) => {
+                    tracing::error!(error = %e, "could not switch tracking")
+                }
+                (Request::DeleteCapture { .. }, Ok(r)) => {
+                    if let Some(d) = r.deleted {
+                        tracing::info!(from = %d.from, to = %d.to, "segment deleted from the tray");
+                    }
+                    acted = true;
+                }
+                (Request::DeleteCapture { .. }, Err(e)) => {
+                    tracing::error!(error = %e, "could not delete the segment")
                 }
             }
         }
         if acted || self.last_refresh.is_none_or(|t| t.elapsed() >= REFRESH) {
-            return self.refresh();
+            self.refresh();
         }
         true
     }
 
-    /// Shows the daemon's current status; false once the daemon has gone.
-    fn refresh(&mut self) -> bool {
+    /// Asks for the daemon's status, unless a request for it is on its way.
+    fn refresh(&mut self) {
         self.last_refresh = Some(Instant::now());
-        let report = match self.call(Request::Status) {
+        if !self.status_pending {
+            self.status_pending = true;
+            self.courier.send(Request::Status);
+        }
+    }
+
+    /// Shows the daemon's status; false once the daemon has gone.
+    fn show(&mut self, answer: Result<crate::ipc::Response, IpcError>) -> bool {
+        let report = match answer {
             Ok(crate::ipc::Response {
                 status: Some(r), ..
             }) => r,
@@ -491,90 +494,5 @@ mod tests {
         assert_eq!(problem(&r), Some(format!("input {line}")));
         r.tracking = false;
         assert_eq!((TrayState::of(&r), problem(&r)), (Paused, None));
-    }
-
-    fn png(rgba: &[u8], size: u32) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut enc = png::Encoder::new(&mut out, size, size);
-        enc.set_color(png::ColorType::Rgba);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut w = enc.write_header().unwrap();
-        w.write_image_data(rgba).unwrap();
-        w.finish().unwrap();
-        out
-    }
-
-    /// An .ico whose entries are PNGs (Windows Vista and later read these).
-    fn ico(images: &[(u32, Vec<u8>)]) -> Vec<u8> {
-        let mut out = vec![0, 0, 1, 0];
-        out.extend_from_slice(&(images.len() as u16).to_le_bytes());
-        let mut offset = 6 + 16 * images.len() as u32;
-        for (size, data) in images {
-            let dim = if *size >= 256 { 0 } else { *size as u8 };
-            out.extend_from_slice(&[dim, dim, 0, 0, 1, 0, 32, 0]);
-            out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-            out.extend_from_slice(&offset.to_le_bytes());
-            offset += data.len() as u32;
-        }
-        for (_, data) in images {
-            out.extend_from_slice(data);
-        }
-        out
-    }
-
-    /// assets/icons is generated from `icon_rgba`; this keeps the two equal.
-    /// `STINT_UPDATE_ASSETS=1 cargo test --lib assets` rewrites the files.
-    #[test]
-    fn assets_icons_match_the_renderer() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/icons");
-        let mut want: Vec<(std::path::PathBuf, Vec<u8>)> = Vec::new();
-        // The application icon (installers, menus): hicolor sizes for Linux.
-        for size in [16, 22, 24, 32, 48, 64, 128, 256] {
-            let path = dir.join(format!("hicolor/{size}x{size}/apps/stint.png"));
-            want.push((path, png(&icon_rgba(TrayState::Tracking, size), size)));
-        }
-        // Windows: one .ico with the sizes Explorer and the MSI dialogs use.
-        let entries: Vec<_> = [16, 24, 32, 48, 256]
-            .into_iter()
-            .map(|s| (s, png(&icon_rgba(TrayState::Tracking, s), s)))
-            .collect();
-        want.push((dir.join("stint.ico"), ico(&entries)));
-        // Tray states at tray sizes (22/44 for the macOS menu bar at 1x/2x).
-        for state in TrayState::ALL {
-            for size in [16, 22, 24, 32, 44, 48] {
-                let path = dir.join(format!("tray/stint-{}-{size}.png", state.name()));
-                want.push((path, png(&icon_rgba(state, size), size)));
-            }
-        }
-        let update = std::env::var_os("STINT_UPDATE_ASSETS").is_some();
-        for (path, data) in want {
-            if update {
-                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-                std::fs::write(&path, &data).unwrap();
-            } else {
-                let have = std::fs::read(&path).unwrap_or_default();
-                assert!(
-                    have == data,
-                    "{} is stale or missing; regenerate with STINT_UPDATE_ASSETS=1 cargo test --lib assets",
-                    path.display()
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn icons_differ_by_state_and_are_round() {
-        for size in [16, 32] {
-            let icons: Vec<_> = TrayState::ALL.iter().map(|s| icon_rgba(*s, size)).collect();
-            for (i, a) in icons.iter().enumerate() {
-                assert_eq!(a.len(), (size * size * 4) as usize);
-                assert_eq!(a[3], 0, "corner is transparent");
-                let centre = ((size / 2 * size + size / 2) * 4) as usize;
-                assert_eq!(a[centre + 3], 255, "centre is opaque");
-                for b in &icons[i + 1..] {
-                    assert_ne!(a, b);
-                }
-            }
-        }
     }
 }

@@ -114,6 +114,30 @@ fn as_other_user(agent: &Agent, config: &std::path::Path, args: &[&str]) -> std:
         .unwrap()
 }
 
+/// A stopped (or hung) daemon still accepts connections, since the kernel
+/// queues them, but never answers: every command gives up with its own exit
+/// code instead of hanging.
+#[test]
+fn a_daemon_that_does_not_answer_is_said_so_with_exit_70() {
+    let mut agent = Agent::new(None, &format!("{FAST}[tracking]\ninitial = true\n"));
+    agent.start_daemon();
+    agent.wait_for_log("control channel listening", Duration::from_secs(10));
+    signal(agent.daemon_pid(), "STOP");
+    for args in [
+        &["status"][..],
+        &["stop"],
+        &["capture", "delete", "nothing"],
+    ] {
+        let out = agent.run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(70), "stint {args:?}: {err}");
+        assert!(err.contains("does not answer"), "stint {args:?}: {err}");
+    }
+    signal(agent.daemon_pid(), "CONT");
+    assert!(agent.ok(&["status"]).contains("daemon:    running"));
+    agent.stop_daemon();
+}
+
 #[test]
 fn another_os_user_can_neither_control_nor_read_the_daemon() {
     require_root("this test creates an OS user");

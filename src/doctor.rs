@@ -58,15 +58,19 @@ pub fn run(cfg: &Config) -> Vec<Check> {
 
     let dir = &cfg.storage.data_dir;
     let probe = dir.join(".doctor-write-test");
-    let writable = std::fs::create_dir_all(dir)
-        .and_then(|_| std::fs::write(&probe, b"ok"))
-        .and_then(|_| std::fs::remove_file(&probe));
+    let writable = crate::datadir::claim(dir)
+        .map_err(|e| e.to_string())
+        .and_then(|_| {
+            std::fs::write(&probe, b"ok")
+                .and_then(|_| std::fs::remove_file(&probe))
+                .map_err(|e| format!("{}: {e}", dir.display()))
+        });
     checks.push(match writable {
         Ok(()) => Check::pass("data dir", format!("{} (writable)", dir.display())),
         Err(e) => Check::fail(
             "data dir",
-            format!("{}: {e}", dir.display()),
-            "set storage.data_dir to a directory this user can write",
+            e,
+            "set storage.data_dir to a new or empty directory this user can write",
         ),
     });
 

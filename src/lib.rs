@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod config;
 pub mod daemon;
+pub mod datadir;
 pub mod doctor;
 pub mod encode;
 pub mod exit;

@@ -123,7 +123,7 @@ fn exit_for(e: &anyhow::Error) -> Exit {
         if cause.is::<ConfigError>() {
             return Exit::Config;
         }
-        if cause.is::<QueueError>() {
+        if cause.is::<QueueError>() || cause.is::<stint::datadir::DataDirError>() {
             return Exit::Storage;
         }
         match cause.downcast_ref::<IpcError>() {
@@ -189,7 +189,9 @@ async fn run(cfg: Config, tray: Option<Option<PathBuf>>) -> Result<Exit> {
             }
         }
     };
-    // First, so a second daemon stops before it touches the queue or the log.
+    // Before anything is written there: never into someone else's folder.
+    stint::datadir::claim(&cfg.storage.data_dir)?;
+    // Then, so a second daemon stops before it touches the queue or the log.
     let listener = stint::ipc::Listener::bind(&cfg)?;
     stint::platform::detach_own_console();
     stint::platform::create_private_dir(&cfg.log_dir())
@@ -336,6 +338,7 @@ async fn status(cfg: &Config, json: bool) -> Result<Exit> {
         policy,
         daemon,
         deletable,
+        recovery,
         ..
     } = &report;
     if json {
@@ -394,6 +397,9 @@ async fn status(cfg: &Config, json: bool) -> Result<Exit> {
         }
     }
     println!("refused:   {} records (dead letters)", stats.dead_letters);
+    if let Some(r) = recovery {
+        println!("recovered: {r}");
+    }
     let review = stint::policy::apply(cfg, policy).privacy.review_delay;
     if !review.is_zero() {
         println!(

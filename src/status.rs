@@ -25,6 +25,9 @@ pub struct Report {
     /// The newest segment still in its review window, which the employee may delete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletable: Option<crate::review::Deletable>,
+    /// What the daemon did with a queue it found corrupt, and where that went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +68,7 @@ pub fn gather(store: &Store, cfg: &Config) -> Result<Report, QueueError> {
         data_dir: cfg.storage.data_dir.clone(),
         daemon: None,
         deletable,
+        recovery: store.get_state(crate::queue::RECOVERY_KEY)?,
     })
 }
 

@@ -49,6 +49,8 @@ pub enum QueueError {
     Sql(rusqlite::Error),
     #[error("the queue thread has stopped")]
     Closed,
+    #[error(transparent)]
+    DataDir(#[from] crate::datadir::DataDirError),
 }
 
 /// Who is opening the queue. Only the daemon may repair or sweep; readers (the CLI)
@@ -64,6 +66,8 @@ pub enum Role {
 pub struct OpenReport {
     /// A corrupt database was moved here and a fresh one created.
     pub moved_corrupt_to: Option<PathBuf>,
+    /// Its capture files went here, with it: never swept as strangers.
+    pub moved_captures_to: Option<(PathBuf, usize)>,
     /// Leftover files of interrupted capture writes that were removed.
     pub swept_files: usize,
 }
@@ -90,7 +94,9 @@ impl Queue {
             db: data_dir.join("queue.db"),
             captures: data_dir.join("captures"),
         });
-        // Owner-only: the queue holds window titles and screenshots.
+        // Never into someone's folder; owner-only, since the queue holds
+        // window titles and screenshots.
+        crate::datadir::claim(data_dir)?;
         for dir in [data_dir, paths.captures.as_path()] {
             crate::platform::create_private_dir(dir).map_err(|source| QueueError::Io {
                 path: dir.to_path_buf(),
@@ -164,6 +170,8 @@ pub struct Store {
 }
 
 const TRACKING_KEY: &str = "tracking";
+/// What the owner did with a corrupt queue, for `stint status`.
+pub const RECOVERY_KEY: &str = "recovery";
 
 impl Store {
     fn open(paths: &Paths, role: Role) -> Result<(Store, OpenReport), QueueError> {
@@ -172,14 +180,34 @@ impl Store {
             Ok(conn) => conn,
             Err(QueueError::Corrupt { detail, .. }) if role == Role::Owner => {
                 let aside = move_aside(&paths.db)?;
+                // The fresh database knows none of the images: they go with
+                // the database they belong to, or the sweep would take them.
+                let (captures, files) = move_captures_aside(&paths.captures, &aside)?;
                 tracing::error!(
                     path = %paths.db.display(),
                     moved_to = %aside.display(),
+                    captures_moved_to = %captures.display(),
+                    files,
                     %detail,
-                    "queue database was corrupt; moved it aside (kept for recovery) and started a fresh one"
+                    "queue database was corrupt; moved it and its captures aside (kept for recovery) and started a fresh one"
                 );
+                let conn = Self::connect(&paths.db)?;
+                let note = format!(
+                    "{} was unreadable ({detail}) on {}; it is kept as {} and its {files} capture file(s) in {}",
+                    paths.db.display(),
+                    crate::model::rfc3339(chrono::Utc::now().timestamp_millis()),
+                    aside.display(),
+                    captures.display()
+                );
+                conn.execute(
+                    "INSERT INTO state (key, value) VALUES (?1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    params![RECOVERY_KEY, note],
+                )
+                .map_err(QueueError::Sql)?;
                 report.moved_corrupt_to = Some(aside);
-                Self::connect(&paths.db)?
+                report.moved_captures_to = Some((captures, files));
+                conn
             }
             Err(e) => return Err(e),
         };
@@ -244,8 +272,10 @@ impl Store {
         QueueError::Sql(e)
     }
 
-    /// Removes `.part` files and images no committed row refers to: both are the
-    /// remains of a capture interrupted before its commit, never acknowledged data.
+    /// Clears the remains of captures interrupted before their commit: `.part`
+    /// files (incomplete, and written by stint) are removed; a complete image
+    /// no committed row refers to is moved to `orphans/` beside the queue,
+    /// since a file stint cannot account for is never deleted.
     fn sweep_captures(&self) -> Result<usize, QueueError> {
         let known: HashSet<String> = {
             let mut stmt = self
@@ -258,23 +288,36 @@ impl Store {
             rows.collect::<Result<_, _>>()
                 .map_err(|e| self.sql_err(e))?
         };
-        let io = |source| QueueError::Io {
-            path: self.captures.clone(),
-            source,
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| QueueError::Io { path, source }
         };
-        let mut swept = 0;
-        for entry in std::fs::read_dir(&self.captures).map_err(io)? {
-            let entry = entry.map_err(io)?;
+        let orphans = self.captures.with_file_name("orphans");
+        let (mut removed, mut kept) = (0, 0);
+        for entry in std::fs::read_dir(&self.captures).map_err(io(&self.captures))? {
+            let entry = entry.map_err(io(&self.captures))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !known.contains(&name) {
-                std::fs::remove_file(entry.path()).map_err(io)?;
-                swept += 1;
+            if known.contains(&name) {
+                continue;
+            }
+            if name.ends_with(".part") {
+                std::fs::remove_file(entry.path()).map_err(io(&entry.path()))?;
+                removed += 1;
+            } else {
+                crate::platform::create_private_dir(&orphans).map_err(io(&orphans))?;
+                std::fs::rename(entry.path(), orphans.join(&name)).map_err(io(&entry.path()))?;
+                kept += 1;
             }
         }
-        if swept > 0 {
-            tracing::warn!(swept, "removed leftovers of interrupted capture writes");
+        if removed + kept > 0 {
+            tracing::warn!(
+                removed,
+                moved_to_orphans = kept,
+                orphans = %orphans.display(),
+                "cleared leftovers of interrupted capture writes"
+            );
         }
-        Ok(swept)
+        Ok(removed + kept)
     }
 
     pub fn tracking(&self) -> Result<Option<bool>, QueueError> {
@@ -514,6 +557,26 @@ fn move_aside(db: &Path) -> Result<PathBuf, QueueError> {
         }
     }
     Ok(aside)
+}
+
+/// Moves `captures` to `<aside>.captures` beside the quarantined database and
+/// starts an empty one; returns where they went and how many files they are.
+fn move_captures_aside(captures: &Path, aside: &Path) -> Result<(PathBuf, usize), QueueError> {
+    let to = PathBuf::from(format!("{}.captures", aside.display()));
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| QueueError::Io { path, source }
+    };
+    let files = match std::fs::read_dir(captures) {
+        Ok(entries) => entries.count(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+        Err(e) => return Err(io(captures)(e)),
+    };
+    if files > 0 {
+        std::fs::rename(captures, &to).map_err(io(captures))?;
+        crate::platform::create_private_dir(captures).map_err(io(captures))?;
+    }
+    Ok((to, files))
 }
 
 /// Makes a rename durable: the directory entry itself must reach the disk.

@@ -461,6 +461,7 @@ mod tests {
             data_dir: Default::default(),
             daemon: None,
             deletable: None,
+            recovery: None,
         }
     }
 

@@ -201,7 +201,7 @@ fn corrupt_database_is_reported_by_readers_and_moved_aside_by_the_daemon() {
     agent.start_daemon();
     agent.wait_for_log("minute committed", Duration::from_secs(10));
     agent.stop_daemon();
-    assert!(agent.stderr().contains("moved it aside"));
+    assert!(agent.stderr().contains("started a fresh one"));
     let aside: Vec<_> = std::fs::read_dir(agent.data_dir())
         .unwrap()
         .filter_map(|e| e.ok())
@@ -221,6 +221,97 @@ fn corrupt_database_is_reported_by_readers_and_moved_aside_by_the_daemon() {
         !agent.log().minutes.is_empty(),
         "recording continued in a fresh queue"
     );
+}
+
+fn image_names(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.ends_with(".part"))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// A fresh database knows none of the old images; before, the sweep then
+/// deleted every one of them as a leftover.
+#[test]
+fn a_corrupt_queue_keeps_its_screenshots_and_status_says_where() {
+    let mut desk = Desktop::start(640, 480);
+    desk.xterm("stint corrupt target");
+    let mut agent = Agent::new(
+        Some(&desk),
+        "[schedule]\nminute = \"1s\"\nsegment = \"2s\"\n[tracking]\ninitial = true",
+    );
+    agent.start_daemon();
+    let captures = agent.data_dir().join("captures");
+    wait_for("three screenshots", Duration::from_secs(30), || {
+        (image_names(&captures).len() >= 3).then_some(())
+    });
+    agent.stop_daemon();
+    let images = image_names(&captures);
+    let db = agent.data_dir().join("queue.db");
+    // Everything into the main file first: SQLite would read a header page
+    // still in the WAL from there and never notice the damage.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    let mut bytes = std::fs::read(&db).unwrap();
+    bytes[..100].fill(0xA5); // the header
+    std::fs::write(&db, bytes).unwrap();
+
+    agent.start_daemon();
+    assert!(
+        agent.stderr().contains("its captures aside"),
+        "{}",
+        agent.stderr()
+    );
+    let note = agent.status()["recovery"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(note.contains("capture file(s)"), "{note}");
+    let aside = std::fs::read_dir(agent.data_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with(".captures"))
+        .expect("the captures went aside with the database");
+    assert_eq!(image_names(&aside), images, "every image kept");
+    assert!(note.contains(&aside.display().to_string()), "{note}");
+    assert!(agent.ok(&["status"]).contains("recovered: "));
+    agent.stop_daemon();
+}
+
+/// `data_dir` pointed at someone's folder: refused with exit 74, and nothing
+/// in it touched, its mode included.
+#[test]
+fn a_foreign_data_dir_is_refused_and_left_untouched() {
+    use std::os::unix::fs::PermissionsExt;
+    let agent = Agent::new(None, "[tracking]\ninitial = true");
+    let dir = agent.data_dir();
+    std::fs::create_dir_all(dir.join("captures")).unwrap();
+    std::fs::write(dir.join("captures/holiday.jpg"), "photo").unwrap();
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let before = image_names(&dir);
+    for args in [&["status"][..], &["run", "--no-tray"], &["log"]] {
+        let out = agent.run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(74), "stint {args:?}: {err}");
+        assert!(
+            err.contains("did not create") && err.contains("notes.txt"),
+            "{err}"
+        );
+    }
+    assert_eq!(image_names(&dir), before, "nothing added or removed");
+    assert_eq!(image_names(&dir.join("captures")), ["holiday.jpg"]);
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+    assert_eq!(mode & 0o7777, 0o1777, "mode untouched");
 }
 
 #[test]

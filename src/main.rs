@@ -1,16 +1,19 @@
 //! The `stint` command line: the only place that uses `anyhow` and maps errors to
 //! exit codes.
 
+mod cli;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand};
 
+use cli::open_reader;
 use stint::config::{Config, ConfigError};
 use stint::exit::Exit;
 use stint::ipc::{IpcError, Request};
-use stint::queue::{local_day_start_ms, Queue, QueueError, Role};
+use stint::queue::{local_day_start_ms, QueueError};
 
 #[derive(Parser)]
 #[command(
@@ -111,10 +114,27 @@ fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(code) => code.into(),
         Err(e) => {
-            eprintln!("stint: {e:#}");
+            eprintln!("stint: {}", one_line(&e));
             exit_for(&e).into()
         }
     }
+}
+
+/// The error and its causes in one line, each said once: many errors already
+/// quote their cause, which the chain would then repeat.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 /// Maps an error chain to the exit code of its most specific cause.
@@ -147,10 +167,12 @@ fn dispatch(cli: Cli) -> Result<Exit> {
         .build()
         .context("cannot start the async runtime")?;
     match cli.command {
-        Command::Run { no_tray } => rt.block_on(run(cfg, (!no_tray).then_some(cli.config))),
+        Command::Run { no_tray } => {
+            rt.block_on(cli::daemon::run(cfg, (!no_tray).then_some(cli.config)))
+        }
         Command::Start => rt.block_on(set_tracking(&cfg, true)),
         Command::Stop => rt.block_on(set_tracking(&cfg, false)),
-        Command::Status { json } => rt.block_on(status(&cfg, json)),
+        Command::Status { json } => rt.block_on(cli::status::status(&cfg, json)),
         Command::Log { json, since } => log(&cfg, json, since.as_deref()),
         Command::Doctor { json } => {
             let _g = stint::logging::init("error", None, "stint", 0);
@@ -174,110 +196,6 @@ fn dispatch(cli: Cli) -> Result<Exit> {
         } => rt.block_on(delete_capture(&cfg, id)),
         Command::ManagedConfig { .. } => unreachable!("handled before the config is loaded"),
     }
-}
-
-/// `tray`: start `stint-tray` (with this `--config`, if any).
-async fn run(cfg: Config, tray: Option<Option<PathBuf>>) -> Result<Exit> {
-    let signal = stint::platform::shutdown_signal();
-    let quit = std::sync::Arc::new(tokio::sync::Notify::new());
-    let shutdown = {
-        let quit = quit.clone();
-        async move {
-            tokio::select! {
-                _ = signal => {}
-                _ = quit.notified() => {}
-            }
-        }
-    };
-    // Before anything is written there: never into someone else's folder.
-    stint::datadir::claim(&cfg.storage.data_dir)?;
-    // Then, so a second daemon stops before it touches the queue or the log.
-    let listener = stint::ipc::Listener::bind(&cfg)?;
-    stint::platform::detach_own_console();
-    stint::platform::create_private_dir(&cfg.log_dir())
-        .with_context(|| format!("cannot create log directory {}", cfg.log_dir().display()))?;
-    let _guard = stint::logging::init("info", Some(&cfg.log_dir()), "stint", cfg.storage.keep_logs);
-    let (queue, report) = Queue::open(&cfg.storage.data_dir, Role::Owner)?;
-    tracing::info!(
-        version = env!("CARGO_PKG_VERSION"),
-        data_dir = %cfg.storage.data_dir.display(),
-        minute = ?cfg.schedule.minute,
-        segment = ?cfg.schedule.segment,
-        moved_corrupt = ?report.moved_corrupt_to,
-        swept = report.swept_files,
-        "stint starting"
-    );
-    let sync = match &cfg.server.url {
-        Some(url) => match stint::sync::build_client(&cfg.server) {
-            Ok(http) => {
-                tracing::info!(%url, "uploading to server");
-                Some(tokio::spawn(stint::sync::run(
-                    cfg.clone(),
-                    queue.clone(),
-                    http,
-                )))
-            }
-            // Recording goes on; the queue keeps everything for when this is fixed.
-            Err(e) => {
-                tracing::error!(error = %e, "cannot set up uploads; recording locally only");
-                stint::sync::blocked_at_start(&queue, url, format!("[server] settings: {e}")).await;
-                None
-            }
-        },
-        None => {
-            tracing::info!("no [server] url: records stay on this machine");
-            None
-        }
-    };
-    let control = tokio::spawn(stint::ipc::serve(
-        listener,
-        cfg.clone(),
-        queue.clone(),
-        quit.clone(),
-    ));
-    tracing::info!(endpoint = %stint::ipc::endpoint(&cfg), "control channel listening");
-    let tray = tray.and_then(|config| start_tray(config.as_deref()));
-    let policy = stint::policy::load(&queue).await;
-    let samplers =
-        stint::daemon::Samplers::probe(&stint::policy::apply(&cfg, &policy), &queue).await;
-    let result = stint::daemon::run(cfg, queue, samplers, shutdown).await;
-    // Uploads are idempotent: stopping one mid-request only means it is sent again.
-    if let Some(s) = sync {
-        s.abort();
-    }
-    control.abort();
-    if let Some(mut child) = tray {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    result?;
-    Ok(Exit::Ok)
-}
-
-/// Starts `stint-tray`, which sits next to this executable. Without it, or
-/// without a tray host, the daemon runs on; the log says why.
-fn start_tray(config: Option<&Path>) -> Option<std::process::Child> {
-    let exe = std::env::current_exe()
-        .ok()?
-        .with_file_name(format!("stint-tray{}", std::env::consts::EXE_SUFFIX));
-    let mut cmd = std::process::Command::new(&exe);
-    if let Some(c) = config {
-        cmd.arg("--config").arg(c);
-    }
-    match cmd.stdin(std::process::Stdio::null()).spawn() {
-        Ok(child) => {
-            tracing::info!(pid = child.id(), "tray started");
-            Some(child)
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, exe = %exe.display(), "running without a tray icon");
-            None
-        }
-    }
-}
-
-fn open_reader(cfg: &Config) -> Result<Queue> {
-    Ok(Queue::open(&cfg.storage.data_dir, Role::Reader)?.0)
 }
 
 async fn set_tracking(cfg: &Config, on: bool) -> Result<Exit> {
@@ -315,112 +233,6 @@ async fn delete_capture(cfg: &Config, id: String) -> Result<Exit> {
         )),
         Err(e) => Err(e.into()),
     }
-}
-
-async fn status(cfg: &Config, json: bool) -> Result<Exit> {
-    let report = match stint::ipc::request(cfg, &Request::Status).await {
-        Ok(resp) => resp
-            .status
-            .ok_or_else(|| anyhow!("the daemon answered without a status"))?,
-        Err(IpcError::NotRunning(_)) => {
-            let base = cfg.clone();
-            open_reader(cfg)?
-                .call(move |s| stint::status::gather(s, &base))
-                .await?
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let stint::status::Report {
-        tracking,
-        queue: stats,
-        samplers,
-        sync,
-        policy,
-        daemon,
-        deletable,
-        recovery,
-        ..
-    } = &report;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(Exit::Ok);
-    }
-    match &daemon {
-        Some(d) => println!("daemon:    running (pid {}, {})", d.pid, d.endpoint),
-        None => println!(
-            "daemon:    not running (nothing listens at {})",
-            stint::ipc::endpoint(cfg)
-        ),
-    }
-    println!("tracking:  {}", if *tracking { "on" } else { "off" });
-    println!(
-        "today:     {} tracked, {} active",
-        stint::status::hours_minutes(stats.tracked_seconds_today),
-        stint::status::hours_minutes(stats.active_seconds_today)
-    );
-    println!(
-        "queue:     {} minutes, {} captures pending ({:.1} MB)",
-        stats.pending_minutes,
-        stats.pending_captures,
-        stats.queue_bytes as f64 / 1e6
-    );
-    println!(
-        "last:      {}",
-        stats
-            .last_minute
-            .as_deref()
-            .unwrap_or("nothing recorded yet")
-    );
-    for (name, state) in samplers {
-        println!("{name:<10} {state}");
-    }
-    match (&cfg.server.url, sync) {
-        (None, _) => println!("sync:      off (no [server] url; records stay on this machine)"),
-        (Some(url), None) => println!("sync:      {url}: not started yet"),
-        (Some(url), Some(s)) => {
-            let state = serde_json::to_value(&s.state).unwrap_or_default();
-            println!(
-                "sync:      {} to {url}{}",
-                state["state"].as_str().unwrap_or("?"),
-                state["detail"]
-                    .as_str()
-                    .map(|d| format!(" ({d})"))
-                    .unwrap_or_default()
-            );
-            println!(
-                "uploaded:  {}",
-                s.last_success.as_deref().unwrap_or("nothing yet")
-            );
-            if let Some(e) = &s.last_error {
-                println!("error:     {e}");
-            }
-        }
-    }
-    println!("refused:   {} records (dead letters)", stats.dead_letters);
-    if let Some(r) = recovery {
-        println!("recovered: {r}");
-    }
-    let review = stint::policy::apply(cfg, policy).privacy.review_delay;
-    if !review.is_zero() {
-        println!(
-            "review:    each segment waits {} after it ends before upload; until then `stint capture delete ID` removes it",
-            stint::config::format_duration(review)
-        );
-    }
-    if let Some(d) = deletable {
-        println!(
-            "deletable: {}-{} until {}: `stint capture delete {}`",
-            stint::status::local_hm(&d.from),
-            stint::status::local_hm(&d.to),
-            stint::status::local_hm(&d.until),
-            d.capture_id
-        );
-    }
-    let set = serde_json::to_string(&policy)?;
-    if set != "{}" {
-        println!("policy:    {set} (set by the server; overrides the config files)");
-    }
-    Ok(Exit::Ok)
 }
 
 /// `--since`: RFC 3339, a duration ago, or "today".
@@ -569,6 +381,25 @@ fn export(cfg: &Config, id: &str, file: &Path) -> Result<Exit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_and_its_causes_are_said_once_each() {
+        let io = std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "Connection reset by peer",
+        );
+        let e = anyhow::Error::new(IpcError::Io {
+            what: "talking to the daemon at",
+            path: "/run/stint.sock".into(),
+            source: io,
+        });
+        assert_eq!(
+            one_line(&e),
+            "talking to the daemon at /run/stint.sock: Connection reset by peer"
+        );
+        let e = anyhow!("inner").context("outer");
+        assert_eq!(one_line(&e), "outer: inner");
+    }
 
     #[test]
     fn since_table() {

@@ -91,8 +91,21 @@ pub const LATEST: i64 = MIGRATIONS.len() as i64;
 pub enum MigrationError {
     #[error("database schema version {found} is newer than this stint understands ({LATEST}); upgrade stint or restore an older database")]
     TooNew { found: i64 },
+    /// A step failed on a database this stint did not write (another
+    /// program's, or a damaged one): said in a sentence, not as the SQL.
+    #[error("it is not a stint queue this stint can upgrade (schema step {from} to {} failed: {message}); move it out of the way and stint starts a fresh one", from + 1)]
+    Step { from: i64, message: String },
     #[error(transparent)]
     Sql(#[from] rusqlite::Error),
+}
+
+/// SQLite's own words for what went wrong, without the statement.
+fn sqlite_words(e: &rusqlite::Error) -> String {
+    match e {
+        rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
+        rusqlite::Error::SqliteFailure(f, Some(msg)) => format!("{msg} ({:?})", f.code),
+        other => other.to_string(),
+    }
 }
 
 pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
@@ -108,7 +121,16 @@ pub fn migrate(conn: &mut Connection) -> Result<(), MigrationError> {
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
+        tx.execute_batch(sql).map_err(|e| {
+            if super::is_corruption(&e) {
+                MigrationError::Sql(e)
+            } else {
+                MigrationError::Step {
+                    from: i as i64,
+                    message: sqlite_words(&e),
+                }
+            }
+        })?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
         tracing::info!(from = i, to = i + 1, "migrated queue schema");
@@ -192,6 +214,21 @@ mod tests {
             .unwrap();
         let too_many = conn.execute("UPDATE minutes SET synthetic_clicks = 3", []);
         assert!(too_many.is_err(), "3 of 2 clicks injected");
+    }
+
+    /// Another program's database where the queue should be: one sentence,
+    /// no SQL.
+    #[test]
+    fn a_foreign_database_is_refused_in_words_not_sql() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE sessions (whatever TEXT);")
+            .unwrap();
+        let err = migrate(&mut conn).unwrap_err().to_string();
+        assert!(
+            err.contains("not a stint queue") && err.contains("already exists"),
+            "{err}"
+        );
+        assert!(!err.contains("CREATE TABLE"), "{err}");
     }
 
     #[test]

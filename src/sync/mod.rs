@@ -10,6 +10,7 @@ pub mod backoff;
 mod creds;
 mod http;
 mod quiet;
+mod supervise;
 pub mod tls;
 
 use std::path::PathBuf;
@@ -27,6 +28,7 @@ use creds::{creds_path, load_creds, usable_token, Credentials};
 pub use http::build_client;
 use http::{classify, put_capture, Outcome};
 use quiet::Quiet;
+pub use supervise::supervise;
 
 /// Largest minute batch; halved on 413 and grown back after successes.
 pub const MAX_BATCH: usize = 500;

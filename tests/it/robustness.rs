@@ -314,6 +314,41 @@ fn a_foreign_data_dir_is_refused_and_left_untouched() {
     assert_eq!(mode & 0o7777, 0o1777, "mode untouched");
 }
 
+/// Status follows the input source: unavailable once the X server is gone
+/// (before, it still said ok), ok again once one is back.
+#[test]
+fn input_status_follows_the_x_server_going_and_coming_back() {
+    let mut desk = Desktop::start(640, 480);
+    let mut agent = Agent::new(
+        Some(&desk),
+        "[schedule]\nminute = \"1s\"\n[capture]\nscreenshots = false\n[tracking]\ninitial = true",
+    );
+    agent.start_daemon();
+    let input = |agent: &Agent| {
+        agent.status()["samplers"]["input"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(input(&agent), "ok (xinput2-raw)");
+    desk.kill_x_server();
+    let gone = wait_for("input to read unavailable", Duration::from_secs(30), || {
+        let s = input(&agent);
+        s.starts_with("unavailable").then_some(s)
+    });
+    assert!(gone.contains("display") || gone.contains("X"), "{gone}");
+    desk.restart_x_server(640, 480);
+    wait_for("input to read ok again", Duration::from_secs(30), || {
+        (input(&agent) == "ok (xinput2-raw)").then_some(())
+    });
+    let minutes = agent.log().minutes;
+    assert!(
+        minutes.iter().any(|m| m.counts_unknown),
+        "minutes without X have unknown counts"
+    );
+    agent.stop_daemon();
+}
+
 #[test]
 fn bad_config_is_refused_naming_file_key_value_and_what_is_allowed() {
     // (config text, what stderr must mention)

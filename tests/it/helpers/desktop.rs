@@ -223,6 +223,34 @@ impl Desktop {
         Nested { display, window }
     }
 
+    /// Ends the X server, as a crash or the end of a session would.
+    pub fn kill_x_server(&mut self) {
+        drop(self.procs.remove(0));
+    }
+
+    /// Starts a bare Xvfb again on the same display (no window manager).
+    pub fn restart_x_server(&mut self, width: u32, height: u32) {
+        let x = Command::new("Xvfb")
+            .arg(&self.display)
+            .args([
+                "-screen",
+                "0",
+                &format!("{width}x{height}x24"),
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.procs.insert(0, Proc(x));
+        wait_for(
+            "the X server to accept clients",
+            Duration::from_secs(10),
+            || x11rb::connect(Some(&self.display)).ok().map(drop),
+        );
+    }
+
     pub fn xdotool(&self, args: &[&str]) {
         let out = self.command("xdotool").args(args).output().unwrap();
         assert!(

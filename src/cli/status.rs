@@ -1,0 +1,115 @@
+//! `stint status`: the daemon's report when one answers, else what the queue
+//! says, as text or JSON.
+
+use anyhow::{anyhow, Result};
+use stint::config::Config;
+use stint::exit::Exit;
+use stint::ipc::{IpcError, Request};
+
+use super::open_reader;
+
+pub(crate) async fn status(cfg: &Config, json: bool) -> Result<Exit> {
+    let report = match stint::ipc::request(cfg, &Request::Status).await {
+        Ok(resp) => resp
+            .status
+            .ok_or_else(|| anyhow!("the daemon answered without a status"))?,
+        Err(IpcError::NotRunning(_)) => {
+            let base = cfg.clone();
+            open_reader(cfg)?
+                .call(move |s| stint::status::gather(s, &base))
+                .await?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let stint::status::Report {
+        tracking,
+        queue: stats,
+        samplers,
+        sync,
+        policy,
+        daemon,
+        deletable,
+        recovery,
+        ..
+    } = &report;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(Exit::Ok);
+    }
+    match &daemon {
+        Some(d) => println!("daemon:    running (pid {}, {})", d.pid, d.endpoint),
+        None => println!(
+            "daemon:    not running (nothing listens at {})",
+            stint::ipc::endpoint(cfg)
+        ),
+    }
+    println!("tracking:  {}", if *tracking { "on" } else { "off" });
+    println!(
+        "today:     {} tracked, {} active",
+        stint::status::hours_minutes(stats.tracked_seconds_today),
+        stint::status::hours_minutes(stats.active_seconds_today)
+    );
+    println!(
+        "queue:     {} minutes, {} captures pending ({:.1} MB)",
+        stats.pending_minutes,
+        stats.pending_captures,
+        stats.queue_bytes as f64 / 1e6
+    );
+    println!(
+        "last:      {}",
+        stats
+            .last_minute
+            .as_deref()
+            .unwrap_or("nothing recorded yet")
+    );
+    for (name, state) in samplers {
+        println!("{name:<10} {state}");
+    }
+    match (&cfg.server.url, sync) {
+        (None, _) => println!("sync:      off (no [server] url; records stay on this machine)"),
+        (Some(url), None) => println!("sync:      {url}: not started yet"),
+        (Some(url), Some(s)) => {
+            let state = serde_json::to_value(&s.state).unwrap_or_default();
+            println!(
+                "sync:      {} to {url}{}",
+                state["state"].as_str().unwrap_or("?"),
+                state["detail"]
+                    .as_str()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
+            );
+            println!(
+                "uploaded:  {}",
+                s.last_success.as_deref().unwrap_or("nothing yet")
+            );
+            if let Some(e) = &s.last_error {
+                println!("error:     {e}");
+            }
+        }
+    }
+    println!("refused:   {} records (dead letters)", stats.dead_letters);
+    if let Some(r) = recovery {
+        println!("recovered: {r}");
+    }
+    let review = stint::policy::apply(cfg, policy).privacy.review_delay;
+    if !review.is_zero() {
+        println!(
+            "review:    each segment waits {} after it ends before upload; until then `stint capture delete ID` removes it",
+            stint::config::format_duration(review)
+        );
+    }
+    if let Some(d) = deletable {
+        println!(
+            "deletable: {}-{} until {}: `stint capture delete {}`",
+            stint::status::local_hm(&d.from),
+            stint::status::local_hm(&d.to),
+            stint::status::local_hm(&d.until),
+            d.capture_id
+        );
+    }
+    let set = serde_json::to_string(&policy)?;
+    if set != "{}" {
+        println!("policy:    {set} (set by the server; overrides the config files)");
+    }
+    Ok(Exit::Ok)
+}

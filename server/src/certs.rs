@@ -28,21 +28,26 @@ pub enum CertError {
     Generate(#[from] rcgen::Error),
     #[error("{path}: no PEM certificate in the file")]
     NoCert { path: PathBuf },
+    #[error("{dir} holds {present} but not {missing}: refusing to make a new CA, which would lock out every enrolled agent; restore {missing}, or move the TLS files away to start over (agents then need the new ca.pem)")]
+    Partial {
+        dir: PathBuf,
+        present: String,
+        missing: String,
+    },
 }
 
+/// Writes new key material, never over a file that exists: the key 0600 from
+/// its creation, certificates 0644.
 fn write(path: &Path, data: &str, private: bool) -> Result<(), CertError> {
+    use std::io::Write;
     let err = |source| CertError::Io {
         path: path.to_path_buf(),
         source,
     };
-    std::fs::write(path, data).map_err(err)?;
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(err)?;
-    }
-    let _ = private;
-    Ok(())
+    let mut f =
+        crate::private::create_new(path, if private { 0o600 } else { 0o644 }).map_err(err)?;
+    f.write_all(data.as_bytes()).map_err(err)?;
+    f.sync_all().map_err(err)
 }
 
 /// Names the generated server certificate answers to: loopback, this host, and
@@ -97,7 +102,7 @@ pub fn generate(
 }
 
 /// Returns the TLS files in `data_dir`, generating a CA and server certificate
-/// on first start.
+/// on first start, and only then: existing key material is never replaced.
 pub fn ensure(data_dir: &Path, names: &[String]) -> Result<(TlsFiles, bool), CertError> {
     let files = TlsFiles {
         cert: data_dir.join("server.pem"),
@@ -106,6 +111,25 @@ pub fn ensure(data_dir: &Path, names: &[String]) -> Result<(TlsFiles, bool), Cer
     };
     if files.cert.exists() && files.key.exists() {
         return Ok((files, false));
+    }
+    let all = [
+        files.ca.as_deref().expect("set above"),
+        &files.cert,
+        &files.key,
+    ];
+    let name = |p: &&Path| {
+        p.file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    };
+    let (present, missing): (Vec<&Path>, Vec<&Path>) = all.iter().partition(|p| p.exists());
+    if !present.is_empty() {
+        return Err(CertError::Partial {
+            dir: data_dir.to_path_buf(),
+            present: present.iter().map(name).collect::<Vec<_>>().join(", "),
+            missing: missing.iter().map(name).collect::<Vec<_>>().join(", "),
+        });
     }
     let (ca, cert, key) = generate(names, None)?;
     write(files.ca.as_ref().expect("set above"), &ca, false)?;
@@ -147,4 +171,43 @@ fn first_cert_der(path: &Path) -> Result<Vec<u8>, CertError> {
         .ok_or_else(|| CertError::NoCert {
             path: path.to_path_buf(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn existing_key_material_is_never_replaced() {
+        let dir =
+            std::env::temp_dir().join(format!("stint-certs-{}", crate::store::new_secret("")));
+        std::fs::create_dir_all(&dir).unwrap();
+        let names = vec!["localhost".to_string()];
+        let (files, created) = ensure(&dir, &names).unwrap();
+        assert!(created);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&files.key).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let ca = std::fs::read(dir.join("ca.pem")).unwrap();
+        assert!(
+            !ensure(&dir, &names).unwrap().1,
+            "second start: the same files"
+        );
+        std::fs::remove_file(&files.key).unwrap();
+        let err = ensure(&dir, &names).unwrap_err().to_string();
+        assert!(
+            err.contains("server.key") && err.contains("refusing"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read(dir.join("ca.pem")).unwrap(),
+            ca,
+            "CA untouched"
+        );
+        assert!(!files.key.exists());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

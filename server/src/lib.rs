@@ -3,4 +3,5 @@
 
 pub mod api;
 pub mod certs;
+pub mod private;
 pub mod store;

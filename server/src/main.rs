@@ -181,6 +181,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     files
                 }
             };
+            if let Some(said) = stint_server::private::tighten_key(&tls.key)
+                .with_context(|| format!("{}", tls.key.display()))?
+            {
+                eprintln!("stint-server: warning: {said}");
+            }
             let limits = Limits {
                 max_batch_bytes,
                 max_capture_bytes,

@@ -9,6 +9,7 @@ mod install;
 mod msi;
 mod recording;
 mod robustness;
+mod server_files;
 mod sync;
 mod tray;
 mod wine_input;

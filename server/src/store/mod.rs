@@ -110,8 +110,9 @@ pub fn new_secret(prefix: &str) -> String {
 
 impl Store {
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
+        crate::private::dir(data_dir).map_err(io(data_dir))?;
         let path = data_dir.join("server.db");
+        crate::private::touch(&path).map_err(io(&path))?;
         let open_err = |source| StoreError::Open {
             path: path.clone(),
             source,
@@ -127,7 +128,7 @@ impl Store {
             return Err(StoreError::TooNew { path, found });
         }
         let images = data_dir.join("captures");
-        std::fs::create_dir_all(&images).map_err(io(&images))?;
+        crate::private::dir(&images).map_err(io(&images))?;
         Ok(Store {
             conn: Mutex::new(conn),
             images,

@@ -126,12 +126,12 @@ impl Store {
             None => {}
         }
         let dir = self.images.join(device);
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        crate::private::dir(&dir).map_err(io(&dir))?;
         let file = format!("{id}.{}", stint_proto::extension(&meta.format));
         let path = dir.join(&file);
         let part = dir.join(format!("{file}.part"));
         let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&part)?;
+            let mut f = crate::private::create(&part)?;
             f.write_all(data)?;
             f.sync_all()?;
             std::fs::rename(&part, &path)

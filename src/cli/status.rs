@@ -85,6 +85,9 @@ pub(crate) async fn status(cfg: &Config, json: bool) -> Result<Exit> {
             if let Some(e) = &s.last_error {
                 println!("error:     {e}");
             }
+            if let Some(e) = &s.policy_error {
+                println!("policy:    {e}");
+            }
         }
     }
     println!("refused:   {} records (dead letters)", stats.dead_letters);

@@ -65,6 +65,11 @@ pub struct SyncStatus {
     pub device_id: Option<String>,
     pub last_success: Option<String>,
     pub last_error: Option<String>,
+    /// Why the server's current policy is refused (the last good one holds);
+    /// kept until a valid one arrives, unlike `last_error`, which the next
+    /// success clears.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_error: Option<String>,
 }
 
 pub const STATUS_KEY: &str = "sync";
@@ -112,6 +117,7 @@ pub async fn blocked_at_start(queue: &Queue, url: &str, why: String) {
         device_id: None,
         last_success: None,
         last_error: Some(why),
+        policy_error: None,
     };
     let text = serde_json::to_string(&status).expect("status serialises");
     if let Err(e) = queue.call(move |q| q.set_state(STATUS_KEY, &text)).await {
@@ -138,6 +144,7 @@ pub async fn run(cfg: Config, queue: Queue, http: reqwest::Client) {
             device_id: creds.as_ref().map(|c| c.device_id.clone()),
             last_success: None,
             last_error: None,
+            policy_error: None,
         },
         cfg,
         queue,
@@ -412,12 +419,20 @@ impl Sync {
             Outcome::Ok(r) => {
                 self.last_heartbeat = Some(std::time::Instant::now());
                 self.reenrolled = false;
-                if let Err(e) = r.policy.validate() {
+                let refused =
+                    r.policy.validate().err().map(|e| {
+                        format!("the server sent an invalid policy, kept the last one: {e}")
+                    });
+                if refused != self.status.policy_error {
+                    match &refused {
+                        Some(why) => tracing::warn!(error = %why, "policy refused"),
+                        None => tracing::info!("the server's policy is valid again"),
+                    }
+                    self.status.policy_error = refused.clone();
+                    self.save().await;
+                }
+                if refused.is_some() {
                     // Refused whole: the last good policy stays in force.
-                    self.fail(format!(
-                        "the server sent an invalid policy, kept the last one: {e}"
-                    ))
-                    .await;
                     return None;
                 }
                 self.review = crate::policy::review_window(&self.cfg, &r.policy);

@@ -60,6 +60,7 @@ async fn note_restart(queue: Queue, why: String) {
                     device_id: None,
                     last_success: None,
                     last_error: None,
+                    policy_error: None,
                 });
             status.last_error = Some(format!("the upload task {why}; started again"));
             q.set_state(

@@ -456,6 +456,7 @@ mod tests {
                 device_id: None,
                 last_success: None,
                 last_error: error.then(|| "connection refused".into()),
+                policy_error: None,
             }),
             policy: Default::default(),
             data_dir: Default::default(),

@@ -42,10 +42,13 @@ fn an_invalid_policy_is_refused_whole_and_the_last_good_one_stays() {
     // A segment of 0 s once divided by zero in the recorder, and the stored
     // policy made every restart do it again.
     force_policy(&server, r#"{"segment_secs":0,"screenshots":true}"#);
+    // Not a passing error, which the next upload would clear: it holds
+    // while the server sends the bad policy.
     let why = wait_for("the refusal in status", Duration::from_secs(20), || {
-        let e = sync_error(&agent);
-        e.contains("invalid policy").then_some(e)
+        let s = agent.status();
+        s["sync"]["policy_error"].as_str().map(str::to_string)
     });
+    assert!(why.contains("invalid policy"), "{why}");
     assert!(why.contains("segment_secs"), "{why}");
     assert_eq!(
         agent.status()["policy"]["segment_secs"],

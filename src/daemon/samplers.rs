@@ -17,6 +17,9 @@ use crate::sampler::window::WindowSource;
 use crate::sampler::{self, run_blocking, SamplerError};
 
 const WEBCAM_PROBE: Duration = Duration::from_secs(10);
+/// What the screen and webcam samplers are built on, for their status lines.
+const SCREEN_BACKEND: &str = "xcap";
+const WEBCAM_BACKEND: &str = "nokhwa";
 
 /// The samplers that work on this machine; `None` where the probe failed or config
 /// disabled them.
@@ -123,7 +126,7 @@ impl Samplers {
             states.push(("screen", format!("disabled by {by}")));
         } else if self.screen.is_none() {
             let screen = sampler::screen::create();
-            states.push(("screen", describe(&screen, "xcap")));
+            states.push(("screen", describe(&screen, SCREEN_BACKEND)));
             self.screen = keep("screen", screen);
         }
         if !cfg.capture.webcam {
@@ -132,7 +135,7 @@ impl Samplers {
             states.push(("webcam", format!("disabled by {by}")));
         } else if self.webcam.is_none() {
             let cam = run_blocking(WEBCAM_PROBE, sampler::webcam::create).await;
-            states.push(("webcam", describe(&cam, "nokhwa")));
+            states.push(("webcam", describe(&cam, WEBCAM_BACKEND)));
             self.webcam = keep("webcam", cam);
         }
         states
@@ -169,16 +172,18 @@ impl Samplers {
             }
         }
         if self.window.is_none() {
-            self.window = sampler::window::create().ok();
-            if self.window.is_some() {
-                states.push(("window", format!("ok ({})", sampler::window::BACKEND)));
+            let window = sampler::window::create();
+            if window.is_ok() {
+                states.push(("window", describe(&window, sampler::window::BACKEND)));
             }
+            self.window = window.ok();
         }
         if self.screen.is_none() && cfg.capture.screenshots {
-            self.screen = sampler::screen::create().ok();
-            if self.screen.is_some() {
-                states.push(("screen", "ok (xcap)".to_string()));
+            let screen = sampler::screen::create();
+            if screen.is_ok() {
+                states.push(("screen", describe(&screen, SCREEN_BACKEND)));
             }
+            self.screen = screen.ok();
         }
         store(queue, states).await;
     }

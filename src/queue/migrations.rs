@@ -122,7 +122,7 @@ pub fn migrate(conn: &mut Connection) -> Result<(), MigrationError> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql).map_err(|e| {
-            if super::is_corruption(&e) {
+            if super::open::is_corruption(&e) {
                 MigrationError::Sql(e)
             } else {
                 MigrationError::Step {

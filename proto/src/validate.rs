@@ -1,0 +1,175 @@
+//! What a server must refuse in a record and an agent in a policy: each check
+//! names the field, the value and what was expected.
+
+use crate::{
+    CaptureMeta, MinuteRecord, Policy, SessionRecord, IDLE_AFTER_SECS, REVIEW_DELAY_MINS,
+    SEGMENT_SECS,
+};
+
+/// Longest title, path or name a record may carry, in bytes.
+pub const MAX_TEXT: usize = 4096;
+/// A minute record's counts above this are not a human at a keyboard.
+pub const MAX_COUNT_PER_MINUTE: u32 = 100_000;
+pub const MAX_OFFSET_SECS: i32 = 18 * 3600;
+
+/// Why a record is refused: the field, its value and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub field: &'static str,
+    pub problem: String,
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "field {}: {}", self.field, self.problem)
+    }
+}
+
+fn check(ok: bool, field: &'static str, problem: impl FnOnce() -> String) -> Result<(), Invalid> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Invalid {
+            field,
+            problem: problem(),
+        })
+    }
+}
+
+fn check_id(field: &'static str, id: &str) -> Result<(), Invalid> {
+    check(
+        !id.is_empty()
+            && id.len() <= 64
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        field,
+        || format!("{id:?} is not an id (1-64 characters of A-Z, a-z, 0-9, - and _)"),
+    )
+}
+
+fn check_time(field: &'static str, t: &str) -> Result<(), Invalid> {
+    check(
+        chrono::DateTime::parse_from_rfc3339(t).is_ok(),
+        field,
+        || format!("{t:?} is not an RFC 3339 timestamp"),
+    )
+}
+
+fn check_text(field: &'static str, t: Option<&str>) -> Result<(), Invalid> {
+    let len = t.map_or(0, str::len);
+    check(len <= MAX_TEXT, field, || {
+        format!("{len} bytes, at most {MAX_TEXT} allowed")
+    })
+}
+
+fn check_offset(o: i32) -> Result<(), Invalid> {
+    check(o.abs() <= MAX_OFFSET_SECS, "utc_offset", || {
+        format!("{o} is outside -{MAX_OFFSET_SECS}..={MAX_OFFSET_SECS} seconds")
+    })
+}
+
+impl MinuteRecord {
+    /// What a server must refuse; the agent never produces such a record.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        check_id("id", &self.id)?;
+        check_id("session_id", &self.session_id)?;
+        check_time("start", &self.start)?;
+        check_offset(self.utc_offset)?;
+        check(self.seconds <= 3600, "seconds", || {
+            format!("{} is more than an hour", self.seconds)
+        })?;
+        for (field, n) in [
+            ("keystrokes", self.keystrokes),
+            ("clicks", self.clicks),
+            ("scrolls", self.scrolls),
+        ] {
+            check(n <= MAX_COUNT_PER_MINUTE, field, || {
+                format!("{n} is more than {MAX_COUNT_PER_MINUTE}")
+            })?;
+        }
+        for (field, part, whole) in [
+            (
+                "synthetic_keystrokes",
+                self.synthetic_keystrokes,
+                self.keystrokes,
+            ),
+            ("synthetic_clicks", self.synthetic_clicks, self.clicks),
+        ] {
+            check(part <= whole, field, || {
+                format!("{part} is more than the minute's {whole} in all")
+            })?;
+        }
+        check_text("title", self.title.as_deref())?;
+        check_text("exe_path", self.exe_path.as_deref())?;
+        check_text("app", self.app.as_deref())
+    }
+}
+
+impl SessionRecord {
+    pub fn validate(&self) -> Result<(), Invalid> {
+        check_id("id", &self.id)?;
+        check_time("started_at", &self.started_at)?;
+        check_offset(self.utc_offset)?;
+        for (field, t) in [
+            ("os_type", &self.os_type),
+            ("os_version", &self.os_version),
+            ("kernel", &self.kernel),
+            ("hostname", &self.hostname),
+            ("os_user", &self.os_user),
+            ("agent_version", &self.agent_version),
+        ] {
+            check_text(field, Some(t))?;
+        }
+        check(self.ip_addresses.len() <= 64, "ip_addresses", || {
+            format!("{} addresses, at most 64", self.ip_addresses.len())
+        })
+    }
+}
+
+impl CaptureMeta {
+    pub fn validate(&self) -> Result<(), Invalid> {
+        check_id("session_id", &self.session_id)?;
+        check_time("taken_at", &self.taken_at)?;
+        check_offset(self.utc_offset)?;
+        check_text("monitor", Some(&self.monitor))?;
+        check(
+            (1..=65535).contains(&self.width) && (1..=65535).contains(&self.height),
+            "width/height",
+            || format!("{}x{} is not an image size", self.width, self.height),
+        )?;
+        check(
+            matches!(self.format.as_str(), "webp" | "jpeg" | "png"),
+            "format",
+            || format!("{:?} is not one of webp, jpeg, png", self.format),
+        )
+    }
+}
+
+/// Checks a capture id the same way a record id is checked.
+pub fn validate_id(id: &str) -> Result<(), Invalid> {
+    check_id("id", id)
+}
+
+impl Policy {
+    /// What an agent must refuse, as a whole, in a policy a server sent: a
+    /// value outside its key's range (a segment of 0 s divides by zero).
+    pub fn validate(&self) -> Result<(), Invalid> {
+        for (field, value, range) in [
+            ("segment_secs", self.segment_secs, SEGMENT_SECS),
+            ("idle_after_secs", self.idle_after_secs, IDLE_AFTER_SECS),
+            (
+                "review_delay_mins",
+                self.review_delay_mins,
+                REVIEW_DELAY_MINS,
+            ),
+        ] {
+            if let Some(v) = value {
+                check(range.contains(&v), field, || {
+                    format!("{v} is outside {}..={}", range.start(), range.end())
+                })?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -25,6 +25,9 @@ pub struct Limits {
     pub max_capture_bytes: usize,
     /// Requests per second per device; 0 turns rate limiting off.
     pub rate_per_sec: f64,
+    /// Longest silence while a body arrives (and, in the listener, during the
+    /// TLS handshake, the request head and between requests).
+    pub idle_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -33,6 +36,7 @@ impl Default for Limits {
             max_batch_bytes: 4 << 20,
             max_capture_bytes: 32 << 20,
             rate_per_sec: 200.0,
+            idle_timeout: Duration::from_secs(20),
         }
     }
 }
@@ -256,12 +260,27 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Reads a body up to `limit` bytes; beyond it answers 413 naming the limit.
-async fn body_limited(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, Fail> {
+/// A body that breaks off or stalls for the idle timeout is 408, which
+/// agents retry: the record is fine, the transfer was not.
+async fn body_limited(
+    body: Body,
+    headers: &HeaderMap,
+    limit: usize,
+    idle: Duration,
+) -> Result<Bytes, Fail> {
+    use futures_util::StreamExt;
     let too_large = || {
         Fail::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
             format!("request body over the limit of {limit} bytes; send fewer records"),
+        )
+    };
+    let incomplete = |why: String| {
+        Fail::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "incomplete_body",
+            format!("the request body did not arrive whole ({why}); send it again"),
         )
     };
     let declared = headers
@@ -271,9 +290,22 @@ async fn body_limited(body: Body, headers: &HeaderMap, limit: usize) -> Result<B
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large())
+    let mut stream = body.into_data_stream();
+    // A declared length is a claim, not a promise: reserve at most 1 MiB on it.
+    let mut got = Vec::with_capacity(declared.unwrap_or(0).min(1 << 20));
+    loop {
+        let chunk = match tokio::time::timeout(idle, stream.next()).await {
+            Err(_) => return Err(incomplete(format!("nothing for {} s", idle.as_secs()))),
+            Ok(None) => break,
+            Ok(Some(Err(e))) => return Err(incomplete(e.to_string())),
+            Ok(Some(Ok(chunk))) => chunk,
+        };
+        if got.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        got.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(got))
 }
 
 fn client_ip(state: &AppState, addr: SocketAddr) -> String {
@@ -355,7 +387,7 @@ async fn enroll(
     body: Body,
 ) -> Result<Json<EnrollResponse>, Fail> {
     state.fault("enroll")?;
-    let bytes = body_limited(body, &headers, 64 << 10).await?;
+    let bytes = body_limited(body, &headers, 64 << 10, state.limits.idle_timeout).await?;
     let req: EnrollRequest =
         serde_json::from_slice(&bytes).map_err(|e| bad_json("enroll body", e))?;
     for (field, v) in [
@@ -407,7 +439,13 @@ async fn minutes(
     body: Body,
 ) -> Result<Json<Accepted>, Fail> {
     let (device, ip) = admit(&state, addr, &headers, "minutes").await?;
-    let bytes = body_limited(body, &headers, state.limits.max_batch_bytes).await?;
+    let bytes = body_limited(
+        body,
+        &headers,
+        state.limits.max_batch_bytes,
+        state.limits.idle_timeout,
+    )
+    .await?;
     let batch: MinuteBatch =
         serde_json::from_slice(&bytes).map_err(|e| bad_json("minute batch", e))?;
     first_invalid(
@@ -443,7 +481,13 @@ async fn capture(
     stint_proto::validate_id(&id).map_err(|e| invalid(e.to_string()))?;
     let Query(meta) = query.map_err(|e| invalid(e.body_text()))?;
     meta.validate().map_err(|e| invalid(e.to_string()))?;
-    let data = body_limited(body, &headers, state.limits.max_capture_bytes).await?;
+    let data = body_limited(
+        body,
+        &headers,
+        state.limits.max_capture_bytes,
+        state.limits.idle_timeout,
+    )
+    .await?;
     if data.is_empty() {
         return Err(invalid("the body (the image) is empty".into()));
     }
@@ -462,7 +506,7 @@ async fn heartbeat(
     body: Body,
 ) -> Result<Json<HeartbeatResponse>, Fail> {
     let (device, _) = admit(&state, addr, &headers, "heartbeat").await?;
-    let bytes = body_limited(body, &headers, 64 << 10).await?;
+    let bytes = body_limited(body, &headers, 64 << 10, state.limits.idle_timeout).await?;
     let hb: stint_proto::Heartbeat =
         serde_json::from_slice(&bytes).map_err(|e| bad_json("heartbeat body", e))?;
     tracing::debug!(%device, pending_minutes = hb.pending_minutes, pending_captures = hb.pending_captures, "heartbeat");

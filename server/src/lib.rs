@@ -1,7 +1,9 @@
 //! stint-server: the reference ingest server for stint agents. `api` is the HTTP
-//! surface, `store` the SQLite + image storage, `certs` first-start TLS.
+//! surface, `store` the SQLite + image storage, `certs` first-start TLS,
+//! `conns` who gets a connection when there are too many.
 
 pub mod api;
 pub mod certs;
+pub mod conns;
 pub mod private;
 pub mod store;

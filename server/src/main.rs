@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -56,6 +57,14 @@ enum Command {
         /// Largest capture body in bytes (larger gets 413).
         #[arg(long, default_value_t = 32 << 20)]
         max_capture_bytes: usize,
+        /// Most simultaneous connections; always kept below the open-file limit.
+        /// When reached, the connection that has been quiet longest is closed.
+        #[arg(long, default_value_t = 4096)]
+        max_connections: usize,
+        /// Seconds a client may take for the TLS handshake, to send a request's
+        /// headers, between two chunks of a body, and idle between requests.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        idle_timeout: u64,
         /// Testing aid: force answers on the next requests, e.g. "minutes=500,429;captures=503".
         #[arg(long, hide = true, env = "STINT_SERVER_FAULTS", default_value = "")]
         inject_faults: String,
@@ -149,6 +158,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             rate_limit,
             max_batch_bytes,
             max_capture_bytes,
+            max_connections,
+            idle_timeout,
             inject_faults,
         } => {
             let faults = Faults::parse(&inject_faults)
@@ -190,11 +201,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 max_batch_bytes,
                 max_capture_bytes,
                 rate_per_sec: rate_limit,
+                idle_timeout: std::time::Duration::from_secs(idle_timeout),
             };
+            let fd_limit = stint_server::conns::raise_fd_limit();
+            let max_connections = stint_server::conns::ceiling(max_connections, fd_limit);
+            println!(
+                "accepting at most {max_connections} connections (open-file limit {})",
+                fd_limit.map_or("none".to_string(), |n| n.to_string())
+            );
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             rt.block_on(serve(
                 listen,
                 tls,
+                max_connections,
                 api::AppState::new(store, limits, faults),
             ))
         }
@@ -298,8 +317,10 @@ fn stop_requested() -> impl std::future::Future<Output = ()> {
 async fn serve(
     listen: SocketAddr,
     tls: certs::TlsFiles,
+    max_connections: usize,
     state: Arc<api::AppState>,
 ) -> anyhow::Result<()> {
+    let idle = state.limits.idle_timeout;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
         .await
@@ -318,8 +339,22 @@ async fn serve(
         }
     });
     let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum_server::bind_rustls(listen, config)
-        .handle(handle)
+    // Quiet connections give way when the table is full; only one quiet for
+    // a second or more, so a request in flight is never the one cut.
+    let table = stint_server::conns::ConnTable::new(max_connections, Duration::from_secs(1));
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
+        .handshake_timeout(idle)
+        .acceptor(stint_server::conns::Admit { table });
+    let mut server = axum_server::bind(listen).acceptor(acceptor).handle(handle);
+    // The header timeout also bounds how long a kept-alive connection may sit
+    // between requests (hyper starts it whenever it waits for a request head).
+    server
+        .http_builder()
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(idle)
+        .max_headers(64);
+    server
         .serve(app)
         .await
         .with_context(|| format!("serving on {listen}"))

@@ -10,6 +10,7 @@ mod msi;
 mod recording;
 mod robustness;
 mod server_files;
+mod server_limits;
 mod sync;
 mod tray;
 mod wine_input;

@@ -12,6 +12,8 @@ pub struct Server {
     pub dir: tempfile::TempDir,
     pub port: u16,
     pub args: Vec<String>,
+    /// The open-file limit (soft and hard) the server process starts with.
+    pub nofile: Option<u64>,
     proc: Option<Proc>,
 }
 
@@ -29,10 +31,16 @@ impl Server {
     /// Starts `stint-server serve` on `listen_ip` and a free port; `args` are extra
     /// serve flags (limits, injected faults, --cert/--key).
     pub fn start(listen_ip: &str, args: &[&str]) -> Server {
+        Server::start_with_nofile(listen_ip, args, None)
+    }
+
+    /// Like `start`, with the open-file limit a default `ulimit -n` gives.
+    pub fn start_with_nofile(listen_ip: &str, args: &[&str], nofile: Option<u64>) -> Server {
         let mut s = Server {
             dir: tempfile::tempdir().unwrap(),
             port: 0,
             args: args.iter().map(|a| a.to_string()).collect(),
+            nofile,
             proc: None,
         };
         s.restart(listen_ip);
@@ -40,14 +48,30 @@ impl Server {
     }
 
     pub fn restart(&mut self, listen_ip: &str) {
-        let mut child = self
-            .admin_command()
+        let mut command = self.admin_command();
+        command
             .args(["serve", "--listen", &format!("{listen_ip}:{}", self.port)])
             .args(&self.args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::null());
+        if let Some(n) = self.nofile {
+            use std::os::unix::process::CommandExt;
+            let lim = libc::rlimit {
+                rlim_cur: n as libc::rlim_t,
+                rlim_max: n as libc::rlim_t,
+            };
+            // SAFETY: setrlimit is async-signal-safe and touches only `lim`.
+            unsafe {
+                command.pre_exec(move || {
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        let mut child = command.spawn().unwrap();
         let out = BufReader::new(child.stdout.take().unwrap());
         let proc = Proc(child);
         for line in out.lines() {
@@ -84,6 +108,30 @@ impl Server {
 
     pub fn ca(&self) -> PathBuf {
         self.dir.path().join("ca.pem")
+    }
+
+    /// A raw TLS connection to the server, trusting its CA, for tests that
+    /// speak HTTP byte by byte (stalled heads, broken bodies).
+    #[allow(dead_code)] // benches/sync shares these helpers
+    pub fn tls(&self) -> rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream> {
+        use rustls::pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls::pki_types::CertificateDer::pem_file_iter(self.ca()).unwrap() {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let name = "localhost".try_into().unwrap();
+        let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+        let tcp = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        rustls::StreamOwned::new(conn, tcp)
     }
 
     /// Agent config for this server over TLS with the generated CA.

@@ -1,0 +1,145 @@
+//! The server under connections that say nothing, stall, or break off:
+//! bounded by timeouts and a connection ceiling, and still serving agents.
+
+use std::io::{Read, Write};
+use std::process::Command;
+
+use crate::helpers::*;
+
+/// An answer from the server to a request made with curl, or curl's failure.
+fn curl_heartbeat(server: &Server, max_secs: u32) -> Result<String, String> {
+    let out = Command::new("curl")
+        .args([
+            "--silent",
+            "--show-error",
+            "--max-time",
+            &max_secs.to_string(),
+        ])
+        .arg("--cacert")
+        .arg(server.ca())
+        .args(["-X", "POST", "--data", "{}"])
+        .arg(format!(
+            "https://localhost:{}/api/v1/heartbeat",
+            server.port
+        ))
+        .output()
+        .unwrap();
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// 1,009 idle connections under `ulimit -n 1024` once made the server refuse
+/// everyone. 1,100 that complete the TLS handshake and then say nothing (so
+/// the handshake timeout does not free them, and the request timeout is set
+/// far away) must not keep a real request from being answered.
+#[test]
+fn idle_connections_do_not_lock_out_agents() {
+    let server = Server::start_with_nofile("127.0.0.1", &["--idle-timeout", "120"], Some(1024));
+    let idle: Vec<_> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    (0..275)
+                        .filter_map(|_| {
+                            let mut tls = server.tls();
+                            let wait = std::time::Duration::from_secs(5);
+                            tls.sock.set_read_timeout(Some(wait)).unwrap();
+                            // A connection the server already closed to make
+                            // room fails here; the attack goes on regardless.
+                            tls.conn.complete_io(&mut tls.sock).ok()?;
+                            Some(tls)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    assert!(idle.len() > 1000, "{} handshakes completed", idle.len());
+    let answer = curl_heartbeat(&server, 15).unwrap_or_else(|e| {
+        panic!(
+            "with {} idle connections open the server did not answer: {e}",
+            idle.len()
+        )
+    });
+    assert!(answer.contains("unauthorized"), "{answer}");
+    drop(idle);
+}
+
+/// Reads what the server sends until it closes; `None` if it is still open
+/// when the socket's 30 s read timeout expires.
+fn read_to_close(stream: &mut impl Read) -> Option<String> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return Some(String::from_utf8_lossy(&got).into_owned()),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return None
+            }
+            // A reset or an unclean TLS close is the server hanging up too.
+            Err(_) => return Some(String::from_utf8_lossy(&got).into_owned()),
+        }
+    }
+}
+
+#[test]
+fn stalled_and_broken_requests_are_cut_off_and_answered_in_words() {
+    let server = Server::start("127.0.0.1", &["--idle-timeout", "2"]);
+    let head = "POST /api/v1/enroll HTTP/1.1\r\nHost: localhost\r\n";
+    let cases: &[(&str, Option<&str>, &str)] = &[
+        // (what the client does, what to send after the handshake, expected status)
+        ("never finishes the TLS handshake", None, ""),
+        ("stops halfway through the request head", Some(head), ""),
+        (
+            "sends 10 of 100 promised body bytes, then nothing",
+            Some("POST /api/v1/enroll HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{\"a\": 1234"),
+            "HTTP/1.1 408",
+        ),
+        (
+            "sends a chunked body with a broken chunk size",
+            Some("POST /api/v1/enroll HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\nzz\r\n"),
+            "HTTP/1.1 408",
+        ),
+        (
+            "keeps a connection alive after a complete request",
+            Some("POST /api/v1/heartbeat HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\n{}"),
+            "HTTP/1.1 401",
+        ),
+    ];
+    for (what, send, want) in cases {
+        let got = match send {
+            None => {
+                let mut tcp = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+                tcp.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+                    .unwrap();
+                read_to_close(&mut tcp)
+            }
+            Some(bytes) => {
+                let mut tls = server.tls();
+                tls.write_all(bytes.as_bytes()).unwrap();
+                tls.flush().unwrap();
+                read_to_close(&mut tls)
+            }
+        };
+        let got = got
+            .unwrap_or_else(|| panic!("a client that {what}: the server kept the connection open"));
+        assert!(
+            got.starts_with(want),
+            "a client that {what}: answered {got:?}, want {want:?}"
+        );
+        assert!(!got.contains(" 413 "), "a client that {what}: {got}");
+    }
+}

@@ -89,9 +89,10 @@ pub fn claim(dir: &Path) -> Result<(), DataDirError> {
         }),
         Kind::Missing | Kind::Empty | Kind::Earlier => {
             crate::platform::create_private_dir(dir).map_err(io)?;
-            crate::platform::write_private(
+            stint_common::durable::write(
                 &dir.join(MARKER),
                 b"stint keeps its queue, captures and logs here\n",
+                0o600,
             )
             .map_err(io)
         }

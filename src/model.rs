@@ -50,15 +50,7 @@ pub fn counts_text(m: &MinuteRecord) -> String {
     }
 }
 
-/// Formats epoch milliseconds as RFC 3339 UTC, seconds precision when whole.
-pub fn rfc3339(ms: i64) -> String {
-    let t = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms).unwrap_or_default();
-    if ms % 1000 == 0 {
-        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    } else {
-        t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-    }
-}
+pub use stint_common::time::rfc3339;
 
 /// Local UTC offset in seconds at the given instant (DST-aware).
 pub fn local_offset_at(ms: i64) -> i32 {
@@ -110,11 +102,5 @@ mod tests {
         ] {
             assert_eq!(counts_text(&minute), want);
         }
-    }
-
-    #[test]
-    fn rfc3339_table() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_500), "1970-01-01T00:00:01.500Z");
     }
 }

@@ -9,7 +9,9 @@ use std::net::IpAddr;
 use std::ops::RangeInclusive;
 
 mod validate;
-pub use validate::{validate_id, Invalid, MAX_COUNT_PER_MINUTE, MAX_OFFSET_SECS, MAX_TEXT};
+pub use validate::{
+    is_wire_time, validate_id, Invalid, MAX_COUNT_PER_MINUTE, MAX_OFFSET_SECS, MAX_TEXT,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -406,6 +408,9 @@ mod tests {
             (|m| m.id = String::new(), "id"),
             (|m| m.id = "a/b".into(), "id"),
             (|m| m.start = "yesterday".into(), "start"),
+            (|m| m.start = "2026-11-29T11:00:00+01:00".into(), "start"),
+            (|m| m.start = "2026-11-29t10:00:00z".into(), "start"),
+            (|m| m.start = "2026-11-29 10:00:00Z".into(), "start"),
             (|m| m.utc_offset = 90_000, "utc_offset"),
             (|m| m.seconds = 4000, "seconds"),
             (|m| m.keystrokes = 1_000_000, "keystrokes"),
@@ -439,6 +444,22 @@ mod tests {
         let wire = serde_json::to_value(minute()).unwrap();
         assert_eq!(wire["synthetic_keystrokes"], 4);
         assert!(wire.get("counts_unknown").is_none(), "false is left out");
+    }
+
+    #[test]
+    fn wire_times_are_utc_in_one_spelling() {
+        for (t, ok) in [
+            ("2026-11-29T10:00:00Z", true),
+            ("2026-11-29T10:00:00.123Z", true),
+            ("2026-11-29T10:00:00+00:00", false),
+            ("2026-11-29T11:00:00+01:00", false),
+            ("2026-11-29t10:00:00z", false),
+            ("2026-11-29T10:00:00z", false),
+            ("2026-11-29T25:00:00Z", false),
+            ("", false),
+        ] {
+            assert_eq!(validate::is_wire_time(t), ok, "{t}");
+        }
     }
 
     #[test]

@@ -48,12 +48,21 @@ fn check_id(field: &'static str, id: &str) -> Result<(), Invalid> {
     )
 }
 
+/// Wire timestamps are RFC 3339 in UTC, spelled one way only
+/// (`2026-11-29T10:00:00Z`, optionally with a fraction), so that stored
+/// strings sort and compare as the instants they name.
+pub fn is_wire_time(t: &str) -> bool {
+    let b = t.as_bytes();
+    (20..=30).contains(&b.len())
+        && b[10] == b'T'
+        && b.ends_with(b"Z")
+        && chrono::DateTime::parse_from_rfc3339(t).is_ok()
+}
+
 fn check_time(field: &'static str, t: &str) -> Result<(), Invalid> {
-    check(
-        chrono::DateTime::parse_from_rfc3339(t).is_ok(),
-        field,
-        || format!("{t:?} is not an RFC 3339 timestamp"),
-    )
+    check(is_wire_time(t), field, || {
+        format!("{t:?} is not a UTC timestamp like 2026-11-29T10:00:00Z")
+    })
 }
 
 fn check_text(field: &'static str, t: Option<&str>) -> Result<(), Invalid> {
@@ -123,7 +132,13 @@ impl SessionRecord {
         }
         check(self.ip_addresses.len() <= 64, "ip_addresses", || {
             format!("{} addresses, at most 64", self.ip_addresses.len())
-        })
+        })?;
+        for ip in &self.ip_addresses {
+            check(ip.len() <= 64, "ip_addresses", || {
+                format!("an address of {} bytes, at most 64", ip.len())
+            })?;
+        }
+        Ok(())
     }
 }
 

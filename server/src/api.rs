@@ -413,17 +413,15 @@ async fn enroll(
             id: device_id,
             token: device_token,
         } => {
-            tracing::info!(%device_id, %hostname, ?previous, "device enrolled");
+            // The hostname is the client's to choose: Debug-quoted, so a newline in
+            // it cannot forge a log line.
+            tracing::info!(%device_id, ?hostname, ?previous, "device enrolled");
             Ok(Json(EnrollResponse {
                 device_id,
                 device_token,
             }))
         }
-        Enrolled::BadToken => Err(Fail::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "unknown or revoked enrollment token",
-        )),
+        Enrolled::BadToken(why) => Err(Fail::new(StatusCode::UNAUTHORIZED, "unauthorized", why)),
         Enrolled::Revoked(id) => Err(Fail::new(
             StatusCode::FORBIDDEN,
             "device_revoked",

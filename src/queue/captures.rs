@@ -2,12 +2,11 @@
 //! them for upload and review, their acknowledgement and the employee's
 //! deletion of a segment.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, OptionalExtension};
 
-use super::{sync_dir, QueueError, Store};
+use super::{QueueError, Store};
 use crate::model::{rfc3339, CaptureKind, CaptureRecord};
 
 impl Store {
@@ -20,7 +19,6 @@ impl Store {
     ) -> Result<(), QueueError> {
         let file = format!("{}.{}", c.id, stint_proto::extension(&c.format));
         let final_path = self.captures.join(&file);
-        let part_path = self.captures.join(format!("{file}.part"));
         let io = |path: &Path, source: std::io::Error| {
             if source.kind() == std::io::ErrorKind::StorageFull {
                 QueueError::DiskFull {
@@ -33,17 +31,9 @@ impl Store {
                 }
             }
         };
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&part_path)?;
-            f.write_all(data)?;
-            f.sync_all()?;
-            std::fs::rename(&part_path, &final_path)?;
-            sync_dir(&self.captures)
-        };
-        if let Err(e) = write() {
-            let _ = std::fs::remove_file(&part_path);
-            return Err(io(&part_path, e));
-        }
+        // Images of the employee's screen: owner-only, like the database.
+        stint_common::durable::write(&final_path, data, 0o600)
+            .map_err(|e| io(&stint_common::durable::part_path(&final_path), e))?;
         let inserted = self.conn.execute(
             "INSERT INTO captures (id, kind, taken_ms, utc_offset, monitor, width, height, bytes, format, file, session_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",

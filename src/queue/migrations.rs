@@ -87,53 +87,22 @@ pub const MIGRATIONS: &[&str] = &[
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
 
-#[derive(Debug, thiserror::Error)]
-pub enum MigrationError {
-    #[error("database schema version {found} is newer than this stint understands ({LATEST}); upgrade stint or restore an older database")]
-    TooNew { found: i64 },
-    /// A step failed on a database this stint did not write (another
-    /// program's, or a damaged one): said in a sentence, not as the SQL.
-    #[error("it is not a stint queue this stint can upgrade (schema step {from} to {} failed: {message}); move it out of the way and stint starts a fresh one", from + 1)]
-    Step { from: i64, message: String },
-    #[error(transparent)]
-    Sql(#[from] rusqlite::Error),
-}
+pub use stint_common::migrate::MigrationError;
 
-/// SQLite's own words for what went wrong, without the statement.
-fn sqlite_words(e: &rusqlite::Error) -> String {
-    match e {
-        rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
-        rusqlite::Error::SqliteFailure(f, Some(msg)) => format!("{msg} ({:?})", f.code),
-        other => other.to_string(),
-    }
-}
-
-pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
-}
+/// The queue's schema as the shared runner sees it.
+const SCHEMA: stint_common::migrate::Schema = stint_common::migrate::Schema {
+    what: "stint queue",
+    steps: MIGRATIONS,
+    newer_hint: "upgrade stint or restore an older database",
+    foreign_hint: "move it out of the way and stint starts a fresh one",
+};
 
 /// Brings the database to [`LATEST`], one committed step at a time, so a crash
 /// mid-upgrade resumes from the last completed step.
 pub fn migrate(conn: &mut Connection) -> Result<(), MigrationError> {
-    let found = version(conn)?;
-    if found > LATEST {
-        return Err(MigrationError::TooNew { found });
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql).map_err(|e| {
-            if super::open::is_corruption(&e) {
-                MigrationError::Sql(e)
-            } else {
-                MigrationError::Step {
-                    from: i as i64,
-                    message: sqlite_words(&e),
-                }
-            }
-        })?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
-        tracing::info!(from = i, to = i + 1, "migrated queue schema");
+    let found = stint_common::migrate::migrate(conn, &SCHEMA)?;
+    if found < LATEST {
+        tracing::info!(from = found, to = LATEST, "migrated queue schema");
     }
     Ok(())
 }
@@ -141,6 +110,7 @@ pub fn migrate(conn: &mut Connection) -> Result<(), MigrationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use stint_common::migrate::version;
 
     /// Fixture for 0 -> 1: a brand-new file.
     #[test]
@@ -237,6 +207,9 @@ mod tests {
         conn.pragma_update(None, "user_version", LATEST + 1)
             .unwrap();
         let err = migrate(&mut conn).unwrap_err().to_string();
-        assert!(err.contains("newer than this stint understands"), "{err}");
+        assert!(
+            err.contains("stint queue schema version") && err.contains("upgrade stint"),
+            "{err}"
+        );
     }
 }

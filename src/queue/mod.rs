@@ -405,21 +405,6 @@ pub(super) fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionReco
     })
 }
 
-/// Makes a rename durable: the directory entry itself must reach the disk.
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        std::fs::File::open(dir)?.sync_all()
-    }
-    #[cfg(not(unix))]
-    {
-        // NTFS journals metadata; directories cannot be opened for flushing without
-        // backup semantics, and MoveFileEx is already durable enough here.
-        let _ = dir;
-        Ok(())
-    }
-}
-
 /// Local midnight today as epoch milliseconds; `stint status` sums from there.
 pub fn local_day_start_ms(now_ms: i64) -> i64 {
     let offset_ms = i64::from(local_offset_at(now_ms)) * 1000;

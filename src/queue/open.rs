@@ -87,9 +87,9 @@ impl Store {
         if check != "ok" {
             return Err(corrupt(check));
         }
-        migrations::migrate(&mut conn).map_err(|source| match source {
-            migrations::MigrationError::Sql(e) if is_corruption(&e) => corrupt(e.to_string()),
-            source => QueueError::Schema {
+        migrations::migrate(&mut conn).map_err(|source| match source.sqlite() {
+            Some(e) if is_corruption(e) => corrupt(e.to_string()),
+            _ => QueueError::Schema {
                 path: path.to_path_buf(),
                 source,
             },

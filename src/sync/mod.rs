@@ -15,6 +15,7 @@ pub mod tls;
 
 use std::path::PathBuf;
 use std::time::Duration;
+use stint_common::time::now_ms;
 
 use serde::{Deserialize, Serialize};
 use stint_proto::{
@@ -98,10 +99,6 @@ struct Sync {
     quiet: Quiet,
     /// Holds each segment back until the employee's review window has passed.
     review: crate::review::Window,
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 fn now_text() -> String {
@@ -352,7 +349,7 @@ impl Sync {
                 };
                 let path = creds_path(&self.cfg);
                 let text = serde_json::to_string_pretty(&creds).expect("serialises");
-                if let Err(e) = crate::platform::write_private(&path, text.as_bytes()) {
+                if let Err(e) = stint_common::durable::write(&path, text.as_bytes(), 0o600) {
                     self.fail(format!(
                         "cannot save device credentials {}: {e}",
                         path.display()

@@ -425,7 +425,7 @@ impl Tray {
             ));
         }
         let path = self.cfg.storage.data_dir.join("my-activity.txt");
-        match crate::platform::write_private(&path, text.as_bytes()) {
+        match stint_common::durable::write(&path, text.as_bytes(), 0o600) {
             Ok(()) => {
                 if let Err(e) = crate::platform::open_in_viewer(&path) {
                     tracing::warn!(error = %e, path = %path.display(), "could not open the activity file");

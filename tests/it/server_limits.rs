@@ -1,5 +1,6 @@
 //! The server under connections that say nothing, stall, or break off:
-//! bounded by timeouts and a connection ceiling, and still serving agents.
+//! bounded by timeouts and a connection ceiling, and still serving agents;
+//! and what clients send never reaches the log raw.
 
 use std::io::{Read, Write};
 use std::process::Command;
@@ -142,4 +143,105 @@ fn stalled_and_broken_requests_are_cut_off_and_answered_in_words() {
         );
         assert!(!got.contains(" 413 "), "a client that {what}: {got}");
     }
+}
+
+/// A hostname is the client's to choose: a newline in it must not start a
+/// forged line in the server's log.
+#[test]
+fn client_strings_cannot_forge_log_lines() {
+    let server = Server::start("127.0.0.1", &[]);
+    let token = server.admin(&["token", "create"]);
+    let forged = "FORGED INFO stint_server: admin logged in";
+    let body = serde_json::json!({
+        "enroll_token": token.trim(), "hostname": format!("pc\n{forged}"),
+        "os_type": "Linux", "os_version": "12", "os_user": "u", "agent_version": "0.1",
+    });
+    let answer = enroll(&server, &body);
+    assert!(answer.contains("device_token"), "{answer}");
+    let log = wait_for(
+        "the enrollment in the log",
+        std::time::Duration::from_secs(10),
+        || {
+            let log = std::fs::read_to_string(server.stderr_path()).ok()?;
+            log.contains("device enrolled").then_some(log)
+        },
+    );
+    assert!(
+        log.lines().all(|l| !l.starts_with("FORGED")),
+        "a client wrote a line of its own into the log:\n{log}"
+    );
+    assert!(
+        log.contains("pc\\nFORGED"),
+        "the hostname is logged escaped:\n{log}"
+    );
+}
+
+/// POSTs an enrollment request and returns the answer's body.
+fn enroll(server: &Server, body: &serde_json::Value) -> String {
+    let out = Command::new("curl")
+        .args(["--silent", "--show-error", "--max-time", "15", "--cacert"])
+        .arg(server.ca())
+        .args(["-H", "content-type: application/json", "--data"])
+        .arg(body.to_string())
+        .arg(format!("https://localhost:{}/api/v1/enroll", server.port))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Enrollment tokens an admin limits from the command line: a use count that
+/// runs out, an expiry, and a bad value named in the error.
+#[test]
+fn enrollment_tokens_run_out_and_expire() {
+    let server = Server::start("127.0.0.1", &[]);
+    let once = server.admin(&["token", "create", "--label", "once", "--max-uses", "1"]);
+    let week = server.admin(&["token", "create", "--label", "week", "--expires-in", "7d"]);
+    let request = |token: &str| {
+        serde_json::json!({
+            "enroll_token": token.trim(), "hostname": "pc", "os_type": "Linux",
+            "os_version": "12", "os_user": "u", "agent_version": "0.1",
+        })
+    };
+    for (token, want) in [
+        (&once, "device_token"),
+        (&once, "used up (1 of 1 enrollments)"),
+        (&week, "device_token"),
+        (&week, "device_token"),
+    ] {
+        let answer = enroll(&server, &request(token));
+        assert!(answer.contains(want), "{answer}, want {want}");
+    }
+    let listed: serde_json::Value =
+        serde_json::from_str(&server.admin(&["token", "list", "--json"])).unwrap();
+    let by_label = |l: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["label"] == l)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        (
+            by_label("once")["uses"].as_u64(),
+            by_label("once")["max_uses"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert!(by_label("week")["expires_at"]
+        .as_str()
+        .unwrap()
+        .ends_with('Z'));
+    let out = server
+        .admin_command()
+        .args(["token", "create", "--expires-in", "7 days"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("\"7 days\"") && err.contains("7d"),
+        "{err}"
+    );
 }

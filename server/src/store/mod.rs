@@ -14,8 +14,10 @@ use stint_proto::Policy;
 mod export;
 mod records;
 mod schema;
+mod tokens;
 
 pub use export::{DeviceRecords, Received};
+pub use tokens::{TokenInfo, TokenLimits};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -31,8 +33,11 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("server database {path} has schema version {found}, newer than this stint-server understands ({}); upgrade stint-server or restore an older database", schema::LATEST)]
-    TooNew { path: PathBuf, found: usize },
+    #[error("{path}: {source}")]
+    Schema {
+        path: PathBuf,
+        source: stint_common::migrate::MigrationError,
+    },
     #[error("record {0} belongs to another device")]
     Conflict(String),
     #[error("{0}")]
@@ -53,8 +58,8 @@ pub enum Enrolled {
         id: String,
         token: String,
     },
-    /// Unknown or revoked enrollment token.
-    BadToken,
+    /// The enrollment token cannot enroll: why, in words.
+    BadToken(String),
     /// The agent's previous device was revoked by the admin.
     Revoked(String),
 }
@@ -79,15 +84,7 @@ pub struct DeviceInfo {
     pub revoked: bool,
 }
 
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
-pub fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
+pub use stint_common::time::{now_ms, rfc3339};
 
 /// Hex SHA-256: tokens are stored only as this.
 pub fn sha256_hex(data: &[u8]) -> String {
@@ -124,9 +121,10 @@ impl Store {
             .map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(open_err)?;
-        if let Err(found) = schema::migrate(&mut conn).map_err(open_err)? {
-            return Err(StoreError::TooNew { path, found });
-        }
+        schema::migrate(&mut conn).map_err(|source| StoreError::Schema {
+            path: path.clone(),
+            source,
+        })?;
         let images = data_dir.join("captures");
         crate::private::dir(&images).map_err(io(&images))?;
         Ok(Store {
@@ -141,27 +139,6 @@ impl Store {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn create_token(&self, label: &str) -> Result<String, StoreError> {
-        let token = new_secret("stn_enr_");
-        self.conn().execute(
-            "INSERT INTO enroll_tokens (hash, label, created_ms) VALUES (?1, ?2, ?3)",
-            params![sha256_hex(token.as_bytes()), label, now_ms()],
-        )?;
-        Ok(token)
-    }
-
-    /// Revokes an enrollment token; devices already enrolled with it keep working.
-    pub fn revoke_token(&self, token: &str) -> Result<(), StoreError> {
-        let n = self.conn().execute(
-            "UPDATE enroll_tokens SET revoked = 1 WHERE hash = ?1",
-            [sha256_hex(token.as_bytes())],
-        )?;
-        if n == 0 {
-            return Err(StoreError::NotFound("no such enrollment token".into()));
-        }
-        Ok(())
-    }
-
     pub fn revoke_device(&self, device_id: &str) -> Result<(), StoreError> {
         let n = self
             .conn()
@@ -172,28 +149,22 @@ impl Store {
         Ok(())
     }
 
-    /// Returns (device id, device token), or `None` if the enrollment token is
-    /// unknown or revoked.
+    /// A new device and its token, when the enrollment token may still
+    /// enroll; the use is counted in the same transaction.
     pub fn enroll(
         &self,
         req: &stint_proto::EnrollRequest,
         ip: &str,
     ) -> Result<Enrolled, StoreError> {
-        let conn = self.conn();
-        let ok: Option<i64> = conn
-            .query_row(
-                "SELECT revoked FROM enroll_tokens WHERE hash = ?1",
-                [sha256_hex(req.enroll_token.as_bytes())],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if ok != Some(0) {
-            return Ok(Enrolled::BadToken);
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if let Err(why) = tokens::claim(&tx, &req.enroll_token)? {
+            return Ok(Enrolled::BadToken(why));
         }
         if let Some(prev) = &req.previous_device_id {
             // A fleet enrollment token is shared by every machine, so without this
             // a revoked device would simply come back under a new id.
-            let revoked: Option<bool> = conn
+            let revoked: Option<bool> = tx
                 .query_row("SELECT revoked FROM devices WHERE id = ?1", [prev], |r| {
                     r.get(0)
                 })
@@ -205,7 +176,7 @@ impl Store {
         let id = uuid::Uuid::now_v7().to_string();
         let token = new_secret("stn_dev_");
         let now = now_ms();
-        conn.execute(
+        tx.execute(
             "INSERT INTO devices (id, token_hash, hostname, os_type, os_version, os_user, agent_version, enrolled_ms, last_seen_ms, last_ip)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
             params![
@@ -220,6 +191,7 @@ impl Store {
                 ip
             ],
         )?;
+        tx.commit()?;
         Ok(Enrolled::Device { id, token })
     }
 

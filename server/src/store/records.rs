@@ -103,8 +103,10 @@ impl Store {
         Ok((stored, dup))
     }
 
-    /// Stores one image durably (file fsynced and renamed before its row), or
-    /// reports a duplicate if this device already sent it.
+    /// Stores one image durably (file fsynced, renamed and its directory
+    /// fsynced before its row), or reports a duplicate if this device already
+    /// sent it. Two devices racing with one id: the row decides who owns it,
+    /// and the loser's file (in its own directory) is removed again.
     pub fn upsert_capture(
         &self,
         device: &str,
@@ -113,36 +115,21 @@ impl Store {
         data: &[u8],
         ip: &str,
     ) -> Result<bool, StoreError> {
-        use std::io::Write;
-        let existing: Option<String> = self
-            .conn()
-            .query_row("SELECT device_id FROM captures WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        match existing {
+        match self.capture_owner(id)? {
             Some(d) if d == device => return Ok(false),
             Some(_) => return Err(StoreError::Conflict(id.into())),
             None => {}
         }
         let dir = self.images.join(device);
-        crate::private::dir(&dir).map_err(io(&dir))?;
+        if !dir.exists() {
+            crate::private::dir(&dir).map_err(io(&dir))?;
+            // The new directory's own entry must reach the disk too.
+            stint_common::durable::sync_dir(&self.images).map_err(io(&self.images))?;
+        }
         let file = format!("{id}.{}", stint_proto::extension(&meta.format));
         let path = dir.join(&file);
-        let part = dir.join(format!("{file}.part"));
-        let write = || -> std::io::Result<()> {
-            let mut f = crate::private::create(&part)?;
-            f.write_all(data)?;
-            f.sync_all()?;
-            std::fs::rename(&part, &path)
-        };
-        if let Err(e) = write() {
-            let _ = std::fs::remove_file(&part);
-            return Err(StoreError::Io {
-                path: part,
-                source: e,
-            });
-        }
+        stint_common::durable::write(&path, data, 0o600)
+            .map_err(io(&stint_common::durable::part_path(&path)))?;
         let inserted = self.conn().execute(
             "INSERT INTO captures (id, device_id, kind, taken_at, utc_offset, monitor, width, height, bytes, format, session_id, file, received_ms, public_ip)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
@@ -164,6 +151,100 @@ impl Store {
                 ip
             ],
         )?;
-        Ok(inserted == 1)
+        if inserted == 1 {
+            return Ok(true);
+        }
+        // Someone else's row won between the check and the insert.
+        match self.capture_owner(id)? {
+            Some(d) if d == device => Ok(false),
+            _ => {
+                let _ = std::fs::remove_file(&path);
+                Err(StoreError::Conflict(id.into()))
+            }
+        }
+    }
+
+    fn capture_owner(&self, id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT device_id FROM captures WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Barrier};
+
+    fn device(store: &Store, host: &str) -> String {
+        let token = store.create_token("t", Default::default()).unwrap();
+        let req = stint_proto::EnrollRequest {
+            enroll_token: token,
+            hostname: host.into(),
+            os_type: "Linux".into(),
+            os_version: "12".into(),
+            os_user: "u".into(),
+            agent_version: "0.1".into(),
+            previous_device_id: None,
+        };
+        match store.enroll(&req, "127.0.0.0").unwrap() {
+            super::super::Enrolled::Device { id, .. } => id,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Two devices upload one capture id at the same moment, many times over:
+    /// exactly one owns it, the other hears 409, and no image file is left
+    /// that no row refers to.
+    #[test]
+    fn one_capture_id_from_two_devices_at_once_has_one_owner_and_no_orphans() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let devices = [device(&store, "a"), device(&store, "b")];
+        let meta: CaptureMeta = serde_json::from_value(serde_json::json!({
+            "kind": "screenshot", "taken_at": "2026-11-29T10:00:00Z", "utc_offset": 0,
+            "monitor": "M", "width": 1, "height": 1, "format": "jpeg", "session_id": "s"
+        }))
+        .unwrap();
+        for round in 0..40 {
+            let id = format!("0190c0de-0000-7000-8000-{round:012}");
+            let barrier = Arc::new(Barrier::new(2));
+            let results: Vec<Result<bool, StoreError>> = std::thread::scope(|s| {
+                let handles: Vec<_> = devices
+                    .iter()
+                    .map(|d| {
+                        let (store, barrier, meta, id) = (&store, barrier.clone(), &meta, &id);
+                        s.spawn(move || {
+                            barrier.wait();
+                            store.upsert_capture(d, id, meta, b"image", "127.0.0.0")
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let won = results.iter().filter(|r| matches!(r, Ok(true))).count();
+            let lost = results
+                .iter()
+                .filter(|r| matches!(r, Err(StoreError::Conflict(_))))
+                .count();
+            assert_eq!((won, lost), (1, 1), "round {round}: {results:?}");
+        }
+        let files: usize = devices
+            .iter()
+            .filter_map(|d| std::fs::read_dir(dir.path().join("captures").join(d)).ok())
+            .map(|entries| entries.count())
+            .sum();
+        let rows: i64 = store
+            .conn()
+            .query_row("SELECT count(*) FROM captures", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            (files as i64, rows),
+            (40, 40),
+            "one file per row, no orphans"
+        );
     }
 }

@@ -77,24 +77,26 @@ ALTER TABLE minutes ADD COLUMN synthetic_keystrokes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE minutes ADD COLUMN synthetic_clicks INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE minutes ADD COLUMN counts_unknown INTEGER NOT NULL DEFAULT 0;
 "#,
+    // 2 -> 3: enrollment tokens may expire and may be limited to a number of
+    // enrollments. Existing tokens: no expiry, no limit, uses counted from now.
+    r#"
+ALTER TABLE enroll_tokens ADD COLUMN expires_ms INTEGER;
+ALTER TABLE enroll_tokens ADD COLUMN max_uses INTEGER;
+ALTER TABLE enroll_tokens ADD COLUMN uses INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
-pub(super) const LATEST: usize = MIGRATIONS.len();
+pub(super) const SCHEMA: stint_common::migrate::Schema = stint_common::migrate::Schema {
+    what: "stint-server database",
+    steps: MIGRATIONS,
+    newer_hint: "upgrade stint-server or restore an older database",
+    foreign_hint: "point --data-dir at the server's own directory, or move this file away",
+};
 
-/// Brings the database to [`LATEST`], one committed step at a time; refuses a
-/// database a newer server wrote, rather than misreading it.
-pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<Result<(), usize>> {
-    let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if version > LATEST {
-        return Ok(Err(version));
-    }
-    for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(step)?;
-        tx.pragma_update(None, "user_version", i + 1)?;
-        tx.commit()?;
-    }
-    Ok(Ok(()))
+/// Brings the database to the latest schema; refuses one a newer server
+/// wrote, rather than misreading it.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), stint_common::migrate::MigrationError> {
+    stint_common::migrate::migrate(conn, &SCHEMA).map(|_| ())
 }
 
 #[cfg(test)]
@@ -114,7 +116,7 @@ mod tests {
             [],
         )
         .unwrap();
-        migrate(&mut conn).unwrap().unwrap();
+        migrate(&mut conn).unwrap();
         let row: (i64, i64, i64, i64, i64) = conn
             .query_row(
                 "SELECT keystrokes, clicks, synthetic_keystrokes, synthetic_clicks, counts_unknown FROM minutes",
@@ -123,17 +125,43 @@ mod tests {
             )
             .unwrap();
         assert_eq!(row, (7, 3, 0, 0, 0));
-        let v: usize = conn
+        let v: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        assert_eq!(v, LATEST);
+        assert_eq!(v, SCHEMA.latest());
+    }
+
+    /// Fixture for 2 -> 3: a token created by a version-2 server keeps
+    /// working, with no expiry and no use limit.
+    #[test]
+    fn version_2_with_a_token_migrates_to_3() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, step) in MIGRATIONS[..2].iter().enumerate() {
+            conn.execute_batch(step).unwrap();
+            conn.pragma_update(None, "user_version", i + 1).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO enroll_tokens (hash, label, created_ms) VALUES ('h', 'fleet', 1)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let row: (String, Option<i64>, Option<i64>, i64) = conn
+            .query_row(
+                "SELECT label, expires_ms, max_uses, uses FROM enroll_tokens",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(row, ("fleet".into(), None, None, 0));
     }
 
     #[test]
     fn a_newer_schema_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();
-        conn.pragma_update(None, "user_version", LATEST + 1)
+        conn.pragma_update(None, "user_version", SCHEMA.latest() + 1)
             .unwrap();
-        assert_eq!(migrate(&mut conn).unwrap(), Err(LATEST + 1));
+        let e = migrate(&mut conn).unwrap_err().to_string();
+        assert!(e.contains("upgrade stint-server"), "{e}");
     }
 }

@@ -53,7 +53,7 @@ impl Server {
             .args(["serve", "--listen", &format!("{listen_ip}:{}", self.port)])
             .args(&self.args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(std::fs::File::create(self.stderr_path()).unwrap());
         if let Some(n) = self.nofile {
             use std::os::unix::process::CommandExt;
             let lim = libc::rlimit {
@@ -104,6 +104,11 @@ impl Server {
         let out = self.admin_command().args(args).output().unwrap();
         assert!(out.status.success(), "stint-server {args:?}: {out:?}");
         String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Where the serving process's log goes (the server ignores the file).
+    pub fn stderr_path(&self) -> PathBuf {
+        self.dir.path().join("stderr.log")
     }
 
     pub fn ca(&self) -> PathBuf {

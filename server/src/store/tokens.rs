@@ -1,0 +1,178 @@
+//! Enrollment tokens: created by the admin, stored only as their hash, and
+//! good until revoked, past their expiry, or used up.
+
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::Serialize;
+
+use super::{new_secret, now_ms, rfc3339, sha256_hex, Store, StoreError};
+
+/// How long and how often a new token may enroll devices; `None` is no limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenLimits {
+    pub expires_ms: Option<i64>,
+    pub max_uses: Option<u32>,
+}
+
+/// One token as `token list` prints it: never the secret, only its hash's start.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInfo {
+    pub hash_prefix: String,
+    pub label: String,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub uses: u32,
+    pub max_uses: Option<u32>,
+    pub revoked: bool,
+}
+
+impl Store {
+    pub fn create_token(&self, label: &str, limits: TokenLimits) -> Result<String, StoreError> {
+        let token = new_secret("stn_enr_");
+        self.conn().execute(
+            "INSERT INTO enroll_tokens (hash, label, created_ms, expires_ms, max_uses) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                sha256_hex(token.as_bytes()),
+                label,
+                now_ms(),
+                limits.expires_ms,
+                limits.max_uses
+            ],
+        )?;
+        Ok(token)
+    }
+
+    /// Revokes an enrollment token; devices already enrolled with it keep working.
+    pub fn revoke_token(&self, token: &str) -> Result<(), StoreError> {
+        let n = self.conn().execute(
+            "UPDATE enroll_tokens SET revoked = 1 WHERE hash = ?1",
+            [sha256_hex(token.as_bytes())],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound("no such enrollment token".into()));
+        }
+        Ok(())
+    }
+
+    pub fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT hash, label, created_ms, expires_ms, uses, max_uses, revoked FROM enroll_tokens ORDER BY created_ms",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let hash: String = r.get(0)?;
+            Ok(TokenInfo {
+                hash_prefix: hash.chars().take(12).collect(),
+                label: r.get(1)?,
+                created_at: rfc3339(r.get(2)?),
+                expires_at: r.get::<_, Option<i64>>(3)?.map(rfc3339),
+                uses: r.get(4)?,
+                max_uses: r.get(5)?,
+                revoked: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// Counts one enrollment against `token` inside the enrollment's transaction,
+/// or says why the token cannot enroll.
+pub(super) fn claim(tx: &Transaction<'_>, token: &str) -> Result<Result<(), String>, StoreError> {
+    let hash = sha256_hex(token.as_bytes());
+    let row: Option<(bool, Option<i64>, u32, Option<u32>)> = tx
+        .query_row(
+            "SELECT revoked, expires_ms, uses, max_uses FROM enroll_tokens WHERE hash = ?1",
+            [&hash],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let why = match row {
+        None => Some("unknown enrollment token".to_string()),
+        Some((true, ..)) => Some("the enrollment token was revoked".to_string()),
+        Some((_, Some(expires), ..)) if expires <= now_ms() => Some(format!(
+            "the enrollment token expired at {}; ask the admin for a new one",
+            rfc3339(expires)
+        )),
+        Some((_, _, uses, Some(max))) if uses >= max => Some(format!(
+            "the enrollment token is used up ({uses} of {max} enrollments); ask the admin for a new one"
+        )),
+        Some(_) => None,
+    };
+    if let Some(why) = why {
+        return Ok(Err(why));
+    }
+    tx.execute(
+        "UPDATE enroll_tokens SET uses = uses + 1 WHERE hash = ?1",
+        [&hash],
+    )?;
+    Ok(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Enrolled;
+
+    fn request(token: &str) -> stint_proto::EnrollRequest {
+        stint_proto::EnrollRequest {
+            enroll_token: token.into(),
+            hostname: "h".into(),
+            os_type: "Linux".into(),
+            os_version: "12".into(),
+            os_user: "u".into(),
+            agent_version: "0.1".into(),
+            previous_device_id: None,
+        }
+    }
+
+    #[test]
+    fn tokens_enroll_until_revoked_expired_or_used_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let limited = |expires_ms, max_uses| TokenLimits {
+            expires_ms,
+            max_uses,
+        };
+        let revoked = store.create_token("r", TokenLimits::default()).unwrap();
+        store.revoke_token(&revoked).unwrap();
+        let cases: &[(&str, TokenLimits, &[&str])] = &[
+            // (label, limits, what each enrollment in turn should come to)
+            ("open", TokenLimits::default(), &["ok", "ok", "ok"]),
+            (
+                "twice",
+                limited(None, Some(2)),
+                &["ok", "ok", "used up (2 of 2"],
+            ),
+            (
+                "expired",
+                limited(Some(now_ms() - 1), None),
+                &["expired at"],
+            ),
+            (
+                "later",
+                limited(Some(now_ms() + 3_600_000), Some(1)),
+                &["ok", "used up"],
+            ),
+        ];
+        for (label, limits, want) in cases {
+            let token = store.create_token(label, *limits).unwrap();
+            for (i, want) in want.iter().enumerate() {
+                let got = match store.enroll(&request(&token), "127.0.0.0").unwrap() {
+                    Enrolled::Device { .. } => "ok".to_string(),
+                    Enrolled::BadToken(why) => why,
+                    other => format!("{other:?}"),
+                };
+                assert!(got.contains(want), "{label} #{i}: {got:?}, want {want:?}");
+            }
+        }
+        for (token, want) in [(revoked.as_str(), "revoked"), ("stn_enr_nope", "unknown")] {
+            match store.enroll(&request(token), "127.0.0.0").unwrap() {
+                Enrolled::BadToken(why) => assert!(why.contains(want), "{why}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        let listed = store.tokens().unwrap();
+        let twice = listed.iter().find(|t| t.label == "twice").unwrap();
+        assert_eq!((twice.uses, twice.max_uses), (2, Some(2)));
+        assert!(listed.iter().all(|t| t.hash_prefix.len() == 12));
+    }
+}

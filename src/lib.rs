@@ -8,6 +8,8 @@ pub mod datadir;
 pub mod doctor;
 pub mod encode;
 pub mod exit;
+#[cfg(test)]
+mod fuzz;
 pub mod ipc;
 pub mod logging;
 pub mod model;

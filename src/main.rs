@@ -332,9 +332,8 @@ fn managed_config(cmd: ManagedCommand) -> Result<Exit> {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("cannot create {}", dir.display()))?;
             }
-            let tmp = path.with_extension("toml.new");
-            std::fs::write(&tmp, text)
-                .and_then(|_| std::fs::rename(&tmp, &path))
+            // Read by every user's agent; written whole or not at all.
+            stint_common::durable::write(&path, text.as_bytes(), 0o644)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             println!("{}", path.display());
             Ok(Exit::Ok)

@@ -101,4 +101,41 @@ mod tests {
         assert_eq!(c.schedule.minute, base.schedule.minute);
         assert_eq!(c.storage, base.storage);
     }
+
+    /// The table in stint-proto names the config key each policy key
+    /// overrides: that key exists in the shipped example, and setting the
+    /// policy key to a value its config differs in changes the config.
+    #[test]
+    fn every_policy_key_overrides_the_config_key_the_table_names() {
+        let example = include_str!("../assets/stint.example.toml");
+        let base = crate::config::Config::defaults().unwrap();
+        for key in stint_proto::policy_keys() {
+            let Some(config) = key.config else { continue };
+            let (table, name) = config.split_once('.').unwrap();
+            let section = example
+                .split(&format!("[{table}]\n"))
+                .nth(1)
+                .unwrap_or_else(|| panic!("{}: no [{table}] in the example", key.name));
+            let section = section.split("\n[").next().unwrap();
+            assert!(
+                section.lines().any(|l| l.starts_with(&format!("{name} ="))),
+                "{}: no {config} in assets/stint.example.toml",
+                key.name
+            );
+            // Both ends of the range, or both switch positions: one of them
+            // differs from whatever the default is.
+            let values: Vec<String> = match &key.kind {
+                stint_proto::Kind::Flag => vec!["true".into(), "false".into()],
+                stint_proto::Kind::Number { range, .. } => {
+                    vec![range.start().to_string(), range.end().to_string()]
+                }
+            };
+            let changed = values.iter().any(|v| {
+                let mut p = Policy::default();
+                p.set(key.name, v).unwrap();
+                apply(&base, &p) != base
+            });
+            assert!(changed, "{}: apply() ignores it", key.name);
+        }
+    }
 }

@@ -6,9 +6,10 @@
 //! docs/protocol.md.
 
 use std::net::IpAddr;
-use std::ops::RangeInclusive;
 
+mod policy;
 mod validate;
+pub use policy::{policy_keys, policy_keys_markdown, Kind, Policy, PolicyKey, Value};
 pub use validate::{
     is_wire_time, validate_id, Invalid, MAX_COUNT_PER_MINUTE, MAX_OFFSET_SECS, MAX_TEXT,
 };
@@ -167,102 +168,6 @@ pub struct Heartbeat {
     pub agent_version: String,
     pub pending_minutes: u64,
     pub pending_captures: u64,
-}
-
-/// What IT decides centrally; returned by every heartbeat. A key left unset
-/// (absent on the wire) leaves the agent's own configuration in charge; a key
-/// that is set overrides it on every device.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Policy {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub screenshots: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub webcam: Option<bool>,
-    /// Seconds per screenshot segment.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub segment_secs: Option<u64>,
-    /// Seconds without input before a minute is idle.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub idle_after_secs: Option<u64>,
-    /// Blur screenshots on the device before they are stored.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub blur: Option<bool>,
-    /// Minutes a record waits on the device, for the employee to review and
-    /// delete, before it is uploaded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub review_delay_mins: Option<u64>,
-    /// Store and show IP addresses as /24 (IPv4) or /48 (IPv6) networks.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub truncate_ip: Option<bool>,
-    /// Whether the tray may offer Quit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow_quit: Option<bool>,
-}
-
-/// Every policy key, as spelled on the wire and by `stint-server policy --set`.
-pub const POLICY_KEYS: [&str; 8] = [
-    "screenshots",
-    "webcam",
-    "segment_secs",
-    "idle_after_secs",
-    "blur",
-    "review_delay_mins",
-    "truncate_ip",
-    "allow_quit",
-];
-
-/// What each numeric policy key accepts: the server's CLI refuses anything
-/// else, and an agent refuses a policy that arrives with anything else.
-pub const SEGMENT_SECS: RangeInclusive<u64> = 1..=86_400;
-pub const IDLE_AFTER_SECS: RangeInclusive<u64> = 1..=86_400;
-pub const REVIEW_DELAY_MINS: RangeInclusive<u64> = 0..=10_080;
-
-impl Policy {
-    /// Sets `key` from its text form; an empty `value` unsets it. The error
-    /// says what the key accepts.
-    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
-        fn flag(key: &str, v: &str) -> Result<Option<bool>, String> {
-            match v {
-                "" => Ok(None),
-                "true" => Ok(Some(true)),
-                "false" => Ok(Some(false)),
-                _ => Err(format!(
-                    "{key} = {v:?}: expected true, false or nothing (to unset)"
-                )),
-            }
-        }
-        fn secs(key: &str, v: &str, range: RangeInclusive<u64>) -> Result<Option<u64>, String> {
-            if v.is_empty() {
-                return Ok(None);
-            }
-            match v.parse::<u64>() {
-                Ok(n) if range.contains(&n) => Ok(Some(n)),
-                _ => Err(format!(
-                    "{key} = {v:?}: expected a whole number from {} to {}, or nothing (to unset)",
-                    range.start(),
-                    range.end()
-                )),
-            }
-        }
-        match key {
-            "screenshots" => self.screenshots = flag(key, value)?,
-            "webcam" => self.webcam = flag(key, value)?,
-            "segment_secs" => self.segment_secs = secs(key, value, SEGMENT_SECS)?,
-            "idle_after_secs" => self.idle_after_secs = secs(key, value, IDLE_AFTER_SECS)?,
-            "blur" => self.blur = flag(key, value)?,
-            "review_delay_mins" => self.review_delay_mins = secs(key, value, REVIEW_DELAY_MINS)?,
-            "truncate_ip" => self.truncate_ip = flag(key, value)?,
-            "allow_quit" => self.allow_quit = flag(key, value)?,
-            _ => {
-                return Err(format!(
-                    "unknown policy key {key:?}; known keys: {}",
-                    POLICY_KEYS.join(", ")
-                ))
-            }
-        }
-        Ok(())
-    }
 }
 
 /// `POST /api/v1/heartbeat` answer.

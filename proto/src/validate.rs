@@ -1,10 +1,7 @@
 //! What a server must refuse in a record and an agent in a policy: each check
 //! names the field, the value and what was expected.
 
-use crate::{
-    CaptureMeta, MinuteRecord, Policy, SessionRecord, IDLE_AFTER_SECS, REVIEW_DELAY_MINS,
-    SEGMENT_SECS,
-};
+use crate::{CaptureMeta, MinuteRecord, SessionRecord};
 
 /// Longest title, path or name a record may carry, in bytes.
 pub const MAX_TEXT: usize = 4096;
@@ -164,27 +161,4 @@ impl CaptureMeta {
 /// Checks a capture id the same way a record id is checked.
 pub fn validate_id(id: &str) -> Result<(), Invalid> {
     check_id("id", id)
-}
-
-impl Policy {
-    /// What an agent must refuse, as a whole, in a policy a server sent: a
-    /// value outside its key's range (a segment of 0 s divides by zero).
-    pub fn validate(&self) -> Result<(), Invalid> {
-        for (field, value, range) in [
-            ("segment_secs", self.segment_secs, SEGMENT_SECS),
-            ("idle_after_secs", self.idle_after_secs, IDLE_AFTER_SECS),
-            (
-                "review_delay_mins",
-                self.review_delay_mins,
-                REVIEW_DELAY_MINS,
-            ),
-        ] {
-            if let Some(v) = value {
-                check(range.contains(&v), field, || {
-                    format!("{v} is outside {}..={}", range.start(), range.end())
-                })?;
-            }
-        }
-        Ok(())
-    }
 }

@@ -458,4 +458,6 @@ impl Validator<'_> {
 }
 
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod tests;

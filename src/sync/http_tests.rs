@@ -142,15 +142,8 @@ fn follow(policy: &Policy) {
 
 #[test]
 fn no_server_answer_panics_the_agent() {
-    // A fixed seed for CI's record, plus a fresh one each run, printed so a
-    // failure can be replayed with STINT_FUZZ_SEED.
-    let seeds = match std::env::var("STINT_FUZZ_SEED") {
-        Ok(s) => vec![s.parse().expect("STINT_FUZZ_SEED is a number")],
-        Err(_) => vec![0x5717_0001, fastrand::u64(..)],
-    };
     let rt = rt();
-    for seed in seeds {
-        eprintln!("reply fuzz seed {seed} (replay: STINT_FUZZ_SEED={seed})");
+    for seed in crate::fuzz::seeds("reply", 0x5717_0001) {
         let mut rng = fastrand::Rng::with_seed(seed);
         for _ in 0..1_500 {
             const STATUSES: [u16; 18] = [

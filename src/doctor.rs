@@ -146,7 +146,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
     cam.required = cfg.capture.webcam;
     checks.push(cam);
     // Optional: without a tray host stint still records; the user just has no icon.
-    let mut tray = match crate::tray::host() {
+    let mut tray = match crate::platform::tray_host() {
         Ok(host) => Check::pass("tray", host),
         Err(why) => Check::fail(
             "tray",

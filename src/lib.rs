@@ -10,6 +10,7 @@ pub mod encode;
 pub mod exit;
 #[cfg(test)]
 mod fuzz;
+pub mod indicator;
 pub mod ipc;
 pub mod logging;
 pub mod model;
@@ -21,4 +22,3 @@ pub mod sampler;
 pub mod status;
 pub mod sync;
 pub mod sysfacts;
-pub mod tray;

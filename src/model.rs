@@ -52,6 +52,40 @@ pub fn counts_text(m: &MinuteRecord) -> String {
 
 pub use stint_common::time::rfc3339;
 
+/// Where the sync loop is; persisted for `stint status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "detail")]
+pub enum SyncState {
+    /// No `[server] url`: nothing leaves this machine.
+    Unconfigured,
+    /// No device token yet.
+    Unenrolled,
+    /// Queue empty; waiting for new records.
+    Idle,
+    Uploading,
+    /// Waiting to retry after a failure.
+    Backoff,
+    /// The server refused our credentials twice; uploads stop until a restart
+    /// or a new enrollment token.
+    Blocked(String),
+}
+
+/// What `stint status` shows about sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    #[serde(flatten)]
+    pub state: SyncState,
+    pub server: Option<String>,
+    pub device_id: Option<String>,
+    pub last_success: Option<String>,
+    pub last_error: Option<String>,
+    /// Why the server's current policy is refused (the last good one holds);
+    /// kept until a valid one arrives, unlike `last_error`, which the next
+    /// success clears.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_error: Option<String>,
+}
+
 /// Local UTC offset in seconds at the given instant (DST-aware).
 pub fn local_offset_at(ms: i64) -> i32 {
     use chrono::Offset;

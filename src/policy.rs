@@ -6,11 +6,7 @@ use std::time::Duration;
 use stint_proto::Policy;
 
 use crate::config::Config;
-use crate::queue::{Queue, QueueError};
-
-/// Queue state key under which sync keeps the last policy the server sent, so a
-/// restart while offline still honours it.
-pub const STATE_KEY: &str = "policy";
+use crate::queue::Queue;
 
 /// The configuration the recorder runs with under `policy`.
 pub fn apply(base: &Config, policy: &Policy) -> Config {
@@ -46,30 +42,13 @@ pub fn review_window(base: &Config, policy: &Policy) -> crate::review::Window {
     crate::review::Window::new(c.schedule.segment, c.privacy.review_delay)
 }
 
-/// The policy sync stored last; the default (nothing set) when there is none
-/// or it cannot be read.
+/// The policy sync stored last (the queue refuses an unreadable or invalid
+/// one); the default, nothing set, when it cannot be read.
 pub async fn load(queue: &Queue) -> Policy {
-    let text: Result<Option<String>, QueueError> = queue.call(|q| q.get_state(STATE_KEY)).await;
-    match text {
-        Ok(Some(t)) => match serde_json::from_str::<Policy>(&t) {
-            // Stored by an agent that did not check what arrived: refused too.
-            Ok(p) if p.validate().is_ok() => p,
-            Ok(p) => {
-                let e = p.validate().unwrap_err();
-                tracing::warn!(error = %e, "stored policy invalid; using the local config alone");
-                Policy::default()
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "stored policy unreadable; using the local config alone");
-                Policy::default()
-            }
-        },
-        Ok(None) => Policy::default(),
-        Err(e) => {
-            tracing::warn!(error = %e, "could not read the stored policy");
-            Policy::default()
-        }
-    }
+    queue.call(|q| q.policy()).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "could not read the stored policy");
+        Policy::default()
+    })
 }
 
 #[cfg(test)]

@@ -43,18 +43,13 @@ pub struct Daemon {
 pub fn gather(store: &Store, cfg: &Config) -> Result<Report, QueueError> {
     let now = chrono::Utc::now().timestamp_millis();
     let mut samplers = BTreeMap::new();
-    for name in ["input", "window", "screen", "webcam"] {
-        if let Some(v) = store.get_state(&format!("sampler.{name}"))? {
-            samplers.insert(name.to_string(), v);
+    for sampler in crate::queue::Sampler::ALL {
+        if let Some(v) = store.sampler_state(sampler)? {
+            samplers.insert(sampler.name().to_string(), v);
         }
     }
-    let sync = store
-        .get_state(crate::sync::STATUS_KEY)?
-        .and_then(|t| serde_json::from_str(&t).ok());
-    let policy = store
-        .get_state(crate::policy::STATE_KEY)?
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default();
+    let sync = store.sync_status()?;
+    let policy = store.policy()?;
     let window = crate::policy::review_window(cfg, &policy);
     let deletable = store
         .newest_capture_before(window.ended_before(now))?
@@ -68,7 +63,7 @@ pub fn gather(store: &Store, cfg: &Config) -> Result<Report, QueueError> {
         data_dir: cfg.storage.data_dir.clone(),
         daemon: None,
         deletable,
-        recovery: store.get_state(crate::queue::RECOVERY_KEY)?,
+        recovery: store.recovery()?,
     })
 }
 

@@ -2,7 +2,8 @@
 //! queue while tracking is on.
 //!
 //! One task owns all recorder state and sleeps towards the next wall-clock deadline
-//! (minute end, window sample, capture moment, control poll). Deadlines are slept on
+//! (minute end, window sample, capture moment) or the next change of the tracking
+//! switch or policy, which the queue's watch channel brings. Deadlines are slept on
 //! the monotonic clock and checked against the wall clock at every wake, so suspend,
 //! SIGSTOP and clock changes are noticed instead of producing bogus minutes.
 
@@ -23,8 +24,6 @@ use crate::sysfacts;
 
 pub use samplers::Samplers;
 
-/// How often the persisted tracking switch is re-read (until the IPC channel lands).
-const CONTROL_POLL: Duration = Duration::from_secs(1);
 /// Upper bound for reading the active window once.
 const WINDOW_TIMEOUT: Duration = Duration::from_secs(3);
 /// Minutes kept in memory while the disk refuses writes (one day at 1-minute records).
@@ -76,7 +75,11 @@ pub async fn run(
 ) -> Result<(), DaemonError> {
     tokio::pin!(shutdown);
     let initial = cfg.tracking.initial;
-    let mut tracking = queue.call(|s| s.tracking()).await?.unwrap_or(initial);
+    // The queue thread sends each committed change of the tracking switch or
+    // the policy: the recorder sleeps until a deadline or a change, never polls.
+    let mut control = queue.control();
+    let mut tracking = control.borrow_and_update().tracking.unwrap_or(initial);
+    let mut control_open = true;
     let mut rec = Recorder {
         base: cfg.clone(),
         policy: stint_proto::Policy::default(),
@@ -94,24 +97,25 @@ pub async fn run(
         rec.start(Now::read()).await;
     }
     loop {
-        let now = Now::read();
-        let control = now.mono + CONTROL_POLL;
-        let deadline = rec.next_deadline().map_or(control, |d| d.min(control));
+        // The monotonic clock stands still while the machine sleeps, so a
+        // deadline alone could wake the recorder up to a minute after a
+        // resume; a wall-clock look every few seconds notices it sooner.
+        let deadline = rec
+            .next_deadline()
+            .map(|d| d.min(Instant::now() + WALL_LOOK));
         tokio::select! {
-            _ = tokio::time::sleep_until(deadline.into()) => {}
+            _ = sleep_until_some(deadline) => {}
+            changed = control.changed(), if control_open => {
+                // The queue thread is gone: deadlines alone drive the loop now.
+                control_open = changed.is_ok();
+            }
             _ = &mut shutdown => {
                 rec.stop(Now::read()).await;
                 tracing::info!("recorder stopped");
                 return Ok(());
             }
         }
-        let wanted = match rec.queue.call(|s| s.tracking()).await {
-            Ok(v) => v.unwrap_or(initial),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not read the tracking switch; keeping the current state");
-                tracking
-            }
-        };
+        let wanted = control.borrow_and_update().tracking.unwrap_or(initial);
         let now = Now::read();
         if wanted != tracking {
             tracking = wanted;
@@ -123,6 +127,18 @@ pub async fn run(
             }
         }
         rec.tick(now).await;
+    }
+}
+
+/// Longest sleep while tracking; see the loop in `run`.
+const WALL_LOOK: Duration = Duration::from_secs(5);
+
+/// Sleeps until `deadline`, or for ever without one (not tracking: only a
+/// control change or shutdown wakes the recorder then).
+async fn sleep_until_some(deadline: Option<std::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d.into()).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -416,7 +432,7 @@ impl Recorder {
     /// next minute: the open segment keeps its moment, later ones follow the
     /// new length.
     async fn refresh_policy(&mut self) {
-        let policy = crate::policy::load(&self.queue).await;
+        let policy = self.queue.control().borrow().policy.clone();
         if policy == self.policy {
             return;
         }

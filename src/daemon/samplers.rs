@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::queue::Queue;
+use crate::queue::{Queue, Sampler};
 use crate::sampler::input::{self, InputSource};
 use crate::sampler::screen::ScreenSource;
 use crate::sampler::webcam::WebcamSource;
@@ -55,14 +55,14 @@ fn keep<T>(name: &str, r: Result<T, SamplerError>) -> Option<T> {
 }
 
 /// Stores sampler lines for `stint status`.
-async fn store(queue: &Queue, states: Vec<(&'static str, String)>) {
+async fn store(queue: &Queue, states: Vec<(Sampler, String)>) {
     if states.is_empty() {
         return;
     }
     let result = queue
         .call(move |st| {
-            for (name, value) in states {
-                st.set_state(&format!("sampler.{name}"), &value)?;
+            for (sampler, line) in states {
+                st.set_sampler_state(sampler, &line)?;
             }
             Ok(())
         })
@@ -86,7 +86,7 @@ impl Samplers {
         let mut states = Vec::new();
         states.extend(s.set_input(input::create()));
         let window = sampler::window::create();
-        states.push(("window", describe(&window, sampler::window::BACKEND)));
+        states.push((Sampler::Window, describe(&window, sampler::window::BACKEND)));
         s.window = keep("window", window);
         states.extend(s.apply(cfg, "config").await);
         store(queue, states).await;
@@ -97,7 +97,7 @@ impl Samplers {
     fn set_input(
         &mut self,
         r: Result<Box<dyn InputSource>, SamplerError>,
-    ) -> Option<(&'static str, String)> {
+    ) -> Option<(Sampler, String)> {
         let line = input::describe(&r);
         match &r {
             Ok(i) if i.limitation().is_none() => {
@@ -113,29 +113,29 @@ impl Samplers {
         self.input = r.ok();
         (line != self.input_state).then(|| {
             self.input_state = line.clone();
-            ("input", line)
+            (Sampler::Input, line)
         })
     }
 
     /// Switches screenshots and webcam on or off as `cfg` says, `by` naming
     /// who decided ("config", "policy"); returns their status lines.
-    async fn apply(&mut self, cfg: &Config, by: &str) -> Vec<(&'static str, String)> {
+    async fn apply(&mut self, cfg: &Config, by: &str) -> Vec<(Sampler, String)> {
         let mut states = Vec::new();
         if !cfg.capture.screenshots {
             self.screen = None;
-            states.push(("screen", format!("disabled by {by}")));
+            states.push((Sampler::Screen, format!("disabled by {by}")));
         } else if self.screen.is_none() {
             let screen = sampler::screen::create();
-            states.push(("screen", describe(&screen, SCREEN_BACKEND)));
+            states.push((Sampler::Screen, describe(&screen, SCREEN_BACKEND)));
             self.screen = keep("screen", screen);
         }
         if !cfg.capture.webcam {
             // Dropping the sampler releases the camera.
             self.webcam = None;
-            states.push(("webcam", format!("disabled by {by}")));
+            states.push((Sampler::Webcam, format!("disabled by {by}")));
         } else if self.webcam.is_none() {
             let cam = run_blocking(WEBCAM_PROBE, sampler::webcam::create).await;
-            states.push(("webcam", describe(&cam, WEBCAM_BACKEND)));
+            states.push((Sampler::Webcam, describe(&cam, WEBCAM_BACKEND)));
             self.webcam = keep("webcam", cam);
         }
         states
@@ -174,14 +174,14 @@ impl Samplers {
         if self.window.is_none() {
             let window = sampler::window::create();
             if window.is_ok() {
-                states.push(("window", describe(&window, sampler::window::BACKEND)));
+                states.push((Sampler::Window, describe(&window, sampler::window::BACKEND)));
             }
             self.window = window.ok();
         }
         if self.screen.is_none() && cfg.capture.screenshots {
             let screen = sampler::screen::create();
             if screen.is_ok() {
-                states.push(("screen", describe(&screen, SCREEN_BACKEND)));
+                states.push((Sampler::Screen, describe(&screen, SCREEN_BACKEND)));
             }
             self.screen = screen.ok();
         }

@@ -17,3 +17,56 @@ pub fn open_in_viewer(path: &std::path::Path) -> std::io::Result<()> {
 
 /// Only Windows gives a login-started program a console window of its own.
 pub fn detach_own_console() {}
+
+/// Which tray host is running, or why none is: a system tray owning
+/// `_NET_SYSTEM_TRAY_S<n>` (XEmbed) or a StatusNotifierWatcher on the session bus.
+pub fn tray_host() -> Result<String, String> {
+    let mut found = Vec::new();
+    match xembed_tray() {
+        Ok(true) => found.push("XEmbed system tray"),
+        Ok(false) => {}
+        Err(e) => tracing::debug!(error = %e, "no X11 tray check"),
+    }
+    if sni_watcher() {
+        found.push("StatusNotifierItem host");
+    }
+    if found.is_empty() {
+        Err("no tray host: nothing owns _NET_SYSTEM_TRAY_S0 and no StatusNotifierWatcher is on the session bus, so the icon will not be visible".into())
+    } else {
+        Ok(found.join(" and "))
+    }
+}
+
+fn xembed_tray() -> Result<bool, String> {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::ConnectionExt;
+    let (conn, screen) = x11rb::connect(None).map_err(|e| e.to_string())?;
+    let _ = conn.setup();
+    let name = format!("_NET_SYSTEM_TRAY_S{screen}");
+    let atom = conn
+        .intern_atom(false, name.as_bytes())
+        .map_err(|e| e.to_string())?
+        .reply()
+        .map_err(|e| e.to_string())?
+        .atom;
+    let owner = conn
+        .get_selection_owner(atom)
+        .map_err(|e| e.to_string())?
+        .reply()
+        .map_err(|e| e.to_string())?
+        .owner;
+    Ok(owner != x11rb::NONE)
+}
+
+fn sni_watcher() -> bool {
+    let Ok(conn) = zbus::blocking::Connection::session() else {
+        return false;
+    };
+    let Ok(dbus) = zbus::blocking::fdo::DBusProxy::new(&conn) else {
+        return false;
+    };
+    zbus::names::BusName::try_from("org.kde.StatusNotifierWatcher")
+        .ok()
+        .and_then(|n| dbus.name_has_owner(n).ok())
+        .unwrap_or(false)
+}

@@ -17,3 +17,8 @@ pub fn open_in_viewer(path: &std::path::Path) -> std::io::Result<()> {
 
 /// Only Windows gives a login-started program a console window of its own.
 pub fn detach_own_console() {}
+
+/// Where the tray icon shows: there always is one on this OS.
+pub fn tray_host() -> Result<String, String> {
+    Ok("the macOS menu bar".into())
+}

@@ -29,3 +29,8 @@ pub fn detach_own_console() {
         }
     }
 }
+
+/// Where the tray icon shows: there always is one on this OS.
+pub fn tray_host() -> Result<String, String> {
+    Ok("the Windows notification area".into())
+}

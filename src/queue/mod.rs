@@ -10,6 +10,9 @@ mod captures;
 mod migrations;
 mod minutes;
 mod open;
+mod state;
+
+pub use state::{Control, Key, Sampler};
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -79,6 +82,7 @@ type Job = Box<dyn FnOnce(&mut Store) + Send>;
 pub struct Queue {
     tx: mpsc::Sender<Job>,
     paths: Arc<Paths>,
+    control: tokio::sync::watch::Receiver<Control>,
 }
 
 #[derive(Debug)]
@@ -110,7 +114,7 @@ impl Queue {
             .name("stint-queue".into())
             .spawn(move || match Store::open(&thread_paths, role) {
                 Ok((mut store, report)) => {
-                    let _ = ready_tx.send(Ok(report));
+                    let _ = ready_tx.send(Ok((report, store.control.subscribe())));
                     for job in rx {
                         job(&mut store);
                     }
@@ -123,8 +127,14 @@ impl Queue {
                 path: paths.db.clone(),
                 source,
             })?;
-        let report = ready_rx.recv().map_err(|_| QueueError::Closed)??;
-        Ok((Queue { tx, paths }, report))
+        let (report, control) = ready_rx.recv().map_err(|_| QueueError::Closed)??;
+        Ok((Queue { tx, paths, control }, report))
+    }
+
+    /// The tracking switch and the policy, updated by the queue thread as soon
+    /// as a change to either commits.
+    pub fn control(&self) -> tokio::sync::watch::Receiver<Control> {
+        self.control.clone()
     }
 
     pub fn db_path(&self) -> &Path {
@@ -167,11 +177,9 @@ pub struct Store {
     conn: Connection,
     db_path: PathBuf,
     captures: PathBuf,
+    /// Sends each committed change of the tracking switch or the policy.
+    control: tokio::sync::watch::Sender<Control>,
 }
-
-const TRACKING_KEY: &str = "tracking";
-/// What the owner did with a corrupt queue, for `stint status`.
-pub const RECOVERY_KEY: &str = "recovery";
 
 impl Store {
     fn sql_err(&self, e: rusqlite::Error) -> QueueError {
@@ -183,33 +191,6 @@ impl Store {
             }
         }
         QueueError::Sql(e)
-    }
-
-    pub fn tracking(&self) -> Result<Option<bool>, QueueError> {
-        Ok(self.get_state(TRACKING_KEY)?.map(|v| v == "on"))
-    }
-
-    pub fn set_tracking(&mut self, on: bool) -> Result<(), QueueError> {
-        self.set_state(TRACKING_KEY, if on { "on" } else { "off" })
-    }
-
-    pub fn get_state(&self, key: &str) -> Result<Option<String>, QueueError> {
-        // Cached: the daemon reads the tracking switch every second.
-        self.conn
-            .prepare_cached("SELECT value FROM state WHERE key = ?1")
-            .and_then(|mut st| st.query_row([key], |r| r.get(0)).optional())
-            .map_err(|e| self.sql_err(e))
-    }
-
-    pub fn set_state(&mut self, key: &str, value: &str) -> Result<(), QueueError> {
-        self.conn
-            .execute(
-                "INSERT INTO state (key, value) VALUES (?1, ?2)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                [key, value],
-            )
-            .map(drop)
-            .map_err(|e| self.sql_err(e))
     }
 
     pub fn insert_session(&mut self, s: &SessionRecord, started_ms: i64) -> Result<(), QueueError> {

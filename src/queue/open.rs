@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection};
 
-use super::{migrations, OpenReport, Paths, QueueError, Role, Store, RECOVERY_KEY};
+use super::{migrations, Key, OpenReport, Paths, QueueError, Role, Store};
 
 impl Store {
     pub(super) fn open(paths: &Paths, role: Role) -> Result<(Store, OpenReport), QueueError> {
@@ -38,7 +38,7 @@ impl Store {
                 conn.execute(
                     "INSERT INTO state (key, value) VALUES (?1, ?2)
                      ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    params![RECOVERY_KEY, note],
+                    params![Key::Recovery.name(), note],
                 )
                 .map_err(QueueError::Sql)?;
                 report.moved_corrupt_to = Some(aside);
@@ -47,11 +47,14 @@ impl Store {
             }
             Err(e) => return Err(e),
         };
-        let store = Store {
+        let mut store = Store {
             conn,
             db_path: paths.db.clone(),
             captures: paths.captures.clone(),
+            control: tokio::sync::watch::Sender::new(Default::default()),
         };
+        let control = store.control_now()?;
+        store.control = tokio::sync::watch::Sender::new(control);
         if role == Role::Owner {
             report.swept_files = store.sweep_captures()?;
         }

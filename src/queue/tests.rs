@@ -183,3 +183,59 @@ fn local_day_start_is_at_or_before_now() {
     let start = local_day_start_ms(now);
     assert!(start <= now && now - start < 86_400_000);
 }
+
+/// The recorder's view of the switch and the policy: what is stored when the
+/// queue opens, then each committed change at once, and nothing for a write
+/// that changes nothing.
+#[test]
+fn control_changes_reach_watchers_as_they_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    {
+        let (q, _) = Queue::open(&data, Role::Owner).unwrap();
+        q.call_blocking(|s| s.set_tracking(true)).unwrap();
+    }
+    let (q, _) = Queue::open(&data, Role::Owner).unwrap();
+    let mut control = q.control();
+    assert_eq!(
+        control.borrow_and_update().tracking,
+        Some(true),
+        "stored value at open"
+    );
+    type Step = fn(&mut Store) -> Result<(), QueueError>;
+    let steps: &[(&str, Step, bool)] = &[
+        ("switch off", |s| s.set_tracking(false), true),
+        ("off again", |s| s.set_tracking(false), false),
+        (
+            "a policy",
+            |s| {
+                s.set_policy(&stint_proto::Policy {
+                    blur: Some(true),
+                    ..Default::default()
+                })
+            },
+            true,
+        ),
+        (
+            "a sync status",
+            |s| {
+                s.set_sync_status(&crate::model::SyncStatus {
+                    state: crate::model::SyncState::Idle,
+                    server: None,
+                    device_id: None,
+                    last_success: None,
+                    last_error: None,
+                    policy_error: None,
+                })
+            },
+            false,
+        ),
+    ];
+    for (what, step, notifies) in steps {
+        q.call_blocking(*step).unwrap();
+        assert_eq!(control.has_changed().unwrap(), *notifies, "{what}");
+        control.borrow_and_update();
+    }
+    let now = control.borrow().clone();
+    assert_eq!((now.tracking, now.policy.blur), (Some(false), Some(true)));
+}

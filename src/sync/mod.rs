@@ -17,7 +17,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 use stint_common::time::now_ms;
 
-use serde::{Deserialize, Serialize};
 use stint_proto::{
     Accepted, CaptureRecord, EnrollRequest, EnrollResponse, Heartbeat, HeartbeatResponse,
     MinuteBatch,
@@ -39,41 +38,7 @@ const CAPTURES_IN_FLIGHT: usize = 4;
 /// longer than one minute record, so a 1-second test minute sees changes fast.
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(60);
 
-/// Where the sync loop is; persisted for `stint status`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "state", content = "detail")]
-pub enum State {
-    /// No `[server] url`: nothing leaves this machine.
-    Unconfigured,
-    /// No device token yet.
-    Unenrolled,
-    /// Queue empty; waiting for new records.
-    Idle,
-    Uploading,
-    /// Waiting to retry after a failure.
-    Backoff,
-    /// The server refused our credentials twice; uploads stop until a restart
-    /// or a new enrollment token.
-    Blocked(String),
-}
-
-/// What `stint status` shows about sync.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncStatus {
-    #[serde(flatten)]
-    pub state: State,
-    pub server: Option<String>,
-    pub device_id: Option<String>,
-    pub last_success: Option<String>,
-    pub last_error: Option<String>,
-    /// Why the server's current policy is refused (the last good one holds);
-    /// kept until a valid one arrives, unlike `last_error`, which the next
-    /// success clears.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy_error: Option<String>,
-}
-
-pub const STATUS_KEY: &str = "sync";
+pub use crate::model::{SyncState as State, SyncStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -116,8 +81,7 @@ pub async fn blocked_at_start(queue: &Queue, url: &str, why: String) {
         last_error: Some(why),
         policy_error: None,
     };
-    let text = serde_json::to_string(&status).expect("status serialises");
-    if let Err(e) = queue.call(move |q| q.set_state(STATUS_KEY, &text)).await {
+    if let Err(e) = queue.call(move |q| q.set_sync_status(&status)).await {
         tracing::warn!(error = %e, "could not save sync status");
     }
 }
@@ -155,13 +119,11 @@ pub async fn run(cfg: Config, queue: Queue, http: reqwest::Client) {
         quiet: Quiet::default(),
         review,
     };
-    if let Ok(Some(prev)) = s.queue.call(|q| q.get_state(STATUS_KEY)).await {
-        if let Ok(prev) = serde_json::from_str::<SyncStatus>(&prev) {
-            s.status.last_success = prev.last_success;
-            // Lost device.json: the server still learns which device this was.
-            if s.status.device_id.is_none() && prev.server.as_deref() == Some(s.url.as_str()) {
-                s.status.device_id = prev.device_id;
-            }
+    if let Ok(Some(prev)) = s.queue.call(|q| q.sync_status()).await {
+        s.status.last_success = prev.last_success;
+        // Lost device.json: the server still learns which device this was.
+        if s.status.device_id.is_none() && prev.server.as_deref() == Some(s.url.as_str()) {
+            s.status.device_id = prev.device_id;
         }
     }
     s.save().await;
@@ -210,12 +172,8 @@ enum Step {
 
 impl Sync {
     async fn save(&mut self) {
-        let text = serde_json::to_string(&self.status).expect("status serialises");
-        if let Err(e) = self
-            .queue
-            .call(move |q| q.set_state(STATUS_KEY, &text))
-            .await
-        {
+        let status = self.status.clone();
+        if let Err(e) = self.queue.call(move |q| q.set_sync_status(&status)).await {
             tracing::warn!(error = %e, "could not save sync status");
         }
     }
@@ -433,11 +391,8 @@ impl Sync {
                     return None;
                 }
                 self.review = crate::policy::review_window(&self.cfg, &r.policy);
-                let policy = serde_json::to_string(&r.policy).expect("serialises");
-                let _ = self
-                    .queue
-                    .call(move |q| q.set_state(crate::policy::STATE_KEY, &policy))
-                    .await;
+                let policy = r.policy.clone();
+                let _ = self.queue.call(move |q| q.set_policy(&policy)).await;
                 None
             }
             Outcome::Unauthorized(why) => Some(self.unauthorized(why).await),

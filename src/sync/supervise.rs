@@ -2,7 +2,7 @@
 //! after a pause, logged and shown in `stint status`, so no answer from a
 //! server can stop uploads for good.
 
-use super::{backoff, http, run, State, SyncStatus, STATUS_KEY};
+use super::{backoff, http, run, State, SyncStatus};
 use crate::config::Config;
 use crate::queue::Queue;
 
@@ -51,22 +51,16 @@ where
 async fn note_restart(queue: Queue, why: String) {
     let saved = queue
         .call(move |q| {
-            let mut status: SyncStatus = q
-                .get_state(STATUS_KEY)?
-                .and_then(|t| serde_json::from_str(&t).ok())
-                .unwrap_or(SyncStatus {
-                    state: State::Backoff,
-                    server: None,
-                    device_id: None,
-                    last_success: None,
-                    last_error: None,
-                    policy_error: None,
-                });
+            let mut status: SyncStatus = q.sync_status()?.unwrap_or(SyncStatus {
+                state: State::Backoff,
+                server: None,
+                device_id: None,
+                last_success: None,
+                last_error: None,
+                policy_error: None,
+            });
             status.last_error = Some(format!("the upload task {why}; started again"));
-            q.set_state(
-                STATUS_KEY,
-                &serde_json::to_string(&status).expect("serialises"),
-            )
+            q.set_sync_status(&status)
         })
         .await;
     if let Err(e) = saved {

@@ -6,6 +6,7 @@ mod control;
 mod helpers;
 mod hostile;
 mod install;
+mod linking;
 mod msi;
 mod recording;
 mod robustness;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use stint::tray::TrayState;
+use stint::indicator::TrayState;
 
 use crate::helpers::*;
 

@@ -6,7 +6,7 @@ use objc2_app_kit::{NSApplication, NSApplicationActivationPolicy, NSEventMask};
 use objc2_foundation::{NSDate, NSDefaultRunLoopMode};
 
 use super::{Tray, TrayError, TICK};
-use crate::config::Config;
+use stint::config::Config;
 
 /// Shows the icon and pumps AppKit's events until Quit or until the daemon is gone.
 pub fn run(cfg: Config) -> Result<(), TrayError> {
@@ -39,9 +39,4 @@ pub fn run(cfg: Config) -> Result<(), TrayError> {
             return Ok(());
         }
     }
-}
-
-/// The menu bar is always there in a logged-in (Aqua) session.
-pub fn host() -> Result<String, String> {
-    Ok("the macOS menu bar".into())
 }

@@ -8,7 +8,7 @@ use windows_sys::Win32::UI::WindowsAndMessaging::{
 };
 
 use super::{Tray, TrayError, TICK};
-use crate::config::Config;
+use stint::config::Config;
 
 pub fn run(cfg: Config) -> Result<(), TrayError> {
     let mut tray = Tray::new(cfg)?;
@@ -27,9 +27,4 @@ pub fn run(cfg: Config) -> Result<(), TrayError> {
             return Ok(());
         }
     }
-}
-
-/// Explorer's notification area is always there in a desktop session.
-pub fn host() -> Result<String, String> {
-    Ok("the Windows notification area".into())
 }

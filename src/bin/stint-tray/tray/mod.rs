@@ -5,17 +5,16 @@
 //! It runs as its own process (`stint-tray`, started by `stint run`) so the
 //! recording daemon never loads a GUI toolkit, and talks to the daemon over the
 //! control channel like the CLI does. The menu model and the state logic live
-//! here; `platform` runs the OS's event loop on the main thread and says whether
-//! a tray host exists.
+//! here; `platform` runs the OS's event loop on the main thread.
 
 use std::time::{Duration, Instant};
 
 use tray_icon::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tray_icon::{TrayIcon, TrayIconBuilder};
 
-use crate::config::Config;
-use crate::ipc::{IpcError, Request};
-use crate::status::Report;
+use stint::config::Config;
+use stint::indicator::{problem, TrayState};
+use stint::ipc::{IpcError, Request};
 
 mod icon;
 #[cfg_attr(target_os = "linux", path = "linux.rs")]
@@ -24,84 +23,12 @@ mod icon;
 mod platform;
 
 use icon::icon;
-pub use icon::icon_rgba;
 
-pub use platform::{host, run};
+pub use platform::run;
 
-/// What the icon shows, most urgent first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TrayState {
-    /// Uploads are blocked (e.g. the device was revoked) or input cannot be read.
-    Error,
-    /// Tracking, but records are piling up because the server cannot be reached.
-    Offline,
-    Tracking,
-    Paused,
-}
-
-/// A backlog this long (in minutes) while sync retries counts as offline.
-const OFFLINE_BACKLOG: u64 = 5;
 const REFRESH: Duration = Duration::from_secs(2);
 /// How often the loop looks for menu clicks.
 pub const TICK: Duration = Duration::from_millis(250);
-
-impl TrayState {
-    pub fn of(r: &Report) -> TrayState {
-        use crate::sync::State;
-        if problem(r).is_some() {
-            return TrayState::Error;
-        }
-        if !r.tracking {
-            return TrayState::Paused;
-        }
-        let retrying = r
-            .sync
-            .as_ref()
-            .is_some_and(|s| s.state == State::Backoff || s.last_error.is_some());
-        if retrying && r.queue.pending_minutes >= OFFLINE_BACKLOG {
-            TrayState::Offline
-        } else {
-            TrayState::Tracking
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            TrayState::Error => "error",
-            TrayState::Offline => "offline",
-            TrayState::Tracking => "tracking",
-            TrayState::Paused => "paused",
-        }
-    }
-
-    /// Fill colour (RGB): green, grey, amber, red; also used by assets/icons.
-    pub fn colour(self) -> [u8; 3] {
-        match self {
-            TrayState::Tracking => [0x2e, 0xa0, 0x43],
-            TrayState::Paused => [0x8a, 0x8f, 0x98],
-            TrayState::Offline => [0xe3, 0x9b, 0x17],
-            TrayState::Error => [0xd0, 0x32, 0x2e],
-        }
-    }
-
-    pub const ALL: [TrayState; 4] = [
-        TrayState::Tracking,
-        TrayState::Paused,
-        TrayState::Offline,
-        TrayState::Error,
-    ];
-}
-
-/// Why the icon is red, for its tooltip: uploads blocked (e.g. the device was
-/// revoked), or input that cannot be counted while tracking (e.g. macOS
-/// without Input Monitoring).
-pub fn problem(r: &Report) -> Option<String> {
-    if let Some(crate::sync::State::Blocked(why)) = r.sync.as_ref().map(|s| &s.state) {
-        return Some(format!("uploads blocked: {why}"));
-    }
-    let input = r.samplers.get("input")?;
-    (r.tracking && input.starts_with("unavailable")).then(|| format!("input {input}"))
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrayError {
@@ -117,7 +44,7 @@ const ORPHANED_AFTER: u32 = 3;
 /// picks the answer up at a later tick.
 struct Courier {
     requests: std::sync::mpsc::Sender<Request>,
-    answers: std::sync::mpsc::Receiver<(Request, Result<crate::ipc::Response, IpcError>)>,
+    answers: std::sync::mpsc::Receiver<(Request, Result<stint::ipc::Response, IpcError>)>,
 }
 
 impl Courier {
@@ -131,7 +58,7 @@ impl Courier {
             .name("stint-tray-ipc".into())
             .spawn(move || {
                 for req in inbox {
-                    let answer = rt.block_on(crate::ipc::request(&cfg, &req));
+                    let answer = rt.block_on(stint::ipc::request(&cfg, &req));
                     if outbox.send((req, answer)).is_err() {
                         return;
                     }
@@ -145,7 +72,7 @@ impl Courier {
         let _ = self.requests.send(req);
     }
 
-    fn answer(&self) -> Option<(Request, Result<crate::ipc::Response, IpcError>)> {
+    fn answer(&self) -> Option<(Request, Result<stint::ipc::Response, IpcError>)> {
         self.answers.try_recv().ok()
     }
 }
@@ -164,7 +91,7 @@ pub struct Tray {
     open: MenuItem,
     /// "Delete 14:00-14:10", in the menu only while a segment is deletable.
     delete: MenuItem,
-    deletable: Option<crate::review::Deletable>,
+    deletable: Option<stint::review::Deletable>,
     quit: MenuItem,
     quit_shown: bool,
     shown: Option<TrayState>,
@@ -292,9 +219,9 @@ impl Tray {
     }
 
     /// Shows the daemon's status; false once the daemon has gone.
-    fn show(&mut self, answer: Result<crate::ipc::Response, IpcError>) -> bool {
+    fn show(&mut self, answer: Result<stint::ipc::Response, IpcError>) -> bool {
         let report = match answer {
-            Ok(crate::ipc::Response {
+            Ok(stint::ipc::Response {
                 status: Some(r), ..
             }) => r,
             Ok(_) => return true,
@@ -323,8 +250,8 @@ impl Tray {
         }
         let today = format!(
             "Today: {} tracked, {} active",
-            crate::status::hours_minutes(report.queue.tracked_seconds_today),
-            crate::status::hours_minutes(report.queue.active_seconds_today)
+            stint::status::hours_minutes(report.queue.tracked_seconds_today),
+            stint::status::hours_minutes(report.queue.active_seconds_today)
         );
         let sync = match &report.sync {
             None => "Sync: off (records stay on this computer)".to_string(),
@@ -356,9 +283,9 @@ impl Tray {
             (Some(d), shown) => {
                 self.delete.set_text(format!(
                     "Delete {}-{} (possible until {})",
-                    crate::status::local_hm(&d.from),
-                    crate::status::local_hm(&d.to),
-                    crate::status::local_hm(&d.until)
+                    stint::status::local_hm(&d.from),
+                    stint::status::local_hm(&d.to),
+                    stint::status::local_hm(&d.until)
                 ));
                 // After "Open my activity": what was recorded, then the way to take it back.
                 if shown || self.menu.insert(&self.delete, 5).is_ok() {
@@ -389,10 +316,10 @@ impl Tray {
     /// Writes today's records as text next to the queue and opens it in the
     /// user's default viewer: the employee sees exactly what was recorded.
     fn open_activity(&self) {
-        let since = crate::queue::local_day_start_ms(chrono::Utc::now().timestamp_millis());
+        let since = stint::queue::local_day_start_ms(chrono::Utc::now().timestamp_millis());
         // A reader, like `stint log`: it never changes or deletes anything.
         let opened =
-            crate::queue::Queue::open(&self.cfg.storage.data_dir, crate::queue::Role::Reader);
+            stint::queue::Queue::open(&self.cfg.storage.data_dir, stint::queue::Role::Reader);
         let log = match opened.and_then(|(q, _)| q.call_blocking(move |s| s.log(since))) {
             Ok(l) => l,
             Err(e) => {
@@ -407,7 +334,7 @@ impl Tray {
                 "{}  {:>3}s  {}  {}  {}\n",
                 m.start,
                 m.seconds,
-                crate::model::counts_text(m),
+                stint::model::counts_text(m),
                 if m.idle { "idle  " } else { "active" },
                 m.title.as_deref().unwrap_or("")
             ));
@@ -427,74 +354,11 @@ impl Tray {
         let path = self.cfg.storage.data_dir.join("my-activity.txt");
         match stint_common::durable::write(&path, text.as_bytes(), 0o600) {
             Ok(()) => {
-                if let Err(e) = crate::platform::open_in_viewer(&path) {
+                if let Err(e) = stint::platform::open_in_viewer(&path) {
                     tracing::warn!(error = %e, path = %path.display(), "could not open the activity file");
                 }
             }
             Err(e) => tracing::error!(error = %e, "could not write the activity file"),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::QueueStats;
-    use crate::sync::{State, SyncStatus};
-
-    fn report(tracking: bool, sync: Option<State>, error: bool, pending: u64) -> Report {
-        Report {
-            tracking,
-            queue: QueueStats {
-                pending_minutes: pending,
-                ..QueueStats::default()
-            },
-            samplers: Default::default(),
-            sync: sync.map(|state| SyncStatus {
-                state,
-                server: None,
-                device_id: None,
-                last_success: None,
-                last_error: error.then(|| "connection refused".into()),
-                policy_error: None,
-            }),
-            policy: Default::default(),
-            data_dir: Default::default(),
-            daemon: None,
-            deletable: None,
-            recovery: None,
-        }
-    }
-
-    #[test]
-    fn state_follows_tracking_sync_and_backlog() {
-        use TrayState::*;
-        let cases = [
-            (report(true, None, false, 0), Tracking),
-            (report(false, None, false, 0), Paused),
-            (report(true, Some(State::Idle), false, 0), Tracking),
-            (report(true, Some(State::Backoff), true, 2), Tracking),
-            (report(true, Some(State::Backoff), true, 30), Offline),
-            (report(false, Some(State::Backoff), true, 30), Paused),
-            (
-                report(true, Some(State::Blocked("revoked".into())), true, 0),
-                Error,
-            ),
-            (
-                report(false, Some(State::Blocked("revoked".into())), true, 0),
-                Error,
-            ),
-        ];
-        for (i, (r, want)) in cases.iter().enumerate() {
-            assert_eq!(TrayState::of(r), *want, "case {i}");
-        }
-        // Input that cannot be counted is red while tracking, with the reason.
-        let mut r = report(true, None, false, 0);
-        let line = "unavailable: permission denied: turn stint on in Input Monitoring";
-        r.samplers.insert("input".into(), line.into());
-        assert_eq!(TrayState::of(&r), Error);
-        assert_eq!(problem(&r), Some(format!("input {line}")));
-        r.tracking = false;
-        assert_eq!((TrayState::of(&r), problem(&r)), (Paused, None));
     }
 }

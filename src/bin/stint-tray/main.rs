@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod tray;
+
 use stint::config::Config;
 use stint::exit::Exit;
 
@@ -40,11 +42,11 @@ fn main() -> ExitCode {
         "tray",
         cfg.storage.keep_logs,
     );
-    match stint::tray::host() {
+    match stint::platform::tray_host() {
         Ok(host) => tracing::info!(%host, "tray host found"),
         Err(why) => tracing::warn!(%why, "the tray icon will not be visible"),
     }
-    match stint::tray::run(cfg) {
+    match tray::run(cfg) {
         Ok(()) => Exit::Ok.into(),
         Err(e) => {
             tracing::warn!(error = %e, "running without a tray icon");

@@ -1,0 +1,166 @@
+//! The queue's `state` table behind typed keys: one variant per key, one typed
+//! accessor each, and a watch channel that carries the tracking switch and
+//! the policy to the recorder the moment a change commits (no polling).
+
+use std::borrow::Cow;
+
+use rusqlite::OptionalExtension;
+use stint_proto::Policy;
+
+use super::{QueueError, Store};
+use crate::model::SyncStatus;
+
+/// Every key of the `state` table; `name()` is its spelling there, which
+/// existing queues already hold, so it never changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// `on`/`off`: the last choice of the user (or of `[tracking] initial`).
+    Tracking,
+    /// The last valid policy the server sent, as JSON.
+    Policy,
+    /// Where sync is, for `stint status`: a JSON `SyncStatus`.
+    Sync,
+    /// What opening did with a corrupt queue, in words.
+    Recovery,
+    /// One sampler's line in `stint status`.
+    Sampler(Sampler),
+}
+
+/// The samplers whose state `stint status` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Sampler {
+    Input,
+    Window,
+    Screen,
+    Webcam,
+}
+
+impl Sampler {
+    pub const ALL: [Sampler; 4] = [
+        Sampler::Input,
+        Sampler::Window,
+        Sampler::Screen,
+        Sampler::Webcam,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Sampler::Input => "input",
+            Sampler::Window => "window",
+            Sampler::Screen => "screen",
+            Sampler::Webcam => "webcam",
+        }
+    }
+}
+
+impl Key {
+    pub fn name(self) -> Cow<'static, str> {
+        match self {
+            Key::Tracking => "tracking".into(),
+            Key::Policy => "policy".into(),
+            Key::Sync => "sync".into(),
+            Key::Recovery => "recovery".into(),
+            Key::Sampler(s) => format!("sampler.{}", s.name()).into(),
+        }
+    }
+}
+
+/// What the recorder follows, as of the last commit that changed it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Control {
+    /// `None` until anyone chose: the config's `[tracking] initial` decides.
+    pub tracking: Option<bool>,
+    pub policy: Policy,
+}
+
+impl Store {
+    fn read(&self, key: Key) -> Result<Option<String>, QueueError> {
+        self.conn
+            .prepare_cached("SELECT value FROM state WHERE key = ?1")
+            .and_then(|mut st| st.query_row([key.name()], |r| r.get(0)).optional())
+            .map_err(|e| self.sql_err(e))
+    }
+
+    pub(super) fn write(&mut self, key: Key, value: &str) -> Result<(), QueueError> {
+        self.conn
+            .execute(
+                "INSERT INTO state (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                rusqlite::params![key.name(), value],
+            )
+            .map(drop)
+            .map_err(|e| self.sql_err(e))
+    }
+
+    pub fn tracking(&self) -> Result<Option<bool>, QueueError> {
+        Ok(self.read(Key::Tracking)?.map(|v| v == "on"))
+    }
+
+    pub fn set_tracking(&mut self, on: bool) -> Result<(), QueueError> {
+        self.write(Key::Tracking, if on { "on" } else { "off" })?;
+        self.control.send_if_modified(|c| {
+            let changed = c.tracking != Some(on);
+            c.tracking = Some(on);
+            changed
+        });
+        Ok(())
+    }
+
+    /// The policy sync stored last; the default (nothing set) when there is
+    /// none, or when what is stored cannot be read or is out of range (an
+    /// agent that did not check what arrived may have stored it).
+    pub fn policy(&self) -> Result<Policy, QueueError> {
+        let Some(text) = self.read(Key::Policy)? else {
+            return Ok(Policy::default());
+        };
+        let checked = serde_json::from_str::<Policy>(&text)
+            .map_err(|e| e.to_string())
+            .and_then(|p| p.validate().map(|()| p).map_err(|e| e.to_string()));
+        Ok(checked.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "stored policy refused; using the local config alone");
+            Policy::default()
+        }))
+    }
+
+    pub fn set_policy(&mut self, policy: &Policy) -> Result<(), QueueError> {
+        let text = serde_json::to_string(policy).expect("a policy serialises");
+        self.write(Key::Policy, &text)?;
+        self.control.send_if_modified(|c| {
+            let changed = c.policy != *policy;
+            c.policy = policy.clone();
+            changed
+        });
+        Ok(())
+    }
+
+    pub fn sync_status(&self) -> Result<Option<SyncStatus>, QueueError> {
+        Ok(self
+            .read(Key::Sync)?
+            .and_then(|t| serde_json::from_str(&t).ok()))
+    }
+
+    pub fn set_sync_status(&mut self, status: &SyncStatus) -> Result<(), QueueError> {
+        let text = serde_json::to_string(status).expect("a status serialises");
+        self.write(Key::Sync, &text)
+    }
+
+    pub fn recovery(&self) -> Result<Option<String>, QueueError> {
+        self.read(Key::Recovery)
+    }
+
+    pub fn sampler_state(&self, sampler: Sampler) -> Result<Option<String>, QueueError> {
+        self.read(Key::Sampler(sampler))
+    }
+
+    pub fn set_sampler_state(&mut self, sampler: Sampler, line: &str) -> Result<(), QueueError> {
+        self.write(Key::Sampler(sampler), line)
+    }
+
+    /// The control values as stored, to start the watch channel with.
+    pub(super) fn control_now(&self) -> Result<Control, QueueError> {
+        Ok(Control {
+            tracking: self.tracking()?,
+            policy: self.policy()?,
+        })
+    }
+}

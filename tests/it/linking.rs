@@ -13,7 +13,11 @@ fn needed(bin: &Path) -> Vec<String> {
         .arg(bin)
         .output()
         .expect("readelf (binutils) runs");
-    assert!(out.status.success(), "readelf -d {}: {out:?}", bin.display());
+    assert!(
+        out.status.success(),
+        "readelf -d {}: {out:?}",
+        bin.display()
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| l.contains("(NEEDED)"))
@@ -21,7 +25,15 @@ fn needed(bin: &Path) -> Vec<String> {
         .collect()
 }
 
-const GUI: [&str; 7] = ["gtk", "gdk", "appindicator", "glib", "gobject", "cairo", "pango"];
+const GUI: [&str; 7] = [
+    "gtk",
+    "gdk",
+    "appindicator",
+    "glib",
+    "gobject",
+    "cairo",
+    "pango",
+];
 
 #[test]
 fn the_daemon_links_no_gui_toolkit_and_only_the_tray_does() {
@@ -29,7 +41,11 @@ fn the_daemon_links_no_gui_toolkit_and_only_the_tray_does() {
     let tray = stint.with_file_name("stint-tray");
     for (bin, wants_gui) in [(stint.to_path_buf(), false), (tray, true)] {
         let libs = needed(&bin);
-        assert!(!libs.is_empty(), "{}: no NEEDED entries read", bin.display());
+        assert!(
+            !libs.is_empty(),
+            "{}: no NEEDED entries read",
+            bin.display()
+        );
         let gui: Vec<&String> = libs
             .iter()
             .filter(|l| GUI.iter().any(|g| l.contains(g)))

@@ -117,7 +117,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
     let opts = cfg.capture.encode_options();
     let mut screen = Check::from_sampler(
         "screenshots",
-        sampler::screen::create().and_then(|s| s.capture_all(opts)),
+        sampler::screen::create(cfg.capture.timeout).and_then(|s| s.capture_all(opts)),
         |shots| {
             let list: Vec<String> = shots
                 .iter()

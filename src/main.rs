@@ -64,6 +64,19 @@ enum Command {
         #[command(subcommand)]
         command: CaptureCommand,
     },
+    /// The screenshot helper the daemon runs for each capture: encoded images
+    /// of every monitor on stdout, so capture buffers never grow the daemon.
+    #[command(hide = true)]
+    CaptureScreens {
+        #[arg(long, value_parser = ["webp", "jpeg"])]
+        format: String,
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=100))]
+        quality: u8,
+        #[arg(long, default_value_t = 0)]
+        max_width: u32,
+        #[arg(long)]
+        blur: bool,
+    },
     #[command(hide = true)]
     ManagedConfig {
         #[command(subcommand)]
@@ -156,10 +169,48 @@ fn exit_for(e: &anyhow::Error) -> Exit {
     Exit::Failure
 }
 
+/// `stint capture-screens`: no config, no logging; the frames on stdout, a
+/// failure as one line on stderr.
+fn capture_screens(format: String, quality: u8, max_width: u32, blur: bool) -> Exit {
+    use stint::encode::{EncodeOptions, Format};
+    use stint::sampler::{screen, screen_helper};
+    let opts = EncodeOptions {
+        format: if format == "jpeg" {
+            Format::Jpeg
+        } else {
+            Format::Webp
+        },
+        quality,
+        max_width,
+        blur,
+    };
+    let result = screen::create_in_process()
+        .and_then(|source| screen_helper::serve(&*source, opts, &mut std::io::stdout().lock()));
+    match result {
+        Ok(()) => Exit::Ok,
+        Err(e) => {
+            eprintln!("{}", screen_helper::error_line(&e));
+            Exit::Unavailable
+        }
+    }
+}
+
 fn dispatch(cli: Cli) -> Result<Exit> {
     // Before loading any config: this is how an installer replaces a bad one.
     if let Command::ManagedConfig { command } = cli.command {
         return managed_config(command);
+    }
+    if let Command::CaptureScreens {
+        format,
+        quality,
+        max_width,
+        blur,
+    } = cli.command
+    {
+        return Ok(capture_screens(format, quality, max_width, blur));
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        stint::sampler::screen::use_helper(exe);
     }
     let cfg = Config::load(cli.config.as_deref())?;
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -194,7 +245,9 @@ fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Capture {
             command: CaptureCommand::Delete { id },
         } => rt.block_on(delete_capture(&cfg, id)),
-        Command::ManagedConfig { .. } => unreachable!("handled before the config is loaded"),
+        Command::ManagedConfig { .. } | Command::CaptureScreens { .. } => {
+            unreachable!("handled before the config is loaded")
+        }
     }
 }
 

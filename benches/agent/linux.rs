@@ -103,11 +103,27 @@ pub fn run() {
     let busy = measure(pid, Duration::from_secs(secs));
     drop(typing);
     agent.stop_daemon();
+    // Screenshots: 15 s segments, so the phase holds several 1920x1080
+    // captures; peak RSS is the daemon's high-water mark over its whole life.
+    let mut agent = Agent::new(
+        Some(&desk),
+        "[tracking]\ninitial = true\n[schedule]\nsegment = \"15s\"",
+    );
+    agent.start_daemon();
+    std::thread::sleep(Duration::from_secs(3));
+    let shots = measure(agent.daemon_pid(), Duration::from_secs(secs));
+    let taken = agent.log().captures.len();
+    agent.stop_daemon();
     println!(
         "{:<22} {:>10} {:>10} {:>12}",
         "phase", "CPU %", "RSS MB", "peak RSS MB"
     );
-    for (name, m) in [("idle desktop", idle), ("typing ~10 keys/s", busy)] {
+    let shots_phase = format!("{taken} screenshots");
+    for (name, m) in [
+        ("idle desktop", idle),
+        ("typing ~10 keys/s", busy),
+        (shots_phase.as_str(), shots),
+    ] {
         println!(
             "{name:<22} {:>10.3} {:>10.1} {:>12.1}",
             m.cpu_percent, m.rss_mb, m.peak_rss_mb

@@ -125,7 +125,7 @@ impl Samplers {
             self.screen = None;
             states.push((Sampler::Screen, format!("disabled by {by}")));
         } else if self.screen.is_none() {
-            let screen = sampler::screen::create();
+            let screen = sampler::screen::create(cfg.capture.timeout);
             states.push((Sampler::Screen, describe(&screen, SCREEN_BACKEND)));
             self.screen = keep("screen", screen);
         }
@@ -179,7 +179,7 @@ impl Samplers {
             self.window = window.ok();
         }
         if self.screen.is_none() && cfg.capture.screenshots {
-            let screen = sampler::screen::create();
+            let screen = sampler::screen::create(cfg.capture.timeout);
             if screen.is_ok() {
                 states.push((Sampler::Screen, describe(&screen, SCREEN_BACKEND)));
             }

@@ -18,6 +18,9 @@ pub fn open_in_viewer(path: &std::path::Path) -> std::io::Result<()> {
 /// Only Windows gives a login-started program a console window of its own.
 pub fn detach_own_console() {}
 
+/// Nothing to hide here: a child process opens no window of its own.
+pub fn no_console_window(_command: &mut std::process::Command) {}
+
 /// Where the tray icon shows: there always is one on this OS.
 pub fn tray_host() -> Result<String, String> {
     Ok("the macOS menu bar".into())

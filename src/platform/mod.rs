@@ -7,7 +7,9 @@
 #[cfg_attr(target_os = "macos", path = "macos.rs")]
 mod os;
 
-pub use os::{detach_own_console, open_in_viewer, system_config_path, tray_host, OS_FAMILY};
+pub use os::{
+    detach_own_console, no_console_window, open_in_viewer, system_config_path, tray_host, OS_FAMILY,
+};
 
 /// Registers for the OS's stop requests right away (SIGTERM and SIGINT; on
 /// Windows Ctrl-C, console close, logoff and shutdown), so one that arrives while

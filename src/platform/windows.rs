@@ -34,3 +34,11 @@ pub fn detach_own_console() {
 pub fn tray_host() -> Result<String, String> {
     Ok("the Windows notification area".into())
 }
+
+/// A console program started by a process without a console (the daemon at
+/// login) would open a console window of its own: ask Windows not to.
+pub fn no_console_window(command: &mut std::process::Command) {
+    use std::os::windows::process::CommandExt;
+    const CREATE_NO_WINDOW: u32 = 0x0800_0000;
+    command.creation_flags(CREATE_NO_WINDOW);
+}

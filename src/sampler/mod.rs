@@ -6,6 +6,7 @@
 
 pub mod input;
 pub mod screen;
+pub mod screen_helper;
 pub mod webcam;
 pub mod window;
 #[cfg(target_os = "linux")]

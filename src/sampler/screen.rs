@@ -1,7 +1,11 @@
 //! Screenshots of every monitor through xcap, encoded on the spot so full-size
-//! pixel buffers never outlive one monitor's capture.
+//! pixel buffers never outlive one monitor's capture. The `stint` binary runs
+//! them in a helper process (`screen_helper.rs`); the library alone captures
+//! in-process.
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use super::SamplerError;
 use crate::encode::{encode, EncodeOptions, Encoded, Pixels};
@@ -19,7 +23,30 @@ pub trait ScreenSource: Send + Sync {
     fn capture_all(&self, opts: EncodeOptions) -> Result<Vec<Shot>, SamplerError>;
 }
 
-pub fn create() -> Result<Arc<dyn ScreenSource>, SamplerError> {
+/// The executable to run as the screenshot helper, chosen once by the binary.
+static HELPER: OnceLock<PathBuf> = OnceLock::new();
+
+/// Makes `create` capture through `exe capture-screens` from now on: only the
+/// `stint` binary knows that it is one.
+pub fn use_helper(exe: PathBuf) {
+    let _ = HELPER.set(exe);
+}
+
+/// Probes the display; captures then run in the helper when there is one, and
+/// it is killed after `timeout`.
+pub fn create(timeout: Duration) -> Result<Arc<dyn ScreenSource>, SamplerError> {
+    let in_process = create_in_process()?;
+    Ok(match HELPER.get() {
+        Some(exe) => Arc::new(super::screen_helper::HelperScreens {
+            exe: exe.clone(),
+            timeout,
+        }),
+        None => in_process,
+    })
+}
+
+/// Captures in this process: what the helper itself runs.
+pub fn create_in_process() -> Result<Arc<dyn ScreenSource>, SamplerError> {
     super::probe_session()?;
     let monitors = xcap::Monitor::all().map_err(map_err)?;
     if monitors.is_empty() {

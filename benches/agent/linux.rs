@@ -103,11 +103,11 @@ pub fn run() {
     let busy = measure(pid, Duration::from_secs(secs));
     drop(typing);
     agent.stop_daemon();
-    // Screenshots: 15 s segments, so the phase holds several 1920x1080
+    // Screenshots: 15 s segments (of 5 s minutes), so the phase holds several 1920x1080
     // captures; peak RSS is the daemon's high-water mark over its whole life.
     let mut agent = Agent::new(
         Some(&desk),
-        "[tracking]\ninitial = true\n[schedule]\nsegment = \"15s\"",
+        "[tracking]\ninitial = true\n[schedule]\nminute = \"5s\"\nsegment = \"15s\"",
     );
     agent.start_daemon();
     std::thread::sleep(Duration::from_secs(3));

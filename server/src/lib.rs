@@ -2,6 +2,7 @@
 //! surface, `store` the SQLite + image storage, `certs` first-start TLS,
 //! `conns` who gets a connection when there are too many.
 
+pub mod access;
 pub mod api;
 pub mod certs;
 pub mod conns;

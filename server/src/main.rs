@@ -11,6 +11,8 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use stint_server::api::{self, Faults, Limits};
 use stint_server::certs;
+
+mod people_cli;
 use stint_server::store::Store;
 
 #[derive(Parser)]
@@ -69,6 +71,18 @@ enum Command {
         #[arg(long, hide = true, env = "STINT_SERVER_FAULTS", default_value = "")]
         inject_faults: String,
     },
+    /// People who log in to the web UI, their roles and passwords.
+    User {
+        #[command(subcommand)]
+        command: people_cli::UserCommand,
+    },
+    /// Teams and their managers.
+    Team {
+        #[command(subcommand)]
+        command: people_cli::TeamCommand,
+    },
+    /// Bind (or re-bind) a device to a person: its records become theirs.
+    BindDevice { device_id: String, email: String },
     /// Enrollment tokens.
     Token {
         #[command(subcommand)]
@@ -118,6 +132,9 @@ enum TokenCommand {
         /// The token stops enrolling after this many devices.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         max_uses: Option<u32>,
+        /// Devices enrolled with it belong to this person (by email).
+        #[arg(long, value_name = "EMAIL")]
+        person: Option<String>,
     },
     /// List enrollment tokens (their hash's start, never the secret).
     List {
@@ -253,12 +270,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     label,
                     expires_in,
                     max_uses,
+                    person,
                 } => {
                     let limits = stint_server::store::TokenLimits {
                         expires_ms: expires_in.map(|ms| stint_common::time::now_ms() + ms),
                         max_uses,
                     };
-                    println!("{}", store.create_token(&label, limits)?)
+                    let person = match person {
+                        Some(email) => Some(people_cli::person_id(&store, &email)?),
+                        None => None,
+                    };
+                    println!("{}", store.create_token(&label, limits, person.as_deref())?)
                 }
                 TokenCommand::List { json } => {
                     let tokens = store.tokens()?;
@@ -314,6 +336,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     );
                 }
             }
+            Ok(())
+        }
+        Command::User { command } => people_cli::user(&open()?, command),
+        Command::Team { command } => people_cli::team(&open()?, command),
+        Command::BindDevice { device_id, email } => {
+            let store = open()?;
+            store.bind_device(&device_id, &people_cli::person_id(&store, &email)?)?;
+            println!("bound");
             Ok(())
         }
         Command::RevokeDevice { device_id } => {

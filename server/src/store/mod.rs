@@ -12,12 +12,14 @@ use serde::Serialize;
 use stint_proto::Policy;
 
 mod export;
+mod people;
 mod records;
 mod schema;
 mod tokens;
 
 pub use export::{DeviceRecords, Received};
-pub use tokens::{TokenInfo, TokenLimits};
+pub use people::{Login, Person, View};
+pub use tokens::{TokenInfo, TokenLimits, TokenPerson};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -139,6 +141,19 @@ impl Store {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Binds (or re-binds) a device to a person: its records, past and
+    /// future, are that person's.
+    pub fn bind_device(&self, device_id: &str, person_id: &str) -> Result<(), StoreError> {
+        let n = self.conn().execute(
+            "UPDATE devices SET person_id = ?2 WHERE id = ?1",
+            [device_id, person_id],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("no device {device_id}")));
+        }
+        Ok(())
+    }
+
     pub fn revoke_device(&self, device_id: &str) -> Result<(), StoreError> {
         let n = self
             .conn()
@@ -158,27 +173,33 @@ impl Store {
     ) -> Result<Enrolled, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        if let Err(why) = tokens::claim(&tx, &req.enroll_token)? {
-            return Ok(Enrolled::BadToken(why));
-        }
+        let mut person = match tokens::claim(&tx, &req.enroll_token)? {
+            Ok(person) => person,
+            Err(why) => return Ok(Enrolled::BadToken(why)),
+        };
         if let Some(prev) = &req.previous_device_id {
             // A fleet enrollment token is shared by every machine, so without this
             // a revoked device would simply come back under a new id.
-            let revoked: Option<bool> = tx
-                .query_row("SELECT revoked FROM devices WHERE id = ?1", [prev], |r| {
-                    r.get(0)
-                })
+            let previous: Option<(bool, Option<String>)> = tx
+                .query_row(
+                    "SELECT revoked, person_id FROM devices WHERE id = ?1",
+                    [prev],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .optional()?;
-            if revoked == Some(true) {
-                return Ok(Enrolled::Revoked(prev.clone()));
+            match previous {
+                Some((true, _)) => return Ok(Enrolled::Revoked(prev.clone())),
+                // A device enrolling again stays its person's.
+                Some((false, owner)) => person = person.or(owner),
+                None => {}
             }
         }
         let id = uuid::Uuid::now_v7().to_string();
         let token = new_secret("stn_dev_");
         let now = now_ms();
         tx.execute(
-            "INSERT INTO devices (id, token_hash, hostname, os_type, os_version, os_user, agent_version, enrolled_ms, last_seen_ms, last_ip)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+            "INSERT INTO devices (id, token_hash, hostname, os_type, os_version, os_user, agent_version, enrolled_ms, last_seen_ms, last_ip, person_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
             params![
                 id,
                 sha256_hex(token.as_bytes()),
@@ -188,7 +209,8 @@ impl Store {
                 req.os_user,
                 req.agent_version,
                 now,
-                ip
+                ip,
+                person
             ],
         )?;
         tx.commit()?;

@@ -180,7 +180,7 @@ mod tests {
     use std::sync::{Arc, Barrier};
 
     fn device(store: &Store, host: &str) -> String {
-        let token = store.create_token("t", Default::default()).unwrap();
+        let token = store.create_token("t", Default::default(), None).unwrap();
         let req = stint_proto::EnrollRequest {
             enroll_token: token,
             hostname: host.into(),

@@ -84,6 +84,48 @@ ALTER TABLE enroll_tokens ADD COLUMN expires_ms INTEGER;
 ALTER TABLE enroll_tokens ADD COLUMN max_uses INTEGER;
 ALTER TABLE enroll_tokens ADD COLUMN uses INTEGER NOT NULL DEFAULT 0;
 "#,
+    // 3 -> 4: people with their accounts and roles, teams and who manages
+    // them, browser sessions, login throttling, the view audit; devices and
+    // enrollment tokens may belong to a person. Existing devices: unbound.
+    r#"
+CREATE TABLE people (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    time_zone TEXT NOT NULL DEFAULT 'UTC',
+    role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'manager', 'member', 'auditor')),
+    archived INTEGER NOT NULL DEFAULT 0,
+    password_hash TEXT,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE teams (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE team_people (
+    team_id TEXT NOT NULL REFERENCES teams (id),
+    person_id TEXT NOT NULL REFERENCES people (id),
+    manager INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, person_id)
+);
+CREATE TABLE web_sessions (
+    token_hash TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL
+);
+CREATE TABLE login_failures (
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    locked_until_ms INTEGER NOT NULL
+);
+CREATE TABLE view_audit (
+    at_ms INTEGER NOT NULL,
+    viewer_id TEXT NOT NULL,
+    subject_id TEXT NOT NULL,
+    what TEXT NOT NULL
+);
+CREATE INDEX view_audit_by_subject ON view_audit (subject_id, at_ms);
+ALTER TABLE devices ADD COLUMN person_id TEXT;
+ALTER TABLE enroll_tokens ADD COLUMN person_id TEXT;
+"#,
 ];
 
 pub(super) const SCHEMA: stint_common::migrate::Schema = stint_common::migrate::Schema {
@@ -154,6 +196,30 @@ mod tests {
             )
             .unwrap();
         assert_eq!(row, ("fleet".into(), None, None, 0));
+    }
+
+    /// Fixture for 3 -> 4: a device enrolled before people existed stays,
+    /// bound to nobody.
+    #[test]
+    fn version_3_with_a_device_migrates_to_4() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, step) in MIGRATIONS[..3].iter().enumerate() {
+            conn.execute_batch(step).unwrap();
+            conn.pragma_update(None, "user_version", i + 1).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO devices (id, token_hash, hostname, os_type, os_version, os_user, agent_version, enrolled_ms, last_seen_ms, last_ip)
+             VALUES ('d1', 'h', 'pc', 'Linux', '12', 'u', '0.1', 1, 1, '127.0.0.0')",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let row: (String, Option<String>) = conn
+            .query_row("SELECT hostname, person_id FROM devices", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(row, ("pc".into(), None));
     }
 
     #[test]

@@ -13,6 +13,10 @@ pub struct TokenLimits {
     pub max_uses: Option<u32>,
 }
 
+/// What a token is for: a device of this person, or of nobody yet (an admin
+/// binds it later; until then only owners and admins see its records).
+pub type TokenPerson<'a> = Option<&'a str>;
+
 /// One token as `token list` prints it: never the secret, only its hash's start.
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenInfo {
@@ -26,16 +30,22 @@ pub struct TokenInfo {
 }
 
 impl Store {
-    pub fn create_token(&self, label: &str, limits: TokenLimits) -> Result<String, StoreError> {
+    pub fn create_token(
+        &self,
+        label: &str,
+        limits: TokenLimits,
+        person: TokenPerson<'_>,
+    ) -> Result<String, StoreError> {
         let token = new_secret("stn_enr_");
         self.conn().execute(
-            "INSERT INTO enroll_tokens (hash, label, created_ms, expires_ms, max_uses) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO enroll_tokens (hash, label, created_ms, expires_ms, max_uses, person_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 sha256_hex(token.as_bytes()),
                 label,
                 now_ms(),
                 limits.expires_ms,
-                limits.max_uses
+                limits.max_uses,
+                person
             ],
         )?;
         Ok(token)
@@ -74,15 +84,18 @@ impl Store {
     }
 }
 
-/// Counts one enrollment against `token` inside the enrollment's transaction,
-/// or says why the token cannot enroll.
-pub(super) fn claim(tx: &Transaction<'_>, token: &str) -> Result<Result<(), String>, StoreError> {
+/// Counts one enrollment against `token` inside the enrollment's transaction
+/// and says whose device it enrolls, or why the token cannot enroll.
+pub(super) fn claim(
+    tx: &Transaction<'_>,
+    token: &str,
+) -> Result<Result<Option<String>, String>, StoreError> {
     let hash = sha256_hex(token.as_bytes());
-    let row: Option<(bool, Option<i64>, u32, Option<u32>)> = tx
+    let row: Option<(bool, Option<i64>, u32, Option<u32>, Option<String>)> = tx
         .query_row(
-            "SELECT revoked, expires_ms, uses, max_uses FROM enroll_tokens WHERE hash = ?1",
+            "SELECT revoked, expires_ms, uses, max_uses, person_id FROM enroll_tokens WHERE hash = ?1",
             [&hash],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .optional()?;
     let why = match row {
@@ -92,7 +105,7 @@ pub(super) fn claim(tx: &Transaction<'_>, token: &str) -> Result<Result<(), Stri
             "the enrollment token expired at {}; ask the admin for a new one",
             rfc3339(expires)
         )),
-        Some((_, _, uses, Some(max))) if uses >= max => Some(format!(
+        Some((_, _, uses, Some(max), _)) if uses >= max => Some(format!(
             "the enrollment token is used up ({uses} of {max} enrollments); ask the admin for a new one"
         )),
         Some(_) => None,
@@ -104,7 +117,7 @@ pub(super) fn claim(tx: &Transaction<'_>, token: &str) -> Result<Result<(), Stri
         "UPDATE enroll_tokens SET uses = uses + 1 WHERE hash = ?1",
         [&hash],
     )?;
-    Ok(Ok(()))
+    Ok(Ok(row.and_then(|r| r.4)))
 }
 
 #[cfg(test)]
@@ -132,7 +145,9 @@ mod tests {
             expires_ms,
             max_uses,
         };
-        let revoked = store.create_token("r", TokenLimits::default()).unwrap();
+        let revoked = store
+            .create_token("r", TokenLimits::default(), None)
+            .unwrap();
         store.revoke_token(&revoked).unwrap();
         let cases: &[(&str, TokenLimits, &[&str])] = &[
             // (label, limits, what each enrollment in turn should come to)
@@ -154,7 +169,7 @@ mod tests {
             ),
         ];
         for (label, limits, want) in cases {
-            let token = store.create_token(label, *limits).unwrap();
+            let token = store.create_token(label, *limits, None).unwrap();
             for (i, want) in want.iter().enumerate() {
                 let got = match store.enroll(&request(&token), "127.0.0.0").unwrap() {
                     Enrolled::Device { .. } => "ok".to_string(),

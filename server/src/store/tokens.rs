@@ -84,6 +84,9 @@ impl Store {
     }
 }
 
+/// A token's row: revoked, expiry, uses, use limit, person.
+type TokenRow = (bool, Option<i64>, u32, Option<u32>, Option<String>);
+
 /// Counts one enrollment against `token` inside the enrollment's transaction
 /// and says whose device it enrolls, or why the token cannot enroll.
 pub(super) fn claim(
@@ -91,7 +94,7 @@ pub(super) fn claim(
     token: &str,
 ) -> Result<Result<Option<String>, String>, StoreError> {
     let hash = sha256_hex(token.as_bytes());
-    let row: Option<(bool, Option<i64>, u32, Option<u32>, Option<String>)> = tx
+    let row: Option<TokenRow> = tx
         .query_row(
             "SELECT revoked, expires_ms, uses, max_uses, person_id FROM enroll_tokens WHERE hash = ?1",
             [&hash],

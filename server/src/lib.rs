@@ -8,3 +8,4 @@ pub mod certs;
 pub mod conns;
 pub mod private;
 pub mod store;
+pub mod web;

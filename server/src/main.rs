@@ -433,7 +433,9 @@ async fn serve(
             println!("listening on https://{addr}");
         }
     });
-    let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = api::router(state.clone())
+        .merge(stint_server::web::router(state))
+        .into_make_service_with_connect_info::<SocketAddr>();
     // Quiet connections give way when the table is full; only one quiet for
     // a second or more, so a request in flight is never the one cut.
     let table = stint_server::conns::ConnTable::new(max_connections, Duration::from_secs(1));

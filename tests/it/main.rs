@@ -14,4 +14,5 @@ mod server_files;
 mod server_limits;
 mod sync;
 mod tray;
+mod web;
 mod wine_input;

@@ -11,14 +11,16 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use stint_proto::Policy;
 
+mod diary;
 mod export;
 mod people;
 mod records;
 mod schema;
 mod tokens;
 
+pub use diary::{DiaryCapture, DiaryMinute};
 pub use export::{DeviceRecords, Received};
-pub use people::{Login, Person, View};
+pub use people::{Login, Person, View, SESSION_MAX_MS};
 pub use tokens::{TokenInfo, TokenLimits, TokenPerson};
 
 #[derive(Debug, thiserror::Error)]

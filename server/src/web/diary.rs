@@ -1,0 +1,199 @@
+//! The work diary as arithmetic: a day's bounds in a person's time zone, and
+//! minutes and captures grouped into segments with their activity, counts and
+//! top applications. No HTTP and no database here.
+
+use chrono::{NaiveDate, TimeZone};
+use chrono_tz::Tz;
+
+use crate::store::{DiaryCapture, DiaryMinute};
+
+/// [start, end) of `day` in `tz`, in epoch milliseconds. A day is 23, 24 or
+/// 25 hours long around daylight-saving changes.
+pub fn day_bounds(day: NaiveDate, tz: Tz) -> (i64, i64) {
+    let start = |d: NaiveDate| {
+        let midnight = d.and_hms_opt(0, 0, 0).expect("midnight exists");
+        // Where midnight itself is skipped by a DST change, the day starts at
+        // the first instant that exists.
+        tz.from_local_datetime(&midnight)
+            .earliest()
+            .or_else(|| {
+                tz.from_local_datetime(&(midnight + chrono::Duration::hours(1)))
+                    .earliest()
+            })
+            .map_or(0, |t| t.timestamp_millis())
+    };
+    let next = day.succ_opt().unwrap_or(day);
+    (start(day), start(next))
+}
+
+/// The day an instant falls on in `tz`.
+pub fn day_of(ms: i64, tz: Tz) -> NaiveDate {
+    tz.timestamp_millis_opt(ms)
+        .single()
+        .map_or(NaiveDate::MIN, |t| t.date_naive())
+}
+
+/// "14:05" in `tz`.
+pub fn clock(ms: i64, tz: Tz) -> String {
+    tz.timestamp_millis_opt(ms)
+        .single()
+        .map_or_else(String::new, |t| t.format("%H:%M").to_string())
+}
+
+/// One segment of the diary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub captures: Vec<(String, String, String)>,
+    /// Minutes recorded in it, and those with input (not idle).
+    pub minutes: usize,
+    pub active: usize,
+    pub keystrokes: u32,
+    pub clicks: u32,
+    /// Keys + clicks of each minute, in order, for the bar strip.
+    pub per_minute: Vec<u32>,
+    /// Applications by minutes, most first, at most three.
+    pub top_apps: Vec<(String, usize)>,
+    pub top_title: Option<String>,
+}
+
+impl Segment {
+    pub fn activity_percent(&self) -> u32 {
+        (self.active * 100).checked_div(self.minutes).unwrap_or(0) as u32
+    }
+}
+
+/// Groups a day's records into segments of `seg_ms` (aligned to the epoch,
+/// as the agent aligns them); a segment with neither minutes nor captures
+/// is left out.
+pub fn segments(minutes: &[DiaryMinute], captures: &[DiaryCapture], seg_ms: i64) -> Vec<Segment> {
+    use std::collections::BTreeMap;
+    let seg_ms = seg_ms.max(60_000);
+    let mut by: BTreeMap<i64, (Vec<&DiaryMinute>, Vec<&DiaryCapture>)> = BTreeMap::new();
+    for m in minutes {
+        by.entry(m.start_ms.div_euclid(seg_ms))
+            .or_default()
+            .0
+            .push(m);
+    }
+    for c in captures {
+        by.entry(c.taken_ms.div_euclid(seg_ms))
+            .or_default()
+            .1
+            .push(c);
+    }
+    by.into_iter()
+        .map(|(slot, (ms, cs))| {
+            let mut apps: BTreeMap<&str, usize> = BTreeMap::new();
+            let mut titles: BTreeMap<&str, usize> = BTreeMap::new();
+            for m in &ms {
+                if let Some(a) = m.app.as_deref() {
+                    *apps.entry(a).or_default() += 1;
+                }
+                if let Some(t) = m.title.as_deref() {
+                    *titles.entry(t).or_default() += 1;
+                }
+            }
+            let mut top_apps: Vec<(String, usize)> =
+                apps.into_iter().map(|(a, n)| (a.to_string(), n)).collect();
+            top_apps.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            top_apps.truncate(3);
+            let top_title = titles
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+                .map(|(t, _)| t.to_string());
+            Segment {
+                start_ms: slot * seg_ms,
+                end_ms: (slot + 1) * seg_ms,
+                captures: cs
+                    .iter()
+                    .map(|c| (c.id.clone(), c.kind.clone(), c.monitor.clone()))
+                    .collect(),
+                minutes: ms.len(),
+                active: ms
+                    .iter()
+                    .filter(|m| !m.idle && m.keystrokes + m.clicks + m.scrolls > 0)
+                    .count(),
+                keystrokes: ms.iter().map(|m| m.keystrokes).sum(),
+                clicks: ms.iter().map(|m| m.clicks).sum(),
+                per_minute: ms.iter().map(|m| m.keystrokes + m.clicks).collect(),
+                top_apps,
+                top_title,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .timestamp_millis()
+    }
+
+    /// A person in UTC+13 (Auckland in summer) and one in UTC-10 (Honolulu),
+    /// and days that gain or lose an hour to daylight saving.
+    #[test]
+    fn days_begin_at_local_midnight_whatever_the_offset_and_dst() {
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        for (zone, date, start, hours) in [
+            ("Pacific/Auckland", "2026-01-15", "2026-01-14T11:00:00Z", 24),
+            ("Pacific/Honolulu", "2026-01-15", "2026-01-15T10:00:00Z", 24),
+            // Auckland's clocks go back an hour on 2026-04-05 and forward on 2026-09-27.
+            ("Pacific/Auckland", "2026-04-05", "2026-04-04T11:00:00Z", 25),
+            ("Pacific/Auckland", "2026-09-27", "2026-09-26T12:00:00Z", 23),
+            ("America/New_York", "2026-03-08", "2026-03-08T05:00:00Z", 23),
+            ("UTC", "2026-11-29", "2026-11-29T00:00:00Z", 24),
+        ] {
+            let tz: Tz = zone.parse().unwrap();
+            let (from, to) = day_bounds(day(date), tz);
+            assert_eq!(from, utc(start), "{zone} {date}");
+            assert_eq!((to - from) / 3_600_000, hours, "{zone} {date} length");
+            assert_eq!(day_of(from, tz), day(date));
+            assert_eq!(day_of(to - 1, tz), day(date));
+        }
+    }
+
+    #[test]
+    fn minutes_and_captures_fall_into_their_segments() {
+        let t0 = utc("2026-11-29T10:00:00Z");
+        let minute = |i: i64, keys: u32, idle: bool, app: &str| DiaryMinute {
+            start_ms: t0 + i * 60_000,
+            seconds: 60,
+            keystrokes: keys,
+            clicks: 1,
+            scrolls: 0,
+            idle,
+            app: Some(app.into()),
+            title: Some(format!("{app} window")),
+        };
+        let minutes = [
+            minute(0, 10, false, "xterm"),
+            minute(1, 0, true, "xterm"),
+            minute(2, 5, false, "firefox"),
+            minute(3, 7, false, "xterm"),
+            minute(12, 1, false, "firefox"),
+        ];
+        let captures = [DiaryCapture {
+            id: "c1".into(),
+            taken_ms: t0 + 4 * 60_000 + 5_000,
+            kind: "screenshot".into(),
+            monitor: "M".into(),
+        }];
+        let segs = segments(&minutes, &captures, 600_000);
+        assert_eq!(segs.len(), 2);
+        let s = &segs[0];
+        assert_eq!((s.start_ms, s.end_ms), (t0, t0 + 600_000));
+        assert_eq!((s.minutes, s.active, s.activity_percent()), (4, 3, 75));
+        assert_eq!((s.keystrokes, s.clicks), (22, 4));
+        assert_eq!(s.per_minute, [11, 1, 6, 8]);
+        assert_eq!(s.top_apps[0], ("xterm".to_string(), 3));
+        assert_eq!(s.top_title.as_deref(), Some("xterm window"));
+        assert_eq!(s.captures[0].0, "c1");
+        assert_eq!(segs[1].captures.len(), 0);
+    }
+}

@@ -1,0 +1,144 @@
+//! The web UI: server-rendered pages for people (login, the work diary, who
+//! looked at my data) and the images behind them. Every route that shows data
+//! asks `access::allowed`; every look at someone else's data is audited.
+//!
+//! Sessions are an HttpOnly, Secure, SameSite=Strict cookie holding a random
+//! token the database stores only hashed. Forms carry a double-submit CSRF
+//! token. Every answer carries the security headers in `secure_headers`.
+
+mod diary;
+mod pages;
+
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::api::AppState;
+use crate::store::Person;
+
+pub use diary::{day_bounds, segments};
+
+const SESSION_COOKIE: &str = "stint_session";
+const CSRF_COOKIE: &str = "stint_csrf";
+
+/// The web routes, to merge with the agents' API on one listener.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/diary/{person}/{day}", get(pages::diary))
+        .route("/images/{capture}", get(pages::image))
+        .route("/me/views", get(pages::my_views))
+        .route("/static/stint.css", get(stylesheet))
+        .layer(axum::middleware::from_fn(secure_headers))
+        .with_state(state)
+}
+
+async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../../static/stint.css"),
+    )
+        .into_response()
+}
+
+/// Headers every page and image carries: no inline script and no framing,
+/// no MIME sniffing, no referrer, HTTPS only, and nothing cached.
+async fn secure_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        ),
+        (header::CACHE_CONTROL, "private, no-store"),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    resp
+}
+
+/// The value of cookie `name`, if the request carries it.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn set_cookie(name: &str, value: &str, max_age_secs: i64) -> (header::HeaderName, String) {
+    (
+        header::SET_COOKIE,
+        format!(
+            "{name}={value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age_secs}"
+        ),
+    )
+}
+
+/// Why a page is not shown.
+pub enum Refusal {
+    /// Not logged in (or the session ended): to the login page.
+    Login,
+    /// Logged in, but not allowed: 403, saying so and nothing more.
+    Denied,
+    NotFound,
+    /// The form's CSRF token did not match its cookie.
+    Forged,
+    Failed(String),
+}
+
+impl From<crate::store::StoreError> for Refusal {
+    fn from(e: crate::store::StoreError) -> Refusal {
+        tracing::error!(error = %e, "web request failed");
+        Refusal::Failed("the server could not read its data; try again".into())
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let (status, text) = match self {
+            Refusal::Login => return Redirect::to("/login").into_response(),
+            Refusal::Denied => (StatusCode::FORBIDDEN, "You may not see this.".to_string()),
+            Refusal::NotFound => (StatusCode::NOT_FOUND, "There is nothing here.".to_string()),
+            Refusal::Forged => (
+                StatusCode::FORBIDDEN,
+                "The form was too old or not ours; reload the page and try again.".to_string(),
+            ),
+            Refusal::Failed(why) => (StatusCode::INTERNAL_SERVER_ERROR, why),
+        };
+        (status, pages::message_page(status.as_u16(), &text)).into_response()
+    }
+}
+
+/// Who is asking: the person behind the session cookie.
+async fn viewer(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Person, Refusal> {
+    let token = cookie(headers, SESSION_COOKIE).ok_or(Refusal::Login)?;
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || store.session(&token))
+        .await
+        .map_err(|e| Refusal::Failed(e.to_string()))??
+        .ok_or(Refusal::Login)
+}
+
+/// The double-submit check: the form's token equals the cookie's.
+fn csrf_ok(headers: &HeaderMap, form_token: &str) -> bool {
+    cookie(headers, CSRF_COOKIE).is_some_and(|c| !c.is_empty() && c == form_token)
+}

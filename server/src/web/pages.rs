@@ -1,0 +1,386 @@
+//! The pages: login and logout, a person's day, the images in it, and who
+//! looked at my data. Each handler asks `access::allowed` before reading.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, Form, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use super::diary::{clock, day_bounds, day_of, segments};
+use super::{cookie, csrf_ok, set_cookie, viewer, Refusal, CSRF_COOKIE, SESSION_COOKIE};
+use crate::access::{allowed, Action, Subject};
+use crate::api::AppState;
+use crate::store::{Login, Person, Store, View};
+
+async fn blocking<T: Send + 'static>(
+    state: &Arc<AppState>,
+    f: impl FnOnce(&Store) -> Result<T, crate::store::StoreError> + Send + 'static,
+) -> Result<T, Refusal> {
+    let store = state.store.clone();
+    Ok(tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(|e| Refusal::Failed(e.to_string()))??)
+}
+
+fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be drawn",
+            )
+                .into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    status: u16,
+    text: &'a str,
+}
+
+pub(super) fn message_page(status: u16, text: &str) -> Html<String> {
+    Html(
+        MessagePage { status, text }
+            .render()
+            .unwrap_or_else(|_| text.to_string()),
+    )
+}
+
+fn tz_of(p: &Person) -> Tz {
+    p.time_zone.parse().unwrap_or(chrono_tz::UTC)
+}
+
+/// The CSRF token of this browser (from its cookie), or a new one to set.
+fn csrf_token(headers: &HeaderMap) -> (String, Option<(header::HeaderName, String)>) {
+    match cookie(headers, CSRF_COOKIE).filter(|c| c.len() == 64) {
+        Some(t) => (t, None),
+        None => {
+            let t = crate::store::new_secret("").to_string();
+            let set = set_cookie(CSRF_COOKIE, &t, 7 * 86_400);
+            (t, Some(set))
+        }
+    }
+}
+
+pub async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    match viewer(&state, &headers).await {
+        Ok(me) => {
+            let today = day_of(crate::store::now_ms(), tz_of(&me));
+            Redirect::to(&format!("/diary/{}/{today}", me.id)).into_response()
+        }
+        Err(r) => r.into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    csrf: &'a str,
+    email: &'a str,
+    error: Option<&'a str>,
+}
+
+pub async fn login_form(headers: HeaderMap) -> Response {
+    let (csrf, set) = csrf_token(&headers);
+    let page = render(&LoginPage {
+        csrf: &csrf,
+        email: "",
+        error: None,
+    });
+    with_cookie(page, set)
+}
+
+fn with_cookie(mut resp: Response, set: Option<(header::HeaderName, String)>) -> Response {
+    if let Some((name, value)) = set {
+        if let Ok(v) = value.parse() {
+            resp.headers_mut().append(name, v);
+        }
+    }
+    resp
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    csrf: String,
+}
+
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    if !csrf_ok(&headers, &form.csrf) {
+        return Refusal::Forged.into_response();
+    }
+    let (email, password, ip) = (form.email.clone(), form.password, addr.ip().to_string());
+    let outcome = match blocking(&state, move |s| s.login(&email, &password, &ip)).await {
+        Ok(o) => o,
+        Err(r) => return r.into_response(),
+    };
+    let again = |status: StatusCode, error: &str| {
+        let page = render(&LoginPage {
+            csrf: &form.csrf,
+            email: &form.email,
+            error: Some(error),
+        });
+        (status, page).into_response()
+    };
+    match outcome {
+        Login::Ok { token, person } => {
+            tracing::info!(person = %person.id, role = person.role.name(), "logged in");
+            let max_age = crate::store::SESSION_MAX_MS / 1000;
+            (
+                [set_cookie(SESSION_COOKIE, &token, max_age)],
+                Redirect::to("/"),
+            )
+                .into_response()
+        }
+        Login::Refused => again(
+            StatusCode::UNAUTHORIZED,
+            "The email or the password is wrong.",
+        ),
+        Login::Throttled { retry_after_secs } => {
+            let mut resp = again(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!("Too many failed attempts: try again in {retry_after_secs} s."),
+            );
+            if let Ok(v) = retry_after_secs.to_string().parse() {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            resp
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !csrf_ok(&headers, &form.csrf) {
+        return Refusal::Forged.into_response();
+    }
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        if let Err(r) = blocking(&state, move |s| s.logout(&token)).await {
+            return r.into_response();
+        }
+    }
+    ([set_cookie(SESSION_COOKIE, "", 0)], Redirect::to("/login")).into_response()
+}
+
+/// A segment as the diary page prints it.
+struct SegmentView {
+    from: String,
+    to: String,
+    activity: u32,
+    keys: u32,
+    clicks: u32,
+    minutes: usize,
+    /// Bar heights 0-10 (CSS classes: the CSP allows no inline style).
+    bars: Vec<u32>,
+    captures: Vec<(String, String, String)>,
+    apps: String,
+    title: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "diary.html")]
+struct DiaryPage {
+    me_name: String,
+    me_role: &'static str,
+    csrf: String,
+    person_id: String,
+    person_name: String,
+    time_zone: String,
+    day: NaiveDate,
+    prev_day: NaiveDate,
+    next_day: NaiveDate,
+    people: Vec<(String, String)>,
+    tracked: String,
+    active: String,
+    idle: String,
+    segments: Vec<SegmentView>,
+}
+
+fn hours_minutes(minutes: usize) -> String {
+    format!("{}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// The subject of `person`'s data, seen from `me`, after the permission check.
+fn check(
+    store: &Store,
+    me: &Person,
+    person: Option<&str>,
+    action: Action,
+) -> Result<Subject, Refusal> {
+    let subject = store.subject(me, person)?;
+    if allowed(me.role, action, subject) {
+        Ok(subject)
+    } else {
+        tracing::info!(viewer = %me.id, ?action, ?subject, "refused");
+        Err(Refusal::Denied)
+    }
+}
+
+pub async fn diary(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((person_id, day)): Path<(String, String)>,
+) -> Result<Response, Refusal> {
+    let me = viewer(&state, &headers).await?;
+    let day: NaiveDate = day.parse().map_err(|_| Refusal::NotFound)?;
+    let (csrf, set) = csrf_token(&headers);
+    let page = blocking(&state, move |store| {
+        let Some(person) = store.person(&person_id)? else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        if let Err(r) = check(store, &me, Some(&person.id), Action::ViewDiary) {
+            return Ok(Err(r));
+        }
+        store.record_view(&me, &person.id, &format!("diary of {day}"))?;
+        let tz = tz_of(&person);
+        let (from, to) = day_bounds(day, tz);
+        let (minutes, captures) = store.day(&person.id, from, to)?;
+        let seg_ms = store.policy()?.segment_secs.unwrap_or(600) as i64 * 1000;
+        let segs = segments(&minutes, &captures, seg_ms);
+        let active_min = minutes
+            .iter()
+            .filter(|m| !m.idle && m.keystrokes + m.clicks + m.scrolls > 0)
+            .count();
+        let idle_min = minutes.iter().filter(|m| m.idle).count();
+        let people = store
+            .people()?
+            .into_iter()
+            .filter(|p| {
+                store
+                    .subject(&me, Some(&p.id))
+                    .is_ok_and(|s| allowed(me.role, Action::ViewDiary, s))
+            })
+            .map(|p| (p.id, p.name))
+            .collect();
+        let peak = segs
+            .iter()
+            .flat_map(|s| s.per_minute.iter().copied())
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        Ok(Ok(DiaryPage {
+            me_name: me.name.clone(),
+            me_role: me.role.name(),
+            csrf: csrf.clone(),
+            person_id: person.id.clone(),
+            person_name: person.name.clone(),
+            time_zone: person.time_zone.clone(),
+            day,
+            prev_day: day.pred_opt().unwrap_or(day),
+            next_day: day.succ_opt().unwrap_or(day),
+            people,
+            tracked: hours_minutes(minutes.len()),
+            active: hours_minutes(active_min),
+            idle: hours_minutes(idle_min),
+            segments: segs
+                .iter()
+                .map(|s| SegmentView {
+                    from: clock(s.start_ms, tz),
+                    to: clock(s.end_ms, tz),
+                    activity: s.activity_percent(),
+                    keys: s.keystrokes,
+                    clicks: s.clicks,
+                    minutes: s.minutes,
+                    bars: s.per_minute.iter().map(|n| n * 10 / peak).collect(),
+                    captures: s.captures.clone(),
+                    apps: s
+                        .top_apps
+                        .iter()
+                        .map(|(a, n)| format!("{a} ({n} min)"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    title: s.top_title.clone(),
+                })
+                .collect(),
+        }))
+    })
+    .await??;
+    Ok(with_cookie(render(&page), set))
+}
+
+pub async fn image(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(capture): Path<String>,
+) -> Result<Response, Refusal> {
+    let me = viewer(&state, &headers).await?;
+    let found = blocking(&state, move |store| {
+        let Some((owner, path, format)) = store.capture_owner_and_file(&capture)? else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        if let Err(r) = check(store, &me, owner.as_deref(), Action::ViewImage) {
+            return Ok(Err(r));
+        }
+        if let Some(owner) = &owner {
+            store.record_view(&me, owner, &format!("screenshot {capture}"))?;
+        }
+        Ok(Ok((path, format)))
+    })
+    .await??;
+    let (path, format) = found;
+    let bytes = tokio::fs::read(&path).await.map_err(|e| {
+        tracing::error!(path = %path.display(), error = %e, "image unreadable");
+        Refusal::NotFound
+    })?;
+    let mime = match format.as_str() {
+        "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        _ => "image/webp",
+    };
+    Ok(([(header::CONTENT_TYPE, mime)], bytes).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "views.html")]
+struct ViewsPage {
+    me_name: String,
+    me_role: &'static str,
+    csrf: String,
+    views: Vec<View>,
+}
+
+pub async fn my_views(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, Refusal> {
+    let me = viewer(&state, &headers).await?;
+    let (csrf, _) = csrf_token(&headers);
+    let page = blocking(&state, move |store| {
+        if let Err(r) = check(store, &me, Some(&me.id), Action::ViewAudit) {
+            return Ok(Err(r));
+        }
+        Ok(Ok(ViewsPage {
+            views: store.views_of(&me.id)?,
+            me_name: me.name,
+            me_role: me.role.name(),
+            csrf,
+        }))
+    })
+    .await??;
+    Ok(render(&page))
+}

@@ -17,15 +17,22 @@ SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null' EXIT
 sleep 1
 if [ ! -f "$DEMO/agent.toml" ]; then
+  # A first owner for the web diary, whose device this demo agent is.
+  PASSWORD="demo-$(head -c 9 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  echo "$PASSWORD" | "$SERVER" --data-dir "$DEMO/server" user add owner@stint.local \
+    --name "Demo Owner" --role owner --password-stdin >/dev/null
+  (umask 077 && echo "$PASSWORD" > "$DEMO/owner-password")
   cat > "$DEMO/agent.toml" <<EOF
 [server]
 url = "https://localhost:8443"
-enroll_token = "$("$SERVER" --data-dir "$DEMO/server" token create --label demo)"
+enroll_token = "$("$SERVER" --data-dir "$DEMO/server" token create --label demo --person owner@stint.local)"
 ca_file = "$DEMO/server/ca.pem"
 EOF
 fi
 set -- --config "$DEMO/agent.toml" "$@"
 echo "stint: records arrive at the local server; see: $SERVER --data-dir $DEMO/server export --json"
+echo "stint: the web diary is at https://localhost:8443/ (its CA: $DEMO/server/ca.pem)"
+echo "stint:   log in as owner@stint.local with the password in $DEMO/owner-password"
 
 if [ -z "${DISPLAY:-}" ]; then
   Xvfb :99 -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 &

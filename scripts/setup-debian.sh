@@ -24,6 +24,8 @@ PKGS=(
   wixl msitools wine64
   # lint of the installer scripts, which mostly run where no test can
   shellcheck
+  # the web UI's tests drive a real browser over WebDriver
+  chromium chromium-driver
 )
 
 missing=()

@@ -1,6 +1,8 @@
-//! The web diary over real HTTPS with curl as the browser: people with roles
-//! log in, a manager opens a team member's day and screenshot, another member
-//! is refused both, and the member sees the manager's visit.
+//! The web diary over real HTTPS, first with curl (every status and header),
+//! then in a real headless Chromium: people with roles log in, a manager
+//! opens a team member's day and screenshot, another member is refused both,
+//! and the member sees the manager's visit. The browser's screenshots of the
+//! pages are kept in target/web-artifacts/.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -9,7 +11,7 @@ use std::time::Duration;
 use crate::helpers::*;
 
 /// A curl session with its own cookie jar.
-struct Browser<'a> {
+struct Curl<'a> {
     server: &'a Server,
     jar: tempfile::NamedTempFile,
 }
@@ -20,9 +22,9 @@ struct Page {
     body: String,
 }
 
-impl<'a> Browser<'a> {
-    fn new(server: &'a Server) -> Browser<'a> {
-        Browser {
+impl<'a> Curl<'a> {
+    fn new(server: &'a Server) -> Curl<'a> {
+        Curl {
             server,
             jar: tempfile::NamedTempFile::new().unwrap(),
         }
@@ -75,7 +77,7 @@ impl<'a> Browser<'a> {
 
     fn login(&self, email: &str, password: &str) -> Page {
         let form = self.get("/login");
-        let csrf = Browser::csrf(&form);
+        let csrf = Curl::csrf(&form);
         self.request(
             "/login",
             &[("email", email), ("password", password), ("csrf", &csrf)],
@@ -104,63 +106,95 @@ fn add_user(server: &Server, email: &str, name: &str, role: &str) {
     assert!(child.wait().unwrap().success(), "user add {email}");
 }
 
+/// A server with an owner, a manager and two members (the manager's team
+/// holds Max), and a screenshot of Max's computer uploaded by a real agent.
+struct World {
+    server: Server,
+    capture: String,
+    max: String,
+    mia: String,
+    today: String,
+}
+
+impl World {
+    fn new() -> World {
+        let server = Server::start("127.0.0.1", &[]);
+        for (email, name, role) in [
+            ("olga@example.com", "Olga", "owner"),
+            ("mia@example.com", "Mia", "manager"),
+            ("max@example.com", "Max", "member"),
+            ("eve@example.com", "Eve", "member"),
+        ] {
+            add_user(&server, email, name, role);
+        }
+        server.admin(&["team", "add", "Support"]);
+        server.admin(&["team", "join", "Support", "mia@example.com", "--manager"]);
+        server.admin(&["team", "join", "Support", "max@example.com"]);
+        let token = server.admin(&["token", "create", "--person", "max@example.com"]);
+
+        // Max's computer records and uploads a screenshot of his terminal.
+        let mut desk = Desktop::start(320, 240);
+        desk.xterm("Max's terminal");
+        let mut agent = Agent::new(
+            Some(&desk),
+            &format!(
+                "[schedule]\nminute = \"1s\"\nsegment = \"2s\"\n[tracking]\ninitial = true\n[server]\nurl = \"https://localhost:{}\"\nenroll_token = \"{}\"\nca_file = {:?}\n",
+                server.port,
+                token.trim(),
+                server.ca().to_str().unwrap()
+            ),
+        );
+        agent.start_daemon();
+        let capture = wait_for(
+            "a screenshot at the server",
+            Duration::from_secs(40),
+            || {
+                let v: serde_json::Value =
+                    serde_json::from_str(&server.admin(&["export", "--json"])).ok()?;
+                Some(v["devices"][0]["captures"][0]["id"].as_str()?.to_string())
+            },
+        );
+        // And the minutes around it.
+        wait_for("minutes at the server", Duration::from_secs(30), || {
+            (server.minutes().len() >= 3).then_some(())
+        });
+        agent.stop_daemon();
+        let people: serde_json::Value =
+            serde_json::from_str(&server.admin(&["user", "list", "--json"])).unwrap();
+        let id_of = |email: &str| {
+            people
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["email"] == email)
+                .unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let (max, mia) = (id_of("max@example.com"), id_of("mia@example.com"));
+        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        World {
+            server,
+            capture,
+            max,
+            mia,
+            today,
+        }
+    }
+
+    fn max_day(&self) -> String {
+        format!("/diary/{}/{}", self.max, self.today)
+    }
+}
+
 #[test]
 fn a_manager_sees_a_members_day_others_are_refused_and_the_member_sees_who_looked() {
-    let server = Server::start("127.0.0.1", &[]);
-    for (email, name, role) in [
-        ("olga@example.com", "Olga", "owner"),
-        ("mia@example.com", "Mia", "manager"),
-        ("max@example.com", "Max", "member"),
-        ("eve@example.com", "Eve", "member"),
-    ] {
-        add_user(&server, email, name, role);
-    }
-    server.admin(&["team", "add", "Support"]);
-    server.admin(&["team", "join", "Support", "mia@example.com", "--manager"]);
-    server.admin(&["team", "join", "Support", "max@example.com"]);
-    let token = server.admin(&["token", "create", "--person", "max@example.com"]);
-
-    // Max's computer records and uploads a screenshot.
-    let desk = Desktop::start(320, 240);
-    let mut agent = Agent::new(
-        Some(&desk),
-        &format!(
-            "[schedule]\nminute = \"1s\"\nsegment = \"2s\"\n[tracking]\ninitial = true\n[server]\nurl = \"https://localhost:{}\"\nenroll_token = \"{}\"\nca_file = {:?}\n",
-            server.port,
-            token.trim(),
-            server.ca().to_str().unwrap()
-        ),
-    );
-    agent.start_daemon();
-    let capture = wait_for(
-        "a screenshot at the server",
-        Duration::from_secs(40),
-        || {
-            let v: serde_json::Value =
-                serde_json::from_str(&server.admin(&["export", "--json"])).ok()?;
-            Some(v["devices"][0]["captures"][0]["id"].as_str()?.to_string())
-        },
-    );
-    agent.stop_daemon();
-    let people: serde_json::Value =
-        serde_json::from_str(&server.admin(&["user", "list", "--json"])).unwrap();
-    let id_of = |email: &str| {
-        people
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["email"] == email)
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    let (max, mia) = (id_of("max@example.com"), id_of("mia@example.com"));
-    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let max_day = format!("/diary/{max}/{today}");
-
+    let world = World::new();
+    let (server, capture, mia, today) = (&world.server, &world.capture, &world.mia, &world.today);
+    let max_day = world.max_day();
     // Nobody logged in: to the login page, for pages and images alike.
-    let stranger = Browser::new(&server);
+    let stranger = Curl::new(server);
     for path in [
         max_day.as_str(),
         &format!("/images/{capture}"),
@@ -189,7 +223,7 @@ fn a_manager_sees_a_members_day_others_are_refused_and_the_member_sees_who_looke
         );
     }
     // A form posted without the CSRF cookie's token is refused.
-    let forged = Browser::new(&server).request(
+    let forged = Curl::new(server).request(
         "/login",
         &[
             ("email", "mia@example.com"),
@@ -200,7 +234,7 @@ fn a_manager_sees_a_members_day_others_are_refused_and_the_member_sees_who_looke
     assert_eq!(forged.status, 403);
 
     // The manager opens Max's day and his screenshot.
-    let mia_browser = Browser::new(&server);
+    let mia_browser = Curl::new(server);
     let login = mia_browser.login("mia@example.com", "Mia has a long password");
     assert_eq!(login.status, 303, "{}", login.body);
     assert!(
@@ -217,7 +251,9 @@ fn a_manager_sees_a_members_day_others_are_refused_and_the_member_sees_who_looke
     let day = mia_browser.get(&max_day);
     assert_eq!(day.status, 200, "{}", day.body);
     assert!(
-        day.body.contains("Max") && day.body.contains(&format!("/images/{capture}")),
+        day.body.contains("Max")
+            && day.body.contains(&format!("/images/{capture}"))
+            && day.body.contains("class=\"bar b"),
         "{}",
         day.body
     );
@@ -241,7 +277,7 @@ fn a_manager_sees_a_members_day_others_are_refused_and_the_member_sees_who_looke
     );
 
     // Another member may see neither.
-    let eve = Browser::new(&server);
+    let eve = Curl::new(server);
     assert_eq!(
         eve.login("eve@example.com", "Eve has a long password")
             .status,
@@ -251,7 +287,7 @@ fn a_manager_sees_a_members_day_others_are_refused_and_the_member_sees_who_looke
     assert_eq!(eve.get(&format!("/images/{capture}")).status, 403);
 
     // Max sees who looked, and that Eve's refused attempts left no trace.
-    let max_browser = Browser::new(&server);
+    let max_browser = Curl::new(server);
     assert_eq!(
         max_browser
             .login("max@example.com", "Max has a long password")
@@ -274,10 +310,94 @@ fn a_manager_sees_a_members_day_others_are_refused_and_the_member_sees_who_looke
     assert!(!views.body.contains("eve@example.com"), "{}", views.body);
 
     // Logging out ends the session.
-    let csrf = Browser::csrf(&mia_browser.get(&max_day));
+    let csrf = Curl::csrf(&mia_browser.get(&max_day));
     assert_eq!(
         mia_browser.request("/logout", &[("csrf", &csrf)]).status,
         303
     );
     assert_eq!(mia_browser.get(&max_day).status, 303);
+}
+
+fn artefact(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/web-artifacts")
+        .join(name)
+}
+
+/// Logs in through the login form, as a person would.
+fn log_in(browser: &WebBrowser, base: &str, email: &str, password: &str) {
+    browser.delete_cookies();
+    browser.open(&format!("{base}/login"));
+    browser.type_into("#email", email);
+    browser.type_into("#password", password);
+    browser.click("button[type=submit]");
+    wait_for(
+        "the diary after logging in",
+        Duration::from_secs(20),
+        || browser.url().contains("/diary/").then_some(()),
+    );
+}
+
+#[test]
+fn in_a_real_browser_the_manager_sees_the_screenshot_and_a_member_is_refused() {
+    let world = World::new();
+    let browser = WebBrowser::start();
+    let base = format!("https://localhost:{}", world.server.port);
+
+    log_in(
+        &browser,
+        &base,
+        "mia@example.com",
+        "Mia has a long password",
+    );
+    assert!(
+        browser.url().contains(&format!("/diary/{}/", world.mia)),
+        "{}",
+        browser.url()
+    );
+    browser.open(&format!("{base}{}", world.max_day()));
+    let text = browser.text();
+    assert!(text.contains("Max") && text.contains("% active"), "{text}");
+    // The screenshot arrives through the permission-checked route and decodes.
+    let width = wait_for(
+        "the screenshot decoded in the page",
+        Duration::from_secs(20),
+        || {
+            browser
+            .eval("const i = document.querySelector('.shots img'); return i && i.complete ? i.naturalWidth : 0")
+            .as_u64()
+            .filter(|w| *w > 0)
+        },
+    );
+    assert_eq!(width, 320, "the agent's 320x240 screen");
+    browser.screenshot(&artefact("diary-as-manager.png"));
+
+    log_in(
+        &browser,
+        &base,
+        "eve@example.com",
+        "Eve has a long password",
+    );
+    browser.open(&format!("{base}/images/{}", world.capture));
+    assert!(
+        browser.text().contains("You may not see this."),
+        "{}",
+        browser.text()
+    );
+    browser.screenshot(&artefact("image-refused-to-another-member.png"));
+
+    log_in(
+        &browser,
+        &base,
+        "max@example.com",
+        "Max has a long password",
+    );
+    browser.open(&format!("{base}/me/views"));
+    let text = browser.text();
+    assert!(
+        text.contains("mia@example.com") && text.contains("manager"),
+        "{text}"
+    );
+    assert!(!text.contains("eve@example.com"), "{text}");
+    browser.screenshot(&artefact("who-looked-at-my-data.png"));
 }

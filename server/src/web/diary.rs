@@ -46,8 +46,10 @@ pub struct Segment {
     pub start_ms: i64,
     pub end_ms: i64,
     pub captures: Vec<(String, String, String)>,
-    /// Minutes recorded in it, and those with input (not idle).
+    /// Minute records in it, and those with input (not idle).
     pub minutes: usize,
+    /// The time those records cover.
+    pub seconds: u64,
     pub active: usize,
     pub keystrokes: u32,
     pub clicks: u32,
@@ -111,6 +113,7 @@ pub fn segments(minutes: &[DiaryMinute], captures: &[DiaryCapture], seg_ms: i64)
                     .map(|c| (c.id.clone(), c.kind.clone(), c.monitor.clone()))
                     .collect(),
                 minutes: ms.len(),
+                seconds: ms.iter().map(|m| u64::from(m.seconds)).sum(),
                 active: ms
                     .iter()
                     .filter(|m| !m.idle && m.keystrokes + m.clicks + m.scrolls > 0)
@@ -189,6 +192,7 @@ mod tests {
         let s = &segs[0];
         assert_eq!((s.start_ms, s.end_ms), (t0, t0 + 600_000));
         assert_eq!((s.minutes, s.active, s.activity_percent()), (4, 3, 75));
+        assert_eq!(s.seconds, 240);
         assert_eq!((s.keystrokes, s.clicks), (22, 4));
         assert_eq!(s.per_minute, [11, 1, 6, 8]);
         assert_eq!(s.top_apps[0], ("xterm".to_string(), 3));

@@ -194,7 +194,8 @@ struct SegmentView {
     activity: u32,
     keys: u32,
     clicks: u32,
-    minutes: usize,
+    /// Minutes of recorded time in the segment.
+    minutes: u64,
     /// Bar heights 0-10 (CSS classes: the CSP allows no inline style).
     bars: Vec<u32>,
     captures: Vec<(String, String, String)>,
@@ -221,7 +222,9 @@ struct DiaryPage {
     segments: Vec<SegmentView>,
 }
 
-fn hours_minutes(minutes: usize) -> String {
+/// "1:05" for an hour and five minutes.
+fn hours_minutes(secs: u64) -> String {
+    let minutes = secs / 60;
     format!("{}:{:02}", minutes / 60, minutes % 60)
 }
 
@@ -262,11 +265,16 @@ pub async fn diary(
         let (minutes, captures) = store.day(&person.id, from, to)?;
         let seg_ms = store.policy()?.segment_secs.unwrap_or(600) as i64 * 1000;
         let segs = segments(&minutes, &captures, seg_ms);
-        let active_min = minutes
-            .iter()
-            .filter(|m| !m.idle && m.keystrokes + m.clicks + m.scrolls > 0)
-            .count();
-        let idle_min = minutes.iter().filter(|m| m.idle).count();
+        let secs = |keep: &dyn Fn(&crate::store::DiaryMinute) -> bool| -> u64 {
+            minutes
+                .iter()
+                .filter(|m| keep(m))
+                .map(|m| u64::from(m.seconds))
+                .sum()
+        };
+        let tracked = secs(&|_| true);
+        let active = secs(&|m| !m.idle && m.keystrokes + m.clicks + m.scrolls > 0);
+        let idle = secs(&|m| m.idle);
         let people = store
             .people()?
             .into_iter()
@@ -294,9 +302,9 @@ pub async fn diary(
             prev_day: day.pred_opt().unwrap_or(day),
             next_day: day.succ_opt().unwrap_or(day),
             people,
-            tracked: hours_minutes(minutes.len()),
-            active: hours_minutes(active_min),
-            idle: hours_minutes(idle_min),
+            tracked: hours_minutes(tracked),
+            active: hours_minutes(active),
+            idle: hours_minutes(idle),
             segments: segs
                 .iter()
                 .map(|s| SegmentView {
@@ -305,7 +313,7 @@ pub async fn diary(
                     activity: s.activity_percent(),
                     keys: s.keystrokes,
                     clicks: s.clicks,
-                    minutes: s.minutes,
+                    minutes: s.seconds / 60,
                     bars: s.per_minute.iter().map(|n| n * 10 / peak).collect(),
                     captures: s.captures.clone(),
                     apps: s

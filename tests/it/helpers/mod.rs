@@ -7,6 +7,7 @@ mod agent;
 pub mod bursts;
 mod desktop;
 mod server;
+mod webdriver;
 mod wine;
 
 use std::path::Path;
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 pub use agent::Agent;
 pub use desktop::Desktop;
 pub use server::{ConnectProxy, Server};
+pub use webdriver::Browser as WebBrowser;
 pub use wine::{windows_exe, windows_path, Wine};
 
 pub const STINT: &str = env!("CARGO_BIN_EXE_stint");

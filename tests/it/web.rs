@@ -124,6 +124,8 @@ impl World {
             ("mia@example.com", "Mia", "manager"),
             ("max@example.com", "Max", "member"),
             ("eve@example.com", "Eve", "member"),
+            ("ada@example.com", "Ada", "admin"),
+            ("aud@example.com", "Aud", "auditor"),
         ] {
             add_user(&server, email, name, role);
         }
@@ -400,4 +402,56 @@ fn in_a_real_browser_the_manager_sees_the_screenshot_and_a_member_is_refused() {
     );
     assert!(!text.contains("eve@example.com"), "{text}");
     browser.screenshot(&artefact("who-looked-at-my-data.png"));
+}
+
+/// Every route as every role and as a stranger: the status each gets, for
+/// Max's data (Mia manages his team; Eve is another member).
+#[test]
+fn every_route_as_every_role() {
+    let world = World::new();
+    let server = &world.server;
+    let (day, image) = (world.max_day(), format!("/images/{}", world.capture));
+    let routes = [
+        day.as_str(),
+        image.as_str(),
+        "/me/views",
+        "/",
+        "/login",
+        "/static/stint.css",
+    ];
+    // One row per viewer: the statuses for the routes above, in order.
+    let table: [(Option<&str>, [u16; 6]); 7] = [
+        (None, [303, 303, 303, 303, 200, 200]),
+        (Some("olga@example.com"), [200, 200, 200, 303, 200, 200]),
+        (Some("ada@example.com"), [200, 200, 200, 303, 200, 200]),
+        (Some("mia@example.com"), [200, 200, 200, 303, 200, 200]),
+        (Some("max@example.com"), [200, 200, 200, 303, 200, 200]),
+        (Some("eve@example.com"), [403, 403, 200, 303, 200, 200]),
+        (Some("aud@example.com"), [200, 200, 200, 303, 200, 200]),
+    ];
+    for (who, want) in table {
+        let browser = Curl::new(server);
+        if let Some(email) = who {
+            let name = email.split('@').next().unwrap();
+            let mut name = name.to_string();
+            name[..1].make_ascii_uppercase();
+            let login = browser.login(email, &format!("{name} has a long password"));
+            assert_eq!(login.status, 303, "{email} logs in: {}", login.body);
+        }
+        let got: Vec<u16> = routes.iter().map(|r| browser.get(r).status).collect();
+        assert_eq!(got, want, "{who:?} on {routes:?}");
+    }
+    // Nothing another member was refused shows in Max's audit; the owner's,
+    // admin's and auditor's looks do.
+    let max = Curl::new(server);
+    max.login("max@example.com", "Max has a long password");
+    let views = max.get("/me/views").body;
+    for (email, seen) in [
+        ("olga@example.com", true),
+        ("ada@example.com", true),
+        ("aud@example.com", true),
+        ("eve@example.com", false),
+    ] {
+        assert_eq!(views.contains(email), seen, "{email} in:\n{views}");
+    }
 }

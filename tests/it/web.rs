@@ -455,3 +455,55 @@ fn every_route_as_every_role() {
         assert_eq!(views.contains(email), seen, "{email} in:\n{views}");
     }
 }
+
+/// The timesheet's CSV holds one row per person the viewer may see and day,
+/// with the seconds the records add up to.
+#[test]
+fn the_timesheet_csv_matches_the_records_and_the_viewers_reach() {
+    let world = World::new();
+    let server = &world.server;
+    let export: serde_json::Value =
+        serde_json::from_str(&server.admin(&["export", "--json"])).unwrap();
+    let max_secs: u64 = export["devices"][0]["minutes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seconds"].as_u64().unwrap())
+        .sum();
+    let path = format!("/reports/timesheet?from={0}&to={0}&format=csv", world.today);
+    for (email, password, names) in [
+        (
+            "mia@example.com",
+            "Mia has a long password",
+            vec!["Max", "Mia"],
+        ),
+        ("eve@example.com", "Eve has a long password", vec!["Eve"]),
+    ] {
+        let browser = Curl::new(server);
+        browser.login(email, password);
+        let page = browser.get(&path);
+        assert_eq!(page.status, 200);
+        assert!(
+            page.headers.contains("content-type: text/csv"),
+            "{}",
+            page.headers
+        );
+        let rows: Vec<Vec<&str>> = page
+            .body
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').collect())
+            .collect();
+        let got: Vec<&str> = rows.iter().map(|r| r[0]).collect();
+        assert_eq!(got, names, "{email}:\n{}", page.body);
+        if let Some(max) = rows.iter().find(|r| r[0] == "Max") {
+            assert_eq!(max[2], world.today);
+            assert_eq!(max[8].parse::<u64>().unwrap(), max_secs, "{}", page.body);
+        }
+    }
+    let bad = Curl::new(server);
+    bad.login("mia@example.com", "Mia has a long password");
+    let page = bad.get("/reports/timesheet?from=2026-01-01&to=2025-01-01");
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("must run forward"), "{}", page.body);
+}

@@ -8,6 +8,7 @@
 
 mod diary;
 mod pages;
+mod reports;
 
 use std::sync::Arc;
 
@@ -35,6 +36,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/diary/{person}/{day}", get(pages::diary))
         .route("/images/{capture}", get(pages::image))
         .route("/me/views", get(pages::my_views))
+        .route("/reports/timesheet", get(reports::timesheet))
         .route("/static/stint.css", get(stylesheet))
         .layer(axum::middleware::from_fn(secure_headers))
         .with_state(state)
@@ -100,6 +102,8 @@ pub enum Refusal {
     /// Logged in, but not allowed: 403, saying so and nothing more.
     Denied,
     NotFound,
+    /// A parameter that cannot be used, said in words.
+    BadRequest(String),
     /// The form's CSRF token did not match its cookie.
     Forged,
     Failed(String),
@@ -118,6 +122,7 @@ impl IntoResponse for Refusal {
             Refusal::Login => return Redirect::to("/login").into_response(),
             Refusal::Denied => (StatusCode::FORBIDDEN, "You may not see this.".to_string()),
             Refusal::NotFound => (StatusCode::NOT_FOUND, "There is nothing here.".to_string()),
+            Refusal::BadRequest(why) => (StatusCode::BAD_REQUEST, why),
             Refusal::Forged => (
                 StatusCode::FORBIDDEN,
                 "The form was too old or not ours; reload the page and try again.".to_string(),

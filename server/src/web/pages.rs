@@ -18,7 +18,7 @@ use crate::access::{allowed, Action, Subject};
 use crate::api::AppState;
 use crate::store::{Login, Person, Store, View};
 
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     state: &Arc<AppState>,
     f: impl FnOnce(&Store) -> Result<T, crate::store::StoreError> + Send + 'static,
 ) -> Result<T, Refusal> {
@@ -28,7 +28,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| Refusal::Failed(e.to_string()))??)
 }
 
-fn render(t: &impl Template) -> Response {
+pub(super) fn render(t: &impl Template) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -57,12 +57,12 @@ pub(super) fn message_page(status: u16, text: &str) -> Html<String> {
     )
 }
 
-fn tz_of(p: &Person) -> Tz {
+pub(super) fn tz_of(p: &Person) -> Tz {
     p.time_zone.parse().unwrap_or(chrono_tz::UTC)
 }
 
 /// The CSRF token of this browser (from its cookie), or a new one to set.
-fn csrf_token(headers: &HeaderMap) -> (String, Option<(header::HeaderName, String)>) {
+pub(super) fn csrf_token(headers: &HeaderMap) -> (String, Option<(header::HeaderName, String)>) {
     match cookie(headers, CSRF_COOKIE).filter(|c| c.len() == 64) {
         Some(t) => (t, None),
         None => {
@@ -101,7 +101,10 @@ pub async fn login_form(headers: HeaderMap) -> Response {
     with_cookie(page, set)
 }
 
-fn with_cookie(mut resp: Response, set: Option<(header::HeaderName, String)>) -> Response {
+pub(super) fn with_cookie(
+    mut resp: Response,
+    set: Option<(header::HeaderName, String)>,
+) -> Response {
     if let Some((name, value)) = set {
         if let Ok(v) = value.parse() {
             resp.headers_mut().append(name, v);

@@ -1,0 +1,256 @@
+//! Reports: the timesheet (tracked, active and idle time per person per day,
+//! each in the person's own time zone) as a page and as CSV.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::diary::day_bounds;
+use super::pages::{blocking, render, tz_of, with_cookie};
+use super::{viewer, Refusal};
+use crate::access::{allowed, Action};
+use crate::store::{DiaryMinute, Person};
+
+/// The longest range one timesheet covers.
+const MAX_DAYS: i64 = 92;
+
+/// One person's day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub name: String,
+    pub email: String,
+    pub day: NaiveDate,
+    pub time_zone: String,
+    pub tracked_secs: u64,
+    pub active_secs: u64,
+    pub idle_secs: u64,
+}
+
+impl Row {
+    pub fn active_percent(&self) -> u64 {
+        (self.active_secs * 100)
+            .checked_div(self.tracked_secs)
+            .unwrap_or(0)
+    }
+}
+
+/// Sums one day's minutes.
+pub fn row(person: &Person, day: NaiveDate, minutes: &[DiaryMinute]) -> Row {
+    let sum = |keep: &dyn Fn(&DiaryMinute) -> bool| -> u64 {
+        minutes
+            .iter()
+            .filter(|m| keep(m))
+            .map(|m| u64::from(m.seconds))
+            .sum()
+    };
+    Row {
+        name: person.name.clone(),
+        email: person.email.clone(),
+        day,
+        time_zone: person.time_zone.clone(),
+        tracked_secs: sum(&|_| true),
+        active_secs: sum(&|m| !m.idle && m.keystrokes + m.clicks + m.scrolls > 0),
+        idle_secs: sum(&|m| m.idle),
+    }
+}
+
+/// "1:05" for an hour and five minutes.
+pub fn hm(secs: u64) -> String {
+    format!("{}:{:02}", secs / 3600, secs / 60 % 60)
+}
+
+/// RFC 4180 CSV; a field that a spreadsheet would run as a formula is quoted
+/// with a leading apostrophe.
+pub fn csv(rows: &[Row]) -> String {
+    fn field(text: &str) -> String {
+        let text = if text.starts_with(['=', '+', '-', '@']) {
+            format!("'{text}")
+        } else {
+            text.to_string()
+        };
+        if text.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", text.replace('"', "\"\""))
+        } else {
+            text
+        }
+    }
+    let mut out = String::from(
+        "name,email,day,time_zone,tracked,active,idle,active_percent,tracked_seconds,active_seconds,idle_seconds\r\n",
+    );
+    for r in rows {
+        out.push_str(
+            &[
+                field(&r.name),
+                field(&r.email),
+                r.day.to_string(),
+                field(&r.time_zone),
+                hm(r.tracked_secs),
+                hm(r.active_secs),
+                hm(r.idle_secs),
+                r.active_percent().to_string(),
+                r.tracked_secs.to_string(),
+                r.active_secs.to_string(),
+                r.idle_secs.to_string(),
+            ]
+            .join(","),
+        );
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[derive(Deserialize)]
+pub struct Range {
+    from: Option<String>,
+    to: Option<String>,
+    format: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "timesheet.html")]
+struct TimesheetPage {
+    me_name: String,
+    me_role: &'static str,
+    csrf: String,
+    from: NaiveDate,
+    to: NaiveDate,
+    rows: Vec<(Row, String, String, String)>,
+}
+
+pub async fn timesheet(
+    State(state): State<Arc<crate::api::AppState>>,
+    headers: HeaderMap,
+    Query(range): Query<Range>,
+) -> Result<Response, Refusal> {
+    let me = viewer(&state, &headers).await?;
+    let today = super::diary::day_of(crate::store::now_ms(), tz_of(&me));
+    let parse = |t: &Option<String>| -> Result<NaiveDate, Refusal> {
+        match t {
+            None => Ok(today),
+            Some(t) => t
+                .parse()
+                .map_err(|_| Refusal::BadRequest(format!("{t:?} is not a day like 2026-11-29"))),
+        }
+    };
+    let (from, to) = (parse(&range.from)?, parse(&range.to)?);
+    let days = (to - from).num_days();
+    if !(0..MAX_DAYS).contains(&days) {
+        return Err(Refusal::BadRequest(format!(
+            "from {from} to {to}: the range must run forward and span at most {MAX_DAYS} days"
+        )));
+    }
+    let viewer_for_rows = me.clone();
+    let rows = blocking(&state, move |store| {
+        let mut rows = Vec::new();
+        for person in store.people()? {
+            let subject = store.subject(&viewer_for_rows, Some(&person.id))?;
+            if person.archived || !allowed(viewer_for_rows.role, Action::ViewReport, subject) {
+                continue;
+            }
+            store.record_view(
+                &viewer_for_rows,
+                &person.id,
+                &format!("timesheet {from} to {to}"),
+            )?;
+            let tz = tz_of(&person);
+            let mut day = from;
+            while day <= to {
+                let (start, end) = day_bounds(day, tz);
+                let (minutes, _) = store.day(&person.id, start, end)?;
+                rows.push(row(&person, day, &minutes));
+                day = day.succ_opt().unwrap_or(day);
+                if day == NaiveDate::MAX {
+                    break;
+                }
+            }
+        }
+        Ok(rows)
+    })
+    .await?;
+    if range.format.as_deref() == Some("csv") {
+        let name = format!("attachment; filename=\"timesheet-{from}-{to}.csv\"");
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, name),
+            ],
+            csv(&rows),
+        )
+            .into_response());
+    }
+    let (csrf, set) = super::pages::csrf_token(&headers);
+    let page = TimesheetPage {
+        me_name: me.name.clone(),
+        me_role: me.role.name(),
+        csrf,
+        from,
+        to,
+        rows: rows
+            .into_iter()
+            .map(|r| {
+                let (t, a, i) = (hm(r.tracked_secs), hm(r.active_secs), hm(r.idle_secs));
+                (r, t, a, i)
+            })
+            .collect(),
+    };
+    Ok(with_cookie(render(&page), set))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Role;
+
+    #[test]
+    fn rows_sum_seconds_and_csv_quotes_what_needs_it() {
+        let person = Person {
+            id: "p".into(),
+            email: "max@example.com".into(),
+            name: "=Max, \"the\" tester".into(),
+            time_zone: "Pacific/Auckland".into(),
+            role: Role::Member,
+            archived: false,
+        };
+        let minute = |seconds, keys, idle| DiaryMinute {
+            start_ms: 0,
+            seconds,
+            keystrokes: keys,
+            clicks: 0,
+            scrolls: 0,
+            idle,
+            app: None,
+            title: None,
+        };
+        let day: NaiveDate = "2026-11-29".parse().unwrap();
+        let r = row(
+            &person,
+            day,
+            &[
+                minute(60, 5, false),
+                minute(60, 0, true),
+                minute(30, 0, false),
+            ],
+        );
+        assert_eq!(
+            (
+                r.tracked_secs,
+                r.active_secs,
+                r.idle_secs,
+                r.active_percent()
+            ),
+            (150, 60, 60, 40)
+        );
+        assert_eq!(hm(3_900), "1:05");
+        let text = csv(&[r]);
+        let line = text.lines().nth(1).unwrap();
+        assert_eq!(
+            line,
+            "\"'=Max, \"\"the\"\" tester\",max@example.com,2026-11-29,Pacific/Auckland,0:02,0:01,0:01,40,150,60,60"
+        );
+    }
+}

@@ -81,6 +81,24 @@ enum Command {
         #[command(subcommand)]
         command: people_cli::TeamCommand,
     },
+    /// Delete a person's records for good (rows and images; tombstones stay
+    /// so agents do not upload them again): one UTC day, or everything.
+    Delete {
+        email: String,
+        /// YYYY-MM-DD in the person's time zone.
+        #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+        day: Option<String>,
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Show how long data is kept, or change it: --set screenshots_days=45
+    /// (keys screenshots_days, webcam_days, minutes_days, audit_days; KEY= keeps for ever).
+    Retention {
+        #[arg(long = "set", value_name = "KEY=DAYS")]
+        set: Vec<String>,
+    },
     /// Bind (or re-bind) a device to a person: its records become theirs.
     BindDevice { device_id: String, email: String },
     /// Enrollment tokens.
@@ -340,6 +358,62 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User { command } => people_cli::user(&open()?, command),
         Command::Team { command } => people_cli::team(&open()?, command),
+        Command::Delete {
+            email,
+            day,
+            all,
+            reason,
+        } => {
+            let store = open()?;
+            let person = store
+                .person_by_email(&email)?
+                .with_context(|| format!("no person with the email {email:?}"))?;
+            let by = "the server's admin (CLI)";
+            let gone = match (day, all) {
+                (_, true) => store.delete_all(&person.id, by, &reason)?,
+                (Some(day), _) => {
+                    let date: chrono::NaiveDate = day
+                        .parse()
+                        .with_context(|| format!("--day {day:?}: expected YYYY-MM-DD"))?;
+                    let tz = person.time_zone.parse().unwrap_or(chrono_tz::UTC);
+                    let (from, to) = stint_server::web::day_bounds(date, tz);
+                    store.delete_range(&person.id, from, to, by, &reason)?
+                }
+                (None, false) => bail!("say --day YYYY-MM-DD or --all"),
+            };
+            println!(
+                "deleted {} minutes and {} captures",
+                gone.minutes, gone.captures
+            );
+            Ok(())
+        }
+        Command::Retention { set } => {
+            let store = open()?;
+            let mut r = store.retention()?;
+            for kv in &set {
+                let (k, v) = kv.split_once('=').with_context(|| {
+                    format!("--set {kv:?}: expected KEY=DAYS (KEY= keeps for ever)")
+                })?;
+                let days = match v {
+                    "" => None,
+                    v => Some(v.parse::<u32>().ok().filter(|d| *d >= 1).with_context(|| {
+                        format!("--set {kv:?}: expected a whole number of days from 1, or nothing")
+                    })?),
+                };
+                match k {
+                    "screenshots_days" => r.screenshots_days = days,
+                    "webcam_days" => r.webcam_days = days,
+                    "minutes_days" => r.minutes_days = days,
+                    "audit_days" => r.audit_days = days,
+                    _ => bail!("--set {kv:?}: keys are screenshots_days, webcam_days, minutes_days, audit_days"),
+                }
+            }
+            if !set.is_empty() {
+                store.set_retention(&r)?;
+            }
+            print_json(&r);
+            Ok(())
+        }
         Command::BindDevice { device_id, email } => {
             let store = open()?;
             store.bind_device(&device_id, &people_cli::person_id(&store, &email)?)?;
@@ -426,6 +500,27 @@ async fn serve(
     tokio::spawn(async move {
         stop.await;
         shutdown.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+    });
+    // Retention: once at start, then every hour.
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let store = store.clone();
+            let now = stint_common::time::now_ms();
+            match tokio::task::spawn_blocking(move || store.apply_retention(now)).await {
+                Ok(Ok(d)) if d != Default::default() => tracing::info!(
+                    minutes = d.minutes,
+                    captures = d.captures,
+                    audit = d.audit,
+                    "retention deleted what was kept long enough"
+                ),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "retention run failed"),
+                Err(e) => tracing::error!(error = %e, "retention run panicked"),
+            }
+        }
     });
     let announce = handle.clone();
     tokio::spawn(async move {

@@ -507,3 +507,80 @@ fn the_timesheet_csv_matches_the_records_and_the_viewers_reach() {
     assert_eq!(page.status, 400);
     assert!(page.body.contains("must run forward"), "{}", page.body);
 }
+
+/// The form's hidden `name` value on a page.
+fn field(body: &str, name: &str) -> String {
+    let key = format!("name=\"{name}\" value=\"");
+    let at = body
+        .find(&key)
+        .unwrap_or_else(|| panic!("no {name} in:\n{body}"))
+        + key.len();
+    body[at..].split('"').next().unwrap().to_string()
+}
+
+/// Max deletes a segment of his own from the diary; his manager may not (the
+/// form is not even offered); the admin deletes the rest of the day from the
+/// command line. Deleted images are gone from the server.
+#[test]
+fn a_person_deletes_their_own_segment_and_a_manager_may_not() {
+    let world = World::new();
+    let server = &world.server;
+    let day = world.max_day();
+    let image = format!("/images/{}", world.capture);
+
+    let mia = Curl::new(server);
+    mia.login("mia@example.com", "Mia has a long password");
+    let page = mia.get(&day);
+    assert!(
+        !page.body.contains("Delete this segment"),
+        "no delete form for the manager"
+    );
+
+    let max = Curl::new(server);
+    max.login("max@example.com", "Max has a long password");
+    let page = max.get(&day);
+    assert!(page.body.contains("Delete this segment"), "{}", page.body);
+    let (csrf, from, to) = (
+        field(&page.body, "csrf"),
+        field(&page.body, "from"),
+        field(&page.body, "to"),
+    );
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("from", &from),
+        ("to", &to),
+        ("reason", "a private call"),
+    ];
+
+    // The manager posting the same form is refused, and nothing goes.
+    let mia_csrf = Curl::csrf(&mia.get(&day));
+    let mut forged = form;
+    forged[0] = ("csrf", &mia_csrf);
+    assert_eq!(mia.request(&format!("{day}/delete"), &forged).status, 403);
+    assert_eq!(mia.get(&image).status, 200);
+
+    let done = max.request(&format!("{day}/delete"), &form);
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(max.get(&image).status, 404, "the image is gone");
+    assert_eq!(mia.get(&image).status, 404);
+    let v: serde_json::Value = serde_json::from_str(&server.admin(&["export", "--json"])).unwrap();
+    assert!(
+        v["devices"][0]["captures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["id"] != world.capture.as_str()),
+        "{v}"
+    );
+
+    let said = server.admin(&[
+        "delete",
+        "max@example.com",
+        "--day",
+        &world.today,
+        "--reason",
+        "test",
+    ]);
+    assert!(said.starts_with("deleted "), "{said}");
+    assert!(server.minutes().is_empty(), "{:?}", server.minutes());
+}

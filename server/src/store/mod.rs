@@ -11,6 +11,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use stint_proto::Policy;
 
+mod deletion;
 mod diary;
 mod export;
 mod people;
@@ -18,6 +19,7 @@ mod records;
 mod schema;
 mod tokens;
 
+pub use deletion::{Deleted, Retention};
 pub use diary::{DiaryCapture, DiaryMinute};
 pub use export::{DeviceRecords, Received};
 pub use people::{Login, Person, View, SESSION_MAX_MS};

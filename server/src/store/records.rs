@@ -50,7 +50,14 @@ impl Store {
                     }
                 }
             }
+            let mut deleted =
+                tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM tombstones WHERE id = ?1)")?;
             for m in &batch.minutes {
+                // Deleted for good: answered as done, so the agent drops it.
+                if deleted.query_row([&m.id], |r| r.get::<_, bool>(0))? {
+                    dup += 1;
+                    continue;
+                }
                 match owner
                     .query_row([&m.id], |r| r.get::<_, String>(0))
                     .optional()?
@@ -115,6 +122,10 @@ impl Store {
         data: &[u8],
         ip: &str,
     ) -> Result<bool, StoreError> {
+        // Deleted for good: answered as done, so the agent drops it.
+        if self.tombstoned(id)? {
+            return Ok(false);
+        }
         match self.capture_owner(id)? {
             Some(d) if d == device => return Ok(false),
             Some(_) => return Err(StoreError::Conflict(id.into())),

@@ -126,6 +126,16 @@ CREATE INDEX view_audit_by_subject ON view_audit (subject_id, at_ms);
 ALTER TABLE devices ADD COLUMN person_id TEXT;
 ALTER TABLE enroll_tokens ADD COLUMN person_id TEXT;
 "#,
+    // 4 -> 5: tombstones of deleted records, so a deleted id never comes back.
+    r#"
+CREATE TABLE tombstones (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    deleted_ms INTEGER NOT NULL,
+    deleted_by TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+"#,
 ];
 
 pub(super) const SCHEMA: stint_common::migrate::Schema = stint_common::migrate::Schema {
@@ -220,6 +230,31 @@ mod tests {
             })
             .unwrap();
         assert_eq!(row, ("pc".into(), None));
+    }
+
+    /// Fixture for 4 -> 5: a version-4 database keeps its people and gains
+    /// an empty tombstone list.
+    #[test]
+    fn version_4_with_a_person_migrates_to_5() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, step) in MIGRATIONS[..4].iter().enumerate() {
+            conn.execute_batch(step).unwrap();
+            conn.pragma_update(None, "user_version", i + 1).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO people (id, email, name, role, created_ms) VALUES ('p1', 'a@x', 'A', 'owner', 1)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let row: (String, i64) = conn
+            .query_row(
+                "SELECT (SELECT email FROM people), (SELECT count(*) FROM tombstones)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(row, ("a@x".into(), 0));
     }
 
     #[test]

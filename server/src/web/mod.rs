@@ -6,6 +6,7 @@
 //! token the database stores only hashed. Forms carry a double-submit CSRF
 //! token. Every answer carries the security headers in `secure_headers`.
 
+mod delete;
 mod diary;
 mod pages;
 mod reports;
@@ -34,6 +35,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
         .route("/diary/{person}/{day}", get(pages::diary))
+        .route("/diary/{person}/{day}/delete", post(delete::delete_segment))
         .route("/images/{capture}", get(pages::image))
         .route("/me/views", get(pages::my_views))
         .route("/reports/timesheet", get(reports::timesheet))

@@ -204,6 +204,8 @@ struct SegmentView {
     captures: Vec<(String, String, String)>,
     apps: String,
     title: Option<String>,
+    /// [from, to) in epoch ms when the viewer may delete the segment.
+    delete: Option<(i64, i64)>,
 }
 
 #[derive(Template)]
@@ -259,10 +261,13 @@ pub async fn diary(
         let Some(person) = store.person(&person_id)? else {
             return Ok(Err(Refusal::NotFound));
         };
-        if let Err(r) = check(store, &me, Some(&person.id), Action::ViewDiary) {
-            return Ok(Err(r));
-        }
+        let subject = match check(store, &me, Some(&person.id), Action::ViewDiary) {
+            Ok(s) => s,
+            Err(r) => return Ok(Err(r)),
+        };
         store.record_view(&me, &person.id, &format!("diary of {day}"))?;
+        let review_ms = store.policy()?.review_delay_mins.unwrap_or(0) as i64 * 60_000;
+        let now = crate::store::now_ms();
         let tz = tz_of(&person);
         let (from, to) = day_bounds(day, tz);
         let (minutes, captures) = store.day(&person.id, from, to)?;
@@ -326,6 +331,8 @@ pub async fn diary(
                         .collect::<Vec<_>>()
                         .join(", "),
                     title: s.top_title.clone(),
+                    delete: super::delete::may_delete(&me, subject, s.end_ms, now, review_ms)
+                        .then_some((s.start_ms, s.end_ms)),
                 })
                 .collect(),
         }))

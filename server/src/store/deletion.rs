@@ -1,0 +1,223 @@
+//! Deleting records for good: a person's segment, day or everything, and what
+//! retention expires. Rows and image files go; a tombstone (id, who, when,
+//! why) stays, so an agent uploading a deleted id again is told it is done
+//! and drops it, and nothing deleted comes back.
+
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+
+use super::{now_ms, rfc3339, Store, StoreError};
+
+/// How long each kind of data is kept, in days; `None` keeps it for ever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retention {
+    pub screenshots_days: Option<u32>,
+    pub webcam_days: Option<u32>,
+    pub minutes_days: Option<u32>,
+    pub audit_days: Option<u32>,
+}
+
+impl Default for Retention {
+    /// Screenshots 45 days, the rest until deleted.
+    fn default() -> Retention {
+        Retention {
+            screenshots_days: Some(45),
+            webcam_days: Some(45),
+            minutes_days: None,
+            audit_days: None,
+        }
+    }
+}
+
+/// What a deletion removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Deleted {
+    pub minutes: u64,
+    pub captures: u64,
+    pub audit: u64,
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+impl Store {
+    /// Deletes every minute and capture of `person`'s devices in [from_ms,
+    /// to_ms), files included, leaving tombstones that say who and why.
+    pub fn delete_range(
+        &self,
+        person: &str,
+        from_ms: i64,
+        to_ms: i64,
+        by: &str,
+        reason: &str,
+    ) -> Result<Deleted, StoreError> {
+        let (lo, hi) = (rfc3339(from_ms), rfc3339(to_ms));
+        let minutes = self.ids_where(
+            "SELECT m.id, m.start FROM minutes m JOIN devices d ON d.id = m.device_id
+             WHERE d.person_id = ?1 AND m.start >= ?2 AND m.start <= ?3",
+            params![person, lo, hi],
+            from_ms,
+            to_ms,
+        )?;
+        let captures = self.ids_where(
+            "SELECT c.id, c.taken_at FROM captures c JOIN devices d ON d.id = c.device_id
+             WHERE d.person_id = ?1 AND c.taken_at >= ?2 AND c.taken_at <= ?3",
+            params![person, lo, hi],
+            from_ms,
+            to_ms,
+        )?;
+        self.remove(&minutes, &captures, by, reason)
+    }
+
+    /// Every record of `person`, for "delete all my data".
+    pub fn delete_all(&self, person: &str, by: &str, reason: &str) -> Result<Deleted, StoreError> {
+        self.delete_range(person, i64::MIN / 2, i64::MAX / 2, by, reason)
+    }
+
+    /// Ids (with their timestamps) a query finds, those in [from, to) only:
+    /// stored times are strings, compared exactly after parsing.
+    fn ids_where(
+        &self,
+        sql: &str,
+        args: impl rusqlite::Params,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(sql)?;
+        let rows = stmt.query_map(args, |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        Ok(rows
+            .filter_map(Result::ok)
+            .filter(|(_, t)| {
+                chrono::DateTime::parse_from_rfc3339(t)
+                    .is_ok_and(|t| (from_ms..to_ms).contains(&t.timestamp_millis()))
+            })
+            .map(|(id, _)| id)
+            .collect())
+    }
+
+    /// Removes rows and files in one transaction, tombstones in the same one;
+    /// files go after the commit (a crash in between leaves files the next
+    /// deletion or retention run finds no row for, never a row without its
+    /// tombstone).
+    fn remove(
+        &self,
+        minutes: &[String],
+        captures: &[String],
+        by: &str,
+        reason: &str,
+    ) -> Result<Deleted, StoreError> {
+        let now = now_ms();
+        let mut files = Vec::new();
+        {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            for (kind, ids) in [("minute", minutes), ("capture", captures)] {
+                for id in ids {
+                    if kind == "capture" {
+                        let file: Option<String> = rusqlite::OptionalExtension::optional(
+                            tx.query_row("SELECT file FROM captures WHERE id = ?1", [id], |r| {
+                                r.get(0)
+                            }),
+                        )?;
+                        files.extend(file);
+                        tx.execute("DELETE FROM captures WHERE id = ?1", [id])?;
+                    } else {
+                        tx.execute("DELETE FROM minutes WHERE id = ?1", [id])?;
+                    }
+                    tx.execute(
+                        "INSERT OR IGNORE INTO tombstones (id, kind, deleted_ms, deleted_by, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![id, kind, now, by, reason],
+                    )?;
+                }
+            }
+            tx.commit()?;
+        }
+        for file in files {
+            let path = self.images.join(&file);
+            if let Err(e) = std::fs::remove_file(&path) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(path = %path.display(), error = %e, "could not remove a deleted image");
+                }
+            }
+        }
+        Ok(Deleted {
+            minutes: minutes.len() as u64,
+            captures: captures.len() as u64,
+            audit: 0,
+        })
+    }
+
+    /// Whether `id` was deleted (an upload of it is answered as done).
+    pub fn tombstoned(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM tombstones WHERE id = ?1)",
+            [id],
+            |r| r.get(0),
+        )?)
+    }
+
+    pub fn retention(&self) -> Result<Retention, StoreError> {
+        let text: Option<String> = rusqlite::OptionalExtension::optional(self.conn().query_row(
+            "SELECT value FROM settings WHERE key = 'retention'",
+            [],
+            |r| r.get(0),
+        ))?;
+        Ok(text
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default())
+    }
+
+    pub fn set_retention(&self, r: &Retention) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO settings (key, value) VALUES ('retention', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [serde_json::to_string(r).expect("retention serialises")],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes what retention says has been kept long enough at `now_ms`.
+    pub fn apply_retention(&self, now_ms: i64) -> Result<Deleted, StoreError> {
+        let r = self.retention()?;
+        let cutoff = |days: u32| rfc3339(now_ms - i64::from(days) * DAY_MS);
+        let expired = |sql: &str, days: Option<u32>| -> Result<Vec<String>, StoreError> {
+            let Some(days) = days else {
+                return Ok(Vec::new());
+            };
+            let conn = self.conn();
+            let mut stmt = conn.prepare(sql)?;
+            let ids = stmt
+                .query_map([cutoff(days)], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(ids)
+        };
+        let mut captures = expired(
+            "SELECT id FROM captures WHERE kind = 'screenshot' AND taken_at < ?1",
+            r.screenshots_days,
+        )?;
+        captures.extend(expired(
+            "SELECT id FROM captures WHERE kind = 'webcam' AND taken_at < ?1",
+            r.webcam_days,
+        )?);
+        let minutes = expired("SELECT id FROM minutes WHERE start < ?1", r.minutes_days)?;
+        let mut deleted = self.remove(
+            &minutes,
+            &captures,
+            "retention",
+            "kept as long as retention allows",
+        )?;
+        if let Some(days) = r.audit_days {
+            deleted.audit = self.conn().execute(
+                "DELETE FROM view_audit WHERE at_ms < ?1",
+                [now_ms - i64::from(days) * DAY_MS],
+            )? as u64;
+        }
+        Ok(deleted)
+    }
+}
+
+#[cfg(test)]
+#[path = "deletion_tests.rs"]
+mod tests;

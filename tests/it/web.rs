@@ -265,6 +265,18 @@ fn a_manager_sees_a_members_day_others_are_refused_and_the_member_sees_who_looke
         "{}",
         day.headers
     );
+    let thumb = mia_browser.get(&format!("/images/{capture}?size=thumb"));
+    assert_eq!(thumb.status, 200);
+    assert!(
+        thumb.headers.contains("content-type: image/webp"),
+        "{}",
+        thumb.headers
+    );
+    assert!(
+        thumb.body.len() <= 15 * 1024,
+        "thumbnail of {} bytes",
+        thumb.body.len()
+    );
     let image = mia_browser.get(&format!("/images/{capture}"));
     assert_eq!(image.status, 200);
     assert!(
@@ -371,8 +383,22 @@ fn in_a_real_browser_the_manager_sees_the_screenshot_and_a_member_is_refused() {
             .filter(|w| *w > 0)
         },
     );
-    assert_eq!(width, 320, "the agent's 320x240 screen");
+    assert_eq!(width, 240, "a thumbnail of the agent's 320x240 screen");
     browser.screenshot(&artefact("diary-as-manager.png"));
+    // The thumbnail opens the full screenshot with its segment's minutes.
+    browser.click(".shots a");
+    wait_for("the full screenshot", Duration::from_secs(20), || {
+        browser
+            .eval("const i = document.querySelector('figure.shot img'); return i && i.complete ? i.naturalWidth : 0")
+            .as_u64()
+            .filter(|w| *w == 320)
+    });
+    assert!(
+        browser.text().contains("The segment's minutes"),
+        "{}",
+        browser.text()
+    );
+    browser.screenshot(&artefact("screenshot-full-size.png"));
 
     log_in(
         &browser,
@@ -411,23 +437,34 @@ fn every_route_as_every_role() {
     let world = World::new();
     let server = &world.server;
     let (day, image) = (world.max_day(), format!("/images/{}", world.capture));
+    let (thumb, shot) = (
+        format!("{image}?size=thumb"),
+        format!("/shots/{}", world.capture),
+    );
     let routes = [
         day.as_str(),
         image.as_str(),
+        thumb.as_str(),
+        shot.as_str(),
         "/me/views",
+        "/reports/timesheet",
         "/",
         "/login",
         "/static/stint.css",
     ];
     // One row per viewer: the statuses for the routes above, in order.
-    let table: [(Option<&str>, [u16; 6]); 7] = [
-        (None, [303, 303, 303, 303, 200, 200]),
-        (Some("olga@example.com"), [200, 200, 200, 303, 200, 200]),
-        (Some("ada@example.com"), [200, 200, 200, 303, 200, 200]),
-        (Some("mia@example.com"), [200, 200, 200, 303, 200, 200]),
-        (Some("max@example.com"), [200, 200, 200, 303, 200, 200]),
-        (Some("eve@example.com"), [403, 403, 200, 303, 200, 200]),
-        (Some("aud@example.com"), [200, 200, 200, 303, 200, 200]),
+    const ALL: [u16; 9] = [200, 200, 200, 200, 200, 200, 303, 200, 200];
+    let table: [(Option<&str>, [u16; 9]); 7] = [
+        (None, [303, 303, 303, 303, 303, 303, 303, 200, 200]),
+        (Some("olga@example.com"), ALL),
+        (Some("ada@example.com"), ALL),
+        (Some("mia@example.com"), ALL),
+        (Some("max@example.com"), ALL),
+        (
+            Some("eve@example.com"),
+            [403, 403, 403, 403, 200, 200, 303, 200, 200],
+        ),
+        (Some("aud@example.com"), ALL),
     ];
     for (who, want) in table {
         let browser = Curl::new(server);

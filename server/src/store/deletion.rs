@@ -135,10 +135,12 @@ impl Store {
             tx.commit()?;
         }
         for file in files {
-            let path = self.images.join(&file);
-            if let Err(e) = std::fs::remove_file(&path) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!(path = %path.display(), error = %e, "could not remove a deleted image");
+            let image = self.images.join(&file);
+            for path in [super::thumbs::thumb_path(&image), image] {
+                if let Err(e) = std::fs::remove_file(&path) {
+                    if e.kind() != std::io::ErrorKind::NotFound {
+                        tracing::warn!(path = %path.display(), error = %e, "could not remove a deleted image");
+                    }
                 }
             }
         }

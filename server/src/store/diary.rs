@@ -27,6 +27,16 @@ pub struct DiaryCapture {
     pub monitor: String,
 }
 
+/// A capture as the image routes need it.
+#[derive(Debug, Clone)]
+pub struct StoredCapture {
+    /// `None`: its device is bound to nobody.
+    pub person: Option<String>,
+    pub path: std::path::PathBuf,
+    pub format: String,
+    pub taken_ms: i64,
+}
+
 fn ms(text: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(text)
         .ok()
@@ -108,22 +118,24 @@ impl Store {
         Ok((minutes, captures))
     }
 
-    /// Whose a capture is (`None`: its device is bound to nobody), its image
-    /// file and its format; `None` when there is no such capture.
-    pub fn capture_owner_and_file(
-        &self,
-        id: &str,
-    ) -> Result<Option<(Option<String>, std::path::PathBuf, String)>, StoreError> {
+    /// Whose a capture is, where its image is, and when it was taken;
+    /// `None` when there is no such capture.
+    pub fn stored_capture(&self, id: &str) -> Result<Option<StoredCapture>, StoreError> {
         use rusqlite::OptionalExtension;
-        let row: Option<(Option<String>, String, String)> = self
+        let row: Option<(Option<String>, String, String, String)> = self
             .conn()
             .query_row(
-                "SELECT d.person_id, c.file, c.format FROM captures c JOIN devices d ON d.id = c.device_id
+                "SELECT d.person_id, c.file, c.format, c.taken_at FROM captures c JOIN devices d ON d.id = c.device_id
                  WHERE c.id = ?1",
                 [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
-        Ok(row.map(|(person, file, format)| (person, self.images.join(file), format)))
+        Ok(row.map(|(person, file, format, taken)| StoredCapture {
+            person,
+            path: self.images.join(file),
+            format,
+            taken_ms: ms(&taken).unwrap_or(0),
+        }))
     }
 }

@@ -17,10 +17,11 @@ mod export;
 mod people;
 mod records;
 mod schema;
+pub mod thumbs;
 mod tokens;
 
 pub use deletion::{Deleted, Retention};
-pub use diary::{DiaryCapture, DiaryMinute};
+pub use diary::{DiaryCapture, DiaryMinute, StoredCapture};
 pub use export::{DeviceRecords, Received};
 pub use people::{Login, Person, View, SESSION_MAX_MS};
 pub use tokens::{TokenInfo, TokenLimits, TokenPerson};

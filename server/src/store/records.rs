@@ -141,6 +141,13 @@ impl Store {
         let path = dir.join(&file);
         stint_common::durable::write(&path, data, 0o600)
             .map_err(io(&stint_common::durable::part_path(&path)))?;
+        // Before the row: a committed capture always has its thumbnail, when
+        // one can be made at all.
+        if let Some(thumb) = super::thumbs::make(data, &meta.format) {
+            let at = super::thumbs::thumb_path(&path);
+            stint_common::durable::write(&at, &thumb, 0o600)
+                .map_err(io(&stint_common::durable::part_path(&at)))?;
+        }
         let inserted = self.conn().execute(
             "INSERT INTO captures (id, device_id, kind, taken_at, utc_offset, monitor, width, height, bytes, format, session_id, file, received_ms, public_ip)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
@@ -170,6 +177,7 @@ impl Store {
             Some(d) if d == device => Ok(false),
             _ => {
                 let _ = std::fs::remove_file(&path);
+                let _ = std::fs::remove_file(super::thumbs::thumb_path(&path));
                 Err(StoreError::Conflict(id.into()))
             }
         }

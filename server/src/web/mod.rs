@@ -10,6 +10,7 @@ mod delete;
 mod diary;
 mod pages;
 mod reports;
+mod shot;
 
 use std::sync::Arc;
 
@@ -37,6 +38,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/diary/{person}/{day}", get(pages::diary))
         .route("/diary/{person}/{day}/delete", post(delete::delete_segment))
         .route("/images/{capture}", get(pages::image))
+        .route("/shots/{capture}", get(shot::shot))
         .route("/me/views", get(pages::my_views))
         .route("/reports/timesheet", get(reports::timesheet))
         .route("/static/stint.css", get(stylesheet))

@@ -341,35 +341,51 @@ pub async fn diary(
     Ok(with_cookie(render(&page), set))
 }
 
+#[derive(Deserialize)]
+pub struct ImageQuery {
+    size: Option<String>,
+}
+
+/// An image: `?size=thumb` for the diary's thumbnail (falling back to the
+/// image when there is none), else the full image, whose every fetch by
+/// someone else is audited.
 pub async fn image(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(capture): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ImageQuery>,
 ) -> Result<Response, Refusal> {
     let me = viewer(&state, &headers).await?;
+    let thumb = q.size.as_deref() == Some("thumb");
     let found = blocking(&state, move |store| {
-        let Some((owner, path, format)) = store.capture_owner_and_file(&capture)? else {
+        let Some(c) = store.stored_capture(&capture)? else {
             return Ok(Err(Refusal::NotFound));
         };
-        if let Err(r) = check(store, &me, owner.as_deref(), Action::ViewImage) {
+        if let Err(r) = check(store, &me, c.person.as_deref(), Action::ViewImage) {
             return Ok(Err(r));
         }
-        if let Some(owner) = &owner {
+        if let (Some(owner), false) = (&c.person, thumb) {
             store.record_view(&me, owner, &format!("screenshot {capture}"))?;
         }
-        Ok(Ok((path, format)))
+        Ok(Ok(c))
     })
     .await??;
-    let (path, format) = found;
+    let small = crate::store::thumbs::thumb_path(&found.path);
+    let (path, mime) = match (thumb, tokio::fs::try_exists(&small).await) {
+        (true, Ok(true)) => (small, "image/webp"),
+        _ => (
+            found.path,
+            match found.format.as_str() {
+                "jpeg" => "image/jpeg",
+                "png" => "image/png",
+                _ => "image/webp",
+            },
+        ),
+    };
     let bytes = tokio::fs::read(&path).await.map_err(|e| {
         tracing::error!(path = %path.display(), error = %e, "image unreadable");
         Refusal::NotFound
     })?;
-    let mime = match format.as_str() {
-        "jpeg" => "image/jpeg",
-        "png" => "image/png",
-        _ => "image/webp",
-    };
     Ok(([(header::CONTENT_TYPE, mime)], bytes).into_response())
 }
 

@@ -441,11 +441,13 @@ fn every_route_as_every_role() {
         format!("{image}?size=thumb"),
         format!("/shots/{}", world.capture),
     );
+    let export = format!("/export/{}", world.max);
     let routes = [
         day.as_str(),
         image.as_str(),
         thumb.as_str(),
         shot.as_str(),
+        export.as_str(),
         "/me/views",
         "/reports/timesheet",
         "/",
@@ -453,18 +455,32 @@ fn every_route_as_every_role() {
         "/static/stint.css",
     ];
     // One row per viewer: the statuses for the routes above, in order.
-    const ALL: [u16; 9] = [200, 200, 200, 200, 200, 200, 303, 200, 200];
-    let table: [(Option<&str>, [u16; 9]); 7] = [
-        (None, [303, 303, 303, 303, 303, 303, 303, 200, 200]),
-        (Some("olga@example.com"), ALL),
-        (Some("ada@example.com"), ALL),
-        (Some("mia@example.com"), ALL),
-        (Some("max@example.com"), ALL),
+    let table: [(Option<&str>, [u16; 10]); 7] = [
+        (None, [303, 303, 303, 303, 303, 303, 303, 303, 200, 200]),
+        (
+            Some("olga@example.com"),
+            [200, 200, 200, 200, 200, 200, 200, 303, 200, 200],
+        ),
+        (
+            Some("ada@example.com"),
+            [200, 200, 200, 200, 200, 200, 200, 303, 200, 200],
+        ),
+        (
+            Some("mia@example.com"),
+            [200, 200, 200, 200, 403, 200, 200, 303, 200, 200],
+        ),
+        (
+            Some("max@example.com"),
+            [200, 200, 200, 200, 200, 200, 200, 303, 200, 200],
+        ),
         (
             Some("eve@example.com"),
-            [403, 403, 403, 403, 200, 200, 303, 200, 200],
+            [403, 403, 403, 403, 403, 200, 200, 303, 200, 200],
         ),
-        (Some("aud@example.com"), ALL),
+        (
+            Some("aud@example.com"),
+            [200, 200, 200, 200, 403, 200, 200, 303, 200, 200],
+        ),
     ];
     for (who, want) in table {
         let browser = Curl::new(server);
@@ -620,4 +636,76 @@ fn a_person_deletes_their_own_segment_and_a_manager_may_not() {
     ]);
     assert!(said.starts_with("deleted "), "{said}");
     assert!(server.minutes().is_empty(), "{:?}", server.minutes());
+}
+
+/// "Download my data": the person gets every record and image as one tar
+/// archive; a manager and another member may not download it; the owner may,
+/// and the person sees that.
+#[test]
+fn a_person_downloads_everything_recorded_about_them() {
+    let world = World::new();
+    let server = &world.server;
+    let path = format!("/export/{}", world.max);
+    let max = Curl::new(server);
+    max.login("max@example.com", "Max has a long password");
+    let page = max.get("/me/views");
+    assert!(
+        page.body.contains(&format!("href=\"{path}\"")),
+        "the nav offers it"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let tar = dir.path().join("export.tar");
+    let out = Command::new("curl")
+        .args(["--silent", "--show-error", "--fail", "--cacert"])
+        .arg(server.ca())
+        .arg("-b")
+        .arg(max.jar.path())
+        .arg("-o")
+        .arg(&tar)
+        .arg(format!("https://localhost:{}{path}", server.port))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let listing = Command::new("tar").arg("-tf").arg(&tar).output().unwrap();
+    assert!(listing.status.success(), "tar reads it: {listing:?}");
+    let names = String::from_utf8(listing.stdout).unwrap();
+    assert!(
+        names.contains("stint-export/records.json") && names.contains("stint-export/minutes.csv"),
+        "{names}"
+    );
+    assert!(
+        names.contains(&world.capture) && names.contains(".webp"),
+        "{names}"
+    );
+    let unpack = Command::new("tar")
+        .arg("-xf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(unpack.success());
+    let records: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("stint-export/records.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(records["person"]["email"], "max@example.com");
+    let minutes = records["devices"][0]["minutes"].as_array().unwrap().len();
+    assert_eq!(minutes, server.minutes().len(), "every minute");
+
+    for (email, password, status) in [
+        ("mia@example.com", "Mia has a long password", 403),
+        ("eve@example.com", "Eve has a long password", 403),
+        ("olga@example.com", "Olga has a long password", 200),
+    ] {
+        let who = Curl::new(server);
+        who.login(email, password);
+        assert_eq!(who.get(&path).status, status, "{email}");
+    }
+    let views = max.get("/me/views").body;
+    assert!(
+        views.contains("olga@example.com") && views.contains("the export of all their data"),
+        "{views}"
+    );
 }

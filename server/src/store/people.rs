@@ -297,6 +297,15 @@ impl Store {
         Ok(id)
     }
 
+    /// The devices bound to a person.
+    pub fn person_devices(&self, person: &str) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT id FROM devices WHERE person_id = ?1 ORDER BY enrolled_ms")?;
+        let rows = stmt.query_map([person], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn team_by_name(&self, name: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn()

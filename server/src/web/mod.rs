@@ -6,6 +6,7 @@
 //! token the database stores only hashed. Forms carry a double-submit CSRF
 //! token. Every answer carries the security headers in `secure_headers`.
 
+mod archive;
 mod delete;
 mod diary;
 mod pages;
@@ -40,6 +41,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/images/{capture}", get(pages::image))
         .route("/shots/{capture}", get(shot::shot))
         .route("/me/views", get(pages::my_views))
+        .route("/export/{person}", get(archive::download))
         .route("/reports/timesheet", get(reports::timesheet))
         .route("/static/stint.css", get(stylesheet))
         .layer(axum::middleware::from_fn(secure_headers))
@@ -97,6 +99,26 @@ fn set_cookie(name: &str, value: &str, max_age_secs: i64) -> (header::HeaderName
             "{name}={value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age_secs}"
         ),
     )
+}
+
+/// What every page's navigation shows: who is logged in, and the token its
+/// logout form carries.
+pub struct Nav {
+    pub id: String,
+    pub name: String,
+    pub role: &'static str,
+    pub csrf: String,
+}
+
+impl Nav {
+    fn of(me: &Person, csrf: &str) -> Nav {
+        Nav {
+            id: me.id.clone(),
+            name: me.name.clone(),
+            role: me.role.name(),
+            csrf: csrf.to_string(),
+        }
+    }
 }
 
 /// Why a page is not shown.

@@ -211,9 +211,7 @@ struct SegmentView {
 #[derive(Template)]
 #[template(path = "diary.html")]
 struct DiaryPage {
-    me_name: String,
-    me_role: &'static str,
-    csrf: String,
+    nav: super::Nav,
     person_id: String,
     person_name: String,
     time_zone: String,
@@ -300,9 +298,7 @@ pub async fn diary(
             .unwrap_or(0)
             .max(1);
         Ok(Ok(DiaryPage {
-            me_name: me.name.clone(),
-            me_role: me.role.name(),
-            csrf: csrf.clone(),
+            nav: super::Nav::of(&me, &csrf),
             person_id: person.id.clone(),
             person_name: person.name.clone(),
             time_zone: person.time_zone.clone(),
@@ -392,9 +388,7 @@ pub async fn image(
 #[derive(Template)]
 #[template(path = "views.html")]
 struct ViewsPage {
-    me_name: String,
-    me_role: &'static str,
-    csrf: String,
+    nav: super::Nav,
     views: Vec<View>,
 }
 
@@ -410,9 +404,7 @@ pub async fn my_views(
         }
         Ok(Ok(ViewsPage {
             views: store.views_of(&me.id)?,
-            me_name: me.name,
-            me_role: me.role.name(),
-            csrf,
+            nav: super::Nav::of(&me, &csrf),
         }))
     })
     .await??;

@@ -114,9 +114,7 @@ pub struct Range {
 #[derive(Template)]
 #[template(path = "timesheet.html")]
 struct TimesheetPage {
-    me_name: String,
-    me_role: &'static str,
-    csrf: String,
+    nav: super::Nav,
     from: NaiveDate,
     to: NaiveDate,
     rows: Vec<(Row, String, String, String)>,
@@ -185,9 +183,7 @@ pub async fn timesheet(
     }
     let (csrf, set) = super::pages::csrf_token(&headers);
     let page = TimesheetPage {
-        me_name: me.name.clone(),
-        me_role: me.role.name(),
-        csrf,
+        nav: super::Nav::of(&me, &csrf),
         from,
         to,
         rows: rows

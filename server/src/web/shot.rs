@@ -28,9 +28,7 @@ struct MinuteLine {
 #[derive(Template)]
 #[template(path = "shot.html")]
 struct ShotPage {
-    me_name: String,
-    me_role: &'static str,
-    csrf: String,
+    nav: super::Nav,
     id: String,
     person_id: String,
     person_name: String,
@@ -76,9 +74,7 @@ pub async fn shot(
         let seg_ms = store.policy()?.segment_secs.unwrap_or(600) as i64 * 1000;
         let seg = c.taken_ms.div_euclid(seg_ms);
         Ok(Ok(ShotPage {
-            me_name: me.name.clone(),
-            me_role: me.role.name(),
-            csrf: csrf.clone(),
+            nav: super::Nav::of(&me, &csrf),
             id: id.clone(),
             person_id: person.id.clone(),
             person_name: person.name.clone(),

@@ -15,4 +15,6 @@ mod server_limits;
 mod sync;
 mod tray;
 mod web;
+mod web_admin;
+mod web_browser;
 mod wine_input;

@@ -14,6 +14,7 @@ use stint_proto::Policy;
 mod deletion;
 mod diary;
 mod export;
+mod links;
 mod people;
 mod records;
 mod schema;
@@ -23,6 +24,7 @@ mod tokens;
 pub use deletion::{Deleted, Retention};
 pub use diary::{DiaryCapture, DiaryMinute, StoredCapture};
 pub use export::{DeviceRecords, Received};
+pub use links::{INVITE_MS, RESET_MS};
 pub use people::{Login, Person, View, SESSION_MAX_MS};
 pub use tokens::{TokenInfo, TokenLimits, TokenPerson};
 
@@ -89,6 +91,8 @@ pub struct DeviceInfo {
     pub last_seen: String,
     pub last_ip: String,
     pub revoked: bool,
+    /// Whose device it is; `None` until someone binds it.
+    pub person_id: Option<String>,
 }
 
 pub use stint_common::time::{now_ms, rfc3339};
@@ -265,7 +269,7 @@ impl Store {
     pub fn devices(&self) -> Result<Vec<DeviceInfo>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT id, hostname, os_type, os_version, os_user, agent_version, enrolled_ms, last_seen_ms, last_ip, revoked
+            "SELECT id, hostname, os_type, os_version, os_user, agent_version, enrolled_ms, last_seen_ms, last_ip, revoked, person_id
              FROM devices ORDER BY enrolled_ms",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -280,6 +284,7 @@ impl Store {
                 last_seen: rfc3339(r.get(7)?),
                 last_ip: r.get(8)?,
                 revoked: r.get(9)?,
+                person_id: r.get(10)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -126,7 +126,8 @@ CREATE INDEX view_audit_by_subject ON view_audit (subject_id, at_ms);
 ALTER TABLE devices ADD COLUMN person_id TEXT;
 ALTER TABLE enroll_tokens ADD COLUMN person_id TEXT;
 "#,
-    // 4 -> 5: tombstones of deleted records, so a deleted id never comes back.
+    // 4 -> 5: tombstones of deleted records, so a deleted id never comes back;
+    // one-time links that set a password.
     r#"
 CREATE TABLE tombstones (
     id TEXT PRIMARY KEY,
@@ -134,6 +135,11 @@ CREATE TABLE tombstones (
     deleted_ms INTEGER NOT NULL,
     deleted_by TEXT NOT NULL,
     reason TEXT NOT NULL
+);
+CREATE TABLE password_links (
+    token_hash TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL
 );
 "#,
 ];

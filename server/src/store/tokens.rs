@@ -21,6 +21,8 @@ pub type TokenPerson<'a> = Option<&'a str>;
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenInfo {
     pub hash_prefix: String,
+    /// The person its devices belong to, if any (their id).
+    pub person_id: Option<String>,
     pub label: String,
     pub created_at: String,
     pub expires_at: Option<String>,
@@ -63,15 +65,37 @@ impl Store {
         Ok(())
     }
 
+    /// Revokes the one token whose hash starts with `prefix` (as `tokens`
+    /// lists it), for the web UI, which never sees the secret again.
+    pub fn revoke_token_by_hash(&self, prefix: &str) -> Result<(), StoreError> {
+        if prefix.len() < 12 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(StoreError::NotFound(format!(
+                "{prefix:?} is not a token's hash"
+            )));
+        }
+        let n = self.conn().execute(
+            "UPDATE enroll_tokens SET revoked = 1 WHERE hash LIKE ?1 || '%'
+             AND (SELECT count(*) FROM enroll_tokens WHERE hash LIKE ?1 || '%') = 1",
+            [prefix],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!(
+                "no single token with the hash {prefix}"
+            )));
+        }
+        Ok(())
+    }
+
     pub fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT hash, label, created_ms, expires_ms, uses, max_uses, revoked FROM enroll_tokens ORDER BY created_ms",
+            "SELECT hash, label, created_ms, expires_ms, uses, max_uses, revoked, person_id FROM enroll_tokens ORDER BY created_ms",
         )?;
         let rows = stmt.query_map([], |r| {
             let hash: String = r.get(0)?;
             Ok(TokenInfo {
                 hash_prefix: hash.chars().take(12).collect(),
+                person_id: r.get(7)?,
                 label: r.get(1)?,
                 created_at: rfc3339(r.get(2)?),
                 expires_at: r.get::<_, Option<i64>>(3)?.map(rfc3339),

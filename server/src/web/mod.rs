@@ -6,6 +6,7 @@
 //! token the database stores only hashed. Forms carry a double-submit CSRF
 //! token. Every answer carries the security headers in `secure_headers`.
 
+mod admin;
 mod archive;
 mod delete;
 mod diary;
@@ -43,6 +44,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/me/views", get(pages::my_views))
         .route("/export/{person}", get(archive::download))
         .route("/reports/timesheet", get(reports::timesheet))
+        .route("/admin", get(admin::admin))
+        .route("/admin/{action}", post(admin::act))
+        .route(
+            "/set-password/{token}",
+            get(admin::set_password_form).post(admin::set_password),
+        )
         .route("/static/stint.css", get(stylesheet))
         .layer(axum::middleware::from_fn(secure_headers))
         .with_state(state)
@@ -108,6 +115,8 @@ pub struct Nav {
     pub name: String,
     pub role: &'static str,
     pub csrf: String,
+    /// Whether to offer the administration page.
+    pub admin: bool,
 }
 
 impl Nav {
@@ -117,6 +126,11 @@ impl Nav {
             name: me.name.clone(),
             role: me.role.name(),
             csrf: csrf.to_string(),
+            admin: crate::access::allowed(
+                me.role,
+                crate::access::Action::ManagePeople,
+                crate::access::Subject::Org,
+            ),
         }
     }
 }
@@ -128,6 +142,8 @@ pub enum Refusal {
     /// Logged in, but not allowed: 403, saying so and nothing more.
     Denied,
     NotFound,
+    /// A one-time link that was used, expired or never existed.
+    Gone,
     /// A parameter that cannot be used, said in words.
     BadRequest(String),
     /// The form's CSRF token did not match its cookie.
@@ -149,6 +165,10 @@ impl IntoResponse for Refusal {
             Refusal::Denied => (StatusCode::FORBIDDEN, "You may not see this.".to_string()),
             Refusal::NotFound => (StatusCode::NOT_FOUND, "There is nothing here.".to_string()),
             Refusal::BadRequest(why) => (StatusCode::BAD_REQUEST, why),
+            Refusal::Gone => (
+                StatusCode::GONE,
+                "This link was used already or has expired; ask for a new one.".to_string(),
+            ),
             Refusal::Forged => (
                 StatusCode::FORBIDDEN,
                 "The form was too old or not ours; reload the page and try again.".to_string(),

@@ -253,7 +253,11 @@ pub async fn diary(
     Path((person_id, day)): Path<(String, String)>,
 ) -> Result<Response, Refusal> {
     let me = viewer(&state, &headers).await?;
-    let day: NaiveDate = day.parse().map_err(|_| Refusal::NotFound)?;
+    // "today" is the person's today, in their time zone.
+    let asked: Option<NaiveDate> = match day.as_str() {
+        "today" => None,
+        d => Some(d.parse().map_err(|_| Refusal::NotFound)?),
+    };
     let (csrf, set) = csrf_token(&headers);
     let page = blocking(&state, move |store| {
         let Some(person) = store.person(&person_id)? else {
@@ -263,6 +267,7 @@ pub async fn diary(
             Ok(s) => s,
             Err(r) => return Ok(Err(r)),
         };
+        let day = asked.unwrap_or_else(|| day_of(crate::store::now_ms(), tz_of(&person)));
         store.record_view(&me, &person.id, &format!("diary of {day}"))?;
         let review_ms = store.policy()?.review_delay_mins.unwrap_or(0) as i64 * 60_000;
         let now = crate::store::now_ms();

@@ -7,6 +7,7 @@ mod agent;
 pub mod bursts;
 mod desktop;
 mod server;
+pub mod web;
 mod webdriver;
 mod wine;
 
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 pub use agent::Agent;
 pub use desktop::Desktop;
 pub use server::{ConnectProxy, Server};
+pub use web::{field, shown, Curl, World};
 pub use webdriver::Browser as WebBrowser;
 pub use wine::{windows_exe, windows_path, Wine};
 

@@ -1,0 +1,213 @@
+//! Fixtures for the web UI's tests: a server with people in every role, a
+//! team, and a screenshot uploaded by a real agent on Xvfb; and curl as a
+//! browser with its own cookie jar.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use super::{wait_for, Agent, Desktop, Server};
+
+/// A curl session with its own cookie jar.
+pub struct Curl<'a> {
+    server: &'a Server,
+    pub jar: tempfile::NamedTempFile,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub headers: String,
+    pub body: String,
+}
+
+impl<'a> Curl<'a> {
+    pub fn new(server: &'a Server) -> Curl<'a> {
+        Curl {
+            server,
+            jar: tempfile::NamedTempFile::new().unwrap(),
+        }
+    }
+
+    pub fn request(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        let headers = tempfile::NamedTempFile::new().unwrap();
+        let mut c = Command::new("curl");
+        c.args(["--silent", "--show-error", "--max-time", "20", "--cacert"])
+            .arg(self.server.ca())
+            .arg("-b")
+            .arg(self.jar.path())
+            .arg("-c")
+            .arg(self.jar.path())
+            .arg("-D")
+            .arg(headers.path())
+            .args(["-o", "-", "-w", "\n%{http_code}"]);
+        for (k, v) in form {
+            c.arg("--data-urlencode").arg(format!("{k}={v}"));
+        }
+        let out = c
+            .arg(format!("https://localhost:{}{path}", self.server.port))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "curl {path}: {out:?}");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, status) = text.rsplit_once('\n').unwrap();
+        Page {
+            status: status.trim().parse().unwrap(),
+            headers: std::fs::read_to_string(headers.path())
+                .unwrap()
+                .to_lowercase(),
+            body: body.to_string(),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Page {
+        self.request(path, &[])
+    }
+
+    /// The CSRF token of the last page's form.
+    pub fn csrf(page: &Page) -> String {
+        let at = page
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a form with a CSRF token")
+            + 19;
+        page.body[at..].split('"').next().unwrap().to_string()
+    }
+
+    pub fn login(&self, email: &str, password: &str) -> Page {
+        let form = self.get("/login");
+        let csrf = Curl::csrf(&form);
+        self.request(
+            "/login",
+            &[("email", email), ("password", password), ("csrf", &csrf)],
+        )
+    }
+}
+
+pub fn add_user(server: &Server, email: &str, name: &str, role: &str) {
+    let mut child = server
+        .admin_command()
+        .args([
+            "user",
+            "add",
+            email,
+            "--name",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{name} has a long password").unwrap();
+    assert!(child.wait().unwrap().success(), "user add {email}");
+}
+
+/// A server with an owner, a manager and two members (the manager's team
+/// holds Max), and a screenshot of Max's computer uploaded by a real agent.
+pub struct World {
+    pub server: Server,
+    pub capture: String,
+    pub max: String,
+    pub mia: String,
+    pub today: String,
+}
+
+impl World {
+    pub fn new() -> World {
+        let server = Server::start("127.0.0.1", &[]);
+        for (email, name, role) in [
+            ("olga@example.com", "Olga", "owner"),
+            ("mia@example.com", "Mia", "manager"),
+            ("max@example.com", "Max", "member"),
+            ("eve@example.com", "Eve", "member"),
+            ("ada@example.com", "Ada", "admin"),
+            ("aud@example.com", "Aud", "auditor"),
+        ] {
+            add_user(&server, email, name, role);
+        }
+        server.admin(&["team", "add", "Support"]);
+        server.admin(&["team", "join", "Support", "mia@example.com", "--manager"]);
+        server.admin(&["team", "join", "Support", "max@example.com"]);
+        let token = server.admin(&["token", "create", "--person", "max@example.com"]);
+
+        // Max's computer records and uploads a screenshot of his terminal.
+        let mut desk = Desktop::start(320, 240);
+        desk.xterm("Max's terminal");
+        let mut agent = Agent::new(
+            Some(&desk),
+            &format!(
+                "[schedule]\nminute = \"1s\"\nsegment = \"2s\"\n[tracking]\ninitial = true\n[server]\nurl = \"https://localhost:{}\"\nenroll_token = \"{}\"\nca_file = {:?}\n",
+                server.port,
+                token.trim(),
+                server.ca().to_str().unwrap()
+            ),
+        );
+        agent.start_daemon();
+        let capture = wait_for(
+            "a screenshot at the server",
+            Duration::from_secs(40),
+            || {
+                let v: serde_json::Value =
+                    serde_json::from_str(&server.admin(&["export", "--json"])).ok()?;
+                Some(v["devices"][0]["captures"][0]["id"].as_str()?.to_string())
+            },
+        );
+        // And the minutes around it.
+        wait_for("minutes at the server", Duration::from_secs(30), || {
+            (server.minutes().len() >= 3).then_some(())
+        });
+        agent.stop_daemon();
+        let people: serde_json::Value =
+            serde_json::from_str(&server.admin(&["user", "list", "--json"])).unwrap();
+        let id_of = |email: &str| {
+            people
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["email"] == email)
+                .unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let (max, mia) = (id_of("max@example.com"), id_of("mia@example.com"));
+        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        World {
+            server,
+            capture,
+            max,
+            mia,
+            today,
+        }
+    }
+
+    pub fn max_day(&self) -> String {
+        format!("/diary/{}/{}", self.max, self.today)
+    }
+}
+
+/// The form's hidden `name` value on a page.
+pub fn field(body: &str, name: &str) -> String {
+    let key = format!("name=\"{name}\" value=\"");
+    let at = body
+        .find(&key)
+        .unwrap_or_else(|| panic!("no {name} in:\n{body}"))
+        + key.len();
+    body[at..].split('"').next().unwrap().to_string()
+}
+
+/// The text of `<code id="shown">` on an admin page: a new link or token.
+pub fn shown(body: &str) -> String {
+    let at = body
+        .find("<code id=\"shown\">")
+        .unwrap_or_else(|| panic!("nothing shown in:\n{body}"))
+        + 17;
+    body[at..]
+        .split('<')
+        .next()
+        .unwrap()
+        .replace("&#x2f;", "/")
+        .replace("&#47;", "/")
+}

@@ -1,0 +1,106 @@
+//! The web diary in a real headless Chromium over WebDriver: login, a
+//! manager's view of a member's day and full-size screenshot, a member's
+//! refusal, "Who looked at my data". The browser's screenshots of the pages
+//! are kept in target/web-artifacts/.
+
+use std::time::Duration;
+
+use crate::helpers::*;
+
+fn artefact(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/web-artifacts")
+        .join(name)
+}
+
+/// Logs in through the login form, as a person would.
+fn log_in(browser: &WebBrowser, base: &str, email: &str, password: &str) {
+    browser.delete_cookies();
+    browser.open(&format!("{base}/login"));
+    browser.type_into("#email", email);
+    browser.type_into("#password", password);
+    browser.click("button[type=submit]");
+    wait_for(
+        "the diary after logging in",
+        Duration::from_secs(20),
+        || browser.url().contains("/diary/").then_some(()),
+    );
+}
+
+#[test]
+fn in_a_real_browser_the_manager_sees_the_screenshot_and_a_member_is_refused() {
+    let world = World::new();
+    let browser = WebBrowser::start();
+    let base = format!("https://localhost:{}", world.server.port);
+
+    log_in(
+        &browser,
+        &base,
+        "mia@example.com",
+        "Mia has a long password",
+    );
+    assert!(
+        browser.url().contains(&format!("/diary/{}/", world.mia)),
+        "{}",
+        browser.url()
+    );
+    browser.open(&format!("{base}{}", world.max_day()));
+    let text = browser.text();
+    assert!(text.contains("Max") && text.contains("% active"), "{text}");
+    // The screenshot arrives through the permission-checked route and decodes.
+    let width = wait_for(
+        "the screenshot decoded in the page",
+        Duration::from_secs(20),
+        || {
+            browser
+            .eval("const i = document.querySelector('.shots img'); return i && i.complete ? i.naturalWidth : 0")
+            .as_u64()
+            .filter(|w| *w > 0)
+        },
+    );
+    assert_eq!(width, 240, "a thumbnail of the agent's 320x240 screen");
+    browser.screenshot(&artefact("diary-as-manager.png"));
+    // The thumbnail opens the full screenshot with its segment's minutes.
+    browser.click(".shots a");
+    wait_for("the full screenshot", Duration::from_secs(20), || {
+        browser
+            .eval("const i = document.querySelector('figure.shot img'); return i && i.complete ? i.naturalWidth : 0")
+            .as_u64()
+            .filter(|w| *w == 320)
+    });
+    assert!(
+        browser.text().contains("The segment's minutes"),
+        "{}",
+        browser.text()
+    );
+    browser.screenshot(&artefact("screenshot-full-size.png"));
+
+    log_in(
+        &browser,
+        &base,
+        "eve@example.com",
+        "Eve has a long password",
+    );
+    browser.open(&format!("{base}/images/{}", world.capture));
+    assert!(
+        browser.text().contains("You may not see this."),
+        "{}",
+        browser.text()
+    );
+    browser.screenshot(&artefact("image-refused-to-another-member.png"));
+
+    log_in(
+        &browser,
+        &base,
+        "max@example.com",
+        "Max has a long password",
+    );
+    browser.open(&format!("{base}/me/views"));
+    let text = browser.text();
+    assert!(
+        text.contains("mia@example.com") && text.contains("manager"),
+        "{text}"
+    );
+    assert!(!text.contains("eve@example.com"), "{text}");
+    browser.screenshot(&artefact("who-looked-at-my-data.png"));
+}

@@ -110,6 +110,14 @@ macro_rules! policy_keys {
         }
 
         impl Policy {
+            /// This policy with every key `over` sets taken from `over`: how
+            /// a team's or a person's policy lies over the organisation's.
+            pub fn overlay(&self, over: &Policy) -> Policy {
+                Policy {
+                    $($name: over.$name.or(self.$name),)+
+                }
+            }
+
             /// The value of the key called `name`.
             pub fn get(&self, name: &str) -> Option<Value> {
                 match name {
@@ -257,6 +265,26 @@ mod tests {
             want,
             "docs/protocol.md's policy table is stale: run STINT_BLESS=1 cargo test -p stint-proto"
         );
+    }
+
+    #[test]
+    fn an_overlay_takes_the_keys_it_sets_and_keeps_the_rest() {
+        let org = Policy {
+            screenshots: Some(true),
+            segment_secs: Some(600),
+            ..Policy::default()
+        };
+        let team = Policy {
+            segment_secs: Some(300),
+            blur: Some(true),
+            ..Policy::default()
+        };
+        let both = org.overlay(&team);
+        assert_eq!(
+            (both.screenshots, both.segment_secs, both.blur, both.webcam),
+            (Some(true), Some(300), Some(true), None)
+        );
+        assert_eq!(org.overlay(&Policy::default()), org);
     }
 
     #[test]

@@ -509,7 +509,8 @@ async fn heartbeat(
         serde_json::from_slice(&bytes).map_err(|e| bad_json("heartbeat body", e))?;
     tracing::debug!(%device, pending_minutes = hb.pending_minutes, pending_captures = hb.pending_captures, "heartbeat");
     let store = state.store.clone();
-    let policy = blocking(move || store.policy()).await?;
+    // The effective policy of the device's person: organisation, teams, person.
+    let policy = blocking(move || store.device_policy(&device)).await?;
     Ok(Json(HeartbeatResponse {
         policy,
         server_time: crate::store::rfc3339(crate::store::now_ms()),

@@ -13,6 +13,7 @@ use stint_server::api::{self, Faults, Limits};
 use stint_server::certs;
 
 mod people_cli;
+mod records_cli;
 use stint_server::store::Store;
 
 #[derive(Parser)]
@@ -133,6 +134,15 @@ enum Command {
     Policy {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// A team's layer instead of the organisation's.
+        #[arg(long, conflicts_with = "person")]
+        team: Option<String>,
+        /// A person's layer (by email) instead of the organisation's.
+        #[arg(long)]
+        person: Option<String>,
+        /// Print the person's effective policy and where each value comes from.
+        #[arg(long, value_name = "EMAIL", conflicts_with_all = ["set", "team", "person"])]
+        effective: Option<String>,
     },
     /// Print the path of a stored image.
     CapturePath { id: String },
@@ -358,62 +368,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User { command } => people_cli::user(&open()?, command),
         Command::Team { command } => people_cli::team(&open()?, command),
-        Command::Delete {
-            email,
-            day,
-            all,
-            reason,
-        } => {
-            let store = open()?;
-            let person = store
-                .person_by_email(&email)?
-                .with_context(|| format!("no person with the email {email:?}"))?;
-            let by = "the server's admin (CLI)";
-            let gone = match (day, all) {
-                (_, true) => store.delete_all(&person.id, by, &reason)?,
-                (Some(day), _) => {
-                    let date: chrono::NaiveDate = day
-                        .parse()
-                        .with_context(|| format!("--day {day:?}: expected YYYY-MM-DD"))?;
-                    let tz = person.time_zone.parse().unwrap_or(chrono_tz::UTC);
-                    let (from, to) = stint_server::web::day_bounds(date, tz);
-                    store.delete_range(&person.id, from, to, by, &reason)?
-                }
-                (None, false) => bail!("say --day YYYY-MM-DD or --all"),
-            };
-            println!(
-                "deleted {} minutes and {} captures",
-                gone.minutes, gone.captures
-            );
-            Ok(())
-        }
-        Command::Retention { set } => {
-            let store = open()?;
-            let mut r = store.retention()?;
-            for kv in &set {
-                let (k, v) = kv.split_once('=').with_context(|| {
-                    format!("--set {kv:?}: expected KEY=DAYS (KEY= keeps for ever)")
-                })?;
-                let days = match v {
-                    "" => None,
-                    v => Some(v.parse::<u32>().ok().filter(|d| *d >= 1).with_context(|| {
-                        format!("--set {kv:?}: expected a whole number of days from 1, or nothing")
-                    })?),
-                };
-                match k {
-                    "screenshots_days" => r.screenshots_days = days,
-                    "webcam_days" => r.webcam_days = days,
-                    "minutes_days" => r.minutes_days = days,
-                    "audit_days" => r.audit_days = days,
-                    _ => bail!("--set {kv:?}: keys are screenshots_days, webcam_days, minutes_days, audit_days"),
-                }
-            }
-            if !set.is_empty() {
-                store.set_retention(&r)?;
-            }
-            print_json(&r);
-            Ok(())
-        }
         Command::BindDevice { device_id, email } => {
             let store = open()?;
             store.bind_device(&device_id, &people_cli::person_id(&store, &email)?)?;
@@ -440,23 +394,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print_json(&serde_json::json!({ "devices": devices }));
             Ok(())
         }
-        Command::Policy { set } => {
-            let store = open()?;
-            let mut policy = store.policy()?;
-            for kv in &set {
-                let (k, v) = kv
-                    .split_once('=')
-                    .with_context(|| format!("--set {kv:?}: expected KEY=VALUE (KEY= unsets)"))?;
-                policy
-                    .set(k, v)
-                    .map_err(|e| anyhow::anyhow!("--set {kv:?}: {e}"))?;
-            }
-            if !set.is_empty() {
-                store.set_policy(&policy)?;
-            }
-            print_json(&policy);
-            Ok(())
-        }
+        Command::Policy {
+            set,
+            team,
+            person,
+            effective,
+        } => records_cli::policy(&open()?, set, team, person, effective),
+        Command::Delete {
+            email,
+            day,
+            all,
+            reason,
+        } => records_cli::delete(&open()?, &email, day, all, &reason),
+        Command::Retention { set } => records_cli::retention(&open()?, set),
         Command::CapturePath { id } => {
             println!("{}", open()?.capture_path(&id)?.display());
             Ok(())

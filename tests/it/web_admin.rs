@@ -169,4 +169,25 @@ fn administration_in_the_browser() {
             .status,
         401
     );
+
+    // Policy in layers: the page shows where each value of Max's comes from.
+    server.admin(&["policy", "--set", "screenshots=true"]);
+    server.admin(&["policy", "--team", "Support", "--set", "segment_secs=300"]);
+    server.admin(&[
+        "policy",
+        "--person",
+        "max@example.com",
+        "--set",
+        "blur=true",
+    ]);
+    let effective: serde_json::Value =
+        serde_json::from_str(&server.admin(&["policy", "--effective", "max@example.com"])).unwrap();
+    assert_eq!(effective["policy"]["segment_secs"], 300);
+    assert_eq!(effective["sources"]["segment_secs"], "team Support");
+    assert_eq!(effective["sources"]["blur"], "person");
+    let page = olga.get("/admin").body;
+    assert!(
+        page.contains("team Support") && page.contains("<code>blur</code>"),
+        "{page}"
+    );
 }

@@ -16,6 +16,7 @@ mod diary;
 mod export;
 mod links;
 mod people;
+mod policy;
 mod records;
 mod schema;
 pub mod thumbs;
@@ -26,6 +27,7 @@ pub use diary::{DiaryCapture, DiaryMinute, StoredCapture};
 pub use export::{DeviceRecords, Received};
 pub use links::{INVITE_MS, RESET_MS};
 pub use people::{Login, Person, View, SESSION_MAX_MS};
+pub use policy::{Effective, Scope};
 pub use tokens::{TokenInfo, TokenLimits, TokenPerson};
 
 #[derive(Debug, thiserror::Error)]

@@ -127,7 +127,7 @@ ALTER TABLE devices ADD COLUMN person_id TEXT;
 ALTER TABLE enroll_tokens ADD COLUMN person_id TEXT;
 "#,
     // 4 -> 5: tombstones of deleted records, so a deleted id never comes back;
-    // one-time links that set a password.
+    // one-time links that set a password; policies of teams and people.
     r#"
 CREATE TABLE tombstones (
     id TEXT PRIMARY KEY,
@@ -141,6 +141,7 @@ CREATE TABLE password_links (
     person_id TEXT NOT NULL,
     expires_ms INTEGER NOT NULL
 );
+CREATE TABLE policies (scope TEXT PRIMARY KEY, value TEXT NOT NULL);
 "#,
 ];
 

@@ -24,6 +24,8 @@ struct AdminPage {
     people: Vec<Person>,
     devices: Vec<(DeviceInfo, String)>,
     tokens: Vec<(TokenInfo, String)>,
+    /// Per person: each policy key set for them, its value and its layer.
+    policies: Vec<(String, Vec<(&'static str, String, String)>)>,
     /// Shown once: a new link or token, with what it is for.
     shown: Option<(String, String)>,
 }
@@ -59,8 +61,26 @@ async fn page(
             let owner = name_of(&t.person_id);
             (t, owner)
         });
+        let mut policies = Vec::new();
+        for p in people.iter().filter(|p| !p.archived) {
+            let e = store.effective_policy(Some(&p.id))?;
+            let wire = serde_json::to_value(&e.policy).unwrap_or_default();
+            let keys = e
+                .sources
+                .into_iter()
+                .map(|(k, from)| {
+                    (
+                        k,
+                        wire.get(k).map_or_else(String::new, |v| v.to_string()),
+                        from,
+                    )
+                })
+                .collect();
+            policies.push((p.email.clone(), keys));
+        }
         Ok(AdminPage {
             nav,
+            policies,
             devices: devices.collect(),
             tokens: tokens.collect(),
             people,

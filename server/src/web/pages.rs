@@ -269,12 +269,22 @@ pub async fn diary(
         };
         let day = asked.unwrap_or_else(|| day_of(crate::store::now_ms(), tz_of(&person)));
         store.record_view(&me, &person.id, &format!("diary of {day}"))?;
-        let review_ms = store.policy()?.review_delay_mins.unwrap_or(0) as i64 * 60_000;
+        let review_ms = store
+            .effective_policy(Some(&person.id))?
+            .policy
+            .review_delay_mins
+            .unwrap_or(0) as i64
+            * 60_000;
         let now = crate::store::now_ms();
         let tz = tz_of(&person);
         let (from, to) = day_bounds(day, tz);
         let (minutes, captures) = store.day(&person.id, from, to)?;
-        let seg_ms = store.policy()?.segment_secs.unwrap_or(600) as i64 * 1000;
+        let seg_ms = store
+            .effective_policy(Some(&person.id))?
+            .policy
+            .segment_secs
+            .unwrap_or(600) as i64
+            * 1000;
         let segs = segments(&minutes, &captures, seg_ms);
         let secs = |keep: &dyn Fn(&crate::store::DiaryMinute) -> bool| -> u64 {
             minutes

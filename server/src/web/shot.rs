@@ -71,7 +71,12 @@ pub async fn shot(
         let (minutes, captures) = store.day(&person.id, from, to)?;
         let at = captures.iter().position(|x| x.id == id);
         let neighbour = |i: Option<usize>| i.and_then(|i| captures.get(i)).map(|x| x.id.clone());
-        let seg_ms = store.policy()?.segment_secs.unwrap_or(600) as i64 * 1000;
+        let seg_ms = store
+            .effective_policy(Some(&person.id))?
+            .policy
+            .segment_secs
+            .unwrap_or(600) as i64
+            * 1000;
         let seg = c.taken_ms.div_euclid(seg_ms);
         Ok(Ok(ShotPage {
             nav: super::Nav::of(&me, &csrf),

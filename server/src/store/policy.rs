@@ -1,0 +1,197 @@
+//! Policy in layers: the organisation's, then each team's the person is in
+//! (by team name), then the person's own. A key a layer leaves unset falls
+//! through to the one below; the heartbeat delivers the result for the
+//! device's person, and the admin page shows where each value came from.
+
+use rusqlite::{params, OptionalExtension};
+use stint_proto::Policy;
+
+use super::{Store, StoreError};
+
+/// Whose policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Org,
+    Team(String),
+    Person(String),
+}
+
+impl Scope {
+    fn key(&self) -> Option<String> {
+        match self {
+            Scope::Org => None,
+            Scope::Team(id) => Some(format!("team:{id}")),
+            Scope::Person(id) => Some(format!("person:{id}")),
+        }
+    }
+}
+
+/// An effective policy and, per key it sets, the layer that set it
+/// ("organisation", "team Support", "person").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effective {
+    pub policy: Policy,
+    pub sources: Vec<(&'static str, String)>,
+}
+
+impl Store {
+    pub fn scoped_policy(&self, scope: &Scope) -> Result<Policy, StoreError> {
+        let Some(key) = scope.key() else {
+            return self.policy();
+        };
+        let text: Option<String> = self
+            .conn()
+            .query_row("SELECT value FROM policies WHERE scope = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(text
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default())
+    }
+
+    pub fn set_scoped_policy(&self, scope: &Scope, policy: &Policy) -> Result<(), StoreError> {
+        let Some(key) = scope.key() else {
+            return self.set_policy(policy);
+        };
+        self.conn().execute(
+            "INSERT INTO policies (scope, value) VALUES (?1, ?2)
+             ON CONFLICT (scope) DO UPDATE SET value = excluded.value",
+            params![
+                key,
+                serde_json::to_string(policy).expect("a policy serialises")
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The policy `person` works under (`None`: a device bound to nobody,
+    /// which gets the organisation's).
+    pub fn effective_policy(&self, person: Option<&str>) -> Result<Effective, StoreError> {
+        let mut layers = vec![("organisation".to_string(), self.policy()?)];
+        if let Some(person) = person {
+            let teams: Vec<(String, String)> = {
+                let conn = self.conn();
+                let mut stmt = conn.prepare(
+                    "SELECT t.id, t.name FROM teams t JOIN team_people tp ON tp.team_id = t.id
+                     WHERE tp.person_id = ?1 ORDER BY t.name",
+                )?;
+                let rows = stmt.query_map([person], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            for (id, name) in teams {
+                layers.push((
+                    format!("team {name}"),
+                    self.scoped_policy(&Scope::Team(id))?,
+                ));
+            }
+            layers.push((
+                "person".to_string(),
+                self.scoped_policy(&Scope::Person(person.to_string()))?,
+            ));
+        }
+        let mut policy = Policy::default();
+        let mut sources: Vec<(&'static str, String)> = Vec::new();
+        for (name, layer) in layers {
+            for key in stint_proto::policy_keys() {
+                let set = match layer.get(key.name) {
+                    Some(stint_proto::Value::Flag(v)) => v.is_some(),
+                    Some(stint_proto::Value::Number(v)) => v.is_some(),
+                    None => false,
+                };
+                if set {
+                    sources.retain(|(k, _)| *k != key.name);
+                    sources.push((key.name, name.clone()));
+                }
+            }
+            policy = policy.overlay(&layer);
+        }
+        Ok(Effective { policy, sources })
+    }
+
+    /// The effective policy of a device's person, for its heartbeat.
+    pub fn device_policy(&self, device: &str) -> Result<Policy, StoreError> {
+        let person: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT person_id FROM devices WHERE id = ?1",
+                [device],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        Ok(self.effective_policy(person.as_deref())?.policy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Role;
+
+    #[test]
+    fn layers_fall_through_and_say_where_each_value_came_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let max = store
+            .add_person("max@x", "Max", "UTC", Role::Member)
+            .unwrap();
+        let (a, b) = (
+            store.add_team("A-team").unwrap(),
+            store.add_team("B-team").unwrap(),
+        );
+        store.join_team(&a, &max.id, false).unwrap();
+        store.join_team(&b, &max.id, false).unwrap();
+        let set = |scope: Scope, kv: &[(&str, &str)]| {
+            let mut p = store.scoped_policy(&scope).unwrap();
+            for (k, v) in kv {
+                p.set(k, v).unwrap();
+            }
+            store.set_scoped_policy(&scope, &p).unwrap();
+        };
+        set(
+            Scope::Org,
+            &[("screenshots", "true"), ("segment_secs", "600")],
+        );
+        set(
+            Scope::Team(a),
+            &[("segment_secs", "300"), ("blur", "false")],
+        );
+        set(Scope::Team(b), &[("blur", "true")]);
+        set(
+            Scope::Person(max.id.clone()),
+            &[("review_delay_mins", "15")],
+        );
+        let e = store.effective_policy(Some(&max.id)).unwrap();
+        let p = &e.policy;
+        assert_eq!(
+            (
+                p.screenshots,
+                p.segment_secs,
+                p.blur,
+                p.review_delay_mins,
+                p.webcam
+            ),
+            (Some(true), Some(300), Some(true), Some(15), None)
+        );
+        let source = |k: &str| {
+            e.sources
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, s)| s.as_str())
+        };
+        assert_eq!(source("screenshots"), Some("organisation"));
+        assert_eq!(source("segment_secs"), Some("team A-team"));
+        assert_eq!(
+            source("blur"),
+            Some("team B-team"),
+            "later teams by name win"
+        );
+        assert_eq!(source("review_delay_mins"), Some("person"));
+        assert_eq!(source("webcam"), None);
+        assert_eq!(
+            store.effective_policy(None).unwrap().policy.segment_secs,
+            Some(600)
+        );
+    }
+}

@@ -17,6 +17,9 @@ use crate::access::{allowed, Action, Role, Subject};
 use crate::api::AppState;
 use crate::store::{DeviceInfo, Person, TokenInfo, TokenLimits};
 
+/// A policy key, its effective value and the layer that set it.
+type PolicyLine = (&'static str, String, String);
+
 #[derive(Template)]
 #[template(path = "admin.html")]
 struct AdminPage {
@@ -25,7 +28,7 @@ struct AdminPage {
     devices: Vec<(DeviceInfo, String)>,
     tokens: Vec<(TokenInfo, String)>,
     /// Per person: each policy key set for them, its value and its layer.
-    policies: Vec<(String, Vec<(&'static str, String, String)>)>,
+    policies: Vec<(String, Vec<PolicyLine>)>,
     /// Shown once: a new link or token, with what it is for.
     shown: Option<(String, String)>,
 }

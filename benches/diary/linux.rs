@@ -14,7 +14,7 @@ fn screenshot(seed: u32) -> Vec<u8> {
     let rgb: Vec<u8> = (0..w * h)
         .flat_map(|i| {
             let (x, y) = (i % w, i / w);
-            let ink = (y % 16 < 9) && ((x / 7 + y / 16 + seed) % 5) != 0 && x % 960 < 900;
+            let ink = (y % 16 < 9) && !(x / 7 + y / 16 + seed).is_multiple_of(5) && x % 960 < 900;
             if ink {
                 [25, 25, 25]
             } else {

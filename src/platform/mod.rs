@@ -7,6 +7,12 @@
 #[cfg_attr(target_os = "macos", path = "macos.rs")]
 mod os;
 
+/// Opens a web address in the user's browser: the same opener as for files
+/// (xdg-open, `open`, ShellExecute) takes URLs too.
+pub fn open_url(url: &str) -> std::io::Result<()> {
+    os::open_in_viewer(std::path::Path::new(url))
+}
+
 pub use os::{
     detach_own_console, no_console_window, open_in_viewer, system_config_path, tray_host, OS_FAMILY,
 };

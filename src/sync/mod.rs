@@ -24,6 +24,7 @@ use stint_proto::{
 
 use crate::config::Config;
 use crate::queue::{Queue, QueueError};
+pub use creds::diary_url;
 use creds::{creds_path, load_creds, usable_token, Credentials};
 pub use http::build_client;
 use http::{classify, put_capture, Outcome};

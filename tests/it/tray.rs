@@ -341,6 +341,57 @@ fn the_tray_menu_deletes_a_segment_in_its_review_window() {
     agent.stop_daemon();
 }
 
+/// Enrolled and uploading, "Open my activity" opens the server's diary in the
+/// browser (a stand-in `xdg-open` notes what it was asked to open).
+#[test]
+fn open_my_activity_opens_the_servers_diary_once_enrolled() {
+    let server = Server::start("127.0.0.1", &[]);
+    let desk = desktop_with_trayer();
+    let mut agent = Agent::new(
+        Some(&desk),
+        &format!(
+            "[tracking]\ninitial = true\n{}",
+            server.agent_toml("localhost")
+        ),
+    );
+    let bin = agent.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let opened = agent.dir.path().join("opened.txt");
+    let opener = bin.join("xdg-open");
+    std::fs::write(
+        &opener,
+        format!("#!/bin/sh\necho \"$@\" >> {}\n", opened.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    agent.env.push(("PATH".into(), path));
+    agent.tray = true;
+    agent.start_daemon();
+    agent.wait_for_log("tray icon shown", Duration::from_secs(10));
+    wait_for("enrolled and uploading", Duration::from_secs(30), || {
+        let s = agent.status();
+        (s["sync"]["device_id"].is_string() && s["sync"]["last_error"].is_null()).then_some(())
+    });
+    // A refresh of the tray after enrollment; then Up selects Quit and a
+    // second Up "Open my activity" (no segment is deletable here).
+    std::thread::sleep(Duration::from_millis(2_500));
+    open_menu(&desk);
+    desk.xdotool(&["key", "Up", "Up", "Return"]);
+    let url = wait_for("the browser opened", Duration::from_secs(10), || {
+        std::fs::read_to_string(&opened)
+            .ok()
+            .filter(|t| !t.is_empty())
+    });
+    assert_eq!(url.trim(), format!("https://localhost:{}/", server.port));
+    agent.stop_daemon();
+}
+
 #[test]
 fn without_a_tray_host_the_log_and_doctor_say_so() {
     let desk = Desktop::start(640, 480);

@@ -96,6 +96,8 @@ pub struct Tray {
     quit_shown: bool,
     shown: Option<TrayState>,
     tracking: bool,
+    /// Uploads are failing (or stuck): the server's diary would be stale.
+    offline: bool,
     last_refresh: Option<Instant>,
 }
 
@@ -147,6 +149,7 @@ impl Tray {
             deletable: None,
             shown: None,
             tracking: false,
+            offline: false,
             last_refresh: None,
         };
         tray.refresh();
@@ -241,6 +244,7 @@ impl Tray {
         self.missed = 0;
         let state = TrayState::of(&report);
         self.tracking = report.tracking;
+        self.offline = matches!(state, TrayState::Offline | TrayState::Error);
         if self.shown != Some(state) {
             if let Err(e) = self.icon.set_icon(icon(state)) {
                 tracing::warn!(error = %e, "could not change the tray icon");
@@ -313,9 +317,24 @@ impl Tray {
         true
     }
 
+    /// Opens the person's own diary on the server when this device is
+    /// enrolled and uploads are going through; otherwise (offline, or no
+    /// server) today's records as text, from the local queue.
+    fn open_activity(&self) {
+        if let (Some(url), false) = (stint::sync::diary_url(&self.cfg), self.offline) {
+            match stint::platform::open_url(&url) {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, %url, "could not open the diary; showing the local records")
+                }
+            }
+        }
+        self.open_local_activity();
+    }
+
     /// Writes today's records as text next to the queue and opens it in the
     /// user's default viewer: the employee sees exactly what was recorded.
-    fn open_activity(&self) {
+    fn open_local_activity(&self) {
         let since = stint::queue::local_day_start_ms(chrono::Utc::now().timestamp_millis());
         // A reader, like `stint log`: it never changes or deletes anything.
         let opened =

@@ -170,6 +170,7 @@ fn every_route_as_every_role() {
         export.as_str(),
         "/me/views",
         "/reports/timesheet",
+        "/reports/apps",
         "/",
         "/login",
         "/static/stint.css",
@@ -177,14 +178,14 @@ fn every_route_as_every_role() {
     ];
     // One row per viewer: the statuses for the routes above, in order.
     #[rustfmt::skip]
-    let table: [(Option<&str>, [u16; 11]); 7] = [
-        (None,                     [303, 303, 303, 303, 303, 303, 303, 303, 200, 200, 303]),
-        (Some("olga@example.com"), [200, 200, 200, 200, 200, 200, 200, 303, 200, 200, 200]),
-        (Some("ada@example.com"),  [200, 200, 200, 200, 200, 200, 200, 303, 200, 200, 200]),
-        (Some("mia@example.com"),  [200, 200, 200, 200, 403, 200, 200, 303, 200, 200, 403]),
-        (Some("max@example.com"),  [200, 200, 200, 200, 200, 200, 200, 303, 200, 200, 403]),
-        (Some("eve@example.com"),  [403, 403, 403, 403, 403, 200, 200, 303, 200, 200, 403]),
-        (Some("aud@example.com"),  [200, 200, 200, 200, 403, 200, 200, 303, 200, 200, 403]),
+    let table: [(Option<&str>, [u16; 12]); 7] = [
+        (None,                     [303, 303, 303, 303, 303, 303, 303, 303, 303, 200, 200, 303]),
+        (Some("olga@example.com"), [200, 200, 200, 200, 200, 200, 200, 200, 303, 200, 200, 200]),
+        (Some("ada@example.com"),  [200, 200, 200, 200, 200, 200, 200, 200, 303, 200, 200, 200]),
+        (Some("mia@example.com"),  [200, 200, 200, 200, 403, 200, 200, 200, 303, 200, 200, 403]),
+        (Some("max@example.com"),  [200, 200, 200, 200, 200, 200, 200, 200, 303, 200, 200, 403]),
+        (Some("eve@example.com"),  [403, 403, 403, 403, 403, 200, 200, 200, 303, 200, 200, 403]),
+        (Some("aud@example.com"),  [200, 200, 200, 200, 403, 200, 200, 200, 303, 200, 200, 403]),
     ];
     for (who, want) in table {
         let browser = Curl::new(server);
@@ -402,4 +403,78 @@ fn a_person_downloads_everything_recorded_about_them() {
         views.contains("olga@example.com") && views.contains("the export of all their data"),
         "{views}"
     );
+}
+
+/// The rest of the diary's controls: a zone the viewer picks, the
+/// applications report, logging out everywhere, and deleting a whole day or
+/// everything, each for those allowed.
+#[test]
+fn zones_applications_logout_everywhere_and_deleting_days_and_everything() {
+    let world = World::new();
+    let server = &world.server;
+    let day = world.max_day();
+
+    let max = Curl::new(server);
+    max.login("max@example.com", "Max has a long password");
+    let tokyo = max.get(&format!("{day}?tz=Asia/Tokyo"));
+    assert_eq!(tokyo.status, 200);
+    assert!(
+        tokyo.body.contains("(Asia/Tokyo)") && tokyo.body.contains("?tz=Asia/Tokyo"),
+        "{}",
+        tokyo.body
+    );
+    assert_eq!(max.get(&format!("{day}?tz=Mars/Olympus")).status, 400);
+
+    let apps = max.get(&format!("/reports/apps?person={}", world.max));
+    assert_eq!(apps.status, 200);
+    assert!(apps.body.contains("XTerm"), "{}", apps.body);
+
+    // Max may delete his day, not everything; the manager neither.
+    let page = max.get(&day).body;
+    assert!(
+        page.contains("Delete this whole day") && !page.contains("Delete everything"),
+        "{page}"
+    );
+    let mia = Curl::new(server);
+    mia.login("mia@example.com", "Mia has a long password");
+    let mcsrf = Curl::csrf(&mia.get(&day));
+    let all = format!("/people/{}/delete-all", world.max);
+    assert_eq!(
+        mia.request(&all, &[("csrf", &mcsrf), ("reason", "no")])
+            .status,
+        403
+    );
+    assert!(!server.minutes().is_empty());
+
+    let olga = Curl::new(server);
+    olga.login("olga@example.com", "Olga has a long password");
+    let opage = olga.get(&day).body;
+    assert!(
+        opage.contains("Delete everything recorded about Max"),
+        "{opage}"
+    );
+    let ocsrf = field(&opage, "csrf");
+    assert_eq!(
+        olga.request(&all, &[("csrf", &ocsrf), ("reason", "left the company")])
+            .status,
+        303
+    );
+    assert!(server.minutes().is_empty(), "{:?}", server.minutes());
+    assert_eq!(max.get(&format!("/images/{}", world.capture)).status, 404);
+
+    // Log out everywhere: a second session of Max's ends too.
+    let other = Curl::new(server);
+    other.login("max@example.com", "Max has a long password");
+    let csrf = Curl::csrf(&max.get("/me/views"));
+    assert_eq!(
+        max.request("/logout", &[("csrf", &csrf), ("everywhere", "1")])
+            .status,
+        303
+    );
+    assert_eq!(
+        other.get("/me/views").status,
+        303,
+        "the other session ended"
+    );
+    assert_eq!(max.get("/me/views").status, 303);
 }

@@ -152,6 +152,15 @@ fn a_deleted_range_leaves_tombstones_and_a_reupload_is_dropped() {
 }
 
 #[test]
+fn everything_of_a_person_goes_at_once() {
+    let (dir, store, max, _) = setup(&[(0, "minute"), (500, "minute"), (9000, "screenshot")]);
+    let gone = store.delete_all(&max, "olga@x", "left").unwrap();
+    assert_eq!((gone.minutes, gone.captures), (2, 1));
+    assert_eq!((count(&store, "minutes"), count(&store, "captures")), (0, 0));
+    assert_eq!(files(dir.path()), 0);
+}
+
+#[test]
 fn retention_expires_each_kind_after_its_days_on_a_fake_clock() {
     let (dir, store, _, _) = setup(&[(0, "minute"), (1, "screenshot"), (2, "webcam")]);
     let day = 86_400_000;

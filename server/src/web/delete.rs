@@ -76,6 +76,56 @@ pub async fn delete_segment(
     Ok(Redirect::to(&back).into_response())
 }
 
+#[derive(Deserialize)]
+pub struct DeleteAllForm {
+    csrf: String,
+    reason: String,
+}
+
+/// Everything recorded about a person: owners and admins only.
+pub async fn delete_all(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(person_id): Path<String>,
+    Form(form): Form<DeleteAllForm>,
+) -> Result<Response, Refusal> {
+    if !csrf_ok(&headers, &form.csrf) {
+        return Err(Refusal::Forged);
+    }
+    let me = viewer(&state, &headers).await?;
+    let reason = form.reason.trim().to_string();
+    if reason.is_empty() || reason.len() > 500 {
+        return Err(Refusal::BadRequest(
+            "deleting everything needs a reason (up to 500 characters)".into(),
+        ));
+    }
+    let back = format!("/diary/{person_id}/today");
+    blocking(&state, move |store| {
+        let Some(person) = store.person(&person_id)? else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        let subject = store.subject(&me, Some(&person.id))?;
+        if !may_delete_all(&me, subject) {
+            return Ok(Err(Refusal::Denied));
+        }
+        let by = format!("{} <{}>", me.name, me.email);
+        let gone = store.delete_all(&person.id, &by, &reason)?;
+        tracing::info!(viewer = %me.id, person = %person.id, minutes = gone.minutes, captures = gone.captures, "all of a person's data deleted");
+        Ok(Ok(()))
+    })
+    .await??;
+    Ok(Redirect::to(&back).into_response())
+}
+
+/// Only owners and admins delete everything of a person at once.
+pub fn may_delete_all(me: &Person, subject: Subject) -> bool {
+    allowed(me.role, Action::Delete, subject)
+        && matches!(
+            me.role,
+            crate::access::Role::Owner | crate::access::Role::Admin
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,11 +39,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/logout", post(pages::logout))
         .route("/diary/{person}/{day}", get(pages::diary))
         .route("/diary/{person}/{day}/delete", post(delete::delete_segment))
+        .route("/people/{person}/delete-all", post(delete::delete_all))
         .route("/images/{capture}", get(pages::image))
         .route("/shots/{capture}", get(shot::shot))
         .route("/me/views", get(pages::my_views))
         .route("/export/{person}", get(archive::download))
         .route("/reports/timesheet", get(reports::timesheet))
+        .route("/reports/apps", get(reports::apps))
         .route("/admin", get(admin::admin))
         .route("/admin/{action}", post(admin::act))
         .route(

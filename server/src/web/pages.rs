@@ -170,20 +170,28 @@ pub async fn login(
 }
 
 #[derive(Deserialize)]
-pub struct CsrfForm {
+pub struct LogoutForm {
     csrf: String,
+    /// Set by "Log out everywhere": every session of the person ends.
+    #[serde(default)]
+    everywhere: Option<String>,
 }
 
 pub async fn logout(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<LogoutForm>,
 ) -> Response {
     if !csrf_ok(&headers, &form.csrf) {
         return Refusal::Forged.into_response();
     }
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        if let Err(r) = blocking(&state, move |s| s.logout(&token)).await {
+        let everywhere = form.everywhere.is_some();
+        let done = blocking(&state, move |s| match s.session(&token)? {
+            Some(me) if everywhere => s.logout_everywhere(&me.id),
+            _ => s.logout(&token),
+        });
+        if let Err(r) = done.await {
             return r.into_response();
         }
     }
@@ -215,6 +223,8 @@ struct DiaryPage {
     person_id: String,
     person_name: String,
     time_zone: String,
+    /// `?tz=…` when the viewer chose a zone, for the day links to keep it.
+    zone_query: String,
     day: NaiveDate,
     prev_day: NaiveDate,
     next_day: NaiveDate,
@@ -223,6 +233,10 @@ struct DiaryPage {
     active: String,
     idle: String,
     segments: Vec<SegmentView>,
+    /// The day's [from, to) when the viewer may delete all of it.
+    day_delete: Option<(i64, i64)>,
+    /// Whether the viewer may delete everything of this person.
+    delete_all: bool,
 }
 
 /// "1:05" for an hour and five minutes.
@@ -247,12 +261,27 @@ fn check(
     }
 }
 
+#[derive(Deserialize)]
+pub struct ZoneQuery {
+    /// Show the day in this IANA zone instead of the person's own.
+    tz: Option<String>,
+}
+
 pub async fn diary(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path((person_id, day)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<ZoneQuery>,
 ) -> Result<Response, Refusal> {
     let me = viewer(&state, &headers).await?;
+    let zone: Option<Tz> = match q.tz.as_deref().filter(|z| !z.is_empty()) {
+        None => None,
+        Some(z) => Some(z.parse().map_err(|_| {
+            Refusal::BadRequest(format!(
+                "{z:?} is not a time zone such as Europe/Berlin or UTC"
+            ))
+        })?),
+    };
     // "today" is the person's today, in their time zone.
     let asked: Option<NaiveDate> = match day.as_str() {
         "today" => None,
@@ -276,7 +305,7 @@ pub async fn diary(
             .unwrap_or(0) as i64
             * 60_000;
         let now = crate::store::now_ms();
-        let tz = tz_of(&person);
+        let tz = zone.unwrap_or_else(|| tz_of(&person));
         let (from, to) = day_bounds(day, tz);
         let (minutes, captures) = store.day(&person.id, from, to)?;
         let seg_ms = store
@@ -316,11 +345,15 @@ pub async fn diary(
             nav: super::Nav::of(&me, &csrf),
             person_id: person.id.clone(),
             person_name: person.name.clone(),
-            time_zone: person.time_zone.clone(),
+            time_zone: tz.name().to_string(),
+            zone_query: zone.map_or_else(String::new, |z| format!("?tz={}", z.name())),
             day,
             prev_day: day.pred_opt().unwrap_or(day),
             next_day: day.succ_opt().unwrap_or(day),
             people,
+            day_delete: super::delete::may_delete(&me, subject, to, now, review_ms)
+                .then_some((from, to)),
+            delete_all: super::delete::may_delete_all(&me, subject),
             tracked: hours_minutes(tracked),
             active: hours_minutes(active),
             idle: hours_minutes(idle),

@@ -197,10 +197,144 @@ pub async fn timesheet(
     Ok(with_cookie(render(&page), set))
 }
 
+/// Time per application over minutes: (application, seconds, the window
+/// title seen most in it), most time first.
+pub fn applications(minutes: &[DiaryMinute]) -> Vec<(String, u64, String)> {
+    use std::collections::HashMap;
+    let mut by: HashMap<&str, (u64, HashMap<&str, u64>)> = HashMap::new();
+    for m in minutes.iter().filter(|m| !m.idle) {
+        let app = m.app.as_deref().unwrap_or("(unknown)");
+        let entry = by.entry(app).or_default();
+        entry.0 += u64::from(m.seconds);
+        *entry.1.entry(m.title.as_deref().unwrap_or("")).or_default() += u64::from(m.seconds);
+    }
+    let mut out: Vec<(String, u64, String)> = by
+        .into_iter()
+        .map(|(app, (secs, titles))| {
+            let title = titles
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+                .map(|(t, _)| t.to_string())
+                .unwrap_or_default();
+            (app.to_string(), secs, title)
+        })
+        .collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+#[derive(Deserialize)]
+pub struct AppsQuery {
+    from: Option<String>,
+    to: Option<String>,
+    /// One person's applications; everyone the viewer may report on without.
+    person: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "apps.html")]
+struct AppsPage {
+    nav: super::Nav,
+    from: NaiveDate,
+    to: NaiveDate,
+    whose: String,
+    rows: Vec<(String, String, u64, String)>,
+}
+
+pub async fn apps(
+    State(state): State<Arc<crate::api::AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<AppsQuery>,
+) -> Result<Response, Refusal> {
+    let me = viewer(&state, &headers).await?;
+    let today = super::diary::day_of(crate::store::now_ms(), tz_of(&me));
+    let parse = |t: &Option<String>| -> Result<NaiveDate, Refusal> {
+        match t.as_deref().filter(|t| !t.is_empty()) {
+            None => Ok(today),
+            Some(t) => t
+                .parse()
+                .map_err(|_| Refusal::BadRequest(format!("{t:?} is not a day like 2026-11-29"))),
+        }
+    };
+    let (from, to) = (parse(&q.from)?, parse(&q.to)?);
+    if !(0..MAX_DAYS).contains(&(to - from).num_days()) {
+        return Err(Refusal::BadRequest(format!(
+            "from {from} to {to}: the range must run forward and span at most {MAX_DAYS} days"
+        )));
+    }
+    let (csrf, set) = super::pages::csrf_token(&headers);
+    let viewer_for = me.clone();
+    let only = q.person.filter(|p| !p.is_empty());
+    let (whose, minutes) = blocking(&state, move |store| {
+        let mut minutes = Vec::new();
+        let mut names = Vec::new();
+        for person in store.people()? {
+            if only.as_deref().is_some_and(|id| id != person.id) || person.archived {
+                continue;
+            }
+            let subject = store.subject(&viewer_for, Some(&person.id))?;
+            if !allowed(viewer_for.role, Action::ViewReport, subject) {
+                continue;
+            }
+            store.record_view(
+                &viewer_for,
+                &person.id,
+                &format!("applications {from} to {to}"),
+            )?;
+            let tz = tz_of(&person);
+            let (start, _) = day_bounds(from, tz);
+            let (_, end) = day_bounds(to, tz);
+            minutes.extend(store.day(&person.id, start, end)?.0);
+            names.push(person.name);
+        }
+        Ok((names.join(", "), minutes))
+    })
+    .await?;
+    let page = AppsPage {
+        nav: super::Nav::of(&me, &csrf),
+        from,
+        to,
+        whose,
+        rows: applications(&minutes)
+            .into_iter()
+            .map(|(app, secs, title)| (app, hm(secs), secs, title))
+            .collect(),
+    };
+    Ok(with_cookie(render(&page), set))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::access::Role;
+
+    #[test]
+    fn applications_add_up_active_time_with_their_main_window() {
+        let m = |app: &str, title: &str, seconds, idle| DiaryMinute {
+            start_ms: 0,
+            seconds,
+            keystrokes: 1,
+            clicks: 0,
+            scrolls: 0,
+            idle,
+            app: Some(app.into()),
+            title: Some(title.into()),
+        };
+        let got = applications(&[
+            m("code", "main.rs", 60, false),
+            m("code", "lib.rs", 60, false),
+            m("code", "main.rs", 60, false),
+            m("firefox", "docs", 60, false),
+            m("firefox", "docs", 60, true),
+        ]);
+        assert_eq!(
+            got,
+            [
+                ("code".to_string(), 180, "main.rs".to_string()),
+                ("firefox".to_string(), 60, "docs".to_string())
+            ]
+        );
+    }
 
     #[test]
     fn rows_sum_seconds_and_csv_quotes_what_needs_it() {

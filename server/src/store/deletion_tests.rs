@@ -156,7 +156,10 @@ fn everything_of_a_person_goes_at_once() {
     let (dir, store, max, _) = setup(&[(0, "minute"), (500, "minute"), (9000, "screenshot")]);
     let gone = store.delete_all(&max, "olga@x", "left").unwrap();
     assert_eq!((gone.minutes, gone.captures), (2, 1));
-    assert_eq!((count(&store, "minutes"), count(&store, "captures")), (0, 0));
+    assert_eq!(
+        (count(&store, "minutes"), count(&store, "captures")),
+        (0, 0)
+    );
     assert_eq!(files(dir.path()), 0);
 }
 

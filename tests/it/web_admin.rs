@@ -190,4 +190,73 @@ fn administration_in_the_browser() {
         page.contains("team Support") && page.contains("<code>blur</code>"),
         "{page}"
     );
+
+    // Teams and policy layers from the browser.
+    let post = |path: &str, form: &[(&str, &str)]| {
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(form);
+        olga.request(path, &all)
+    };
+    assert_eq!(post("/admin/team-add", &[("team", "Sales")]).status, 303);
+    assert_eq!(
+        post("/admin/team-add", &[("team", "Sales")]).status,
+        400,
+        "names are unique"
+    );
+    assert_eq!(
+        post(
+            "/admin/team-join",
+            &[
+                ("team", "Sales"),
+                ("email", "kim@example.com"),
+                ("manager", "1")
+            ]
+        )
+        .status,
+        303
+    );
+    assert_eq!(
+        post(
+            "/admin/policy",
+            &[
+                ("scope", "team:Sales"),
+                ("key", "segment_secs"),
+                ("value", "120")
+            ]
+        )
+        .status,
+        303
+    );
+    let refused = post(
+        "/admin/policy",
+        &[
+            ("scope", "team:Sales"),
+            ("key", "segment_secs"),
+            ("value", "0"),
+        ],
+    );
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("segment_secs"), "{}", refused.body);
+    let kim_policy: serde_json::Value =
+        serde_json::from_str(&server.admin(&["policy", "--effective", "kim@example.com"])).unwrap();
+    assert_eq!(kim_policy["policy"]["segment_secs"], 120);
+    assert_eq!(kim_policy["sources"]["segment_secs"], "team Sales");
+    let page = olga.get("/admin").body;
+    assert!(
+        page.contains("Sales") && page.contains("kim@example.com"),
+        "{page}"
+    );
+    let mia = Curl::new(server);
+    mia.login("mia@example.com", "Mia has a long password");
+    let mcsrf = Curl::csrf(&mia.get("/me/views"));
+    let denied = mia.request(
+        "/admin/policy",
+        &[
+            ("csrf", &mcsrf),
+            ("scope", "organisation"),
+            ("key", "blur"),
+            ("value", "false"),
+        ],
+    );
+    assert_eq!(denied.status, 403);
 }

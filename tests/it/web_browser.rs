@@ -103,4 +103,18 @@ fn in_a_real_browser_the_manager_sees_the_screenshot_and_a_member_is_refused() {
     );
     assert!(!text.contains("eve@example.com"), "{text}");
     browser.screenshot(&artefact("who-looked-at-my-data.png"));
+
+    log_in(
+        &browser,
+        &base,
+        "olga@example.com",
+        "Olga has a long password",
+    );
+    browser.open(&format!("{base}/admin"));
+    let text = browser.text();
+    assert!(
+        text.contains("Administration") && text.contains("Policy in effect"),
+        "{text}"
+    );
+    browser.screenshot(&artefact("administration.png"));
 }

@@ -26,7 +26,7 @@ pub use deletion::{Deleted, Retention};
 pub use diary::{DiaryCapture, DiaryMinute, StoredCapture};
 pub use export::{DeviceRecords, Received};
 pub use links::{INVITE_MS, RESET_MS};
-pub use people::{Login, Person, View, SESSION_MAX_MS};
+pub use people::{Login, Person, Team, View, SESSION_MAX_MS};
 pub use policy::{Effective, Scope};
 pub use tokens::{TokenInfo, TokenLimits, TokenPerson};
 

@@ -28,6 +28,14 @@ pub struct Person {
     pub archived: bool,
 }
 
+/// A team and its people: (email, is a manager).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+    pub people: Vec<(String, bool)>,
+}
+
 /// What a login attempt came to. `Refused` is the same for an unknown email
 /// and a wrong password, so the answer tells nobody which accounts exist.
 #[derive(Debug, PartialEq, Eq)]
@@ -311,6 +319,48 @@ impl Store {
             .conn()
             .query_row("SELECT id FROM teams WHERE name = ?1", [name], |r| r.get(0))
             .optional()?)
+    }
+
+    /// Every team with its people (email, manager?), by name.
+    pub fn teams(&self) -> Result<Vec<Team>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT t.id, t.name, p.email, tp.manager FROM teams t
+             LEFT JOIN team_people tp ON tp.team_id = t.id
+             LEFT JOIN people p ON p.id = tp.person_id
+             ORDER BY t.name, tp.manager DESC, p.email",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<bool>>(3)?,
+            ))
+        })?;
+        let mut teams: Vec<Team> = Vec::new();
+        for row in rows {
+            let (id, name, email, manager) = row?;
+            if teams.last().is_none_or(|t| t.id != id) {
+                teams.push(Team {
+                    id,
+                    name,
+                    people: Vec::new(),
+                });
+            }
+            if let (Some(email), Some(t)) = (email, teams.last_mut()) {
+                t.people.push((email, manager.unwrap_or(false)));
+            }
+        }
+        Ok(teams)
+    }
+
+    pub fn leave_team(&self, team: &str, person: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "DELETE FROM team_people WHERE team_id = ?1 AND person_id = ?2",
+            params![team, person],
+        )?;
+        Ok(())
     }
 
     /// Puts a person in a team, as one of its managers or as a member.

@@ -15,7 +15,7 @@ use super::pages::{blocking, render, with_cookie};
 use super::{csrf_ok, viewer, Nav, Refusal};
 use crate::access::{allowed, Action, Role, Subject};
 use crate::api::AppState;
-use crate::store::{DeviceInfo, Person, TokenInfo, TokenLimits};
+use crate::store::{DeviceInfo, Person, Scope, Team, TokenInfo, TokenLimits};
 
 /// A policy key, its effective value and the layer that set it.
 type PolicyLine = (&'static str, String, String);
@@ -29,6 +29,9 @@ struct AdminPage {
     tokens: Vec<(TokenInfo, String)>,
     /// Per person: each policy key set for them, its value and its layer.
     policies: Vec<(String, Vec<PolicyLine>)>,
+    teams: Vec<Team>,
+    /// Every policy key's name, for the policy form.
+    keys: Vec<&'static str>,
     /// Shown once: a new link or token, with what it is for.
     shown: Option<(String, String)>,
 }
@@ -84,6 +87,8 @@ async fn page(
         Ok(AdminPage {
             nav,
             policies,
+            teams: store.teams()?,
+            keys: stint_proto::policy_keys().iter().map(|k| k.name).collect(),
             devices: devices.collect(),
             tokens: tokens.collect(),
             people,
@@ -139,6 +144,18 @@ pub struct AdminForm {
     expires_days: String,
     #[serde(default)]
     token: String,
+    #[serde(default)]
+    team: String,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    manager: Option<String>,
+    /// "organisation", "team:NAME" or "person:EMAIL".
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    value: String,
 }
 
 /// Every admin action, by the last part of its path.
@@ -157,6 +174,8 @@ pub async fn act(
         "invite" | "archive" | "restore" | "reset" => Action::ManagePeople,
         "bind" | "revoke-device" => Action::ManageDevices,
         "token" | "revoke-token" => Action::ManageTokens,
+        "team-add" | "team-join" | "team-leave" => Action::ManagePeople,
+        "policy" => Action::ManagePolicy,
         _ => return Err(Refusal::NotFound),
     };
     may(&me, needs)?;
@@ -248,6 +267,56 @@ pub async fn act(
             }
             "revoke-token" => {
                 store.revoke_token_by_hash(&f.token)?;
+                None
+            }
+            "team-add" => {
+                let name = f.team.trim();
+                if name.is_empty() || name.len() > 100 {
+                    return bad("a team needs a name of up to 100 characters".into());
+                }
+                if store.team_by_name(name)?.is_some() {
+                    return bad(format!("there is a team {name:?} already"));
+                }
+                store.add_team(name)?;
+                None
+            }
+            "team-join" | "team-leave" => {
+                let Some(team) = store.team_by_name(f.team.trim())? else {
+                    return bad(format!("no team {:?}", f.team));
+                };
+                let Some(p) = person(&f.email)? else {
+                    return bad(format!("no person {:?}", f.email));
+                };
+                if action == "team-join" {
+                    store.join_team(&team, &p.id, f.manager.is_some())?;
+                } else {
+                    store.leave_team(&team, &p.id)?;
+                }
+                None
+            }
+            "policy" => {
+                let scope = match f.scope.trim().split_once(':') {
+                    None if f.scope.trim() == "organisation" => Scope::Org,
+                    Some(("team", name)) => match store.team_by_name(name.trim())? {
+                        Some(id) => Scope::Team(id),
+                        None => return bad(format!("no team {name:?}")),
+                    },
+                    Some(("person", email)) => match person(email)? {
+                        Some(p) => Scope::Person(p.id),
+                        None => return bad(format!("no person {email:?}")),
+                    },
+                    _ => {
+                        return bad(format!(
+                            "{:?}: the layer is organisation, team:NAME or person:EMAIL",
+                            f.scope
+                        ))
+                    }
+                };
+                let mut policy = store.scoped_policy(&scope)?;
+                if let Err(why) = policy.set(f.key.trim(), f.value.trim()) {
+                    return bad(why);
+                }
+                store.set_scoped_policy(&scope, &policy)?;
                 None
             }
             _ => unreachable!("matched above"),

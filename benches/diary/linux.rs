@@ -41,22 +41,7 @@ pub fn run() {
     store
         .set_password(&max.id, "Max has a long password")
         .unwrap();
-    let token = store
-        .create_token("bench", Default::default(), Some(&max.id))
-        .unwrap();
-    let req = stint_proto::EnrollRequest {
-        enroll_token: token,
-        hostname: "pc".into(),
-        os_type: "Linux".into(),
-        os_version: "12".into(),
-        os_user: "max".into(),
-        agent_version: "0.1".into(),
-        previous_device_id: None,
-    };
-    let device = match store.enroll(&req, "127.0.0.0").unwrap() {
-        stint_server::store::Enrolled::Device { id, .. } => id,
-        other => panic!("{other:?}"),
-    };
+    let device = store.enroll_device(Some(&max.id), "pc").unwrap();
     let day = "2026-11-27";
     let start = chrono::DateTime::parse_from_rfc3339(&format!("{day}T09:00:00Z"))
         .unwrap()

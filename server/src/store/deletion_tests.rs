@@ -20,22 +20,7 @@ fn setup(records: &[(i64, &str)]) -> (tempfile::TempDir, Store, String, String) 
     let max = store
         .add_person("max@x", "Max", "UTC", Role::Member)
         .unwrap();
-    let token = store
-        .create_token("t", Default::default(), Some(&max.id))
-        .unwrap();
-    let req = stint_proto::EnrollRequest {
-        enroll_token: token,
-        hostname: "pc".into(),
-        os_type: "Linux".into(),
-        os_version: "12".into(),
-        os_user: "max".into(),
-        agent_version: "0.1".into(),
-        previous_device_id: None,
-    };
-    let device = match store.enroll(&req, "127.0.0.0").unwrap() {
-        super::super::Enrolled::Device { id, .. } => id,
-        other => panic!("{other:?}"),
-    };
+    let device = store.enroll_device(Some(&max.id), "pc").unwrap();
     for (i, (offset_min, kind)) in records.iter().enumerate() {
         let at = rfc3339(t0() + offset_min * 60_000);
         let id = format!("0190c0de-0000-7000-8000-{i:012}");

@@ -193,5 +193,13 @@ mod tests {
             store.effective_policy(None).unwrap().policy.segment_secs,
             Some(600)
         );
+
+        // A device's heartbeat gets its person's policy; an unbound one the
+        // organisation's.
+        let maxs = store.enroll_device(Some(&max.id), "pc").unwrap();
+        let nobodys = store.enroll_device(None, "pc").unwrap();
+        assert_eq!(store.device_policy(&maxs).unwrap(), e.policy);
+        let org = store.device_policy(&nobodys).unwrap();
+        assert_eq!((org.segment_secs, org.review_delay_mins), (Some(600), None));
     }
 }

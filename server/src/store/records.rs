@@ -199,20 +199,7 @@ mod tests {
     use std::sync::{Arc, Barrier};
 
     fn device(store: &Store, host: &str) -> String {
-        let token = store.create_token("t", Default::default(), None).unwrap();
-        let req = stint_proto::EnrollRequest {
-            enroll_token: token,
-            hostname: host.into(),
-            os_type: "Linux".into(),
-            os_version: "12".into(),
-            os_user: "u".into(),
-            agent_version: "0.1".into(),
-            previous_device_id: None,
-        };
-        match store.enroll(&req, "127.0.0.0").unwrap() {
-            super::super::Enrolled::Device { id, .. } => id,
-            other => panic!("{other:?}"),
-        }
+        store.enroll_device(None, host).unwrap()
     }
 
     /// Two devices upload one capture id at the same moment, many times over:

@@ -86,6 +86,35 @@ impl Store {
         Ok(())
     }
 
+    /// Enrolls a device of `person` (or of nobody) on the host, the way an
+    /// agent does through the API with a token made for it: for tests and
+    /// benchmarks, which need devices without running an agent.
+    pub fn enroll_device(
+        &self,
+        person: TokenPerson<'_>,
+        hostname: &str,
+    ) -> Result<String, StoreError> {
+        let limits = TokenLimits {
+            expires_ms: None,
+            max_uses: Some(1),
+        };
+        let req = stint_proto::EnrollRequest {
+            enroll_token: self.create_token("device enrolled on the host", limits, person)?,
+            hostname: hostname.into(),
+            os_type: "Linux".into(),
+            os_version: "12".into(),
+            os_user: "user".into(),
+            agent_version: env!("CARGO_PKG_VERSION").into(),
+            previous_device_id: None,
+        };
+        match self.enroll(&req, "127.0.0.0")? {
+            super::Enrolled::Device { id, .. } => Ok(id),
+            other => Err(StoreError::NotFound(format!(
+                "enrollment refused: {other:?}"
+            ))),
+        }
+    }
+
     pub fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(

@@ -309,6 +309,14 @@ fn a_person_deletes_their_own_segment_and_a_manager_may_not() {
 
     let done = max.request(&format!("{day}/delete"), &form);
     assert_eq!(done.status, 303, "{}", done.body);
+    // Max sees what was deleted, by whom and why.
+    let views = max.get("/me/views").body;
+    assert!(
+        views.contains("What was deleted")
+            && views.contains("a private call")
+            && views.contains("max@example.com"),
+        "{views}"
+    );
     assert_eq!(max.get(&image).status, 404, "the image is gone");
     assert_eq!(mia.get(&image).status, 404);
     let v: serde_json::Value = serde_json::from_str(&server.admin(&["export", "--json"])).unwrap();
@@ -461,6 +469,11 @@ fn zones_applications_logout_everywhere_and_deleting_days_and_everything() {
     );
     assert!(server.minutes().is_empty(), "{:?}", server.minutes());
     assert_eq!(max.get(&format!("/images/{}", world.capture)).status, 404);
+    let views = max.get("/me/views").body;
+    assert!(
+        views.contains("left the company") && views.contains("olga@example.com"),
+        "{views}"
+    );
 
     // Log out everywhere: a second session of Max's ends too.
     let other = Curl::new(server);

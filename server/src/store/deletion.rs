@@ -29,6 +29,16 @@ impl Default for Retention {
     }
 }
 
+/// One deletion of a person's records, as they see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deletion {
+    pub at: String,
+    pub by: String,
+    pub reason: String,
+    pub minutes: u64,
+    pub captures: u64,
+}
+
 /// What a deletion removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Deleted {
@@ -65,7 +75,7 @@ impl Store {
             from_ms,
             to_ms,
         )?;
-        self.remove(&minutes, &captures, by, reason)
+        self.remove(Some(person), &minutes, &captures, by, reason)
     }
 
     /// Every record of `person`, for "delete all my data".
@@ -105,6 +115,7 @@ impl Store {
     /// tombstone).
     fn remove(
         &self,
+        person: Option<&str>,
         minutes: &[String],
         captures: &[String],
         by: &str,
@@ -129,8 +140,8 @@ impl Store {
                         tx.execute("DELETE FROM minutes WHERE id = ?1", [id])?;
                     }
                     tx.execute(
-                        "INSERT OR IGNORE INTO tombstones (id, kind, deleted_ms, deleted_by, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
-                        params![id, kind, now, by, reason],
+                        "INSERT OR IGNORE INTO tombstones (id, kind, deleted_ms, deleted_by, reason, person_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![id, kind, now, by, reason, person],
                     )?;
                 }
             }
@@ -151,6 +162,27 @@ impl Store {
             captures: captures.len() as u64,
             audit: 0,
         })
+    }
+
+    /// What was deleted of `person`'s records and by whom, newest first: one
+    /// line per deletion (who, when, why, how many minutes and captures).
+    pub fn deletions_of(&self, person: &str) -> Result<Vec<Deletion>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT deleted_ms, deleted_by, reason, sum(kind = 'minute'), sum(kind = 'capture')
+             FROM tombstones WHERE person_id = ?1
+             GROUP BY deleted_ms, deleted_by, reason ORDER BY deleted_ms DESC",
+        )?;
+        let rows = stmt.query_map([person], |r| {
+            Ok(Deletion {
+                at: rfc3339(r.get(0)?),
+                by: r.get(1)?,
+                reason: r.get(2)?,
+                minutes: r.get(3)?,
+                captures: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Whether `id` was deleted (an upload of it is answered as done).
@@ -207,6 +239,7 @@ impl Store {
         )?);
         let minutes = expired("SELECT id FROM minutes WHERE start < ?1", r.minutes_days)?;
         let mut deleted = self.remove(
+            None,
             &minutes,
             &captures,
             "retention",

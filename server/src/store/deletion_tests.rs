@@ -105,6 +105,17 @@ fn a_deleted_range_leaves_tombstones_and_a_reupload_is_dropped() {
         )
         .unwrap();
     assert_eq!(reason, "olga@x: private call");
+    let seen = store.deletions_of(&max).unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        (
+            seen[0].by.as_str(),
+            seen[0].reason.as_str(),
+            seen[0].minutes,
+            seen[0].captures
+        ),
+        ("olga@x", "private call", 2, 1)
+    );
 
     // The agent sends a deleted minute and image again: done, nothing stored.
     let m: stint_proto::MinuteRecord = serde_json::from_value(serde_json::json!({

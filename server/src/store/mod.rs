@@ -22,7 +22,7 @@ mod schema;
 pub mod thumbs;
 mod tokens;
 
-pub use deletion::{Deleted, Retention};
+pub use deletion::{Deleted, Deletion, Retention};
 pub use diary::{DiaryCapture, DiaryMinute, StoredCapture};
 pub use export::{DeviceRecords, Received};
 pub use links::{INVITE_MS, RESET_MS};

@@ -134,8 +134,10 @@ CREATE TABLE tombstones (
     kind TEXT NOT NULL,
     deleted_ms INTEGER NOT NULL,
     deleted_by TEXT NOT NULL,
-    reason TEXT NOT NULL
+    reason TEXT NOT NULL,
+    person_id TEXT
 );
+CREATE INDEX tombstones_by_person ON tombstones (person_id, deleted_ms);
 CREATE TABLE password_links (
     token_hash TEXT PRIMARY KEY,
     person_id TEXT NOT NULL,

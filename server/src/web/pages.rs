@@ -436,6 +436,7 @@ pub async fn image(
 #[derive(Template)]
 #[template(path = "views.html")]
 struct ViewsPage {
+    deletions: Vec<crate::store::Deletion>,
     nav: super::Nav,
     views: Vec<View>,
 }
@@ -452,6 +453,7 @@ pub async fn my_views(
         }
         Ok(Ok(ViewsPage {
             views: store.views_of(&me.id)?,
+            deletions: store.deletions_of(&me.id)?,
             nav: super::Nav::of(&me, &csrf),
         }))
     })

@@ -141,7 +141,7 @@ async fn exchange(cfg: &Config, req: &Request, at: String) -> Result<Response, I
 
 /// Serves requests until the task is dropped. Start/stop are committed to the
 /// queue before the answer, so an acknowledged switch survives a crash; the
-/// recorder follows within its control poll.
+/// recorder hears of it at once through the queue's control channel.
 pub async fn serve(
     listener: Listener,
     cfg: Config,

@@ -108,6 +108,13 @@ fn a_manager_sees_a_members_day_others_are_refused_and_the_member_sees_who_looke
         image.headers
     );
 
+    // The manager's overview of today: herself and Max, with his last minute.
+    let team = mia_browser.get("/team").body;
+    assert!(
+        team.contains("Max") && team.contains("Mia") && team.contains(" in XTerm"),
+        "{team}"
+    );
+
     // Another member may see neither.
     let eve = Curl::new(server);
     assert_eq!(
@@ -175,17 +182,18 @@ fn every_route_as_every_role() {
         "/login",
         "/static/stint.css",
         "/admin",
+        "/team",
     ];
     // One row per viewer: the statuses for the routes above, in order.
     #[rustfmt::skip]
-    let table: [(Option<&str>, [u16; 12]); 7] = [
-        (None,                     [303, 303, 303, 303, 303, 303, 303, 303, 303, 200, 200, 303]),
-        (Some("olga@example.com"), [200, 200, 200, 200, 200, 200, 200, 200, 303, 200, 200, 200]),
-        (Some("ada@example.com"),  [200, 200, 200, 200, 200, 200, 200, 200, 303, 200, 200, 200]),
-        (Some("mia@example.com"),  [200, 200, 200, 200, 403, 200, 200, 200, 303, 200, 200, 403]),
-        (Some("max@example.com"),  [200, 200, 200, 200, 200, 200, 200, 200, 303, 200, 200, 403]),
-        (Some("eve@example.com"),  [403, 403, 403, 403, 403, 200, 200, 200, 303, 200, 200, 403]),
-        (Some("aud@example.com"),  [200, 200, 200, 200, 403, 200, 200, 200, 303, 200, 200, 403]),
+    let table: [(Option<&str>, [u16; 13]); 7] = [
+        (None,                     [303, 303, 303, 303, 303, 303, 303, 303, 303, 200, 200, 303, 303]),
+        (Some("olga@example.com"), [200, 200, 200, 200, 200, 200, 200, 200, 303, 200, 200, 200, 200]),
+        (Some("ada@example.com"),  [200, 200, 200, 200, 200, 200, 200, 200, 303, 200, 200, 200, 200]),
+        (Some("mia@example.com"),  [200, 200, 200, 200, 403, 200, 200, 200, 303, 200, 200, 403, 200]),
+        (Some("max@example.com"),  [200, 200, 200, 200, 200, 200, 200, 200, 303, 200, 200, 403, 200]),
+        (Some("eve@example.com"),  [403, 403, 403, 403, 403, 200, 200, 200, 303, 200, 200, 403, 200]),
+        (Some("aud@example.com"),  [200, 200, 200, 200, 403, 200, 200, 200, 303, 200, 200, 403, 200]),
     ];
     for (who, want) in table {
         let browser = Curl::new(server);

@@ -46,6 +46,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/export/{person}", get(archive::download))
         .route("/reports/timesheet", get(reports::timesheet))
         .route("/reports/apps", get(reports::apps))
+        .route("/team", get(reports::team))
         .route("/admin", get(admin::admin))
         .route("/admin/{action}", post(admin::act))
         .route(

@@ -303,6 +303,75 @@ pub async fn apps(
     Ok(with_cookie(render(&page), set))
 }
 
+/// One person's today on the team overview.
+pub struct TodayRow {
+    pub id: String,
+    pub name: String,
+    pub day: NaiveDate,
+    pub tracked: String,
+    pub active_percent: u64,
+    /// "14:05 in code" for the newest minute, or nothing today.
+    pub last: String,
+}
+
+#[derive(Template)]
+#[template(path = "team.html")]
+struct TeamPage {
+    nav: super::Nav,
+    rows: Vec<TodayRow>,
+}
+
+/// Today (each person's own) for everyone the viewer may report on: the
+/// manager's overview of their team.
+pub async fn team(
+    State(state): State<Arc<crate::api::AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, Refusal> {
+    let me = viewer(&state, &headers).await?;
+    let (csrf, set) = super::pages::csrf_token(&headers);
+    let viewer_for = me.clone();
+    let rows = blocking(&state, move |store| {
+        let now = crate::store::now_ms();
+        let mut rows = Vec::new();
+        for person in store.people()? {
+            let subject = store.subject(&viewer_for, Some(&person.id))?;
+            if person.archived || !allowed(viewer_for.role, Action::ViewReport, subject) {
+                continue;
+            }
+            store.record_view(&viewer_for, &person.id, "the team overview of today")?;
+            let tz = tz_of(&person);
+            let day = super::diary::day_of(now, tz);
+            let (start, end) = day_bounds(day, tz);
+            let (minutes, _) = store.day(&person.id, start, end)?;
+            let r = row(&person, day, &minutes);
+            let last = minutes.last().map_or_else(String::new, |m| {
+                format!(
+                    "{} in {}",
+                    super::diary::clock(m.start_ms, tz),
+                    m.app.as_deref().unwrap_or("(unknown)")
+                )
+            });
+            rows.push(TodayRow {
+                id: person.id,
+                name: person.name,
+                day,
+                tracked: hm(r.tracked_secs),
+                active_percent: r.active_percent(),
+                last,
+            });
+        }
+        Ok(rows)
+    })
+    .await?;
+    Ok(with_cookie(
+        render(&TeamPage {
+            nav: super::Nav::of(&me, &csrf),
+            rows,
+        }),
+        set,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

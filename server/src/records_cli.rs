@@ -67,7 +67,7 @@ pub fn delete(
             let date: chrono::NaiveDate = day
                 .parse()
                 .with_context(|| format!("--day {day:?}: expected YYYY-MM-DD"))?;
-            let tz = person.time_zone.parse().unwrap_or(chrono_tz::UTC);
+            let tz = person.tz();
             let (from, to) = stint_server::web::day_bounds(date, tz);
             store.delete_range(&person.id, from, to, by, reason)?
         }

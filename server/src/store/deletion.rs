@@ -60,7 +60,7 @@ impl Store {
         by: &str,
         reason: &str,
     ) -> Result<Deleted, StoreError> {
-        let (lo, hi) = (rfc3339(from_ms), rfc3339(to_ms));
+        let (lo, hi) = super::diary::text_bounds(from_ms, to_ms);
         let minutes = self.ids_where(
             "SELECT m.id, m.start FROM minutes m JOIN devices d ON d.id = m.device_id
              WHERE d.person_id = ?1 AND m.start >= ?2 AND m.start <= ?3",
@@ -101,10 +101,7 @@ impl Store {
         })?;
         Ok(rows
             .filter_map(Result::ok)
-            .filter(|(_, t)| {
-                chrono::DateTime::parse_from_rfc3339(t)
-                    .is_ok_and(|t| (from_ms..to_ms).contains(&t.timestamp_millis()))
-            })
+            .filter(|(_, t)| super::diary::ms(t).is_some_and(|t| (from_ms..to_ms).contains(&t)))
             .map(|(id, _)| id)
             .collect())
     }

@@ -18,6 +18,14 @@ pub struct DiaryMinute {
     pub title: Option<String>,
 }
 
+impl DiaryMinute {
+    /// A minute with input that is not idle: what "active" means in the
+    /// diary, the timesheet and the reports alike.
+    pub fn is_active(&self) -> bool {
+        !self.idle && self.keystrokes + self.clicks + self.scrolls > 0
+    }
+}
+
 /// One capture as the diary lists it (the image is fetched separately).
 #[derive(Debug, Clone)]
 pub struct DiaryCapture {
@@ -37,7 +45,7 @@ pub struct StoredCapture {
     pub taken_ms: i64,
 }
 
-fn ms(text: &str) -> Option<i64> {
+pub(super) fn ms(text: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|t| t.timestamp_millis())
@@ -45,7 +53,7 @@ fn ms(text: &str) -> Option<i64> {
 
 /// Text bounds a little wider than [from, to): stored timestamps are UTC
 /// strings, compared exactly after parsing.
-fn text_bounds(from_ms: i64, to_ms: i64) -> (String, String) {
+pub(super) fn text_bounds(from_ms: i64, to_ms: i64) -> (String, String) {
     (super::rfc3339(from_ms - 1000), super::rfc3339(to_ms + 1000))
 }
 

@@ -36,6 +36,14 @@ pub struct Team {
     pub people: Vec<(String, bool)>,
 }
 
+impl Person {
+    /// The person's time zone; UTC if what is stored does not parse (it is
+    /// checked when set, so only a hand-edited database gets here).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    }
+}
+
 /// What a login attempt came to. `Refused` is the same for an unknown email
 /// and a wrong password, so the answer tells nobody which accounts exist.
 #[derive(Debug, PartialEq, Eq)]

@@ -34,6 +34,21 @@ pub struct Effective {
     pub sources: Vec<(&'static str, String)>,
 }
 
+/// A segment when no layer sets one: the agent's default of 10 minutes.
+const DEFAULT_SEGMENT_SECS: u64 = 600;
+
+impl Effective {
+    /// The segment length the diary groups by.
+    pub fn segment_ms(&self) -> i64 {
+        self.policy.segment_secs.unwrap_or(DEFAULT_SEGMENT_SECS) as i64 * 1000
+    }
+
+    /// The review window; none when no layer sets one.
+    pub fn review_ms(&self) -> i64 {
+        self.policy.review_delay_mins.unwrap_or(0) as i64 * 60_000
+    }
+}
+
 impl Store {
     pub fn scoped_policy(&self, scope: &Scope) -> Result<Policy, StoreError> {
         let Some(key) = scope.key() else {

@@ -11,7 +11,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 
 use super::{viewer, Refusal};
-use crate::access::{allowed, Action};
+use crate::access::Action;
 use crate::api::AppState;
 use crate::store::{DeviceRecords, Person, Store};
 
@@ -159,9 +159,8 @@ pub async fn download(
         let Some(person) = store.person(&person_id)? else {
             return Ok(Err(Refusal::NotFound));
         };
-        let subject = store.subject(&me, Some(&person.id))?;
-        if !allowed(me.role, Action::Export, subject) {
-            return Ok(Err(Refusal::Denied));
+        if let Err(r) = super::pages::check(store, &me, Some(&person.id), Action::Export) {
+            return Ok(Err(r));
         }
         store.record_view(&me, &person.id, "the export of all their data")?;
         Ok(Ok(person))

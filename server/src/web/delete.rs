@@ -63,7 +63,7 @@ pub async fn delete_segment(
             return Ok(Err(Refusal::NotFound));
         };
         let subject = store.subject(&me, Some(&person.id))?;
-        let review_ms = store.effective_policy(Some(&person.id))?.policy.review_delay_mins.unwrap_or(0) as i64 * 60_000;
+        let review_ms = store.effective_policy(Some(&person.id))?.review_ms();
         if !may_delete(&me, subject, form.to, crate::store::now_ms(), review_ms) {
             return Ok(Err(Refusal::Denied));
         }

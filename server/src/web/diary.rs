@@ -114,10 +114,7 @@ pub fn segments(minutes: &[DiaryMinute], captures: &[DiaryCapture], seg_ms: i64)
                     .collect(),
                 minutes: ms.len(),
                 seconds: ms.iter().map(|m| u64::from(m.seconds)).sum(),
-                active: ms
-                    .iter()
-                    .filter(|m| !m.idle && m.keystrokes + m.clicks + m.scrolls > 0)
-                    .count(),
+                active: ms.iter().filter(|m| m.is_active()).count(),
                 keystrokes: ms.iter().map(|m| m.keystrokes).sum(),
                 clicks: ms.iter().map(|m| m.clicks).sum(),
                 per_minute: ms.iter().map(|m| m.keystrokes + m.clicks).collect(),

@@ -185,10 +185,8 @@ impl IntoResponse for Refusal {
 /// Who is asking: the person behind the session cookie.
 async fn viewer(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Person, Refusal> {
     let token = cookie(headers, SESSION_COOKIE).ok_or(Refusal::Login)?;
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || store.session(&token))
-        .await
-        .map_err(|e| Refusal::Failed(e.to_string()))??
+    pages::blocking(state, move |store| store.session(&token))
+        .await?
         .ok_or(Refusal::Login)
 }
 

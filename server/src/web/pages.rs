@@ -13,6 +13,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::diary::{clock, day_bounds, day_of, segments};
+use super::reports::hm;
 use super::{cookie, csrf_ok, set_cookie, viewer, Refusal, CSRF_COOKIE, SESSION_COOKIE};
 use crate::access::{allowed, Action, Subject};
 use crate::api::AppState;
@@ -57,10 +58,6 @@ pub(super) fn message_page(status: u16, text: &str) -> Html<String> {
     )
 }
 
-pub(super) fn tz_of(p: &Person) -> Tz {
-    p.time_zone.parse().unwrap_or(chrono_tz::UTC)
-}
-
 /// The CSRF token of this browser (from its cookie), or a new one to set.
 pub(super) fn csrf_token(headers: &HeaderMap) -> (String, Option<(header::HeaderName, String)>) {
     match cookie(headers, CSRF_COOKIE).filter(|c| c.len() == 64) {
@@ -76,7 +73,7 @@ pub(super) fn csrf_token(headers: &HeaderMap) -> (String, Option<(header::Header
 pub async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     match viewer(&state, &headers).await {
         Ok(me) => {
-            let today = day_of(crate::store::now_ms(), tz_of(&me));
+            let today = day_of(crate::store::now_ms(), me.tz());
             Redirect::to(&format!("/diary/{}/{today}", me.id)).into_response()
         }
         Err(r) => r.into_response(),
@@ -239,14 +236,8 @@ struct DiaryPage {
     delete_all: bool,
 }
 
-/// "1:05" for an hour and five minutes.
-fn hours_minutes(secs: u64) -> String {
-    let minutes = secs / 60;
-    format!("{}:{:02}", minutes / 60, minutes % 60)
-}
-
 /// The subject of `person`'s data, seen from `me`, after the permission check.
-fn check(
+pub(super) fn check(
     store: &Store,
     me: &Person,
     person: Option<&str>,
@@ -296,35 +287,16 @@ pub async fn diary(
             Ok(s) => s,
             Err(r) => return Ok(Err(r)),
         };
-        let day = asked.unwrap_or_else(|| day_of(crate::store::now_ms(), tz_of(&person)));
-        store.record_view(&me, &person.id, &format!("diary of {day}"))?;
-        let review_ms = store
-            .effective_policy(Some(&person.id))?
-            .policy
-            .review_delay_mins
-            .unwrap_or(0) as i64
-            * 60_000;
         let now = crate::store::now_ms();
-        let tz = zone.unwrap_or_else(|| tz_of(&person));
+        let day = asked.unwrap_or_else(|| day_of(now, person.tz()));
+        store.record_view(&me, &person.id, &format!("diary of {day}"))?;
+        let policy = store.effective_policy(Some(&person.id))?;
+        let review_ms = policy.review_ms();
+        let tz = zone.unwrap_or_else(|| person.tz());
         let (from, to) = day_bounds(day, tz);
         let (minutes, captures) = store.day(&person.id, from, to)?;
-        let seg_ms = store
-            .effective_policy(Some(&person.id))?
-            .policy
-            .segment_secs
-            .unwrap_or(600) as i64
-            * 1000;
-        let segs = segments(&minutes, &captures, seg_ms);
-        let secs = |keep: &dyn Fn(&crate::store::DiaryMinute) -> bool| -> u64 {
-            minutes
-                .iter()
-                .filter(|m| keep(m))
-                .map(|m| u64::from(m.seconds))
-                .sum()
-        };
-        let tracked = secs(&|_| true);
-        let active = secs(&|m| !m.idle && m.keystrokes + m.clicks + m.scrolls > 0);
-        let idle = secs(&|m| m.idle);
+        let segs = segments(&minutes, &captures, policy.segment_ms());
+        let totals = super::reports::row(&person, day, &minutes);
         let people = store
             .people()?
             .into_iter()
@@ -354,9 +326,9 @@ pub async fn diary(
             day_delete: super::delete::may_delete(&me, subject, to, now, review_ms)
                 .then_some((from, to)),
             delete_all: super::delete::may_delete_all(&me, subject),
-            tracked: hours_minutes(tracked),
-            active: hours_minutes(active),
-            idle: hours_minutes(idle),
+            tracked: hm(totals.tracked_secs),
+            active: hm(totals.active_secs),
+            idle: hm(totals.idle_secs),
             segments: segs
                 .iter()
                 .map(|s| SegmentView {

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::diary::day_bounds;
-use super::pages::{blocking, render, tz_of, with_cookie};
+use super::pages::{blocking, render, with_cookie};
 use super::{viewer, Refusal};
 use crate::access::{allowed, Action};
 use crate::store::{DiaryMinute, Person};
@@ -54,7 +54,7 @@ pub fn row(person: &Person, day: NaiveDate, minutes: &[DiaryMinute]) -> Row {
         day,
         time_zone: person.time_zone.clone(),
         tracked_secs: sum(&|_| true),
-        active_secs: sum(&|m| !m.idle && m.keystrokes + m.clicks + m.scrolls > 0),
+        active_secs: sum(&|m| m.is_active()),
         idle_secs: sum(&|m| m.idle),
     }
 }
@@ -104,6 +104,31 @@ pub fn csv(rows: &[Row]) -> String {
     out
 }
 
+/// A report's days: `from` and `to` as given (today, in the viewer's zone,
+/// where one is absent), running forward and at most [`MAX_DAYS`] apart.
+fn days(
+    me: &Person,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(NaiveDate, NaiveDate), Refusal> {
+    let today = super::diary::day_of(crate::store::now_ms(), me.tz());
+    let parse = |t: Option<&str>| -> Result<NaiveDate, Refusal> {
+        match t {
+            None => Ok(today),
+            Some(t) => t
+                .parse()
+                .map_err(|_| Refusal::BadRequest(format!("{t:?} is not a day like 2026-11-29"))),
+        }
+    };
+    let (from, to) = (parse(from)?, parse(to)?);
+    if !(0..MAX_DAYS).contains(&(to - from).num_days()) {
+        return Err(Refusal::BadRequest(format!(
+            "from {from} to {to}: the range must run forward and span at most {MAX_DAYS} days"
+        )));
+    }
+    Ok((from, to))
+}
+
 #[derive(Deserialize)]
 pub struct Range {
     from: Option<String>,
@@ -126,22 +151,7 @@ pub async fn timesheet(
     Query(range): Query<Range>,
 ) -> Result<Response, Refusal> {
     let me = viewer(&state, &headers).await?;
-    let today = super::diary::day_of(crate::store::now_ms(), tz_of(&me));
-    let parse = |t: &Option<String>| -> Result<NaiveDate, Refusal> {
-        match t {
-            None => Ok(today),
-            Some(t) => t
-                .parse()
-                .map_err(|_| Refusal::BadRequest(format!("{t:?} is not a day like 2026-11-29"))),
-        }
-    };
-    let (from, to) = (parse(&range.from)?, parse(&range.to)?);
-    let days = (to - from).num_days();
-    if !(0..MAX_DAYS).contains(&days) {
-        return Err(Refusal::BadRequest(format!(
-            "from {from} to {to}: the range must run forward and span at most {MAX_DAYS} days"
-        )));
-    }
+    let (from, to) = days(&me, range.from.as_deref(), range.to.as_deref())?;
     let viewer_for_rows = me.clone();
     let rows = blocking(&state, move |store| {
         let mut rows = Vec::new();
@@ -155,7 +165,7 @@ pub async fn timesheet(
                 &person.id,
                 &format!("timesheet {from} to {to}"),
             )?;
-            let tz = tz_of(&person);
+            let tz = person.tz();
             let mut day = from;
             while day <= to {
                 let (start, end) = day_bounds(day, tz);
@@ -247,21 +257,12 @@ pub async fn apps(
     Query(q): Query<AppsQuery>,
 ) -> Result<Response, Refusal> {
     let me = viewer(&state, &headers).await?;
-    let today = super::diary::day_of(crate::store::now_ms(), tz_of(&me));
-    let parse = |t: &Option<String>| -> Result<NaiveDate, Refusal> {
-        match t.as_deref().filter(|t| !t.is_empty()) {
-            None => Ok(today),
-            Some(t) => t
-                .parse()
-                .map_err(|_| Refusal::BadRequest(format!("{t:?} is not a day like 2026-11-29"))),
-        }
-    };
-    let (from, to) = (parse(&q.from)?, parse(&q.to)?);
-    if !(0..MAX_DAYS).contains(&(to - from).num_days()) {
-        return Err(Refusal::BadRequest(format!(
-            "from {from} to {to}: the range must run forward and span at most {MAX_DAYS} days"
-        )));
-    }
+    // The applications form may leave a day empty: today then.
+    let (from, to) = days(
+        &me,
+        q.from.as_deref().filter(|t| !t.is_empty()),
+        q.to.as_deref().filter(|t| !t.is_empty()),
+    )?;
     let (csrf, set) = super::pages::csrf_token(&headers);
     let viewer_for = me.clone();
     let only = q.person.filter(|p| !p.is_empty());
@@ -281,7 +282,7 @@ pub async fn apps(
                 &person.id,
                 &format!("applications {from} to {to}"),
             )?;
-            let tz = tz_of(&person);
+            let tz = person.tz();
             let (start, _) = day_bounds(from, tz);
             let (_, end) = day_bounds(to, tz);
             minutes.extend(store.day(&person.id, start, end)?.0);
@@ -339,7 +340,7 @@ pub async fn team(
                 continue;
             }
             store.record_view(&viewer_for, &person.id, "the team overview of today")?;
-            let tz = tz_of(&person);
+            let tz = person.tz();
             let day = super::diary::day_of(now, tz);
             let (start, end) = day_bounds(day, tz);
             let (minutes, _) = store.day(&person.id, start, end)?;

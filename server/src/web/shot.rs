@@ -10,9 +10,9 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::diary::{clock, day_bounds, day_of};
-use super::pages::{blocking, render, tz_of, with_cookie};
+use super::pages::{blocking, check, render, with_cookie};
 use super::{viewer, Refusal};
-use crate::access::{allowed, Action};
+use crate::access::Action;
 use crate::api::AppState;
 
 /// One minute of the segment, as printed.
@@ -61,22 +61,16 @@ pub async fn shot(
         else {
             return Ok(Err(Refusal::NotFound));
         };
-        let subject = store.subject(&me, Some(&person.id))?;
-        if !allowed(me.role, Action::ViewImage, subject) {
-            return Ok(Err(Refusal::Denied));
+        if let Err(r) = check(store, &me, Some(&person.id), Action::ViewImage) {
+            return Ok(Err(r));
         }
-        let tz = tz_of(&person);
+        let tz = person.tz();
         let day = day_of(c.taken_ms, tz);
         let (from, to) = day_bounds(day, tz);
         let (minutes, captures) = store.day(&person.id, from, to)?;
         let at = captures.iter().position(|x| x.id == id);
         let neighbour = |i: Option<usize>| i.and_then(|i| captures.get(i)).map(|x| x.id.clone());
-        let seg_ms = store
-            .effective_policy(Some(&person.id))?
-            .policy
-            .segment_secs
-            .unwrap_or(600) as i64
-            * 1000;
+        let seg_ms = store.effective_policy(Some(&person.id))?.segment_ms();
         let seg = c.taken_ms.div_euclid(seg_ms);
         Ok(Ok(ShotPage {
             nav: super::Nav::of(&me, &csrf),

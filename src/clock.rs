@@ -16,7 +16,7 @@ pub struct Now {
 impl Now {
     pub fn read() -> Now {
         Now {
-            wall_ms: chrono::Utc::now().timestamp_millis(),
+            wall_ms: stint_common::time::now_ms(),
             mono: Instant::now(),
         }
     }

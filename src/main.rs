@@ -304,7 +304,7 @@ fn parse_since(s: &str, now_ms: i64) -> Result<i64> {
 }
 
 fn log(cfg: &Config, json: bool, since: Option<&str>) -> Result<Exit> {
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = stint_common::time::now_ms();
     let since_ms = since
         .map(|s| parse_since(s, now))
         .transpose()?

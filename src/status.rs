@@ -41,7 +41,7 @@ pub struct Daemon {
 /// Reads everything but `daemon` from the queue, with `cfg` (the config files)
 /// for what the user never chose and what the policy leaves to it.
 pub fn gather(store: &Store, cfg: &Config) -> Result<Report, QueueError> {
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = stint_common::time::now_ms();
     let mut samplers = BTreeMap::new();
     for sampler in crate::queue::Sampler::ALL {
         if let Some(v) = store.sampler_state(sampler)? {

@@ -275,7 +275,7 @@ async fn delete_capture(id: String, cfg: &Config, queue: &Queue) -> Response {
                      taken (`stint log` lists the ones that wait)"
                 )));
             };
-            let now = chrono::Utc::now().timestamp_millis();
+            let now = stint_common::time::now_ms();
             match window.deletable(taken, now) {
                 Err(why) => Ok(Err(format!("capture {id} cannot be deleted: {why}"))),
                 Ok((from, to)) => {

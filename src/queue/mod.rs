@@ -288,7 +288,7 @@ impl Store {
         };
         tx.execute(
             "INSERT OR REPLACE INTO dead_letter (id, kind, record, reason, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![id, kind, json, reason, chrono::Utc::now().timestamp_millis()],
+            params![id, kind, json, reason, stint_common::time::now_ms()],
         )
         .map_err(QueueError::Sql)?;
         let file: Option<String> = match kind {

@@ -31,7 +31,7 @@ impl Store {
                 let note = format!(
                     "{} was unreadable ({detail}) on {}; it is kept as {} and its {files} capture file(s) in {}",
                     paths.db.display(),
-                    crate::model::rfc3339(chrono::Utc::now().timestamp_millis()),
+                    crate::model::rfc3339(stint_common::time::now_ms()),
                     aside.display(),
                     captures.display()
                 );
@@ -47,14 +47,14 @@ impl Store {
             }
             Err(e) => return Err(e),
         };
-        let mut store = Store {
+        let store = Store {
             conn,
             db_path: paths.db.clone(),
             captures: paths.captures.clone(),
             control: tokio::sync::watch::Sender::new(Default::default()),
         };
-        let control = store.control_now()?;
-        store.control = tokio::sync::watch::Sender::new(control);
+        // Nobody subscribes before the queue thread hands out receivers.
+        store.control.send_replace(store.control_now()?);
         if role == Role::Owner {
             report.swept_files = store.sweep_captures()?;
         }

@@ -335,7 +335,7 @@ impl Tray {
     /// Writes today's records as text next to the queue and opens it in the
     /// user's default viewer: the employee sees exactly what was recorded.
     fn open_local_activity(&self) {
-        let since = stint::queue::local_day_start_ms(chrono::Utc::now().timestamp_millis());
+        let since = stint::queue::local_day_start_ms(stint_common::time::now_ms());
         // A reader, like `stint log`: it never changes or deletes anything.
         let opened =
             stint::queue::Queue::open(&self.cfg.storage.data_dir, stint::queue::Role::Reader);

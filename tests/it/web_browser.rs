@@ -74,6 +74,11 @@ fn in_a_real_browser_the_manager_sees_the_screenshot_and_a_member_is_refused() {
         browser.text()
     );
     browser.screenshot(&artefact("screenshot-full-size.png"));
+    // The vendored script, allowed by the CSP, takes Escape back to the day.
+    browser.press_key("\u{E00C}");
+    wait_for("Escape back to the day", Duration::from_secs(20), || {
+        browser.url().contains("/diary/").then_some(())
+    });
 
     log_in(
         &browser,

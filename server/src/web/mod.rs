@@ -54,6 +54,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(admin::set_password_form).post(admin::set_password),
         )
         .route("/static/stint.css", get(stylesheet))
+        .route("/static/stint.js", get(script))
         .layer(axum::middleware::from_fn(secure_headers))
         .with_state(state)
 }
@@ -66,6 +67,16 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
+/// The only script: keyboard navigation, vendored here so no page loads
+/// anything from elsewhere and reading works with it off.
+async fn script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/stint.js"),
+    )
+        .into_response()
+}
+
 /// Headers every page and image carries: no inline script and no framing,
 /// no MIME sniffing, no referrer, HTTPS only, and nothing cached.
 async fn secure_headers(req: Request, next: Next) -> Response {
@@ -74,7 +85,7 @@ async fn secure_headers(req: Request, next: Next) -> Response {
     for (name, value) in [
         (
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),

@@ -168,6 +168,16 @@ impl Browser {
         self.cmd("POST", &format!("/element/{id}/click"), Some(json!({})));
     }
 
+    /// Presses and releases one key (a WebDriver key code such as
+    /// `"\u{E00C}"` for Escape) on whatever has the focus.
+    pub fn press_key(&self, key: &str) {
+        let actions = json!({ "actions": [{
+            "type": "key", "id": "keyboard",
+            "actions": [{ "type": "keyDown", "value": key }, { "type": "keyUp", "value": key }],
+        }]});
+        self.cmd("POST", "/actions", Some(actions));
+    }
+
     pub fn delete_cookies(&self) {
         self.cmd("DELETE", "/cookie", None);
     }

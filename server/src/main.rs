@@ -14,7 +14,7 @@ use stint_server::certs;
 
 mod people_cli;
 mod records_cli;
-use stint_server::store::Store;
+use stint_server::store::{objects::Objects, Database, Store};
 
 #[derive(Parser)]
 #[command(
@@ -31,6 +31,15 @@ struct Cli {
         default_value = "stint-server-data"
     )]
     data_dir: PathBuf,
+    /// Records: sqlite:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE
+    /// (default: sqlite:DATA_DIR/server.db).
+    #[arg(long, global = true, env = "STINT_SERVER_DATABASE")]
+    database: Option<Database>,
+    /// Images: file:DIR or s3://BUCKET[/PREFIX][?endpoint=URL&region=R&allow_http=true]
+    /// with credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY
+    /// (default: file:DATA_DIR/captures).
+    #[arg(long, global = true, env = "STINT_SERVER_OBJECTS")]
+    objects: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -222,7 +231,21 @@ fn print_json(v: &impl serde::Serialize) {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let dir = cli.data_dir;
-    let open = || Store::open(&dir).with_context(|| format!("data dir {}", dir.display()));
+    let (database, objects) = (cli.database, cli.objects);
+    let open = || -> anyhow::Result<Store> {
+        if database.is_none() && objects.is_none() {
+            return Store::open(&dir).with_context(|| format!("data dir {}", dir.display()));
+        }
+        stint_server::private::dir(&dir).with_context(|| format!("data dir {}", dir.display()))?;
+        let database = database
+            .clone()
+            .unwrap_or_else(|| Database::Sqlite(dir.join("server.db")));
+        let objects = objects
+            .clone()
+            .unwrap_or_else(|| format!("file:{}", dir.join("captures").display()));
+        let objects = Objects::open(&objects)?;
+        Ok(Store::connect(&database, objects)?)
+    };
     match cli.command {
         Command::Serve {
             listen,
@@ -408,7 +431,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => records_cli::delete(&open()?, &email, day, all, &reason),
         Command::Retention { set } => records_cli::retention(&open()?, set),
         Command::CapturePath { id } => {
-            println!("{}", open()?.capture_path(&id)?.display());
+            println!("{}", open()?.capture_location(&id)?);
             Ok(())
         }
     }

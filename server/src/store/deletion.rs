@@ -3,7 +3,7 @@
 //! why) stays, so an agent uploading a deleted id again is told it is done
 //! and drops it, and nothing deleted comes back.
 
-use rusqlite::params;
+use super::sql::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::{now_ms, rfc3339, Store, StoreError};
@@ -90,17 +90,16 @@ impl Store {
     fn ids_where(
         &self,
         sql: &str,
-        args: impl rusqlite::Params,
+        args: &[&dyn super::sql::ToValue],
         from_ms: i64,
         to_ms: i64,
     ) -> Result<Vec<String>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(sql)?;
-        let rows = stmt.query_map(args, |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        let mut conn = self.conn();
+        let rows = conn.query_map(sql, args, |r| {
+            Ok((r.get::<String>(0)?, r.get::<String>(1)?))
         })?;
         Ok(rows
-            .filter_map(Result::ok)
+            .into_iter()
             .filter(|(_, t)| super::diary::ms(t).is_some_and(|t| (from_ms..to_ms).contains(&t)))
             .map(|(id, _)| id)
             .collect())
@@ -122,22 +121,24 @@ impl Store {
         let mut files = Vec::new();
         {
             let mut conn = self.conn();
-            let tx = conn.transaction()?;
+            let mut tx = conn.transaction()?;
             for (kind, ids) in [("minute", minutes), ("capture", captures)] {
                 for id in ids {
                     if kind == "capture" {
-                        let file: Option<String> = rusqlite::OptionalExtension::optional(
-                            tx.query_row("SELECT file FROM captures WHERE id = ?1", [id], |r| {
-                                r.get(0)
-                            }),
-                        )?;
+                        let file: Option<String> = tx
+                            .query_row(
+                                "SELECT file FROM captures WHERE id = ?1",
+                                params![id],
+                                |r| r.get(0),
+                            )
+                            .optional()?;
                         files.extend(file);
-                        tx.execute("DELETE FROM captures WHERE id = ?1", [id])?;
+                        tx.execute("DELETE FROM captures WHERE id = ?1", params![id])?;
                     } else {
-                        tx.execute("DELETE FROM minutes WHERE id = ?1", [id])?;
+                        tx.execute("DELETE FROM minutes WHERE id = ?1", params![id])?;
                     }
                     tx.execute(
-                        "INSERT OR IGNORE INTO tombstones (id, kind, deleted_ms, deleted_by, reason, person_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        "INSERT INTO tombstones (id, kind, deleted_ms, deleted_by, reason, person_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
                         params![id, kind, now, by, reason, person],
                     )?;
                 }
@@ -145,12 +146,10 @@ impl Store {
             tx.commit()?;
         }
         for file in files {
-            let image = self.images.join(&file);
-            for path in [super::thumbs::thumb_path(&image), image] {
-                if let Err(e) = std::fs::remove_file(&path) {
-                    if e.kind() != std::io::ErrorKind::NotFound {
-                        tracing::warn!(path = %path.display(), error = %e, "could not remove a deleted image");
-                    }
+            for key in [super::thumbs::thumb_key(&file), file] {
+                // Left behind, it has no row: the orphan sweep takes it later.
+                if let Err(e) = self.objects.delete(&key) {
+                    tracing::warn!(key = %key, error = %e, "could not remove a deleted image");
                 }
             }
         }
@@ -164,39 +163,45 @@ impl Store {
     /// What was deleted of `person`'s records and by whom, newest first: one
     /// line per deletion (who, when, why, how many minutes and captures).
     pub fn deletions_of(&self, person: &str) -> Result<Vec<Deletion>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT deleted_ms, deleted_by, reason, sum(kind = 'minute'), sum(kind = 'capture')
+        let mut conn = self.conn();
+        let rows = conn.query_map(
+            "SELECT deleted_ms, deleted_by, reason,
+                    sum(CASE WHEN kind = 'minute' THEN 1 ELSE 0 END),
+                    sum(CASE WHEN kind = 'capture' THEN 1 ELSE 0 END)
              FROM tombstones WHERE person_id = ?1
              GROUP BY deleted_ms, deleted_by, reason ORDER BY deleted_ms DESC",
+            params![person],
+            |r| {
+                Ok(Deletion {
+                    at: rfc3339(r.get(0)?),
+                    by: r.get(1)?,
+                    reason: r.get(2)?,
+                    minutes: r.get(3)?,
+                    captures: r.get(4)?,
+                })
+            },
         )?;
-        let rows = stmt.query_map([person], |r| {
-            Ok(Deletion {
-                at: rfc3339(r.get(0)?),
-                by: r.get(1)?,
-                reason: r.get(2)?,
-                minutes: r.get(3)?,
-                captures: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(rows)
     }
 
     /// Whether `id` was deleted (an upload of it is answered as done).
     pub fn tombstoned(&self, id: &str) -> Result<bool, StoreError> {
         Ok(self.conn().query_row(
             "SELECT EXISTS (SELECT 1 FROM tombstones WHERE id = ?1)",
-            [id],
+            params![id],
             |r| r.get(0),
         )?)
     }
 
     pub fn retention(&self) -> Result<Retention, StoreError> {
-        let text: Option<String> = rusqlite::OptionalExtension::optional(self.conn().query_row(
-            "SELECT value FROM settings WHERE key = 'retention'",
-            [],
-            |r| r.get(0),
-        ))?;
+        let text: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'retention'",
+                params![],
+                |r| r.get(0),
+            )
+            .optional()?;
         Ok(text
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default())
@@ -206,7 +211,7 @@ impl Store {
         self.conn().execute(
             "INSERT INTO settings (key, value) VALUES ('retention', ?1)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [serde_json::to_string(r).expect("retention serialises")],
+            params![serde_json::to_string(r).expect("retention serialises")],
         )?;
         Ok(())
     }
@@ -219,12 +224,8 @@ impl Store {
             let Some(days) = days else {
                 return Ok(Vec::new());
             };
-            let conn = self.conn();
-            let mut stmt = conn.prepare(sql)?;
-            let ids = stmt
-                .query_map([cutoff(days)], |r| r.get::<_, String>(0))?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(ids)
+            let mut conn = self.conn();
+            Ok(conn.query_map(sql, params![cutoff(days)], |r| r.get::<String>(0))?)
         };
         let mut captures = expired(
             "SELECT id FROM captures WHERE kind = 'screenshot' AND taken_at < ?1",
@@ -245,7 +246,7 @@ impl Store {
         if let Some(days) = r.audit_days {
             deleted.audit = self.conn().execute(
                 "DELETE FROM view_audit WHERE at_ms < ?1",
-                [now_ms - i64::from(days) * DAY_MS],
+                params![now_ms - i64::from(days) * DAY_MS],
             )? as u64;
         }
         Ok(deleted)

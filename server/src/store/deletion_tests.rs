@@ -16,7 +16,7 @@ fn t0() -> i64 {
 /// capture at T0 + offset.
 fn setup(records: &[(i64, &str)]) -> (tempfile::TempDir, Store, String, String) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = crate::store::test_store(dir.path());
     let max = store
         .add_person("max@x", "Max", "UTC", Role::Member)
         .unwrap();
@@ -52,7 +52,9 @@ fn setup(records: &[(i64, &str)]) -> (tempfile::TempDir, Store, String, String) 
 fn count(store: &Store, table: &str) -> i64 {
     store
         .conn()
-        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .query_row(&format!("SELECT count(*) FROM {table}"), params![], |r| {
+            r.get(0)
+        })
         .unwrap()
 }
 
@@ -100,7 +102,7 @@ fn a_deleted_range_leaves_tombstones_and_a_reupload_is_dropped() {
         .conn()
         .query_row(
             "SELECT deleted_by || ': ' || reason FROM tombstones LIMIT 1",
-            [],
+            params![],
             |r| r.get(0),
         )
         .unwrap();

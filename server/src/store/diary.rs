@@ -1,7 +1,7 @@
 //! A person's day as the web diary shows it: their devices' minutes and
 //! captures between two instants, and who a capture belongs to.
 
-use rusqlite::params;
+use super::sql::{params, OptionalExtension};
 
 use super::{Store, StoreError};
 
@@ -40,7 +40,8 @@ pub struct DiaryCapture {
 pub struct StoredCapture {
     /// `None`: its device is bound to nobody.
     pub person: Option<String>,
-    pub path: std::path::PathBuf,
+    /// The image's object key; its thumbnail's is `thumbs::thumb_key(key)`.
+    pub key: String,
     pub format: String,
     pub taken_ms: i64,
 }
@@ -67,14 +68,10 @@ impl Store {
         to_ms: i64,
     ) -> Result<(Vec<DiaryMinute>, Vec<DiaryCapture>), StoreError> {
         let (lo, hi) = text_bounds(from_ms, to_ms);
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT m.start, m.seconds, m.keystrokes, m.clicks, m.scrolls, m.idle, m.app, m.title
+        let mut conn = self.conn();
+        let mut minutes: Vec<DiaryMinute> = conn.query_map("SELECT m.start, m.seconds, m.keystrokes, m.clicks, m.scrolls, m.idle, m.app, m.title
              FROM minutes m JOIN devices d ON d.id = m.device_id
-             WHERE d.person_id = ?1 AND m.start >= ?2 AND m.start <= ?3",
-        )?;
-        let mut minutes: Vec<DiaryMinute> = stmt
-            .query_map(params![person, lo, hi], |r| {
+             WHERE d.person_id = ?1 AND m.start >= ?2 AND m.start <= ?3", params![person, lo, hi], |r| {
                 let start: String = r.get(0)?;
                 Ok((
                     start,
@@ -90,7 +87,7 @@ impl Store {
                     },
                 ))
             })?
-            .filter_map(Result::ok)
+            .into_iter()
             .filter_map(|(start, m)| {
                 let start_ms = ms(&start)?;
                 (from_ms..to_ms)
@@ -99,17 +96,18 @@ impl Store {
             })
             .collect();
         minutes.sort_by_key(|m| m.start_ms);
-        let mut stmt = conn.prepare(
-            "SELECT c.id, c.taken_at, c.kind, c.monitor
+        let mut captures: Vec<DiaryCapture> = conn
+            .query_map(
+                "SELECT c.id, c.taken_at, c.kind, c.monitor
              FROM captures c JOIN devices d ON d.id = c.device_id
              WHERE d.person_id = ?1 AND c.taken_at >= ?2 AND c.taken_at <= ?3",
-        )?;
-        let mut captures: Vec<DiaryCapture> = stmt
-            .query_map(params![person, lo, hi], |r| {
-                let taken: String = r.get(1)?;
-                Ok((taken, r.get::<_, String>(0)?, r.get(2)?, r.get(3)?))
-            })?
-            .filter_map(Result::ok)
+                params![person, lo, hi],
+                |r| {
+                    let taken: String = r.get(1)?;
+                    Ok((taken, r.get::<String>(0)?, r.get(2)?, r.get(3)?))
+                },
+            )?
+            .into_iter()
             .filter_map(|(taken, id, kind, monitor)| {
                 let taken_ms = ms(&taken)?;
                 (from_ms..to_ms)
@@ -129,19 +127,18 @@ impl Store {
     /// Whose a capture is, where its image is, and when it was taken;
     /// `None` when there is no such capture.
     pub fn stored_capture(&self, id: &str) -> Result<Option<StoredCapture>, StoreError> {
-        use rusqlite::OptionalExtension;
         let row: Option<(Option<String>, String, String, String)> = self
             .conn()
             .query_row(
                 "SELECT d.person_id, c.file, c.format, c.taken_at FROM captures c JOIN devices d ON d.id = c.device_id
                  WHERE c.id = ?1",
-                [id],
+                params![id],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
         Ok(row.map(|(person, file, format, taken)| StoredCapture {
             person,
-            path: self.images.join(file),
+            key: file,
             format,
             taken_ms: ms(&taken).unwrap_or(0),
         }))

@@ -1,9 +1,7 @@
 //! Reading what arrived: every device's records for `stint-server export`,
 //! and the file of a stored image.
 
-use std::path::PathBuf;
-
-use rusqlite::{params, OptionalExtension};
+use super::sql::{params, OptionalExtension};
 use serde::Serialize;
 use stint_proto::{CaptureKind, CaptureRecord, MinuteRecord, SessionRecord};
 
@@ -45,17 +43,12 @@ impl Store {
             if device.is_some_and(|want| want != d.device_id) {
                 continue;
             }
-            let conn = self.conn();
+            let mut conn = self.conn();
             let id = d.device_id.clone();
-            let mut stmt = conn.prepare(
-                "SELECT body, received_ms, public_ip FROM sessions WHERE device_id = ?1 ORDER BY id",
-            )?;
-            let sessions = stmt
-                .query_map([&id], |r| {
+            let sessions = conn.query_map("SELECT body, received_ms, public_ip FROM sessions WHERE device_id = ?1 ORDER BY id", params![&id], |r| {
                     let body: String = r.get(0)?;
-                    Ok((body, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+                    Ok((body, r.get::<i64>(1)?, r.get::<String>(2)?))
                 })?
-                .collect::<Result<Vec<_>, _>>()?
                 .into_iter()
                 .filter_map(|(body, ms, ip)| {
                     let record: SessionRecord = serde_json::from_str(&body).ok()?;
@@ -67,13 +60,9 @@ impl Store {
                     })
                 })
                 .collect();
-            let mut stmt = conn.prepare(
-                "SELECT id, start, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, exe_path, app, session_id, received_ms, public_ip,
+            let minutes = conn.query_map("SELECT id, start, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, exe_path, app, session_id, received_ms, public_ip,
                         synthetic_keystrokes, synthetic_clicks, counts_unknown
-                 FROM minutes WHERE device_id = ?1 AND start >= ?2 AND start < ?3 ORDER BY start, id",
-            )?;
-            let minutes = stmt
-                .query_map(params![id, from, to], |r| {
+                 FROM minutes WHERE device_id = ?1 AND start >= ?2 AND start < ?3 ORDER BY start, id", params![id, from, to], |r| {
                     Ok(Received {
                         record: MinuteRecord {
                             id: r.get(0)?,
@@ -96,14 +85,9 @@ impl Store {
                         received_at: rfc3339(r.get(12)?),
                         public_ip: r.get(13)?,
                     })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut stmt = conn.prepare(
-                "SELECT id, kind, taken_at, utc_offset, monitor, width, height, bytes, format, session_id, received_ms, public_ip
-                 FROM captures WHERE device_id = ?1 AND taken_at >= ?2 AND taken_at < ?3 ORDER BY taken_at, id",
-            )?;
-            let captures = stmt
-                .query_map(params![id, from, to], |r| {
+                })?;
+            let captures = conn.query_map("SELECT id, kind, taken_at, utc_offset, monitor, width, height, bytes, format, session_id, received_ms, public_ip
+                 FROM captures WHERE device_id = ?1 AND taken_at >= ?2 AND taken_at < ?3 ORDER BY taken_at, id", params![id, from, to], |r| {
                     let kind: String = r.get(1)?;
                     Ok(Received {
                         record: CaptureRecord {
@@ -114,7 +98,7 @@ impl Store {
                             monitor: r.get(4)?,
                             width: r.get(5)?,
                             height: r.get(6)?,
-                            bytes: r.get::<_, i64>(7)? as u64,
+                            bytes: r.get::<i64>(7)? as u64,
                             format: r.get(8)?,
                             session_id: r.get(9)?,
                         },
@@ -122,8 +106,7 @@ impl Store {
                         received_at: rfc3339(r.get(10)?),
                         public_ip: r.get(11)?,
                     })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+                })?;
             out.push(DeviceRecords {
                 device: d,
                 sessions,
@@ -134,15 +117,31 @@ impl Store {
         Ok(out)
     }
 
-    /// Path of a stored image, for admins reading what arrived.
-    pub fn capture_path(&self, id: &str) -> Result<PathBuf, StoreError> {
+    /// Where a stored image is (a path or an s3:// URL), for admins
+    /// reading what arrived.
+    pub fn capture_location(&self, id: &str) -> Result<String, StoreError> {
+        Ok(self.objects.describe(&self.capture_key(id)?))
+    }
+
+    /// The image's bytes, by capture id.
+    pub fn capture_bytes(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.objects.get(&self.capture_key(id)?)?)
+    }
+
+    /// An object's bytes by key (`StoredCapture::key` or its thumbnail's).
+    pub fn object(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.objects.get(key)?)
+    }
+
+    fn capture_key(&self, id: &str) -> Result<String, StoreError> {
         let file: Option<String> = self
             .conn()
-            .query_row("SELECT file FROM captures WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT file FROM captures WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
             .optional()?;
-        file.map(|f| self.images.join(f))
-            .ok_or_else(|| StoreError::NotFound(format!("no capture {id}")))
+        file.ok_or_else(|| StoreError::NotFound(format!("no capture {id}")))
     }
 }

@@ -1,7 +1,7 @@
 //! One-time links for setting a password: an invitation (72 hours) or a
 //! reset an admin made (24 hours). Stored only hashed; used once.
 
-use rusqlite::{params, OptionalExtension};
+use super::sql::{params, OptionalExtension};
 
 use super::{new_secret, now_ms, sha256_hex, Store, StoreError};
 
@@ -13,8 +13,11 @@ impl Store {
     /// links of the person stop working.
     pub fn password_link(&self, person: &str, valid_ms: i64) -> Result<String, StoreError> {
         let token = new_secret("");
-        let conn = self.conn();
-        conn.execute("DELETE FROM password_links WHERE person_id = ?1", [person])?;
+        let mut conn = self.conn();
+        conn.execute(
+            "DELETE FROM password_links WHERE person_id = ?1",
+            params![person],
+        )?;
         conn.execute(
             "INSERT INTO password_links (token_hash, person_id, expires_ms) VALUES (?1, ?2, ?3)",
             params![sha256_hex(token.as_bytes()), person, now_ms() + valid_ms],
@@ -43,7 +46,7 @@ impl Store {
         self.set_password(&person, password)?;
         self.conn().execute(
             "DELETE FROM password_links WHERE token_hash = ?1",
-            [sha256_hex(token.as_bytes())],
+            params![sha256_hex(token.as_bytes())],
         )?;
         Ok(true)
     }
@@ -74,7 +77,7 @@ mod tests {
     #[test]
     fn a_link_sets_a_password_once_and_archived_people_cannot_log_in() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = crate::store::test_store(dir.path());
         let kim = store
             .add_person("kim@x", "Kim", "UTC", Role::Member)
             .unwrap();

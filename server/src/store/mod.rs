@@ -1,5 +1,6 @@
-//! The server's storage: one SQLite database (WAL, synchronous=FULL) for devices,
-//! tokens and records, and one directory of image files per device.
+//! The server's storage: one database (embedded SQLite with WAL and
+//! synchronous=FULL, or PostgreSQL) for devices, tokens and records, and one
+//! object store (a local directory or an S3 bucket) for images.
 //!
 //! Every record is upserted on its client-generated id, so a retried upload is a
 //! no-op that still answers success: the agent may delete its copy either way.
@@ -7,18 +8,21 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
+use sql::{params, Conn, OptionalExtension};
 use stint_proto::Policy;
 
 mod deletion;
 mod diary;
 mod export;
 mod links;
+pub mod objects;
 mod people;
 mod policy;
 mod records;
 mod schema;
+mod schema_pg;
+pub(crate) mod sql;
 pub mod thumbs;
 mod tokens;
 
@@ -32,23 +36,27 @@ pub use tokens::{TokenInfo, TokenLimits, TokenPerson};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("server database {path}: {source}")]
-    Open {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
+    #[error("server database {what}: {source}")]
+    Open { what: String, source: sql::SqlError },
     #[error("server database: {0}")]
-    Sql(#[from] rusqlite::Error),
+    Sql(#[from] sql::SqlError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: {source}")]
+    #[error("{what}: {source}")]
     Schema {
-        path: PathBuf,
+        what: String,
         source: stint_common::migrate::MigrationError,
     },
+    #[error("{what}: {source}")]
+    PgSchema {
+        what: String,
+        source: schema_pg::PgSchemaError,
+    },
+    #[error(transparent)]
+    Objects(#[from] objects::ObjectsError),
     #[error("record {0} belongs to another device")]
     Conflict(String),
     #[error("{0}")]
@@ -76,8 +84,67 @@ pub enum Enrolled {
 }
 
 pub struct Store {
-    conn: Mutex<Connection>,
-    images: PathBuf,
+    pool: Pool,
+    objects: objects::Objects,
+    /// Images being written to the object store right now (a metric).
+    pending_writes: std::sync::atomic::AtomicI64,
+}
+
+/// Where records go: `sqlite:PATH` or `postgres://...` (`postgresql://`
+/// too, and libpq's `key=value` form after `postgres:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl std::str::FromStr for Database {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Database, String> {
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Ok(Database::Postgres(s.to_string()))
+        } else if let Some(kv) = s.strip_prefix("postgres:") {
+            Ok(Database::Postgres(kv.to_string()))
+        } else if let Some(path) = s.strip_prefix("sqlite:") {
+            Ok(Database::Sqlite(PathBuf::from(path)))
+        } else {
+            Err(format!(
+                "{s:?}: expected sqlite:PATH or postgres://USER@HOST/DATABASE"
+            ))
+        }
+    }
+}
+
+/// A few connections, each used by one thread at a time. SQLite gets one (it
+/// writes one transaction at a time anyway); PostgreSQL several, so one slow
+/// query does not hold up every request of a replica.
+struct Pool {
+    conns: Vec<Mutex<Conn>>,
+    next: std::sync::atomic::AtomicUsize,
+    /// Makes a replacement when PostgreSQL drops a connection.
+    reconnect: Option<Box<dyn Fn() -> Result<Conn, sql::SqlError> + Send + Sync>>,
+}
+
+impl Pool {
+    fn get(&self) -> std::sync::MutexGuard<'_, Conn> {
+        // A panic while holding a lock cannot leave a transaction half applied
+        // (Tx rolls back on drop), so a poisoned lock is still safe to use.
+        let free = self.conns.iter().find_map(|c| c.try_lock().ok());
+        let mut conn = free.unwrap_or_else(|| {
+            let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let slot = &self.conns[i % self.conns.len()];
+            slot.lock().unwrap_or_else(|p| p.into_inner())
+        });
+        if let (Conn::Pg { client, .. }, Some(reconnect)) = (&*conn, &self.reconnect) {
+            if client.is_closed() {
+                match reconnect() {
+                    Ok(fresh) => *conn = fresh,
+                    Err(e) => tracing::warn!(error = %e, "reconnecting to the database failed"),
+                }
+            }
+        }
+        conn
+    }
 }
 
 /// One device as `devices` and `export` print it.
@@ -119,15 +186,29 @@ pub fn new_secret(prefix: &str) -> String {
 }
 
 impl Store {
+    /// The embedded default: `server.db` and `captures/` in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         crate::private::dir(data_dir).map_err(io(data_dir))?;
-        let path = data_dir.join("server.db");
-        crate::private::touch(&path).map_err(io(&path))?;
-        let open_err = |source| StoreError::Open {
-            path: path.clone(),
-            source,
+        let objects = objects::Objects::open(&data_dir.join("captures").display().to_string())?;
+        Store::open_sqlite(&data_dir.join("server.db"), objects)
+    }
+
+    /// `database` with images in `objects`.
+    pub fn connect(database: &Database, objects: objects::Objects) -> Result<Store, StoreError> {
+        match database {
+            Database::Sqlite(path) => Store::open_sqlite(path, objects),
+            Database::Postgres(url) => Store::open_postgres(url, 8, objects),
+        }
+    }
+
+    fn open_sqlite(path: &Path, objects: objects::Objects) -> Result<Store, StoreError> {
+        crate::private::touch(path).map_err(io(path))?;
+        let what = path.display().to_string();
+        let open_err = |source: rusqlite::Error| StoreError::Open {
+            what: what.clone(),
+            source: source.into(),
         };
-        let mut conn = Connection::open(&path).map_err(open_err)?;
+        let mut conn = rusqlite::Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(open_err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -135,21 +216,63 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(open_err)?;
         schema::migrate(&mut conn).map_err(|source| StoreError::Schema {
-            path: path.clone(),
+            what: what.clone(),
             source,
         })?;
-        let images = data_dir.join("captures");
-        crate::private::dir(&images).map_err(io(&images))?;
         Ok(Store {
-            conn: Mutex::new(conn),
-            images,
+            pool: Pool {
+                conns: vec![Mutex::new(Conn::Sqlite(conn))],
+                next: Default::default(),
+                reconnect: None,
+            },
+            objects,
+            pending_writes: Default::default(),
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave a transaction half applied
-        // (it rolls back on drop), so a poisoned lock is still safe to use.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// PostgreSQL at `url` (`postgres://user:pass@host/db`), with `size`
+    /// connections; migrates the schema first.
+    pub fn open_postgres(
+        url: &str,
+        size: usize,
+        objects: objects::Objects,
+    ) -> Result<Store, StoreError> {
+        let what = schema_pg::redacted(url);
+        let connect = {
+            let url = url.to_string();
+            move || -> Result<Conn, sql::SqlError> {
+                Ok(Conn::postgres(postgres::Client::connect(
+                    &url,
+                    postgres::NoTls,
+                )?))
+            }
+        };
+        let open_err = |source| StoreError::Open {
+            what: what.clone(),
+            source,
+        };
+        let mut first = connect().map_err(open_err)?;
+        schema_pg::migrate(&mut first).map_err(|source| StoreError::PgSchema {
+            what: what.clone(),
+            source,
+        })?;
+        let mut conns = vec![Mutex::new(first)];
+        for _ in 1..size.max(1) {
+            conns.push(Mutex::new(connect().map_err(open_err)?));
+        }
+        Ok(Store {
+            pool: Pool {
+                conns,
+                next: Default::default(),
+                reconnect: Some(Box::new(connect)),
+            },
+            objects,
+            pending_writes: Default::default(),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Conn> {
+        self.pool.get()
     }
 
     /// Binds (or re-binds) a device to a person: its records, past and
@@ -157,7 +280,7 @@ impl Store {
     pub fn bind_device(&self, device_id: &str, person_id: &str) -> Result<(), StoreError> {
         let n = self.conn().execute(
             "UPDATE devices SET person_id = ?2 WHERE id = ?1",
-            [device_id, person_id],
+            params![device_id, person_id],
         )?;
         if n == 0 {
             return Err(StoreError::NotFound(format!("no device {device_id}")));
@@ -166,9 +289,10 @@ impl Store {
     }
 
     pub fn revoke_device(&self, device_id: &str) -> Result<(), StoreError> {
-        let n = self
-            .conn()
-            .execute("UPDATE devices SET revoked = 1 WHERE id = ?1", [device_id])?;
+        let n = self.conn().execute(
+            "UPDATE devices SET revoked = 1 WHERE id = ?1",
+            params![device_id],
+        )?;
         if n == 0 {
             return Err(StoreError::NotFound(format!("no device {device_id}")));
         }
@@ -183,8 +307,8 @@ impl Store {
         ip: &str,
     ) -> Result<Enrolled, StoreError> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let mut person = match tokens::claim(&tx, &req.enroll_token)? {
+        let mut tx = conn.transaction()?;
+        let mut person = match tokens::claim(&mut tx, &req.enroll_token)? {
             Ok(person) => person,
             Err(why) => return Ok(Enrolled::BadToken(why)),
         };
@@ -194,7 +318,7 @@ impl Store {
             let previous: Option<(bool, Option<String>)> = tx
                 .query_row(
                     "SELECT revoked, person_id FROM devices WHERE id = ?1",
-                    [prev],
+                    params![prev],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
@@ -230,11 +354,11 @@ impl Store {
 
     /// The device a bearer token belongs to, noting the contact.
     pub fn authenticate(&self, token: &str, ip: &str) -> Result<Option<String>, StoreError> {
-        let conn = self.conn();
+        let mut conn = self.conn();
         let id: Option<String> = conn
             .query_row(
                 "SELECT id FROM devices WHERE token_hash = ?1 AND revoked = 0",
-                [sha256_hex(token.as_bytes())],
+                params![sha256_hex(token.as_bytes())],
                 |r| r.get(0),
             )
             .optional()?;
@@ -250,9 +374,11 @@ impl Store {
     pub fn policy(&self) -> Result<Policy, StoreError> {
         let text: Option<String> = self
             .conn()
-            .query_row("SELECT value FROM settings WHERE key = 'policy'", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'policy'",
+                params![],
+                |r| r.get(0),
+            )
             .optional()?;
         Ok(text
             .and_then(|t| serde_json::from_str(&t).ok())
@@ -263,18 +389,15 @@ impl Store {
         self.conn().execute(
             "INSERT INTO settings (key, value) VALUES ('policy', ?1)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [serde_json::to_string(policy).expect("policy serialises")],
+            params![serde_json::to_string(policy).expect("policy serialises")],
         )?;
         Ok(())
     }
 
     pub fn devices(&self) -> Result<Vec<DeviceInfo>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, hostname, os_type, os_version, os_user, agent_version, enrolled_ms, last_seen_ms, last_ip, revoked, person_id
-             FROM devices ORDER BY enrolled_ms",
-        )?;
-        let rows = stmt.query_map([], |r| {
+        let mut conn = self.conn();
+        let rows = conn.query_map("SELECT id, hostname, os_type, os_version, os_user, agent_version, enrolled_ms, last_seen_ms, last_ip, revoked, person_id
+             FROM devices ORDER BY enrolled_ms", params![], |r| {
             Ok(DeviceInfo {
                 device_id: r.get(0)?,
                 hostname: r.get(1)?,
@@ -289,6 +412,24 @@ impl Store {
                 person_id: r.get(10)?,
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(rows)
     }
+}
+
+/// The store a unit test runs against: embedded in `dir`, or, when
+/// `STINT_TEST_POSTGRES` names a cluster (scripts/test.sh starts one), a
+/// fresh database of its own there, so every store test runs on both engines.
+#[cfg(test)]
+pub(crate) fn test_store(dir: &Path) -> Store {
+    let Ok(url) = std::env::var("STINT_TEST_POSTGRES") else {
+        return Store::open(dir).unwrap();
+    };
+    let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let (base, _) = url.rsplit_once('/').expect("a URL ending in /DATABASE");
+    let objects = objects::Objects::open(&dir.join("captures").display().to_string()).unwrap();
+    Store::open_postgres(&format!("{base}/{name}"), 4, objects).unwrap()
 }

@@ -2,7 +2,7 @@
 //! whom, passwords (argon2id), login throttling, browser sessions, and the
 //! audit of who looked at whose data.
 
-use rusqlite::{params, OptionalExtension};
+use super::sql::{params, OptionalExtension, Row, SqlError};
 use serde::Serialize;
 
 use super::{new_secret, now_ms, rfc3339, sha256_hex, Store, StoreError};
@@ -62,7 +62,7 @@ pub struct View {
     pub what: String,
 }
 
-fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Person> {
+fn person_row(r: &Row) -> Result<Person, SqlError> {
     let role: String = r.get(4)?;
     Ok(Person {
         id: r.get(0)?,
@@ -121,7 +121,7 @@ impl Store {
             "INSERT INTO people (id, email, name, time_zone, role, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![person.id, person.email, person.name, person.time_zone, role.name(), now_ms()],
         ).map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            e if e.is_constraint() => {
                 StoreError::NotFound(format!("a person with the email {:?} exists already", person.email))
             }
             e => e.into(),
@@ -134,7 +134,7 @@ impl Store {
             .conn()
             .query_row(
                 &format!("SELECT {PERSON_COLUMNS} FROM people WHERE id = ?1"),
-                [id],
+                params![id],
                 person_row,
             )
             .optional()?)
@@ -145,19 +145,20 @@ impl Store {
             .conn()
             .query_row(
                 &format!("SELECT {PERSON_COLUMNS} FROM people WHERE email = ?1"),
-                [email.trim().to_lowercase()],
+                params![email.trim().to_lowercase()],
                 person_row,
             )
             .optional()?)
     }
 
     pub fn people(&self) -> Result<Vec<Person>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {PERSON_COLUMNS} FROM people ORDER BY name, email"
-        ))?;
-        let rows = stmt.query_map([], person_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut conn = self.conn();
+        let rows = conn.query_map(
+            &format!("SELECT {PERSON_COLUMNS} FROM people ORDER BY name, email"),
+            params![],
+            person_row,
+        )?;
+        Ok(rows)
     }
 
     pub fn set_password(&self, person_id: &str, password: &str) -> Result<(), StoreError> {
@@ -200,7 +201,7 @@ impl Store {
             .conn()
             .query_row(
                 &format!("SELECT {PERSON_COLUMNS}, password_hash FROM people WHERE email = ?1"),
-                [&email],
+                params![&email],
                 |r| Ok((person_row(r)?, r.get(6)?)),
             )
             .optional()?;
@@ -213,7 +214,7 @@ impl Store {
             Some((person, Some(_))) if matches && !person.archived => {
                 for k in &keys {
                     self.conn()
-                        .execute("DELETE FROM login_failures WHERE key = ?1", [k])?;
+                        .execute("DELETE FROM login_failures WHERE key = ?1", params![k])?;
                 }
                 let token = new_secret("stn_web_");
                 self.conn().execute(
@@ -236,7 +237,7 @@ impl Store {
             .conn()
             .query_row(
                 "SELECT locked_until_ms FROM login_failures WHERE key = ?1",
-                [key],
+                params![key],
                 |r| r.get(0),
             )
             .optional()?
@@ -244,12 +245,12 @@ impl Store {
     }
 
     fn note_failure(&self, key: &str, now: i64) -> Result<(), StoreError> {
-        let conn = self.conn();
+        let mut conn = self.conn();
         let count: i64 = conn.query_row(
             "INSERT INTO login_failures (key, failures, locked_until_ms) VALUES (?1, 1, 0)
-                 ON CONFLICT (key) DO UPDATE SET failures = failures + 1
+                 ON CONFLICT (key) DO UPDATE SET failures = login_failures.failures + 1
                  RETURNING failures",
-            [key],
+            params![key],
             |r| r.get(0),
         )?;
         if count >= FREE_FAILURES {
@@ -267,11 +268,11 @@ impl Store {
     pub fn session(&self, token: &str) -> Result<Option<Person>, StoreError> {
         let now = now_ms();
         let hash = sha256_hex(token.as_bytes());
-        let conn = self.conn();
+        let mut conn = self.conn();
         let found: Option<(String, i64, i64)> = conn
             .query_row(
                 "SELECT person_id, created_ms, last_seen_ms FROM web_sessions WHERE token_hash = ?1",
-                [&hash],
+                params![&hash],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
@@ -279,7 +280,10 @@ impl Store {
             return Ok(None);
         };
         if now - seen > SESSION_IDLE_MS || now - created > SESSION_MAX_MS {
-            conn.execute("DELETE FROM web_sessions WHERE token_hash = ?1", [&hash])?;
+            conn.execute(
+                "DELETE FROM web_sessions WHERE token_hash = ?1",
+                params![&hash],
+            )?;
             return Ok(None);
         }
         conn.execute(
@@ -293,14 +297,16 @@ impl Store {
     pub fn logout(&self, token: &str) -> Result<(), StoreError> {
         self.conn().execute(
             "DELETE FROM web_sessions WHERE token_hash = ?1",
-            [sha256_hex(token.as_bytes())],
+            params![sha256_hex(token.as_bytes())],
         )?;
         Ok(())
     }
 
     pub fn logout_everywhere(&self, person_id: &str) -> Result<(), StoreError> {
-        self.conn()
-            .execute("DELETE FROM web_sessions WHERE person_id = ?1", [person_id])?;
+        self.conn().execute(
+            "DELETE FROM web_sessions WHERE person_id = ?1",
+            params![person_id],
+        )?;
         Ok(())
     }
 
@@ -315,40 +321,45 @@ impl Store {
 
     /// The devices bound to a person.
     pub fn person_devices(&self, person: &str) -> Result<Vec<String>, StoreError> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT id FROM devices WHERE person_id = ?1 ORDER BY enrolled_ms")?;
-        let rows = stmt.query_map([person], |r| r.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut conn = self.conn();
+        let rows = conn.query_map(
+            "SELECT id FROM devices WHERE person_id = ?1 ORDER BY enrolled_ms",
+            params![person],
+            |r| r.get(0),
+        )?;
+        Ok(rows)
     }
 
     pub fn team_by_name(&self, name: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn()
-            .query_row("SELECT id FROM teams WHERE name = ?1", [name], |r| r.get(0))
+            .query_row("SELECT id FROM teams WHERE name = ?1", params![name], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 
     /// Every team with its people (email, manager?), by name.
     pub fn teams(&self) -> Result<Vec<Team>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
+        let mut conn = self.conn();
+        let rows = conn.query_map(
             "SELECT t.id, t.name, p.email, tp.manager FROM teams t
              LEFT JOIN team_people tp ON tp.team_id = t.id
              LEFT JOIN people p ON p.id = tp.person_id
              ORDER BY t.name, tp.manager DESC, p.email",
+            params![],
+            |r| {
+                Ok((
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<Option<String>>(2)?,
+                    r.get::<Option<bool>>(3)?,
+                ))
+            },
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<bool>>(3)?,
-            ))
-        })?;
         let mut teams: Vec<Team> = Vec::new();
         for row in rows {
-            let (id, name, email, manager) = row?;
+            let (id, name, email, manager) = row;
             if teams.last().is_none_or(|t| t.id != id) {
                 teams.push(Team {
                     id,
@@ -422,22 +433,23 @@ impl Store {
 
     /// Who looked at `subject`'s data, newest first.
     pub fn views_of(&self, subject: &str) -> Result<Vec<View>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
+        let mut conn = self.conn();
+        let rows = conn.query_map(
             "SELECT a.at_ms, p.name || ' <' || p.email || '>', p.role, a.what
              FROM view_audit a JOIN people p ON p.id = a.viewer_id
              WHERE a.subject_id = ?1 ORDER BY a.at_ms DESC, a.rowid DESC",
+            params![subject],
+            |r| {
+                let role: String = r.get(2)?;
+                Ok(View {
+                    at: rfc3339(r.get(0)?),
+                    viewer: r.get(1)?,
+                    viewer_role: Role::parse(&role).unwrap_or(Role::Member),
+                    what: r.get(3)?,
+                })
+            },
         )?;
-        let rows = stmt.query_map([subject], |r| {
-            let role: String = r.get(2)?;
-            Ok(View {
-                at: rfc3339(r.get(0)?),
-                viewer: r.get(1)?,
-                viewer_role: Role::parse(&role).unwrap_or(Role::Member),
-                what: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(rows)
     }
 }
 

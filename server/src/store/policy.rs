@@ -3,7 +3,7 @@
 //! through to the one below; the heartbeat delivers the result for the
 //! device's person, and the admin page shows where each value came from.
 
-use rusqlite::{params, OptionalExtension};
+use super::sql::{params, OptionalExtension};
 use stint_proto::Policy;
 
 use super::{Store, StoreError};
@@ -56,9 +56,11 @@ impl Store {
         };
         let text: Option<String> = self
             .conn()
-            .query_row("SELECT value FROM policies WHERE scope = ?1", [key], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT value FROM policies WHERE scope = ?1",
+                params![key],
+                |r| r.get(0),
+            )
             .optional()?;
         Ok(text
             .and_then(|t| serde_json::from_str(&t).ok())
@@ -85,15 +87,12 @@ impl Store {
     pub fn effective_policy(&self, person: Option<&str>) -> Result<Effective, StoreError> {
         let mut layers = vec![("organisation".to_string(), self.policy()?)];
         if let Some(person) = person {
-            let teams: Vec<(String, String)> = {
-                let conn = self.conn();
-                let mut stmt = conn.prepare(
-                    "SELECT t.id, t.name FROM teams t JOIN team_people tp ON tp.team_id = t.id
-                     WHERE tp.person_id = ?1 ORDER BY t.name",
-                )?;
-                let rows = stmt.query_map([person], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                rows.collect::<Result<_, _>>()?
-            };
+            let teams: Vec<(String, String)> = self.conn().query_map(
+                "SELECT t.id, t.name FROM teams t JOIN team_people tp ON tp.team_id = t.id
+                 WHERE tp.person_id = ?1 ORDER BY t.name",
+                params![person],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             for (id, name) in teams {
                 layers.push((
                     format!("team {name}"),
@@ -130,7 +129,7 @@ impl Store {
             .conn()
             .query_row(
                 "SELECT person_id FROM devices WHERE id = ?1",
-                [device],
+                params![device],
                 |r| r.get(0),
             )
             .optional()?
@@ -147,7 +146,7 @@ mod tests {
     #[test]
     fn layers_fall_through_and_say_where_each_value_came_from() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = crate::store::test_store(dir.path());
         let max = store
             .add_person("max@x", "Max", "UTC", Role::Member)
             .unwrap();

@@ -1,10 +1,12 @@
 //! Records arriving from agents: minute batches with their sessions, and
 //! images, each upserted on its client id.
 
-use rusqlite::{params, OptionalExtension};
+use super::sql::{params, OptionalExtension};
 use stint_proto::{CaptureMeta, MinuteBatch};
 
-use super::{io, now_ms, Store, StoreError};
+use std::sync::atomic::Ordering;
+
+use super::{now_ms, Store, StoreError};
 
 impl Store {
     /// Upserts a batch in one transaction; returns (stored, duplicates).
@@ -15,105 +17,109 @@ impl Store {
         ip: &str,
     ) -> Result<(u64, u64), StoreError> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let mut tx = conn.transaction()?;
         let now = now_ms();
         let (mut stored, mut dup) = (0u64, 0u64);
-        {
-            let mut owner = tx.prepare_cached("SELECT device_id FROM minutes WHERE id = ?1")?;
-            let mut session_owner =
-                tx.prepare_cached("SELECT device_id FROM sessions WHERE id = ?1")?;
-            let mut ins_session = tx.prepare_cached(
-                "INSERT INTO sessions (id, device_id, body, received_ms, public_ip) VALUES (?1, ?2, ?3, ?4, ?5)",
+        // Insert first and look only when the id was there already: another
+        // replica may insert the same id at the same moment, and the primary
+        // key, not a read before the write, decides who was first.
+        for s in &batch.sessions {
+            let body = serde_json::to_string(s).expect("a record serialises");
+            let n = tx.execute(
+                "INSERT INTO sessions (id, device_id, body, received_ms, public_ip) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO NOTHING",
+                params![s.id, device, body, now, ip],
             )?;
-            // A repeat may carry more counts: the agent merges a revisited minute
-            // into its unsent row, so the newest copy wins.
-            let mut upd_minute = tx.prepare_cached(
-                "UPDATE minutes SET seconds = ?2, keystrokes = ?3, clicks = ?4, scrolls = ?5, idle = ?6, title = ?7, exe_path = ?8, app = ?9,
-                 synthetic_keystrokes = ?10, synthetic_clicks = ?11, counts_unknown = ?12 WHERE id = ?1",
+            if n == 1 {
+                stored += 1;
+                continue;
+            }
+            let owner: String = tx.query_row(
+                "SELECT device_id FROM sessions WHERE id = ?1",
+                params![s.id],
+                |r| r.get(0),
             )?;
-            let mut ins_minute = tx.prepare_cached(
+            if owner != device {
+                return Err(StoreError::Conflict(s.id.clone()));
+            }
+            dup += 1;
+        }
+        for m in &batch.minutes {
+            // Deleted for good: answered as done, so the agent drops it.
+            if tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM tombstones WHERE id = ?1)",
+                params![m.id],
+                |r| r.get::<bool>(0),
+            )? {
+                dup += 1;
+                continue;
+            }
+            let n = tx.execute(
                 "INSERT INTO minutes (id, device_id, start, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, exe_path, app, session_id, received_ms, public_ip,
                                       synthetic_keystrokes, synthetic_clicks, counts_unknown)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                 ON CONFLICT (id) DO NOTHING",
+                params![
+                    m.id,
+                    device,
+                    m.start,
+                    m.utc_offset,
+                    m.seconds,
+                    m.keystrokes,
+                    m.clicks,
+                    m.scrolls,
+                    m.idle,
+                    m.title,
+                    m.exe_path,
+                    m.app,
+                    m.session_id,
+                    now,
+                    ip,
+                    m.synthetic_keystrokes,
+                    m.synthetic_clicks,
+                    m.counts_unknown
+                ],
             )?;
-            for s in &batch.sessions {
-                match session_owner
-                    .query_row([&s.id], |r| r.get::<_, String>(0))
-                    .optional()?
-                {
-                    Some(d) if d == device => dup += 1,
-                    Some(_) => return Err(StoreError::Conflict(s.id.clone())),
-                    None => {
-                        let body = serde_json::to_string(s).expect("a record serialises");
-                        ins_session.execute(params![s.id, device, body, now, ip])?;
-                        stored += 1;
-                    }
-                }
+            if n == 1 {
+                stored += 1;
+                continue;
             }
-            let mut deleted =
-                tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM tombstones WHERE id = ?1)")?;
-            for m in &batch.minutes {
-                // Deleted for good: answered as done, so the agent drops it.
-                if deleted.query_row([&m.id], |r| r.get::<_, bool>(0))? {
-                    dup += 1;
-                    continue;
-                }
-                match owner
-                    .query_row([&m.id], |r| r.get::<_, String>(0))
-                    .optional()?
-                {
-                    Some(d) if d == device => {
-                        upd_minute.execute(params![
-                            m.id,
-                            m.seconds,
-                            m.keystrokes,
-                            m.clicks,
-                            m.scrolls,
-                            m.idle,
-                            m.title,
-                            m.exe_path,
-                            m.app,
-                            m.synthetic_keystrokes,
-                            m.synthetic_clicks,
-                            m.counts_unknown
-                        ])?;
-                        dup += 1;
-                    }
-                    Some(_) => return Err(StoreError::Conflict(m.id.clone())),
-                    None => {
-                        ins_minute.execute(params![
-                            m.id,
-                            device,
-                            m.start,
-                            m.utc_offset,
-                            m.seconds,
-                            m.keystrokes,
-                            m.clicks,
-                            m.scrolls,
-                            m.idle,
-                            m.title,
-                            m.exe_path,
-                            m.app,
-                            m.session_id,
-                            now,
-                            ip,
-                            m.synthetic_keystrokes,
-                            m.synthetic_clicks,
-                            m.counts_unknown
-                        ])?;
-                        stored += 1;
-                    }
-                }
+            // A repeat may carry more counts: the agent merges a revisited
+            // minute into its unsent row, so the newest copy wins, and only
+            // on the device's own row.
+            let n = tx.execute(
+                "UPDATE minutes SET seconds = ?3, keystrokes = ?4, clicks = ?5, scrolls = ?6, idle = ?7, title = ?8, exe_path = ?9, app = ?10,
+                 synthetic_keystrokes = ?11, synthetic_clicks = ?12, counts_unknown = ?13 WHERE id = ?1 AND device_id = ?2",
+                params![
+                    m.id,
+                    device,
+                    m.seconds,
+                    m.keystrokes,
+                    m.clicks,
+                    m.scrolls,
+                    m.idle,
+                    m.title,
+                    m.exe_path,
+                    m.app,
+                    m.synthetic_keystrokes,
+                    m.synthetic_clicks,
+                    m.counts_unknown
+                ],
+            )?;
+            if n == 0 {
+                return Err(StoreError::Conflict(m.id.clone()));
             }
+            dup += 1;
         }
         tx.commit()?;
         Ok((stored, dup))
     }
 
-    /// Stores one image durably (file fsynced, renamed and its directory
-    /// fsynced before its row), or reports a duplicate if this device already
-    /// sent it. Two devices racing with one id: the row decides who owns it,
-    /// and the loser's file (in its own directory) is removed again.
+    /// Stores one image durably (the object written, and its thumbnail,
+    /// before its row: a row never names an object that is not there), or
+    /// reports a duplicate if this device already sent it. Two devices racing
+    /// with one id: the row decides who owns it, and the loser's objects
+    /// (under its own device's key) are removed again.
     pub fn upsert_capture(
         &self,
         device: &str,
@@ -131,23 +137,15 @@ impl Store {
             Some(_) => return Err(StoreError::Conflict(id.into())),
             None => {}
         }
-        let dir = self.images.join(device);
-        if !dir.exists() {
-            crate::private::dir(&dir).map_err(io(&dir))?;
-            // The new directory's own entry must reach the disk too.
-            stint_common::durable::sync_dir(&self.images).map_err(io(&self.images))?;
-        }
-        let file = format!("{id}.{}", stint_proto::extension(&meta.format));
-        let path = dir.join(&file);
-        stint_common::durable::write(&path, data, 0o600)
-            .map_err(io(&stint_common::durable::part_path(&path)))?;
-        // Before the row: a committed capture always has its thumbnail, when
-        // one can be made at all.
-        if let Some(thumb) = super::thumbs::make(data, &meta.format) {
-            let at = super::thumbs::thumb_path(&path);
-            stint_common::durable::write(&at, &thumb, 0o600)
-                .map_err(io(&stint_common::durable::part_path(&at)))?;
-        }
+        let key = format!("{device}/{id}.{}", stint_proto::extension(&meta.format));
+        let thumb = super::thumbs::make(data, &meta.format);
+        self.pending_writes.fetch_add(1, Ordering::Relaxed);
+        let written = self.objects.put(&key, data).and_then(|()| match &thumb {
+            Some(t) => self.objects.put(&super::thumbs::thumb_key(&key), t),
+            None => Ok(()),
+        });
+        self.pending_writes.fetch_sub(1, Ordering::Relaxed);
+        written?;
         let inserted = self.conn().execute(
             "INSERT INTO captures (id, device_id, kind, taken_at, utc_offset, monitor, width, height, bytes, format, session_id, file, received_ms, public_ip)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
@@ -164,7 +162,7 @@ impl Store {
                 data.len() as i64,
                 meta.format,
                 meta.session_id,
-                format!("{device}/{file}"),
+                key,
                 now_ms(),
                 ip
             ],
@@ -176,8 +174,8 @@ impl Store {
         match self.capture_owner(id)? {
             Some(d) if d == device => Ok(false),
             _ => {
-                let _ = std::fs::remove_file(&path);
-                let _ = std::fs::remove_file(super::thumbs::thumb_path(&path));
+                let _ = self.objects.delete(&key);
+                let _ = self.objects.delete(&super::thumbs::thumb_key(&key));
                 Err(StoreError::Conflict(id.into()))
             }
         }
@@ -186,9 +184,11 @@ impl Store {
     fn capture_owner(&self, id: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn()
-            .query_row("SELECT device_id FROM captures WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT device_id FROM captures WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
             .optional()?)
     }
 }
@@ -208,7 +208,7 @@ mod tests {
     #[test]
     fn one_capture_id_from_two_devices_at_once_has_one_owner_and_no_orphans() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let store = Arc::new(crate::store::test_store(dir.path()));
         let devices = [device(&store, "a"), device(&store, "b")];
         let meta: CaptureMeta = serde_json::from_value(serde_json::json!({
             "kind": "screenshot", "taken_at": "2026-11-29T10:00:00Z", "utc_offset": 0,
@@ -245,7 +245,7 @@ mod tests {
             .sum();
         let rows: i64 = store
             .conn()
-            .query_row("SELECT count(*) FROM captures", [], |r| r.get(0))
+            .query_row("SELECT count(*) FROM captures", params![], |r| r.get(0))
             .unwrap();
         assert_eq!(
             (files as i64, rows),

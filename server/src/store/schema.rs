@@ -145,6 +145,13 @@ CREATE TABLE password_links (
 );
 CREATE TABLE policies (scope TEXT PRIMARY KEY, value TEXT NOT NULL);
 "#,
+    r#"
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    until_ms INTEGER NOT NULL
+);
+"#,
 ];
 
 pub(super) const SCHEMA: stint_common::migrate::Schema = stint_common::migrate::Schema {
@@ -264,6 +271,31 @@ mod tests {
             )
             .unwrap();
         assert_eq!(row, ("a@x".into(), 0));
+    }
+
+    /// Fixture for 5 -> 6: a version-5 database keeps its tombstones and
+    /// gains the (empty) lease table for jobs that run once per fleet.
+    #[test]
+    fn version_5_with_a_tombstone_migrates_to_6() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, step) in MIGRATIONS[..5].iter().enumerate() {
+            conn.execute_batch(step).unwrap();
+            conn.pragma_update(None, "user_version", i + 1).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO tombstones (id, kind, deleted_ms, deleted_by, reason) VALUES ('m1', 'minute', 1, 'a@x', 'r')",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let row: (String, i64) = conn
+            .query_row(
+                "SELECT (SELECT id FROM tombstones), (SELECT count(*) FROM leases)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(row, ("m1".into(), 0));
     }
 
     #[test]

@@ -2,8 +2,6 @@
 //! (`ID.thumb.webp`), so a day of segments loads small images and the full
 //! ones are fetched only when someone opens one.
 
-use std::path::{Path, PathBuf};
-
 use stint_common::image::{encode, EncodeOptions, Format, Pixels};
 
 /// Thumbnail width in pixels: 1.5 times the diary's 160 px column, for
@@ -12,10 +10,10 @@ use stint_common::image::{encode, EncodeOptions, Format, Pixels};
 pub const THUMB_WIDTH: u32 = 240;
 const THUMB_QUALITY: u8 = 40;
 
-/// Where the thumbnail of the image at `image` lives.
-pub fn thumb_path(image: &Path) -> PathBuf {
-    let stem = image.file_stem().unwrap_or_default().to_string_lossy();
-    image.with_file_name(format!("{stem}.thumb.webp"))
+/// The object key of the thumbnail of the image at `key`.
+pub fn thumb_key(key: &str) -> String {
+    let stem = key.rsplit_once('.').map_or(key, |(stem, _)| stem);
+    format!("{stem}.thumb.webp")
 }
 
 /// Decodes an uploaded image into pixels: (data, layout, width, height).
@@ -95,9 +93,6 @@ mod tests {
         let back = webp::Decoder::new(&thumb).decode().unwrap();
         assert_eq!((back.width(), back.height()), (THUMB_WIDTH, 135));
         assert_eq!(make(b"not an image", "webp"), None);
-        assert_eq!(
-            thumb_path(Path::new("/d/captures/dev/abc.webp")),
-            Path::new("/d/captures/dev/abc.thumb.webp")
-        );
+        assert_eq!(thumb_key("dev/abc.webp"), "dev/abc.thumb.webp");
     }
 }

@@ -1,7 +1,7 @@
 //! Enrollment tokens: created by the admin, stored only as their hash, and
 //! good until revoked, past their expiry, or used up.
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use super::sql::{params, Conn, OptionalExtension};
 use serde::Serialize;
 
 use super::{new_secret, now_ms, rfc3339, sha256_hex, Store, StoreError};
@@ -57,7 +57,7 @@ impl Store {
     pub fn revoke_token(&self, token: &str) -> Result<(), StoreError> {
         let n = self.conn().execute(
             "UPDATE enroll_tokens SET revoked = 1 WHERE hash = ?1",
-            [sha256_hex(token.as_bytes())],
+            params![sha256_hex(token.as_bytes())],
         )?;
         if n == 0 {
             return Err(StoreError::NotFound("no such enrollment token".into()));
@@ -76,7 +76,7 @@ impl Store {
         let n = self.conn().execute(
             "UPDATE enroll_tokens SET revoked = 1 WHERE hash LIKE ?1 || '%'
              AND (SELECT count(*) FROM enroll_tokens WHERE hash LIKE ?1 || '%') = 1",
-            [prefix],
+            params![prefix],
         )?;
         if n == 0 {
             return Err(StoreError::NotFound(format!(
@@ -116,24 +116,21 @@ impl Store {
     }
 
     pub fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT hash, label, created_ms, expires_ms, uses, max_uses, revoked, person_id FROM enroll_tokens ORDER BY created_ms",
-        )?;
-        let rows = stmt.query_map([], |r| {
+        let mut conn = self.conn();
+        let rows = conn.query_map("SELECT hash, label, created_ms, expires_ms, uses, max_uses, revoked, person_id FROM enroll_tokens ORDER BY created_ms", params![], |r| {
             let hash: String = r.get(0)?;
             Ok(TokenInfo {
                 hash_prefix: hash.chars().take(12).collect(),
                 person_id: r.get(7)?,
                 label: r.get(1)?,
                 created_at: rfc3339(r.get(2)?),
-                expires_at: r.get::<_, Option<i64>>(3)?.map(rfc3339),
+                expires_at: r.get::<Option<i64>>(3)?.map(rfc3339),
                 uses: r.get(4)?,
                 max_uses: r.get(5)?,
                 revoked: r.get(6)?,
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(rows)
     }
 }
 
@@ -143,14 +140,14 @@ type TokenRow = (bool, Option<i64>, u32, Option<u32>, Option<String>);
 /// Counts one enrollment against `token` inside the enrollment's transaction
 /// and says whose device it enrolls, or why the token cannot enroll.
 pub(super) fn claim(
-    tx: &Transaction<'_>,
+    tx: &mut Conn,
     token: &str,
 ) -> Result<Result<Option<String>, String>, StoreError> {
     let hash = sha256_hex(token.as_bytes());
     let row: Option<TokenRow> = tx
         .query_row(
             "SELECT revoked, expires_ms, uses, max_uses, person_id FROM enroll_tokens WHERE hash = ?1",
-            [&hash],
+            params![&hash],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .optional()?;
@@ -171,7 +168,7 @@ pub(super) fn claim(
     }
     tx.execute(
         "UPDATE enroll_tokens SET uses = uses + 1 WHERE hash = ?1",
-        [&hash],
+        params![&hash],
     )?;
     Ok(Ok(row.and_then(|r| r.4)))
 }
@@ -196,7 +193,7 @@ mod tests {
     #[test]
     fn tokens_enroll_until_revoked_expired_or_used_up() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = crate::store::test_store(dir.path());
         let limited = |expires_ms, max_uses| TokenLimits {
             expires_ms,
             max_uses,

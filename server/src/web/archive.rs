@@ -131,10 +131,7 @@ pub fn write_archive(store: &Store, person: &Person, out: impl Write) -> std::io
     for d in &devices {
         for c in &d.captures {
             let c = &c.record;
-            let Ok(path) = store.capture_path(&c.id) else {
-                continue;
-            };
-            let Ok(data) = std::fs::read(&path) else {
+            let Ok(Some(data)) = store.capture_bytes(&c.id) else {
                 continue;
             };
             let name = format!(

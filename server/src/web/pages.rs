@@ -386,23 +386,34 @@ pub async fn image(
         Ok(Ok(c))
     })
     .await??;
-    let small = crate::store::thumbs::thumb_path(&found.path);
-    let (path, mime) = match (thumb, tokio::fs::try_exists(&small).await) {
-        (true, Ok(true)) => (small, "image/webp"),
-        _ => (
-            found.path,
-            match found.format.as_str() {
-                "jpeg" => "image/jpeg",
-                "png" => "image/png",
-                _ => "image/webp",
-            },
-        ),
+    let full_mime = match found.format.as_str() {
+        "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        _ => "image/webp",
     };
-    let bytes = tokio::fs::read(&path).await.map_err(|e| {
-        tracing::error!(path = %path.display(), error = %e, "image unreadable");
-        Refusal::NotFound
-    })?;
-    Ok(([(header::CONTENT_TYPE, mime)], bytes).into_response())
+    let key = found.key;
+    let shown = key.clone();
+    let read = blocking(&state, move |store| {
+        if thumb {
+            if let Some(small) = store.object(&crate::store::thumbs::thumb_key(&key))? {
+                return Ok((small, "image/webp"));
+            }
+        }
+        Ok(store
+            .object(&key)?
+            .map_or((Vec::new(), ""), |b| (b, full_mime)))
+    })
+    .await;
+    match read {
+        Ok((bytes, mime)) if !mime.is_empty() => {
+            Ok(([(header::CONTENT_TYPE, mime)], bytes).into_response())
+        }
+        Ok(_) => {
+            tracing::error!(key = %shown, "image missing from the object store");
+            Err(Refusal::NotFound)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[derive(Template)]

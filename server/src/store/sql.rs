@@ -1,0 +1,603 @@
+//! One database connection, SQLite or PostgreSQL, behind the few calls the
+//! store makes: execute, query, a transaction. The store writes its SQL once,
+//! in the dialect both engines share (`?N` parameters, `ON CONFLICT`,
+//! `RETURNING`), and reads columns as a handful of plain values.
+
+use std::collections::HashMap;
+
+use postgres::types::{FromSql, IsNull, ToSql, Type};
+
+/// A column or parameter value, as both engines can hold it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SqlError {
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{}", pg_text(.0))]
+    Pg(#[from] postgres::Error),
+    #[error("the query returned no row")]
+    NoRows,
+    #[error("column {index}: expected {expected}, found {found:?}")]
+    Type {
+        index: usize,
+        expected: &'static str,
+        found: Value,
+    },
+    #[error("column {index}: PostgreSQL type {ty} is not one the store reads")]
+    PgType { index: usize, ty: String },
+}
+
+/// PostgreSQL's own message (with its detail) rather than "db error".
+fn pg_text(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(d) => format!("{}: {} ({d})", db.severity(), db.message()),
+            None => format!("{}: {}", db.severity(), db.message()),
+        },
+        None => e.to_string(),
+    }
+}
+
+impl SqlError {
+    /// A UNIQUE, PRIMARY KEY or CHECK constraint refused the write.
+    pub fn is_constraint(&self) -> bool {
+        match self {
+            SqlError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
+                f.code == rusqlite::ErrorCode::ConstraintViolation
+            }
+            SqlError::Pg(e) => e.code().is_some_and(|c| c.code().starts_with("23")),
+            _ => false,
+        }
+    }
+
+    /// The connection itself is gone (server restarted, network cut): the
+    /// pool replaces it rather than handing it out again.
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(self, SqlError::Pg(e) if e.is_closed() || e.as_db_error().is_none() && e.code().is_none())
+    }
+}
+
+/// Turns `Ok(row)` / `NoRows` into `Some` / `None`.
+pub trait OptionalExtension<T> {
+    fn optional(self) -> Result<Option<T>, SqlError>;
+}
+
+impl<T> OptionalExtension<T> for Result<T, SqlError> {
+    fn optional(self) -> Result<Option<T>, SqlError> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(SqlError::NoRows) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+pub trait ToValue {
+    fn to_value(&self) -> Value;
+}
+
+macro_rules! int_to_value {
+    ($($t:ty),*) => {$(
+        impl ToValue for $t {
+            fn to_value(&self) -> Value {
+                // Every count and time the store writes fits an i64 many times over.
+                Value::Int(i64::try_from(*self).unwrap_or(i64::MAX))
+            }
+        }
+    )*};
+}
+int_to_value!(i64, i32, u32, u64, usize, u16, u8);
+
+impl ToValue for bool {
+    fn to_value(&self) -> Value {
+        Value::Int(*self as i64)
+    }
+}
+impl ToValue for f64 {
+    fn to_value(&self) -> Value {
+        Value::Real(*self)
+    }
+}
+impl ToValue for str {
+    fn to_value(&self) -> Value {
+        Value::Text(self.to_string())
+    }
+}
+impl ToValue for String {
+    fn to_value(&self) -> Value {
+        Value::Text(self.clone())
+    }
+}
+impl ToValue for [u8] {
+    fn to_value(&self) -> Value {
+        Value::Blob(self.to_vec())
+    }
+}
+impl ToValue for Vec<u8> {
+    fn to_value(&self) -> Value {
+        Value::Blob(self.clone())
+    }
+}
+impl ToValue for Value {
+    fn to_value(&self) -> Value {
+        self.clone()
+    }
+}
+impl<T: ToValue + ?Sized> ToValue for &T {
+    fn to_value(&self) -> Value {
+        (**self).to_value()
+    }
+}
+impl<T: ToValue> ToValue for Option<T> {
+    fn to_value(&self) -> Value {
+        self.as_ref().map_or(Value::Null, T::to_value)
+    }
+}
+
+/// `params![a, b]`: a statement's parameters, in `?1`, `?2` order.
+macro_rules! params {
+    () => { &[] as &[&dyn $crate::store::sql::ToValue] };
+    ($($p:expr),+ $(,)?) => { &[$(&$p as &dyn $crate::store::sql::ToValue),+] as &[&dyn $crate::store::sql::ToValue] };
+}
+pub(crate) use params;
+
+pub trait FromValue: Sized {
+    fn from_value(index: usize, v: &Value) -> Result<Self, SqlError>;
+}
+
+fn wrong(index: usize, expected: &'static str, v: &Value) -> SqlError {
+    SqlError::Type {
+        index,
+        expected,
+        found: v.clone(),
+    }
+}
+
+macro_rules! int_from_value {
+    ($($t:ty),*) => {$(
+        impl FromValue for $t {
+            fn from_value(index: usize, v: &Value) -> Result<Self, SqlError> {
+                match v {
+                    Value::Int(i) => <$t>::try_from(*i).map_err(|_| wrong(index, stringify!($t), v)),
+                    _ => Err(wrong(index, stringify!($t), v)),
+                }
+            }
+        }
+    )*};
+}
+int_from_value!(i64, i32, u32, u64, usize, u16, u8);
+
+impl FromValue for bool {
+    fn from_value(index: usize, v: &Value) -> Result<Self, SqlError> {
+        match v {
+            Value::Int(i) => Ok(*i != 0),
+            _ => Err(wrong(index, "a flag", v)),
+        }
+    }
+}
+impl FromValue for f64 {
+    fn from_value(index: usize, v: &Value) -> Result<Self, SqlError> {
+        match v {
+            Value::Real(f) => Ok(*f),
+            Value::Int(i) => Ok(*i as f64),
+            _ => Err(wrong(index, "a number", v)),
+        }
+    }
+}
+impl FromValue for String {
+    fn from_value(index: usize, v: &Value) -> Result<Self, SqlError> {
+        match v {
+            Value::Text(s) => Ok(s.clone()),
+            _ => Err(wrong(index, "text", v)),
+        }
+    }
+}
+impl FromValue for Vec<u8> {
+    fn from_value(index: usize, v: &Value) -> Result<Self, SqlError> {
+        match v {
+            Value::Blob(b) => Ok(b.clone()),
+            Value::Text(s) => Ok(s.as_bytes().to_vec()),
+            _ => Err(wrong(index, "bytes", v)),
+        }
+    }
+}
+impl FromValue for Value {
+    fn from_value(_: usize, v: &Value) -> Result<Self, SqlError> {
+        Ok(v.clone())
+    }
+}
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(index: usize, v: &Value) -> Result<Self, SqlError> {
+        match v {
+            Value::Null => Ok(None),
+            v => T::from_value(index, v).map(Some),
+        }
+    }
+}
+
+/// One result row.
+#[derive(Debug)]
+pub struct Row(Vec<Value>);
+
+impl Row {
+    pub fn get<T: FromValue>(&self, index: usize) -> Result<T, SqlError> {
+        T::from_value(index, self.0.get(index).unwrap_or(&Value::Null))
+    }
+}
+
+pub enum Conn {
+    Sqlite(rusqlite::Connection),
+    Pg {
+        client: Box<postgres::Client>,
+        /// Prepared once per connection: a round trip saved on every call.
+        statements: HashMap<String, postgres::Statement>,
+    },
+}
+
+impl Conn {
+    pub fn postgres(client: postgres::Client) -> Conn {
+        Conn::Pg {
+            client: Box::new(client),
+            statements: HashMap::new(),
+        }
+    }
+
+    /// Rows changed.
+    pub fn execute(&mut self, sql: &str, params: &[&dyn ToValue]) -> Result<usize, SqlError> {
+        let values: Vec<Value> = params.iter().map(|p| p.to_value()).collect();
+        match self {
+            Conn::Sqlite(c) => {
+                let mut stmt = c.prepare_cached(sql)?;
+                Ok(stmt.execute(rusqlite::params_from_iter(values.iter().map(SqliteValue)))?)
+            }
+            Conn::Pg { client, statements } => {
+                let stmt = pg_statement(client, statements, sql)?;
+                let args = pg_args(&values);
+                Ok(client.execute(&stmt, &pg_refs(&args))? as usize)
+            }
+        }
+    }
+
+    pub fn query(&mut self, sql: &str, params: &[&dyn ToValue]) -> Result<Vec<Row>, SqlError> {
+        let values: Vec<Value> = params.iter().map(|p| p.to_value()).collect();
+        match self {
+            Conn::Sqlite(c) => {
+                let mut stmt = c.prepare_cached(sql)?;
+                let n = stmt.column_count();
+                let mut rows =
+                    stmt.query(rusqlite::params_from_iter(values.iter().map(SqliteValue)))?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    let mut row = Vec::with_capacity(n);
+                    for i in 0..n {
+                        row.push(match r.get_ref(i)? {
+                            rusqlite::types::ValueRef::Null => Value::Null,
+                            rusqlite::types::ValueRef::Integer(i) => Value::Int(i),
+                            rusqlite::types::ValueRef::Real(f) => Value::Real(f),
+                            rusqlite::types::ValueRef::Text(t) => {
+                                Value::Text(String::from_utf8_lossy(t).into_owned())
+                            }
+                            rusqlite::types::ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+                        });
+                    }
+                    out.push(Row(row));
+                }
+                Ok(out)
+            }
+            Conn::Pg { client, statements } => {
+                let stmt = pg_statement(client, statements, sql)?;
+                let args = pg_args(&values);
+                client
+                    .query(&stmt, &pg_refs(&args))?
+                    .iter()
+                    .map(pg_row)
+                    .collect()
+            }
+        }
+    }
+
+    pub fn query_map<T>(
+        &mut self,
+        sql: &str,
+        params: &[&dyn ToValue],
+        f: impl FnMut(&Row) -> Result<T, SqlError>,
+    ) -> Result<Vec<T>, SqlError> {
+        self.query(sql, params)?.iter().map(f).collect()
+    }
+
+    /// The first row, or `NoRows`.
+    pub fn query_row<T>(
+        &mut self,
+        sql: &str,
+        params: &[&dyn ToValue],
+        f: impl FnOnce(&Row) -> Result<T, SqlError>,
+    ) -> Result<T, SqlError> {
+        match self.query(sql, params)?.first() {
+            Some(r) => f(r),
+            None => Err(SqlError::NoRows),
+        }
+    }
+
+    /// Statements without parameters, separated by semicolons.
+    pub fn batch(&mut self, sql: &str) -> Result<(), SqlError> {
+        match self {
+            Conn::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Conn::Pg { client, .. } => Ok(client.batch_execute(sql)?),
+        }
+    }
+
+    /// A transaction that rolls back unless committed.
+    pub fn transaction(&mut self) -> Result<Tx<'_>, SqlError> {
+        self.batch("BEGIN")?;
+        Ok(Tx {
+            conn: self,
+            open: true,
+        })
+    }
+}
+
+pub struct Tx<'a> {
+    conn: &'a mut Conn,
+    open: bool,
+}
+
+impl Tx<'_> {
+    pub fn commit(mut self) -> Result<(), SqlError> {
+        self.open = false;
+        self.conn.batch("COMMIT")
+    }
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        self.conn
+    }
+}
+
+impl std::ops::DerefMut for Tx<'_> {
+    fn deref_mut(&mut self) -> &mut Conn {
+        self.conn
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // Best effort: a connection that cannot even roll back is broken,
+            // and the engine rolls back when it closes.
+            let _ = self.conn.batch("ROLLBACK");
+        }
+    }
+}
+
+struct SqliteValue<'a>(&'a Value);
+
+impl rusqlite::ToSql for SqliteValue<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            Value::Null => ValueRef::Null,
+            Value::Int(i) => ValueRef::Integer(*i),
+            Value::Real(f) => ValueRef::Real(*f),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+/// `?N` to `$N`, outside string literals: the one dialect difference in
+/// the store's SQL that is not a matter of choosing shared syntax.
+pub fn to_postgres(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quoted = false;
+    for c in sql.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            '?' if !quoted => out.push('$'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn pg_statement(
+    client: &mut postgres::Client,
+    statements: &mut HashMap<String, postgres::Statement>,
+    sql: &str,
+) -> Result<postgres::Statement, SqlError> {
+    if let Some(s) = statements.get(sql) {
+        return Ok(s.clone());
+    }
+    let s = client.prepare(&to_postgres(sql))?;
+    statements.insert(sql.to_string(), s.clone());
+    Ok(s)
+}
+
+/// A parameter encoded as whatever type PostgreSQL inferred for its place,
+/// so the store need not spell out INT4 against INT8.
+#[derive(Debug)]
+struct PgValue(Value);
+
+fn pg_args(values: &[Value]) -> Vec<PgValue> {
+    values.iter().cloned().map(PgValue).collect()
+}
+
+fn pg_refs(args: &[PgValue]) -> Vec<&(dyn ToSql + Sync)> {
+    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
+}
+
+type BoxError = Box<dyn std::error::Error + Sync + Send>;
+
+impl ToSql for PgValue {
+    fn to_sql(&self, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, BoxError> {
+        match (&self.0, ty) {
+            (Value::Null, _) => Ok(IsNull::Yes),
+            (Value::Int(i), &Type::INT8) => i.to_sql(ty, out),
+            (Value::Int(i), &Type::INT4) => i32::try_from(*i)?.to_sql(ty, out),
+            (Value::Int(i), &Type::INT2) => i16::try_from(*i)?.to_sql(ty, out),
+            (Value::Int(i), &Type::BOOL) => (*i != 0).to_sql(ty, out),
+            (Value::Int(i), &Type::FLOAT8) => (*i as f64).to_sql(ty, out),
+            (Value::Int(i), &Type::TEXT | &Type::VARCHAR) => i.to_string().to_sql(ty, out),
+            (Value::Real(f), &Type::FLOAT8) => f.to_sql(ty, out),
+            (Value::Real(f), &Type::FLOAT4) => (*f as f32).to_sql(ty, out),
+            (Value::Text(s), _) => s.as_str().to_sql(&Type::TEXT, out),
+            (Value::Blob(b), &Type::BYTEA) => b.as_slice().to_sql(ty, out),
+            (v, ty) => Err(format!("cannot send {v:?} as PostgreSQL {ty}").into()),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+fn pg_row(row: &postgres::Row) -> Result<Row, SqlError> {
+    let mut out = Vec::with_capacity(row.len());
+    for (i, col) in row.columns().iter().enumerate() {
+        let v = match *col.type_() {
+            Type::INT8 => row.try_get::<_, Option<i64>>(i)?.map(Value::Int),
+            Type::INT4 => row
+                .try_get::<_, Option<i32>>(i)?
+                .map(|n| Value::Int(n.into())),
+            Type::INT2 => row
+                .try_get::<_, Option<i16>>(i)?
+                .map(|n| Value::Int(n.into())),
+            Type::BOOL => row
+                .try_get::<_, Option<bool>>(i)?
+                .map(|b| Value::Int(b.into())),
+            Type::FLOAT8 => row.try_get::<_, Option<f64>>(i)?.map(Value::Real),
+            Type::FLOAT4 => row
+                .try_get::<_, Option<f32>>(i)?
+                .map(|f| Value::Real(f.into())),
+            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
+                row.try_get::<_, Option<String>>(i)?.map(Value::Text)
+            }
+            Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i)?.map(Value::Blob),
+            Type::NUMERIC => row.try_get::<_, Option<Numeric>>(i)?.map(|n| n.0),
+            ref ty => {
+                return Err(SqlError::PgType {
+                    index: i,
+                    ty: ty.to_string(),
+                })
+            }
+        };
+        out.push(v.unwrap_or(Value::Null));
+    }
+    Ok(Row(out))
+}
+
+/// NUMERIC as PostgreSQL sends it (what `sum` of BIGINT returns): an integer
+/// when it has no fraction, else a float.
+struct Numeric(Value);
+
+impl<'a> FromSql<'a> for Numeric {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        let word = |i: usize| -> Result<u16, BoxError> {
+            raw.get(i * 2..i * 2 + 2)
+                .map(|b| u16::from_be_bytes([b[0], b[1]]))
+                .ok_or_else(|| "a NUMERIC value cut short".into())
+        };
+        let (ndigits, weight, sign, dscale) = (word(0)?, word(1)? as i16, word(2)?, word(3)?);
+        if sign == 0xC000 {
+            return Err("NUMERIC NaN".into());
+        }
+        let mut value = 0f64;
+        let mut int: Option<i64> = Some(0);
+        for d in 0..ndigits {
+            let digit = word(4 + d as usize)?;
+            let power = i32::from(weight) - i32::from(d);
+            value += f64::from(digit) * 10000f64.powi(power);
+            int = match (int, u32::try_from(power)) {
+                (Some(n), Ok(p)) => 10000i64
+                    .checked_pow(p)
+                    .and_then(|m| m.checked_mul(i64::from(digit)))
+                    .and_then(|x| n.checked_add(x)),
+                _ => None,
+            };
+        }
+        let negative = sign == 0x4000;
+        Ok(Numeric(match int {
+            Some(n) if dscale == 0 => Value::Int(if negative { -n } else { n }),
+            _ => Value::Real(if negative { -value } else { value }),
+        }))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::NUMERIC
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_become_dollars_outside_quotes() {
+        for (sqlite, pg) in [
+            ("SELECT ?1", "SELECT $1"),
+            ("a = ?1 AND b = ?12", "a = $1 AND b = $12"),
+            ("x LIKE ?1 || '%?'", "x LIKE $1 || '%?'"),
+            ("'it''s ?' = ?2", "'it''s ?' = $2"),
+        ] {
+            assert_eq!(to_postgres(sqlite), pg);
+        }
+    }
+
+    #[test]
+    fn values_come_back_as_the_types_asked_for() {
+        let mut c = Conn::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
+        let row = c
+            .query_row(
+                "SELECT ?1, ?2, ?3, ?4, ?5",
+                params![7i64, "text", true, None::<String>, 1.5f64],
+                |r| {
+                    Ok((
+                        r.get::<u32>(0)?,
+                        r.get::<String>(1)?,
+                        r.get::<bool>(2)?,
+                        r.get::<Option<String>>(3)?,
+                        r.get::<f64>(4)?,
+                    ))
+                },
+            )
+            .unwrap();
+        assert_eq!(row, (7, "text".into(), true, None, 1.5));
+        let err = c
+            .query_row("SELECT 'x'", params![], |r| r.get::<i64>(0))
+            .unwrap_err();
+        assert!(err.to_string().contains("expected i64"), "{err}");
+        assert!(matches!(
+            c.query_row("SELECT 1 WHERE 0", params![], |r| r.get::<i64>(0))
+                .optional(),
+            Ok(None)
+        ));
+    }
+
+    #[test]
+    fn a_dropped_transaction_rolls_back() {
+        let mut c = Conn::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
+        c.batch("CREATE TABLE t (x INTEGER)").unwrap();
+        {
+            let mut tx = c.transaction().unwrap();
+            tx.execute("INSERT INTO t VALUES (?1)", params![1]).unwrap();
+        }
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM t", params![], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+}

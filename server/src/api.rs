@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -111,6 +112,7 @@ pub struct AppState {
     pub limits: Limits,
     buckets: Mutex<HashMap<String, Bucket>>,
     faults: Mutex<Faults>,
+    pub metrics: crate::ops::Metrics,
 }
 
 impl AppState {
@@ -120,6 +122,7 @@ impl AppState {
             limits,
             buckets: Mutex::new(HashMap::new()),
             faults: Mutex::new(faults),
+            metrics: Default::default(),
         })
     }
 
@@ -232,6 +235,17 @@ impl From<StoreError> for Fail {
                 format!("record {id} was uploaded by another device"),
             )
             .record(&id),
+            // The database or the bucket is away for a moment: the agent
+            // keeps its copy and comes back, here or at another replica.
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "storage unavailable");
+                Fail::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the server's storage is unavailable; retry later",
+                )
+                .retry_after(5)
+            }
             other => {
                 tracing::error!(error = %other, "storage failed");
                 Fail::new(
@@ -308,10 +322,12 @@ async fn body_limited(
     Ok(Bytes::from(got))
 }
 
-fn client_ip(state: &AppState, addr: SocketAddr) -> String {
-    let truncate = state
-        .store
-        .policy()
+/// The address to store, truncated unless the policy says otherwise. The
+/// policy read blocks (PostgreSQL's client does), so it runs off the runtime.
+async fn client_ip(state: &AppState, addr: SocketAddr) -> String {
+    let store = state.store.clone();
+    let truncate = blocking(move || store.policy())
+        .await
         .map(|p| p.truncate_ip.unwrap_or(true))
         .unwrap_or(true);
     if truncate {
@@ -347,7 +363,7 @@ async fn admit(
     headers: &HeaderMap,
     route: &str,
 ) -> Result<(String, String), Fail> {
-    let ip = client_ip(state, addr);
+    let ip = client_ip(state, addr).await;
     let device = authenticate(state, headers, &ip).await?;
     state.rate_limit(&device)?;
     state.fault(route)?;
@@ -404,7 +420,7 @@ async fn enroll(
             ));
         }
     }
-    let ip = client_ip(&state, addr);
+    let ip = client_ip(&state, addr).await;
     let store = state.store.clone();
     let hostname = req.hostname.clone();
     let previous = req.previous_device_id.clone();
@@ -456,6 +472,9 @@ async fn minutes(
     )?;
     let store = state.store.clone();
     let (stored, duplicates) = blocking(move || store.upsert_batch(&device, &batch, &ip)).await?;
+    let m = &state.metrics;
+    m.minutes_stored.fetch_add(stored, Ordering::Relaxed);
+    m.minutes_repeated.fetch_add(duplicates, Ordering::Relaxed);
     Ok(Json(Accepted { stored, duplicates }))
 }
 
@@ -491,6 +510,11 @@ async fn capture(
     }
     let store = state.store.clone();
     let new = blocking(move || store.upsert_capture(&device, &id, &meta, &data, &ip)).await?;
+    match new {
+        true => &state.metrics.captures_stored,
+        false => &state.metrics.captures_repeated,
+    }
+    .fetch_add(1, Ordering::Relaxed);
     Ok(Json(Accepted {
         stored: u64::from(new),
         duplicates: u64::from(!new),

@@ -6,6 +6,8 @@ pub mod access;
 pub mod api;
 pub mod certs;
 pub mod conns;
+pub mod jobs;
+pub mod ops;
 pub mod private;
 pub mod store;
 pub mod web;

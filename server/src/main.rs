@@ -155,6 +155,21 @@ enum Command {
     },
     /// Print the path of a stored image.
     CapturePath { id: String },
+    /// Copy this deployment (--data-dir, or --database/--objects) into
+    /// another, e.g. PostgreSQL + S3: rows are inserted unless present and
+    /// images put unless present, so a killed run is simply started again;
+    /// at the end both sides' counts and checksums are compared.
+    Migrate {
+        /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (or sqlite:PATH).
+        #[arg(long)]
+        to_database: Database,
+        /// s3://BUCKET[/PREFIX][?endpoint=URL&...] (or file:DIR).
+        #[arg(long)]
+        to_objects: String,
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        batch: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -430,6 +445,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             reason,
         } => records_cli::delete(&open()?, &email, day, all, &reason),
         Command::Retention { set } => records_cli::retention(&open()?, set),
+        Command::Migrate {
+            to_database,
+            to_objects,
+            batch,
+        } => {
+            let from = open()?;
+            let to = Store::connect(&to_database, Objects::open(&to_objects)?)
+                .context("the migration's target")?;
+            let checked = from.copy_into(&to, batch as usize, |table, rows| {
+                eprintln!("migrate: {table}: {rows} rows copied");
+            })?;
+            println!(
+                "{:<16} {:>10}  SHA-256 (identical on both sides)",
+                "WHAT", "COUNT"
+            );
+            for c in checked {
+                println!("{:<16} {:>10}  {}", c.what, c.count, c.sha256);
+            }
+            println!("migrated and verified");
+            Ok(())
+        }
         Command::CapturePath { id } => {
             println!("{}", open()?.capture_location(&id)?);
             Ok(())
@@ -474,27 +510,7 @@ async fn serve(
         stop.await;
         shutdown.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
     });
-    // Retention: once at start, then every hour.
-    let store = state.store.clone();
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            every.tick().await;
-            let store = store.clone();
-            let now = stint_common::time::now_ms();
-            match tokio::task::spawn_blocking(move || store.apply_retention(now)).await {
-                Ok(Ok(d)) if d != Default::default() => tracing::info!(
-                    minutes = d.minutes,
-                    captures = d.captures,
-                    audit = d.audit,
-                    "retention deleted what was kept long enough"
-                ),
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "retention run failed"),
-                Err(e) => tracing::error!(error = %e, "retention run panicked"),
-            }
-        }
-    });
+    stint_server::jobs::spawn(state.store.clone());
     let announce = handle.clone();
     tokio::spawn(async move {
         if let Some(addr) = announce.listening().await {
@@ -502,7 +518,12 @@ async fn serve(
         }
     });
     let app = api::router(state.clone())
-        .merge(stint_server::web::router(state))
+        .merge(stint_server::web::router(state.clone()))
+        .merge(stint_server::ops::router(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            stint_server::ops::track,
+        ))
         .into_make_service_with_connect_info::<SocketAddr>();
     // Quiet connections give way when the table is full; only one quiet for
     // a second or more, so a request in flight is never the one cut.

@@ -3,6 +3,7 @@
 #![cfg(target_os = "linux")]
 
 mod control;
+mod fleet;
 mod helpers;
 mod hostile;
 mod install;

@@ -12,23 +12,15 @@ const FAST: &str = "[schedule]\nminute = \"1s\"\nsegment = \"2s\"\n";
 /// Adds `n` minutes (one poisoned with an impossible keystroke count) straight
 /// into the agent's queue, as a long offline stretch would leave them.
 fn add_backlog(agent: &Agent, n: i64) -> (HashSet<String>, String) {
+    let ids = agent.add_backlog(n, "backlog");
+    let poisoned = format!("backlog-{:05}", n / 2);
     let db = rusqlite::Connection::open(agent.data_dir().join("queue.db")).unwrap();
-    let start = 1_700_000_000_000i64 - n * 60_000;
-    let mut ids = HashSet::new();
-    let tx = db.unchecked_transaction().unwrap();
-    for i in 0..n {
-        let id = format!("backlog-{i:05}");
-        let keys = if i == n / 2 { 1_000_000 } else { i % 97 };
-        tx.execute(
-            "INSERT INTO minutes (id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, exe_path, app, session_id)
-             VALUES (?1, ?2, 0, 60, ?3, 1, 0, 0, 'backlog window title', '/usr/bin/xterm', 'xterm', 'backlog-session')",
-            rusqlite::params![id, start + i * 60_000, keys],
-        )
-        .unwrap();
-        ids.insert(id);
-    }
-    tx.commit().unwrap();
-    (ids, format!("backlog-{:05}", n / 2))
+    db.execute(
+        "UPDATE minutes SET keystrokes = 1000000 WHERE id = ?1",
+        [&poisoned],
+    )
+    .unwrap();
+    (ids, poisoned)
 }
 
 #[test]

@@ -12,9 +12,11 @@ use serde::Serialize;
 use sql::{params, Conn, OptionalExtension};
 use stint_proto::Policy;
 
+mod copy;
 mod deletion;
 mod diary;
 mod export;
+mod leases;
 mod links;
 pub mod objects;
 mod people;
@@ -26,9 +28,11 @@ pub(crate) mod sql;
 pub mod thumbs;
 mod tokens;
 
+pub use copy::{Checked, CopyError};
 pub use deletion::{Deleted, Deletion, Retention};
 pub use diary::{DiaryCapture, DiaryMinute, StoredCapture};
 pub use export::{DeviceRecords, Received};
+pub use leases::ORPHAN_GRACE_MS;
 pub use links::{INVITE_MS, RESET_MS};
 pub use people::{Login, Person, Team, View, SESSION_MAX_MS};
 pub use policy::{Effective, Scope};
@@ -61,6 +65,18 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     NotFound(String),
+}
+
+impl StoreError {
+    /// Storage that may come back (a lost database connection, an object
+    /// store that does not answer), as opposed to a bug or bad data.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Objects(e) => e.is_transient(),
+            StoreError::Sql(e) => e.is_connection_lost(),
+            _ => false,
+        }
+    }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -271,6 +287,21 @@ impl Store {
         })
     }
 
+    /// Both halves answer: a query on the database, a listing of one key
+    /// in the object store.
+    pub fn ready(&self) -> Result<(), StoreError> {
+        self.conn()
+            .query_row("SELECT 1", params![], |r| r.get::<i64>(0))?;
+        self.objects.get(".ready")?;
+        Ok(())
+    }
+
+    /// Images being written to the object store at this moment.
+    pub fn pending_writes(&self) -> i64 {
+        self.pending_writes
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn conn(&self) -> std::sync::MutexGuard<'_, Conn> {
         self.pool.get()
     }
@@ -416,14 +447,17 @@ impl Store {
     }
 }
 
-/// The store a unit test runs against: embedded in `dir`, or, when
-/// `STINT_TEST_POSTGRES` names a cluster (scripts/test.sh starts one), a
-/// fresh database of its own there, so every store test runs on both engines.
+/// The store a unit test runs against: embedded in `dir`, or, with
+/// `STINT_TEST_STORE=postgres`, a fresh database of its own in the cluster
+/// `STINT_TEST_POSTGRES` names; scripts/test.sh runs the store tests both ways.
 #[cfg(test)]
 pub(crate) fn test_store(dir: &Path) -> Store {
-    let Ok(url) = std::env::var("STINT_TEST_POSTGRES") else {
+    if std::env::var("STINT_TEST_STORE").as_deref() != Ok("postgres") {
         return Store::open(dir).unwrap();
-    };
+    }
+    let url = std::env::var("STINT_TEST_POSTGRES").expect(
+        "STINT_TEST_STORE=postgres needs STINT_TEST_POSTGRES (scripts/postgres.sh start prints it)",
+    );
     let name = format!("t_{}", uuid::Uuid::now_v7().simple());
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     admin

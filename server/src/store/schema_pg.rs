@@ -108,7 +108,7 @@ CREATE TABLE login_failures (
     locked_until_ms BIGINT NOT NULL
 );
 CREATE TABLE view_audit (
-    rowid BIGSERIAL,
+    rowid BIGSERIAL PRIMARY KEY,
     at_ms BIGINT NOT NULL,
     viewer_id TEXT NOT NULL,
     subject_id TEXT NOT NULL,
@@ -163,6 +163,8 @@ pub(super) fn migrate(conn: &mut Conn) -> Result<(), PgSchemaError> {
         params![MIGRATION_LOCK],
         |_| Ok(()),
     )?;
+    // Quiet: "already exists, skipping" on every start is no news.
+    tx.batch("SET LOCAL client_min_messages = warning")?;
     tx.batch("CREATE TABLE IF NOT EXISTS stint_schema (version BIGINT NOT NULL)")?;
     let found: Option<i64> = tx
         .query_row("SELECT version FROM stint_schema", params![], |r| r.get(0))

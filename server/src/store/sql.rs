@@ -231,6 +231,10 @@ impl Row {
     pub fn get<T: FromValue>(&self, index: usize) -> Result<T, SqlError> {
         T::from_value(index, self.0.get(index).unwrap_or(&Value::Null))
     }
+
+    pub fn values(&self) -> &[Value] {
+        &self.0
+    }
 }
 
 pub enum Conn {

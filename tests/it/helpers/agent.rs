@@ -50,6 +50,27 @@ impl Agent {
         }
     }
 
+    /// Adds `n` minutes with ids `PREFIX-00000`... straight into the queue,
+    /// as a long offline stretch would leave them; returns their ids.
+    pub fn add_backlog(&self, n: i64, prefix: &str) -> std::collections::HashSet<String> {
+        let db = rusqlite::Connection::open(self.data_dir().join("queue.db")).unwrap();
+        let start = 1_700_000_000_000i64 - n * 60_000;
+        let mut ids = std::collections::HashSet::new();
+        let tx = db.unchecked_transaction().unwrap();
+        for i in 0..n {
+            let id = format!("{prefix}-{i:05}");
+            tx.execute(
+                "INSERT INTO minutes (id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, exe_path, app, session_id)
+                 VALUES (?1, ?2, 0, 60, ?3, 1, 0, 0, 'backlog window title', '/usr/bin/xterm', 'xterm', 'backlog-session')",
+                rusqlite::params![id, start + i * 60_000, i % 97],
+            )
+            .unwrap();
+            ids.insert(id);
+        }
+        tx.commit().unwrap();
+        ids
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }

@@ -6,6 +6,7 @@
 mod agent;
 pub mod bursts;
 mod desktop;
+pub mod fleet;
 mod server;
 pub mod web;
 mod webdriver;

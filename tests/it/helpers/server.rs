@@ -14,6 +14,11 @@ pub struct Server {
     pub args: Vec<String>,
     /// The open-file limit (soft and hard) the server process starts with.
     pub nofile: Option<u64>,
+    /// Environment of every stint-server command: a fleet back end's
+    /// database and bucket, when there is one.
+    pub env: Vec<(String, String)>,
+    /// Held while this server uses the shared bucket.
+    _s3: Option<std::sync::RwLockReadGuard<'static, ()>>,
     proc: Option<Proc>,
 }
 
@@ -35,12 +40,47 @@ impl Server {
     }
 
     /// Like `start`, with the open-file limit a default `ulimit -n` gives.
+    ///
+    /// With `STINT_TEST_SERVER_BACKEND=fleet` (scripts/test.sh's second
+    /// pass), every server gets a fresh PostgreSQL database and bucket
+    /// prefix instead of its data dir's SQLite file and image directory.
     pub fn start_with_nofile(listen_ip: &str, args: &[&str], nofile: Option<u64>) -> Server {
+        let fleet = std::env::var("STINT_TEST_SERVER_BACKEND").as_deref() == Ok("fleet");
+        let engines = fleet
+            .then(|| super::fleet::Engines::from_env("a fleet-backed server"))
+            .flatten();
+        assert!(
+            fleet == engines.is_some(),
+            "STINT_TEST_SERVER_BACKEND=fleet needs the engines"
+        );
+        Server::start_env(
+            listen_ip,
+            args,
+            nofile,
+            engines.map(|e| e.fresh()).unwrap_or_default(),
+        )
+    }
+
+    /// Like `start_with_nofile`, with `env` for every command.
+    pub fn start_env(
+        listen_ip: &str,
+        args: &[&str],
+        nofile: Option<u64>,
+        env: Vec<(String, String)>,
+    ) -> Server {
+        // A test that owns the bucket (stopping it) holds the lock already.
+        let owned = env.iter().any(|(k, _)| k == "STINT_TEST_OWNS_S3");
+        let s3 = env
+            .iter()
+            .any(|(k, v)| k == "STINT_SERVER_OBJECTS" && v.starts_with("s3://") && !owned)
+            .then(super::fleet::Engines::share_s3);
         let mut s = Server {
             dir: tempfile::tempdir().unwrap(),
             port: 0,
             args: args.iter().map(|a| a.to_string()).collect(),
             nofile,
+            env,
+            _s3: s3,
             proc: None,
         };
         s.restart(listen_ip);
@@ -97,6 +137,7 @@ impl Server {
     pub fn admin_command(&self) -> Command {
         let mut c = Command::new(stint_server_bin());
         c.arg("--data-dir").arg(self.dir.path());
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
         c
     }
 

@@ -115,8 +115,18 @@ pub struct World {
 }
 
 impl World {
+    /// On the back end this test pass uses (embedded, or the fleet's).
     pub fn new() -> World {
-        let server = Server::start("127.0.0.1", &[]);
+        World::on(Server::start("127.0.0.1", &[]))
+    }
+
+    /// On SQLite and a directory whatever the pass.
+    #[allow(dead_code)] // the benches share these helpers
+    pub fn new_embedded() -> World {
+        World::on(Server::start_env("127.0.0.1", &[], None, Vec::new()))
+    }
+
+    fn on(server: Server) -> World {
         for (email, name, role) in [
             ("olga@example.com", "Olga", "owner"),
             ("mia@example.com", "Mia", "manager"),

@@ -8,7 +8,7 @@ use stint::encode::{encode, EncodeOptions, Format, Pixels};
 
 const MINUTES: i64 = 7 * 24 * 60; // 10,080
 const CAPTURES: i64 = 7 * 24 * 6; // 1,008: one per 10-minute segment
-const T0: i64 = 1_700_000_000_000;
+pub(crate) const T0: i64 = 1_700_000_000_000;
 
 const TITLES: [(&str, &str, &str); 6] = [
     (
@@ -50,7 +50,7 @@ pub fn run() {
         shot.len() as f64 / 1000.0
     );
     drain(&shot);
-    ingest(&shot);
+    crate::ingest::run(&shot);
 }
 
 /// A text-heavy 1920x1080 frame (rows of glyph-like dots in 6x13 cells, the
@@ -139,7 +139,7 @@ fn pending(db: &rusqlite::Connection) -> (i64, i64) {
 }
 
 /// (user+system CPU seconds, peak RSS in MB) of a live process.
-fn usage(pid: u32) -> (f64, f64) {
+pub(crate) fn usage(pid: u32) -> (f64, f64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let fields: Vec<&str> = stat
         .rsplit(')')
@@ -239,150 +239,7 @@ fn count_files(dir: &Path) -> usize {
         .sum()
 }
 
-const DEVICES: usize = 4;
-const BATCHES_PER_DEVICE: usize = 25;
-const BATCH: usize = 500;
-const INGEST_CAPTURES: usize = 1_000;
-const IN_FLIGHT: usize = 8;
-
-/// Several devices uploading at once straight over HTTPS, as a server sees a fleet.
-fn ingest(shot: &[u8]) {
-    let server = Server::start("127.0.0.1", &["--rate-limit", "1000000"]);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let http = stint::sync::build_client(&stint::config::Server {
-        ca_file: Some(server.ca()),
-        ..Default::default()
-    })
-    .unwrap();
-    let base = format!("https://localhost:{}/api/v1", server.port);
-    let tokens: Vec<String> = (0..DEVICES)
-        .map(|_| server.admin(&["token", "create"]).trim().to_string())
-        .collect();
-    let server_pid = server.pid();
-    let cpu_before = usage(server_pid).0;
-    let shot = shot.to_vec();
-    rt.block_on(async move {
-        let mut devices = Vec::new();
-        for (d, token) in tokens.iter().enumerate() {
-            let req = stint_proto::EnrollRequest {
-                enroll_token: token.clone(),
-                hostname: format!("bench-{d}"),
-                os_type: "Linux".into(),
-                os_version: "Debian 13".into(),
-                os_user: "bench".into(),
-                agent_version: "0.1.0".into(),
-                previous_device_id: None,
-            };
-            let r: stint_proto::EnrollResponse = http
-                .post(format!("{base}/enroll"))
-                .json(&req)
-                .send()
-                .await
-                .unwrap()
-                .error_for_status()
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            devices.push(r.device_token);
-        }
-
-        let t = Instant::now();
-        let mut set = tokio::task::JoinSet::new();
-        for (d, token) in devices.iter().enumerate() {
-            let (http, base, token) = (http.clone(), base.clone(), token.clone());
-            set.spawn(async move {
-                for b in 0..BATCHES_PER_DEVICE {
-                    let minutes = (0..BATCH)
-                        .map(|i| minute(d, b * BATCH + i))
-                        .collect::<Vec<_>>();
-                    let body = stint_proto::MinuteBatch {
-                        sessions: Vec::new(),
-                        minutes,
-                    };
-                    let a: stint_proto::Accepted = http
-                        .post(format!("{base}/minutes"))
-                        .bearer_auth(&token)
-                        .json(&body)
-                        .send()
-                        .await
-                        .unwrap()
-                        .error_for_status()
-                        .unwrap()
-                        .json()
-                        .await
-                        .unwrap();
-                    assert_eq!(a.stored, BATCH as u64);
-                }
-            });
-        }
-        set.join_all().await;
-        let records = DEVICES * BATCHES_PER_DEVICE * BATCH;
-        let took = t.elapsed().as_secs_f64();
-        println!("== stint-server ingest, {DEVICES} devices at once over HTTPS, client on the same machine");
-        println!(
-            "minute records: {records} in {took:.2} s = {:.0} records/s (batches of {BATCH})",
-            records as f64 / took
-        );
-
-        let t = Instant::now();
-        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let mut set = tokio::task::JoinSet::new();
-        for w in 0..IN_FLIGHT {
-            let (http, base, token, next, shot) = (
-                http.clone(),
-                base.clone(),
-                devices[w % DEVICES].clone(),
-                next.clone(),
-                shot.clone(),
-            );
-            set.spawn(async move {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if i >= INGEST_CAPTURES {
-                        break;
-                    }
-                    let meta = stint_proto::CaptureMeta {
-                        kind: stint_proto::CaptureKind::Screenshot,
-                        taken_at: stint::model::rfc3339(T0 + i as i64 * 600_000),
-                        utc_offset: 0,
-                        monitor: "DP-1".into(),
-                        width: 1920,
-                        height: 1080,
-                        format: "webp".into(),
-                        session_id: "bench-session".into(),
-                    };
-                    http.put(format!("{base}/captures/0192f0aa-cap-{w}-{i:08}"))
-                        .bearer_auth(&token)
-                        .query(&meta)
-                        .body(shot.clone())
-                        .send()
-                        .await
-                        .unwrap()
-                        .error_for_status()
-                        .unwrap();
-                }
-            });
-        }
-        set.join_all().await;
-        let took = t.elapsed().as_secs_f64();
-        println!(
-            "captures: {INGEST_CAPTURES} of {:.0} KB in {took:.2} s = {:.0} captures/s ({IN_FLIGHT} in flight)",
-            shot.len() as f64 / 1000.0,
-            INGEST_CAPTURES as f64 / took
-        );
-    });
-    println!(
-        "stint-server CPU during ingest: {:.2} s",
-        usage(server_pid).0 - cpu_before
-    );
-}
-
-fn minute(device: usize, i: usize) -> stint_proto::MinuteRecord {
+pub(crate) fn minute(device: usize, i: usize) -> stint_proto::MinuteRecord {
     let (title, exe, app) = TITLES[i / 17 % TITLES.len()];
     stint_proto::MinuteRecord {
         id: format!("0192f0aa-ingest-{device}-{i:012}"),

@@ -11,6 +11,8 @@
 #[path = "../../tests/it/helpers/mod.rs"]
 mod helpers;
 #[cfg(target_os = "linux")]
+mod ingest;
+#[cfg(target_os = "linux")]
 mod linux;
 
 fn main() {

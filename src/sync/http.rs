@@ -137,7 +137,9 @@ pub(super) async fn classify<T: serde::de::DeserializeOwned>(
     }
     let api: Option<ApiError> = serde_json::from_slice(&body).ok();
     let why = match &api {
-        Some(a) => format!("{status} {}: {}", escape(&a.code), escape(&a.message)),
+        // One quote of both, so a long code and a long message together
+        // still fit the bound a status line has.
+        Some(a) => format!("{status} {}", escape(&format!("{}: {}", a.code, a.message))),
         None => format!("{status}: {}", escape(&String::from_utf8_lossy(&body))),
     };
     match status.as_u16() {

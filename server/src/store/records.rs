@@ -4,9 +4,24 @@
 use super::sql::{params, OptionalExtension};
 use stint_proto::{CaptureMeta, MinuteBatch};
 
+use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 
+use stint_proto::MinuteRecord;
+
+use super::sql::ToValue;
 use super::{now_ms, Store, StoreError};
+
+/// Rows per INSERT: 18 parameters each stays far below both engines' limits.
+const MINUTES_PER_INSERT: usize = 100;
+
+/// `?from, ?from+1, ...`: `n` parameter marks.
+fn marks(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 impl Store {
     /// Upserts a batch in one transaction; returns (stored, duplicates).
@@ -44,46 +59,61 @@ impl Store {
             }
             dup += 1;
         }
-        for m in &batch.minutes {
-            // Deleted for good: answered as done, so the agent drops it.
-            if tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM tombstones WHERE id = ?1)",
-                params![m.id],
-                |r| r.get::<bool>(0),
-            )? {
-                dup += 1;
-                continue;
+        // Deleted for good: answered as done, so the agent drops them.
+        let mut tombstoned = HashSet::new();
+        for chunk in batch.minutes.chunks(500) {
+            let ids: Vec<&dyn ToValue> = chunk.iter().map(|m| &m.id as &dyn ToValue).collect();
+            let sql = format!(
+                "SELECT id FROM tombstones WHERE id IN ({})",
+                marks(1, ids.len())
+            );
+            tombstoned.extend(tx.query_map(&sql, &ids, |r| r.get::<String>(0))?);
+        }
+        let fresh: Vec<&MinuteRecord> = batch
+            .minutes
+            .iter()
+            .filter(|m| !tombstoned.contains(&m.id))
+            .collect();
+        dup += (batch.minutes.len() - fresh.len()) as u64;
+        // Many rows to a statement: the round trips, not the rows, are what
+        // a remote database charges for.
+        let mut inserted = HashSet::new();
+        for chunk in fresh.chunks(MINUTES_PER_INSERT) {
+            let mut args: Vec<&dyn ToValue> = Vec::with_capacity(chunk.len() * 18);
+            let mut rows = Vec::with_capacity(chunk.len());
+            for (i, m) in chunk.iter().enumerate() {
+                rows.push(format!("({})", marks(i * 18 + 1, 18)));
+                args.extend([
+                    &m.id as &dyn ToValue,
+                    &device,
+                    &m.start,
+                    &m.utc_offset,
+                    &m.seconds,
+                    &m.keystrokes,
+                    &m.clicks,
+                    &m.scrolls,
+                    &m.idle,
+                    &m.title,
+                    &m.exe_path,
+                    &m.app,
+                    &m.session_id,
+                    &now,
+                    &ip,
+                    &m.synthetic_keystrokes,
+                    &m.synthetic_clicks,
+                    &m.counts_unknown,
+                ]);
             }
-            let n = tx.execute(
+            let sql = format!(
                 "INSERT INTO minutes (id, device_id, start, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, exe_path, app, session_id, received_ms, public_ip,
                                       synthetic_keystrokes, synthetic_clicks, counts_unknown)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
-                 ON CONFLICT (id) DO NOTHING",
-                params![
-                    m.id,
-                    device,
-                    m.start,
-                    m.utc_offset,
-                    m.seconds,
-                    m.keystrokes,
-                    m.clicks,
-                    m.scrolls,
-                    m.idle,
-                    m.title,
-                    m.exe_path,
-                    m.app,
-                    m.session_id,
-                    now,
-                    ip,
-                    m.synthetic_keystrokes,
-                    m.synthetic_clicks,
-                    m.counts_unknown
-                ],
-            )?;
-            if n == 1 {
-                stored += 1;
-                continue;
-            }
+                 VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
+                rows.join(", ")
+            );
+            inserted.extend(tx.query_map(&sql, &args, |r| r.get::<String>(0))?);
+        }
+        stored += inserted.len() as u64;
+        for m in fresh.iter().filter(|m| !inserted.contains(&m.id)) {
             // A repeat may carry more counts: the agent merges a revisited
             // minute into its unsent row, so the newest copy wins, and only
             // on the device's own row.
@@ -200,6 +230,88 @@ mod tests {
 
     fn device(store: &Store, host: &str) -> String {
         store.enroll_device(None, host).unwrap()
+    }
+
+    fn batch(ids: &[&str], keys: u32) -> MinuteBatch {
+        let minutes = ids
+            .iter()
+            .map(|id| {
+                serde_json::from_value(serde_json::json!({
+                    "id": id, "start": "2026-11-29T10:00:00Z", "utc_offset": 0, "seconds": 60,
+                    "keystrokes": keys, "clicks": 1, "scrolls": 0, "idle": false,
+                    "session_id": "s"
+                }))
+                .unwrap()
+            })
+            .collect();
+        MinuteBatch {
+            sessions: Vec::new(),
+            minutes,
+        }
+    }
+
+    /// Each way a minute can arrive, in batches big enough to span several
+    /// multi-row inserts.
+    #[test]
+    fn minutes_are_stored_once_updated_by_their_device_and_refused_to_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::test_store(dir.path());
+        let max = store
+            .add_person("max@x", "Max", "UTC", crate::access::Role::Member)
+            .unwrap();
+        let a = store.enroll_device(Some(&max.id), "a").unwrap();
+        let b = device(&store, "b");
+        let many: Vec<String> = (0..250).map(|i| format!("m-{i:03}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let keys = |id: &str| -> i64 {
+            store
+                .conn()
+                .query_row(
+                    "SELECT keystrokes FROM minutes WHERE id = ?1",
+                    params![id],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        };
+        assert_eq!(
+            store.upsert_batch(&a, &batch(&many, 5), "ip").unwrap(),
+            (250, 0)
+        );
+        // The agent's newer copy of the same minutes wins.
+        assert_eq!(
+            store.upsert_batch(&a, &batch(&many, 9), "ip").unwrap(),
+            (0, 250)
+        );
+        assert_eq!(keys("m-249"), 9);
+        // Half new, half repeated.
+        let mixed = ["m-000", "n-000"];
+        assert_eq!(
+            store.upsert_batch(&a, &batch(&mixed, 9), "ip").unwrap(),
+            (1, 1)
+        );
+        // Another device's id: refused, and nothing of its batch stays.
+        let e = store
+            .upsert_batch(&b, &batch(&["x-1", "m-001"], 1), "ip")
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Conflict(id) if id == "m-001"));
+        assert_eq!(
+            store
+                .conn()
+                .query_row(
+                    "SELECT count(*) FROM minutes WHERE id = 'x-1'",
+                    params![],
+                    |r| r.get::<i64>(0)
+                )
+                .unwrap(),
+            0
+        );
+        assert_eq!(keys("m-001"), 9);
+        // Deleted for good: answered as a repeat, not stored again.
+        store.delete_all(&max.id, "me", "r").unwrap();
+        assert_eq!(
+            store.upsert_batch(&a, &batch(&many[..3], 1), "ip").unwrap(),
+            (0, 3)
+        );
     }
 
     /// Two devices upload one capture id at the same moment, many times over:

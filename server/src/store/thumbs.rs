@@ -16,20 +16,20 @@ pub fn thumb_key(key: &str) -> String {
     format!("{stem}.thumb.webp")
 }
 
-/// Decodes an uploaded image into pixels: (data, layout, width, height).
+/// Decodes an uploaded image into pixels about `THUMB_WIDTH` wide (the
+/// decoders scale while decoding, far cheaper than decoding a whole screen
+/// and shrinking it): (data, layout, width, height).
 fn decode(data: &[u8], format: &str) -> Option<(Vec<u8>, Pixels, u32, u32)> {
     match format {
-        "webp" => {
-            let img = webp::Decoder::new(data).decode()?;
-            let layout = if img.is_alpha() {
-                Pixels::Rgba
-            } else {
-                Pixels::Rgb
-            };
-            Some((img.to_vec(), layout, img.width(), img.height()))
-        }
+        "webp" => decode_webp_scaled(data, THUMB_WIDTH),
         "jpeg" => {
             let mut d = jpeg_decoder::Decoder::new(data);
+            d.read_info().ok()?;
+            let info = d.info()?;
+            let h = (u32::from(info.height) * THUMB_WIDTH / u32::from(info.width).max(1)).max(1);
+            // The smallest of 1/8 .. 1/1 that is at least this big.
+            d.scale(THUMB_WIDTH as u16, h.min(u32::from(u16::MAX)) as u16)
+                .ok()?;
             let pixels = d.decode().ok()?;
             let info = d.info()?;
             (info.pixel_format == jpeg_decoder::PixelFormat::RGB24).then_some((
@@ -41,6 +41,49 @@ fn decode(data: &[u8], format: &str) -> Option<(Vec<u8>, Pixels, u32, u32)> {
         }
         _ => None,
     }
+}
+
+/// A WebP decoded straight to RGB at `width` (or its own width if smaller).
+fn decode_webp_scaled(data: &[u8], width: u32) -> Option<(Vec<u8>, Pixels, u32, u32)> {
+    use libwebp_sys as sys;
+    let mut config = sys::WebPDecoderConfig::new().ok()?;
+    // SAFETY: `data` outlives the call; `config.input` is a valid out-param.
+    let found = unsafe { sys::WebPGetFeatures(data.as_ptr(), data.len(), &mut config.input) };
+    if found != sys::VP8StatusCode::VP8_STATUS_OK {
+        return None;
+    }
+    let (w, h) = (config.input.width, config.input.height);
+    if w <= 0 || h <= 0 {
+        return None;
+    }
+    let (out_w, out_h) = if w as u32 > width {
+        let h2 = (i64::from(h) * i64::from(width) / i64::from(w)).max(1) as i32;
+        (width as i32, h2)
+    } else {
+        (w, h)
+    };
+    let stride = out_w as usize * 3;
+    let mut pixels = vec![0u8; stride * out_h as usize];
+    config.options.use_scaling = (out_w != w) as i32;
+    config.options.scaled_width = out_w;
+    config.options.scaled_height = out_h;
+    config.output.colorspace = sys::WEBP_CSP_MODE::MODE_RGB;
+    // Decode into our own buffer: nothing for libwebp to allocate or free.
+    config.output.is_external_memory = 1;
+    config.output.u.RGBA = sys::WebPRGBABuffer {
+        rgba: pixels.as_mut_ptr(),
+        stride: stride as i32,
+        size: pixels.len(),
+    };
+    // SAFETY: `data` is alive and `pixels` holds exactly stride x out_h bytes,
+    // the buffer `config.output` describes; libwebp writes only inside it.
+    let status = unsafe { sys::WebPDecode(data.as_ptr(), data.len(), &mut config) };
+    (status == sys::VP8StatusCode::VP8_STATUS_OK).then_some((
+        pixels,
+        Pixels::Rgb,
+        out_w as u32,
+        out_h as u32,
+    ))
 }
 
 /// The thumbnail of an uploaded image, or `None` when it cannot be decoded
@@ -93,6 +136,24 @@ mod tests {
         let back = webp::Decoder::new(&thumb).decode().unwrap();
         assert_eq!((back.width(), back.height()), (THUMB_WIDTH, 135));
         assert_eq!(make(b"not an image", "webp"), None);
+        assert_eq!(make(b"not an image", "jpeg"), None);
+        // A JPEG upload decodes at 1/8 scale and comes out the same width.
+        let jpeg = encode(
+            &rgb,
+            Pixels::Rgb,
+            w,
+            h,
+            EncodeOptions {
+                format: Format::Jpeg,
+                quality: 60,
+                max_width: 0,
+                blur: false,
+            },
+        )
+        .unwrap();
+        let thumb = make(&jpeg.data, "jpeg").unwrap();
+        let back = webp::Decoder::new(&thumb).decode().unwrap();
+        assert_eq!((back.width(), back.height()), (THUMB_WIDTH, 135));
         assert_eq!(thumb_key("dev/abc.webp"), "dev/abc.thumb.webp");
     }
 }

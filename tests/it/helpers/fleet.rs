@@ -177,3 +177,72 @@ impl Drop for Balancer {
         let _ = TcpStream::connect(("127.0.0.1", self.port));
     }
 }
+
+/// PostgreSQL and SeaweedFS of one's own, for the benchmarks (tests share
+/// the ones scripts/test.sh starts); stopped on drop.
+#[allow(dead_code)] // used by benches/sync, which shares these helpers
+pub struct OwnEngines {
+    pub engines: Engines,
+    dir: tempfile::TempDir,
+}
+
+#[allow(dead_code)]
+impl OwnEngines {
+    /// Both engines, or `None` after saying why not.
+    pub fn start() -> Option<OwnEngines> {
+        let dir = tempfile::tempdir().unwrap();
+        // The cluster's unprivileged owner (as root) must reach its directory.
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let pg = dir.path().join("pg");
+        let s3 = dir.path().join("s3");
+        let run = |name: &str, args: &[&str]| {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("scripts")
+                .join(name);
+            let out = Command::new("bash").arg(path).args(args).output().unwrap();
+            if out.status.success() {
+                Some(String::from_utf8(out.stdout).unwrap().trim().to_string())
+            } else {
+                eprintln!("{name}: {}", String::from_utf8_lossy(&out.stderr));
+                None
+            }
+        };
+        let postgres = run("postgres.sh", &["start", pg.to_str()?, &port.to_string()])?;
+        let Some(s3_spec) = run("s3.sh", &["start", s3.to_str()?]) else {
+            run("postgres.sh", &["stop", pg.to_str()?]);
+            return None;
+        };
+        Some(OwnEngines {
+            engines: Engines {
+                postgres,
+                s3: s3_spec,
+                s3_dir: s3.to_str()?.to_string(),
+            },
+            dir,
+        })
+    }
+}
+
+impl Drop for OwnEngines {
+    fn drop(&mut self) {
+        let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts");
+        let _ = Command::new("bash")
+            .arg(scripts.join("s3.sh"))
+            .args(["stop", &self.engines.s3_dir])
+            .output();
+        let _ = Command::new("bash")
+            .arg(scripts.join("postgres.sh"))
+            .arg("stop")
+            .arg(self.dir.path().join("pg"))
+            .output();
+    }
+}

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -14,6 +13,8 @@ use stint_server::certs;
 
 mod people_cli;
 mod records_cli;
+mod serve_cli;
+mod server_config;
 use stint_server::store::{objects::Objects, Database, Store};
 
 #[derive(Parser)]
@@ -23,14 +24,14 @@ use stint_server::store::{objects::Objects, Database, Store};
     about = "Reference ingest server for stint agents"
 )]
 struct Cli {
-    /// Where records, images, certificates and keys live.
-    #[arg(
-        long,
-        global = true,
-        env = "STINT_SERVER_DATA_DIR",
-        default_value = "stint-server-data"
-    )]
-    data_dir: PathBuf,
+    /// Where records, images, certificates and keys live
+    /// (default: stint-server-data).
+    #[arg(long, global = true, env = "STINT_SERVER_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// A TOML file with data_dir, database and objects; the command line and
+    /// the environment override it.
+    #[arg(long, global = true, env = "STINT_SERVER_CONFIG")]
+    config: Option<PathBuf>,
     /// Records: sqlite:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE
     /// (default: sqlite:DATA_DIR/server.db).
     #[arg(long, global = true, env = "STINT_SERVER_DATABASE")]
@@ -245,8 +246,15 @@ fn print_json(v: &impl serde::Serialize) {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let dir = cli.data_dir;
-    let (database, objects) = (cli.database, cli.objects);
+    let storage = server_config::resolve(
+        cli.config.as_deref(),
+        cli.data_dir,
+        cli.database,
+        cli.objects,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let dir = storage.data_dir;
+    let (database, objects) = (storage.database, storage.objects);
     let open = || -> anyhow::Result<Store> {
         if database.is_none() && objects.is_none() {
             return Store::open(&dir).with_context(|| format!("data dir {}", dir.display()));
@@ -322,7 +330,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 fd_limit.map_or("none".to_string(), |n| n.to_string())
             );
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            rt.block_on(serve(
+            rt.block_on(serve_cli::serve(
                 listen,
                 tls,
                 max_connections,
@@ -471,77 +479,4 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-/// Resolves on Ctrl-C, or SIGTERM where there is one (service managers send it).
-/// Registered before it is awaited, so an early stop request is not lost.
-#[cfg_attr(not(unix), allow(clippy::manual_async_fn))] // the same shape on every OS
-fn stop_requested() -> impl std::future::Future<Output = ()> {
-    #[cfg(unix)]
-    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    async move {
-        #[cfg(unix)]
-        if let Some(mut term) = term {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-async fn serve(
-    listen: SocketAddr,
-    tls: certs::TlsFiles,
-    max_connections: usize,
-    state: Arc<api::AppState>,
-) -> anyhow::Result<()> {
-    let idle = state.limits.idle_timeout;
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
-        .await
-        .with_context(|| format!("TLS files {} / {}", tls.cert.display(), tls.key.display()))?;
-    let handle = axum_server::Handle::new();
-    let shutdown = handle.clone();
-    let stop = stop_requested();
-    tokio::spawn(async move {
-        stop.await;
-        shutdown.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
-    });
-    stint_server::jobs::spawn(state.store.clone());
-    let announce = handle.clone();
-    tokio::spawn(async move {
-        if let Some(addr) = announce.listening().await {
-            println!("listening on https://{addr}");
-        }
-    });
-    let app = api::router(state.clone())
-        .merge(stint_server::web::router(state.clone()))
-        .merge(stint_server::ops::router(state.clone()))
-        .layer(axum::middleware::from_fn_with_state(
-            state,
-            stint_server::ops::track,
-        ))
-        .into_make_service_with_connect_info::<SocketAddr>();
-    // Quiet connections give way when the table is full; only one quiet for
-    // a second or more, so a request in flight is never the one cut.
-    let table = stint_server::conns::ConnTable::new(max_connections, Duration::from_secs(1));
-    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
-        .handshake_timeout(idle)
-        .acceptor(stint_server::conns::Admit { table });
-    let mut server = axum_server::bind(listen).acceptor(acceptor).handle(handle);
-    // The header timeout also bounds how long a kept-alive connection may sit
-    // between requests (hyper starts it whenever it waits for a request head).
-    server
-        .http_builder()
-        .http1()
-        .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(idle)
-        .max_headers(64);
-    server
-        .serve(app)
-        .await
-        .with_context(|| format!("serving on {listen}"))
 }

@@ -18,7 +18,6 @@ use crate::sampler::{self, run_blocking, SamplerError};
 
 const WEBCAM_PROBE: Duration = Duration::from_secs(10);
 /// What the screen and webcam samplers are built on, for their status lines.
-const SCREEN_BACKEND: &str = "xcap";
 const WEBCAM_BACKEND: &str = "nokhwa";
 
 /// The samplers that work on this machine; `None` where the probe failed or config
@@ -86,7 +85,7 @@ impl Samplers {
         let mut states = Vec::new();
         states.extend(s.set_input(input::create()));
         let window = sampler::window::create();
-        states.push((Sampler::Window, describe(&window, sampler::window::BACKEND)));
+        states.push((Sampler::Window, describe_window(&window)));
         s.window = keep("window", window);
         states.extend(s.apply(cfg, "config").await);
         store(queue, states).await;
@@ -126,7 +125,10 @@ impl Samplers {
             states.push((Sampler::Screen, format!("disabled by {by}")));
         } else if self.screen.is_none() {
             let screen = sampler::screen::create(cfg.capture.timeout);
-            states.push((Sampler::Screen, describe(&screen, SCREEN_BACKEND)));
+            states.push((
+                Sampler::Screen,
+                describe(&screen, sampler::screen::backend()),
+            ));
             self.screen = keep("screen", screen);
         }
         if !cfg.capture.webcam {
@@ -174,17 +176,29 @@ impl Samplers {
         if self.window.is_none() {
             let window = sampler::window::create();
             if window.is_ok() {
-                states.push((Sampler::Window, describe(&window, sampler::window::BACKEND)));
+                states.push((Sampler::Window, describe_window(&window)));
             }
             self.window = window.ok();
         }
         if self.screen.is_none() && cfg.capture.screenshots {
             let screen = sampler::screen::create(cfg.capture.timeout);
             if screen.is_ok() {
-                states.push((Sampler::Screen, describe(&screen, SCREEN_BACKEND)));
+                states.push((
+                    Sampler::Screen,
+                    describe(&screen, sampler::screen::backend()),
+                ));
             }
             self.screen = screen.ok();
         }
         store(queue, states).await;
     }
+}
+
+fn describe_window(
+    window: &Result<Arc<dyn sampler::window::WindowSource>, SamplerError>,
+) -> String {
+    let backend = window
+        .as_ref()
+        .map_or(sampler::window::BACKEND, |w| w.backend());
+    describe(window, backend)
 }

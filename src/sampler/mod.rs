@@ -7,6 +7,8 @@
 pub mod input;
 pub mod screen;
 pub mod screen_helper;
+#[cfg(target_os = "linux")]
+pub mod wayland;
 pub mod webcam;
 pub mod window;
 #[cfg(target_os = "linux")]
@@ -43,14 +45,14 @@ impl SamplerError {
                 "run stint inside the user's desktop session (DISPLAY must be set), e.g. from the XDG autostart entry"
             }
             SamplerError::Wayland(_) => {
-                "log in with an X11 (Xorg) session; on Wayland, screen and input capture need the compositor's consent"
+                "on Wayland stint records fully on sway (and wlroots compositors with its IPC); elsewhere log in with an X11 (Xorg) session"
             }
             SamplerError::NoWindowManager => {
                 "use an EWMH-compliant window manager (GNOME, KDE, Xfce, openbox, i3 ...)"
             }
             SamplerError::NoCamera => "connect a camera, or set capture.webcam = false",
             SamplerError::Permission(_) => {
-                "grant the permission (macOS: System Settings > Privacy & Security; Linux: add the user to the 'video' group for cameras)"
+                "grant the permission (macOS: System Settings > Privacy & Security; Linux: add the user to the 'video' group for cameras, and on Wayland to the 'input' group for input counts: sudo usermod -aG input USER, then log in again)"
             }
             SamplerError::Unsupported(_) => "this capability is not available on this platform",
             SamplerError::TimedOut(_) | SamplerError::Failed(_) => {

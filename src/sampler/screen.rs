@@ -45,9 +45,23 @@ pub fn create(timeout: Duration) -> Result<Arc<dyn ScreenSource>, SamplerError> 
     })
 }
 
+/// How screenshots are taken here, for `stint status`.
+pub fn backend() -> &'static str {
+    #[cfg(target_os = "linux")]
+    if super::wayland::current() != super::wayland::Desktop::X11 {
+        return "wlr-screencopy";
+    }
+    "xcap"
+}
+
 /// Captures in this process: what the helper itself runs.
 pub fn create_in_process() -> Result<Arc<dyn ScreenSource>, SamplerError> {
     super::probe_session()?;
+    #[cfg(target_os = "linux")]
+    if super::wayland::current() != super::wayland::Desktop::X11 {
+        super::wayland::protocols::probe_screencopy()?;
+        return Ok(Arc::new(super::wayland::WlrScreens));
+    }
     let monitors = xcap::Monitor::all().map_err(map_err)?;
     if monitors.is_empty() {
         return Err(SamplerError::Failed(

@@ -15,6 +15,7 @@ mod server_files;
 mod server_limits;
 mod sync;
 mod tray;
+mod wayland;
 mod web;
 mod web_admin;
 mod web_browser;

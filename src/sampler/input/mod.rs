@@ -114,7 +114,8 @@ pub fn describe(r: &Result<Box<dyn InputSource>, SamplerError>) -> String {
                 POLL_MS
             ),
             Some(Limitation::NoCounts(e)) => format!(
-                "unavailable: {e}; idle time is still measured, counts are recorded as unknown"
+                "unavailable: {e}; idle time is still measured ({}), counts are recorded as unknown",
+                s.backend()
             ),
         },
     }

@@ -46,6 +46,10 @@ impl WindowInfo {
 pub trait WindowSource: Send + Sync {
     /// The focused window, or None when nothing has focus (e.g. the bare desktop).
     fn active(&self) -> Result<Option<WindowInfo>, SamplerError>;
+    /// How it is read, for `stint status`.
+    fn backend(&self) -> &'static str {
+        platform::BACKEND
+    }
 }
 
 pub(crate) use platform::probe_session;
@@ -58,7 +62,7 @@ pub fn create() -> Result<Arc<dyn WindowSource>, SamplerError> {
 }
 
 #[cfg_attr(target_os = "windows", allow(dead_code))] // Windows names apps by version info
-fn app_from_path(exe: &str) -> String {
+pub(crate) fn app_from_path(exe: &str) -> String {
     // Backslashes too: a Windows path is named the same wherever it is read.
     let name = exe.rsplit(['/', '\\']).next().unwrap_or(exe);
     Path::new(name)

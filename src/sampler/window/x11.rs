@@ -11,6 +11,14 @@ use crate::sampler::SamplerError;
 pub const BACKEND: &str = "active-win-pos-rs";
 
 pub fn create() -> Result<Arc<dyn WindowSource>, SamplerError> {
+    use crate::sampler::wayland::{self, Desktop};
+    match wayland::current() {
+        Desktop::X11 => {}
+        Desktop::Sway { socket } => {
+            return Ok(Arc::new(wayland::sway::SwayWindows::connect(&socket)?))
+        }
+        other => return Err(wayland::no_window_route(&other)),
+    }
     let (conn, screen) = x11::connect_x11()?;
     if !x11::wm_publishes_active_window(&conn, screen) {
         return Err(SamplerError::NoWindowManager);
@@ -26,5 +34,9 @@ fn fallback_title(window_id: &str) -> Option<String> {
 }
 
 pub fn probe_session() -> Result<(), SamplerError> {
-    x11::connect_x11().map(drop)
+    use crate::sampler::wayland::{self, Desktop};
+    match wayland::current() {
+        Desktop::X11 => x11::connect_x11().map(drop),
+        _ => wayland::protocols::probe_connection(),
+    }
 }

@@ -32,6 +32,10 @@ PKGS=(
   # Wayland: sway headless is the compositor of the Wayland tests, foot its windows,
   # wtype types into them, grim is the reference screenshot tool
   sway foot wtype grim
+  # GNOME's compositor, headless, for the GNOME route's idle monitor
+  mutter
+  # the packaged GNOME Shell extension's and KWin script's JavaScript is parsed by node
+  nodejs
 )
 
 missing=()

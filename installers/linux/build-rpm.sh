@@ -60,6 +60,9 @@ if [ "\$1" = 0 ]; then rm -rf /etc/stint; fi
 /etc/xdg/autostart/stint.desktop
 /usr/share/applications/stint.desktop
 /usr/share/icons/hicolor/*/apps/stint.png
+/usr/share/gnome-shell/extensions/stint-focus@stint.dev
+/usr/share/stint/gnome-shell-legacy
+/usr/share/kwin/scripts/stint-focus
 %doc /usr/share/doc/stint/stint.example.toml
 %doc /usr/share/doc/stint/deploy.md
 SPEC

@@ -17,3 +17,14 @@ for png in "$root"/assets/icons/hicolor/*/apps/stint.png; do
   install -D -m 0644 "$png" "$stage/usr/share/icons/$rel"
 done
 install -m 0644 "$root/assets/stint.example.toml" "$root/docs/deploy.md" "$stage/usr/share/doc/stint/"
+# Wayland: GNOME and KWin show the focused window only to their own extensions
+# and scripts. The Shell extension for GNOME 45+ goes where GNOME finds it; the
+# older format for GNOME 40-44 waits beside it, and postinst swaps it in there.
+ext="$stage/usr/share/gnome-shell/extensions/stint-focus@stint.dev"
+install -D -m 0644 -t "$ext" "$here"/gnome-shell/stint-focus@stint.dev/metadata.json \
+  "$here"/gnome-shell/stint-focus@stint.dev/extension.js
+install -D -m 0644 -t "$stage/usr/share/stint/gnome-shell-legacy" \
+  "$here"/gnome-shell/legacy/metadata.json "$here"/gnome-shell/legacy/extension.js
+kwin="$stage/usr/share/kwin/scripts/stint-focus"
+install -D -m 0644 "$here/kwin/stint-focus/metadata.json" "$kwin/metadata.json"
+install -D -m 0644 "$here/kwin/stint-focus/contents/code/main.js" "$kwin/contents/code/main.js"

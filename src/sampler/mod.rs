@@ -45,7 +45,7 @@ impl SamplerError {
                 "run stint inside the user's desktop session (DISPLAY must be set), e.g. from the XDG autostart entry"
             }
             SamplerError::Wayland(_) => {
-                "on Wayland stint records fully on sway (and wlroots compositors with its IPC); elsewhere log in with an X11 (Xorg) session"
+                "on Wayland: sway works as it is; GNOME needs the stint focus extension enabled and KDE the stint KWin script (both come with the packages); any other compositor: log in with an X11 (Xorg) session"
             }
             SamplerError::NoWindowManager => {
                 "use an EWMH-compliant window manager (GNOME, KDE, Xfce, openbox, i3 ...)"

@@ -49,7 +49,7 @@ pub fn create(timeout: Duration) -> Result<Arc<dyn ScreenSource>, SamplerError> 
 pub fn backend() -> &'static str {
     #[cfg(target_os = "linux")]
     if super::wayland::current() != super::wayland::Desktop::X11 {
-        return "wlr-screencopy";
+        return super::wayland::screens_backend();
     }
     "xcap"
 }
@@ -59,8 +59,7 @@ pub fn create_in_process() -> Result<Arc<dyn ScreenSource>, SamplerError> {
     super::probe_session()?;
     #[cfg(target_os = "linux")]
     if super::wayland::current() != super::wayland::Desktop::X11 {
-        super::wayland::protocols::probe_screencopy()?;
-        return Ok(Arc::new(super::wayland::WlrScreens));
+        return super::wayland::screens();
     }
     let monitors = xcap::Monitor::all().map_err(map_err)?;
     if monitors.is_empty() {

@@ -102,6 +102,42 @@ fn deb_installs_silently_configures_autostart_runs_doctor_and_purges_clean() {
     }
     assert_eq!(doctor.status.code(), Some(0), "{checks}");
 
+    // The Wayland helpers where GNOME and KWin look for them, and valid
+    // JavaScript (node parses; GNOME 45+'s file as an ES module).
+    for (file, module) in [
+        (
+            "/usr/share/gnome-shell/extensions/stint-focus@stint.dev/extension.js",
+            true,
+        ),
+        (
+            "/usr/share/gnome-shell/extensions/stint-focus@stint.dev/metadata.json",
+            false,
+        ),
+        ("/usr/share/stint/gnome-shell-legacy/extension.js", false),
+        (
+            "/usr/share/kwin/scripts/stint-focus/contents/code/main.js",
+            false,
+        ),
+        ("/usr/share/kwin/scripts/stint-focus/metadata.json", false),
+    ] {
+        let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        if file.ends_with(".json") {
+            serde_json::from_str::<serde_json::Value>(&text)
+                .unwrap_or_else(|e| panic!("{file}: {e}"));
+            continue;
+        }
+        let copy = home
+            .path()
+            .join(if module { "check.mjs" } else { "check.js" });
+        std::fs::write(&copy, &text).unwrap();
+        let node = Command::new("node")
+            .arg("--check")
+            .arg(&copy)
+            .output()
+            .unwrap();
+        assert!(node.status.success(), "{file}: {node:?}");
+    }
+
     // Remove keeps the managed config; purge takes it and everything else.
     let remove = apt(&["remove", "-y", "stint"], &[]);
     assert!(remove.status.success(), "{remove:?}");
@@ -114,6 +150,8 @@ fn deb_installs_silently_configures_autostart_runs_doctor_and_purges_clean() {
         "/etc/xdg/autostart/stint.desktop",
         "/usr/share/applications/stint.desktop",
         "/usr/share/icons/hicolor/48x48/apps/stint.png",
+        "/usr/share/gnome-shell/extensions/stint-focus@stint.dev",
+        "/usr/share/kwin/scripts/stint-focus",
     ] {
         assert!(!Path::new(gone).exists(), "{gone} left after purge");
     }

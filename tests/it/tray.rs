@@ -189,23 +189,6 @@ const XFCE_PANEL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 </channel>
 "#;
 
-/// A private D-Bus session bus; returns the daemon and its address.
-fn session_bus() -> (Proc, String) {
-    let mut bus = std::process::Command::new("dbus-daemon")
-        .args(["--session", "--nofork", "--print-address=1"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("dbus-daemon is installed (scripts/setup-debian.sh)");
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(bus.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    (Proc(bus), line.trim().to_string())
-}
-
 /// The StatusNotifierItems the watcher on `bus` has registered.
 fn registered_items(bus: &str) -> String {
     let out = std::process::Command::new("dbus-send")

@@ -230,3 +230,107 @@ fn on_wayland_evdev_counts_a_virtual_keyboard_and_mouse_exactly() {
         "{minutes:?}"
     );
 }
+
+/// KWin cannot run here; what can: the agent's side of the KDE route, on
+/// sway's Wayland socket with KDE named in XDG_CURRENT_DESKTOP and a private
+/// session bus. KWin's part (`callDBus` from the script) is played by
+/// dbus-send making the very call the script makes.
+#[test]
+fn on_kde_the_agent_takes_the_kwin_scripts_reports() {
+    let Some(sway) = Sway::start("on_kde_the_agent_takes_the_kwin_scripts_reports") else {
+        return;
+    };
+    let (_bus, address) = session_bus();
+    let desktop = |name: &str| {
+        let mut agent = Agent::new(
+            None,
+            "[schedule]\nminute = \"1s\"\nsegment = \"2s\"\n[tracking]\ninitial = true",
+        );
+        agent.env.extend(
+            sway.env()
+                .into_iter()
+                .filter(|(k, _)| k != "SWAYSOCK" && k != "XDG_CURRENT_DESKTOP"),
+        );
+        agent.env.push(("XDG_CURRENT_DESKTOP".into(), name.into()));
+        agent
+            .env
+            .push(("DBUS_SESSION_BUS_ADDRESS".into(), address.clone()));
+        agent
+    };
+
+    // KDE: the agent owns dev.stint.Agent; the script's report names the minutes.
+    let mut kde = desktop("KDE");
+    kde.start_daemon();
+    let report = |title: &str| {
+        let out = std::process::Command::new("dbus-send")
+            .args(["--session", "--type=method_call", "--print-reply"])
+            .args([
+                "--dest=dev.stint.Agent",
+                "/dev/stint/Agent",
+                "dev.stint.Agent1.FocusChanged",
+            ])
+            .arg(format!("string:{title}"))
+            .arg("string:org.kde.konsole")
+            .arg(format!("uint32:{}", std::process::id()))
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .output()
+            .unwrap();
+        out.status.success().then_some(())
+    };
+    wait_for("the agent on the bus", Duration::from_secs(20), || {
+        report("Konsole — ~/work")
+    });
+    let minute = wait_for(
+        "a minute in the reported window",
+        Duration::from_secs(20),
+        || {
+            kde.log()
+                .minutes
+                .into_iter()
+                .find(|m| m.title.as_deref() == Some("Konsole — ~/work"))
+        },
+    );
+    assert_eq!(minute.app.as_deref(), Some("org.kde.konsole"));
+    let me = std::fs::read_link("/proc/self/exe").unwrap();
+    assert_eq!(minute.exe_path.as_deref(), me.to_str(), "the pid's program");
+    assert_eq!(kde.status()["samplers"]["window"], "ok (KWin script)");
+    kde.stop_daemon();
+}
+
+/// GNOME's compositor for real (mutter headless, without the Shell): idle
+/// time from Mutter's idle monitor; the window check names the extension to
+/// enable; with no portal the screenshot check says so at once, no hang.
+#[test]
+fn on_gnome_idle_comes_from_mutter_and_doctor_names_the_extension() {
+    let Some(mutter) = Mutter::start("on_gnome_idle_comes_from_mutter") else {
+        return;
+    };
+    let mut agent = Agent::new(
+        None,
+        "[schedule]\nminute = \"1s\"\nidle_after = \"2s\"\n[capture]\nscreenshots = false\n[tracking]\ninitial = true",
+    );
+    agent.env.extend(mutter.env());
+    let started = std::time::Instant::now();
+    let doctor = String::from_utf8_lossy(&agent.run(&["doctor"]).stdout).into_owned();
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "doctor took {:?}",
+        started.elapsed()
+    );
+    for said in [
+        "org.gnome.Mutter.IdleMonitor",
+        "gnome-extensions enable stint-focus@stint.dev",
+        "no org.freedesktop.portal.Desktop on the session bus",
+    ] {
+        assert!(doctor.contains(said), "{said} in\n{doctor}");
+    }
+    agent.start_daemon();
+    let idle = wait_for("an idle minute", Duration::from_secs(30), || {
+        agent.log().minutes.into_iter().find(|m| m.idle)
+    });
+    assert!(
+        idle.counts_unknown || std::path::Path::new("/dev/input").exists(),
+        "{idle:?}"
+    );
+    agent.stop_daemon();
+}

@@ -2,15 +2,22 @@
 //! stint has into each. No Wayland protocol gives an ordinary client global
 //! input or the focused window, so each family gets its own: sway's IPC for
 //! the window (`sway.rs`), the compositor's idle and screencopy protocols
-//! (`protocols.rs`), and evdev for input counts on any of them (`evdev.rs`).
+//! (`protocols.rs`), stint's GNOME Shell extension (`gnome.rs`) and KWin
+//! script (`kde.rs`) for the window there, the desktop portal for their
+//! screenshots (`portal.rs`), and evdev for input counts on any of them
+//! (`evdev.rs`).
 
 pub mod evdev;
+pub mod gnome;
+pub mod kde;
+pub mod portal;
 pub mod protocols;
 pub mod sway;
 
 use std::sync::Arc;
 
 use super::input::{InputCounts, InputSource, Limitation};
+use super::window::{WindowInfo, WindowSource};
 use super::SamplerError;
 
 /// The graphical session, as far as the environment tells.
@@ -57,14 +64,110 @@ pub fn detect(var: impl Fn(&str) -> Option<String>) -> Desktop {
     }
 }
 
-/// Why the focused window cannot be read on `desktop`, and what would.
-pub fn no_window_route(desktop: &Desktop) -> SamplerError {
-    SamplerError::Wayland(match desktop {
-        Desktop::Gnome => "GNOME keeps the focused window to itself; stint needs its GNOME Shell extension there, which is not written yet".into(),
-        Desktop::Kde => "KWin keeps the focused window to itself; stint needs its KWin script there, which is not written yet".into(),
-        Desktop::OtherWayland(name) => format!("{name}: stint reads the focused window through sway's IPC only"),
-        Desktop::X11 | Desktop::Sway { .. } => "the focused window is readable here".into(),
-    })
+/// The focused window on a Wayland desktop, by the route its family allows.
+pub fn window() -> Result<Arc<dyn WindowSource>, SamplerError> {
+    match current() {
+        Desktop::Sway { socket } => Ok(Arc::new(sway::SwayWindows::connect(&socket)?)),
+        Desktop::Gnome => Ok(Arc::new(gnome::GnomeWindows::connect()?)),
+        Desktop::Kde => Ok(Arc::new(kde::KdeWindows::start()?)),
+        Desktop::OtherWayland(name) => Err(SamplerError::Wayland(format!(
+            "{name}: stint reads the focused window through sway's IPC, its GNOME Shell extension or its KWin script, and none applies here"
+        ))),
+        Desktop::X11 => Err(SamplerError::Wayland("not a Wayland session".into())),
+    }
+}
+
+/// A window from what a compositor route reports: title, application id
+/// (or class) and pid, the program read from `/proc/PID/exe`.
+pub fn window_of(title: String, app: String, pid: u32) -> Option<WindowInfo> {
+    if title.is_empty() && app.is_empty() && pid == 0 {
+        return None; // nothing has the focus
+    }
+    let exe = (pid > 0)
+        .then(|| std::fs::read_link(format!("/proc/{pid}/exe")).ok())
+        .flatten()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let app = if app.is_empty() && !exe.is_empty() {
+        super::window::app_from_path(&exe)
+    } else {
+        app
+    };
+    Some(
+        WindowInfo {
+            title,
+            exe_path: exe,
+            app,
+        }
+        .clipped(),
+    )
+}
+
+/// Screenshots: wlr-screencopy where the compositor offers it, else the
+/// desktop portal (GNOME, KDE).
+pub fn screens() -> Result<Arc<dyn super::screen::ScreenSource>, SamplerError> {
+    let copy = match protocols::probe_screencopy() {
+        Ok(()) => return Ok(Arc::new(WlrScreens)),
+        Err(e) => e,
+    };
+    let detail = |e: &SamplerError| match e {
+        SamplerError::Unsupported(text) => text.clone(),
+        other => other.to_string(),
+    };
+    match portal::probe() {
+        Ok(()) => Ok(Arc::new(PortalScreens)),
+        Err(p) => Err(SamplerError::Unsupported(format!(
+            "{}; {}",
+            detail(&copy),
+            detail(&p)
+        ))),
+    }
+}
+
+/// How screenshots are taken in this session, for `stint status`.
+pub fn screens_backend() -> &'static str {
+    match current() {
+        Desktop::Gnome | Desktop::Kde => "screenshot portal",
+        _ => "wlr-screencopy",
+    }
+}
+
+/// The whole desktop through the portal, as one picture.
+pub struct PortalScreens;
+
+/// Under the screenshot helper's own time limit, with room to spare.
+const PORTAL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8);
+
+impl super::screen::ScreenSource for PortalScreens {
+    fn capture_all(
+        &self,
+        opts: crate::encode::EncodeOptions,
+    ) -> Result<Vec<super::screen::Shot>, SamplerError> {
+        encode_frames(vec![portal::screenshot(PORTAL_TIMEOUT)?], opts)
+    }
+}
+
+fn encode_frames(
+    frames: Vec<protocols::Frame>,
+    opts: crate::encode::EncodeOptions,
+) -> Result<Vec<super::screen::Shot>, SamplerError> {
+    frames
+        .into_iter()
+        .map(|f| {
+            let image = crate::encode::encode(
+                &f.rgba,
+                crate::encode::Pixels::Rgba,
+                f.width,
+                f.height,
+                opts,
+            )
+            .map_err(|e| SamplerError::Failed(e.to_string()))?;
+            Ok(super::screen::Shot {
+                monitor: f.output,
+                image,
+            })
+        })
+        .collect()
 }
 
 /// Input on Wayland: exact counts from evdev when the user may read the
@@ -74,17 +177,34 @@ pub fn input() -> Result<Box<dyn InputSource>, SamplerError> {
         Ok(source) => return Ok(source),
         Err(e) => e,
     };
-    match protocols::idle() {
-        Ok(idle) => Ok(Box::new(IdleOnly { idle, why })),
-        Err(idle_err) => Err(SamplerError::Failed(format!(
+    let idle_err = match protocols::idle() {
+        Ok(idle) => {
+            let backend = idle.protocol;
+            return Ok(Box::new(IdleOnly {
+                idle: Box::new(move || idle.idle_ms()),
+                backend,
+                why,
+            }));
+        }
+        Err(e) => e,
+    };
+    // Mutter offers no idle protocol to clients, but its D-Bus monitor.
+    match gnome::MutterIdle::connect() {
+        Ok(m) => Ok(Box::new(IdleOnly {
+            idle: Box::new(move || m.idle_ms().unwrap_or(0)),
+            backend: "org.gnome.Mutter.IdleMonitor",
+            why,
+        })),
+        Err(_) => Err(SamplerError::Failed(format!(
             "{why}; and no idle time either: {idle_err}"
         ))),
     }
 }
 
-/// Idle time without counts: the compositor's idle notification.
+/// Idle time without counts: the compositor's idle notification or monitor.
 struct IdleOnly {
-    idle: Arc<protocols::Idle>,
+    idle: Box<dyn Fn() -> u64 + Send + Sync>,
+    backend: &'static str,
     why: SamplerError,
 }
 
@@ -94,7 +214,7 @@ impl InputSource for IdleOnly {
     }
 
     fn idle_ms(&self) -> u64 {
-        self.idle.idle_ms()
+        (self.idle)()
     }
 
     fn healthy(&self) -> bool {
@@ -102,7 +222,7 @@ impl InputSource for IdleOnly {
     }
 
     fn backend(&self) -> &'static str {
-        self.idle.protocol
+        self.backend
     }
 
     fn limitation(&self) -> Option<Limitation> {
@@ -118,23 +238,7 @@ impl super::screen::ScreenSource for WlrScreens {
         &self,
         opts: crate::encode::EncodeOptions,
     ) -> Result<Vec<super::screen::Shot>, SamplerError> {
-        protocols::screencopy()?
-            .into_iter()
-            .map(|f| {
-                let image = crate::encode::encode(
-                    &f.rgba,
-                    crate::encode::Pixels::Rgba,
-                    f.width,
-                    f.height,
-                    opts,
-                )
-                .map_err(|e| SamplerError::Failed(e.to_string()))?;
-                Ok(super::screen::Shot {
-                    monitor: f.output,
-                    image,
-                })
-            })
-            .collect()
+        encode_frames(protocols::screencopy()?, opts)
     }
 }
 

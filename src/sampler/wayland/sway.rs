@@ -72,22 +72,8 @@ impl WindowSource for SwayWindows {
 
     fn active(&self) -> Result<Option<WindowInfo>, SamplerError> {
         let tree = self.tree()?;
-        Ok(focused(&tree).map(|(title, app_id, pid)| {
-            let exe = pid
-                .and_then(|p| std::fs::read_link(format!("/proc/{p}/exe")).ok())
-                .map(|p| p.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let app = match (app_id, exe.is_empty()) {
-                (Some(a), _) => a,
-                (None, false) => crate::sampler::window::app_from_path(&exe),
-                (None, true) => String::new(),
-            };
-            WindowInfo {
-                title,
-                exe_path: exe,
-                app,
-            }
-            .clipped()
+        Ok(focused(&tree).and_then(|(title, app, pid)| {
+            super::window_of(title, app.unwrap_or_default(), pid.unwrap_or(0))
         }))
     }
 }

@@ -12,12 +12,8 @@ pub const BACKEND: &str = "active-win-pos-rs";
 
 pub fn create() -> Result<Arc<dyn WindowSource>, SamplerError> {
     use crate::sampler::wayland::{self, Desktop};
-    match wayland::current() {
-        Desktop::X11 => {}
-        Desktop::Sway { socket } => {
-            return Ok(Arc::new(wayland::sway::SwayWindows::connect(&socket)?))
-        }
-        other => return Err(wayland::no_window_route(&other)),
+    if wayland::current() != Desktop::X11 {
+        return wayland::window();
     }
     let (conn, screen) = x11::connect_x11()?;
     if !x11::wm_publishes_active_window(&conn, screen) {

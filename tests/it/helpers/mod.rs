@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 pub use agent::Agent;
 pub use desktop::Desktop;
 pub use server::{ConnectProxy, Server};
-pub use sway::Sway;
+pub use sway::{Mutter, Sway};
 pub use web::{field, shown, Curl, World};
 pub use webdriver::Browser as WebBrowser;
 pub use wine::{windows_exe, windows_path, Wine};
@@ -123,4 +123,21 @@ pub fn decode_image(path: &Path) -> (u32, u32, f64) {
     let mean = luma.iter().sum::<f64>() / luma.len() as f64;
     let var = luma.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / luma.len() as f64;
     (w, h, var.sqrt())
+}
+
+/// A private D-Bus session bus; returns the daemon and its address.
+pub fn session_bus() -> (Proc, String) {
+    let mut bus = std::process::Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--print-address=1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("dbus-daemon is installed (scripts/setup-debian.sh)");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(bus.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    (Proc(bus), line.trim().to_string())
 }

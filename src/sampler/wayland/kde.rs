@@ -1,0 +1,66 @@
+//! KDE Plasma (KWin) on Wayland: the focused window as stint's KWin script
+//! (`installers/linux/kwin/`) reports it. KWin scripts can call out over
+//! D-Bus but not be called, so the agent owns `dev.stint.Agent` on the
+//! session bus and keeps the latest report.
+
+use std::sync::{Arc, Mutex};
+
+use crate::sampler::window::{WindowInfo, WindowSource};
+use crate::sampler::SamplerError;
+
+pub const AGENT_NAME: &str = "dev.stint.Agent";
+pub const SCRIPT: &str = "stint-focus";
+
+type Latest = Arc<Mutex<Option<(String, String, u32)>>>;
+
+struct Endpoint(Latest);
+
+#[zbus::interface(name = "dev.stint.Agent1")]
+impl Endpoint {
+    /// Called by the KWin script on every focus change.
+    fn focus_changed(&self, title: String, class: String, pid: u32) {
+        // Bounded like every window text; a report is only ever replaced.
+        let clip = |s: String| s.chars().take(2048).collect::<String>();
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some((clip(title), clip(class), pid));
+    }
+}
+
+pub struct KdeWindows {
+    latest: Latest,
+    _conn: zbus::blocking::Connection,
+}
+
+impl KdeWindows {
+    /// Takes the agent's name on the session bus and waits for reports.
+    pub fn start() -> Result<KdeWindows, SamplerError> {
+        let latest: Latest = Arc::default();
+        let conn = zbus::blocking::connection::Builder::session()
+            .and_then(|b| b.name(AGENT_NAME))
+            .and_then(|b| b.serve_at("/dev/stint/Agent", Endpoint(latest.clone())))
+            .and_then(|b| b.build())
+            .map_err(|e| {
+                SamplerError::Failed(format!(
+                    "owning {AGENT_NAME} on the session bus (is another stint running in this session?): {e}"
+                ))
+            })?;
+        Ok(KdeWindows {
+            latest,
+            _conn: conn,
+        })
+    }
+}
+
+impl WindowSource for KdeWindows {
+    fn backend(&self) -> &'static str {
+        "KWin script"
+    }
+
+    fn active(&self) -> Result<Option<WindowInfo>, SamplerError> {
+        match self.latest.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            Some((title, class, pid)) => Ok(super::window_of(title, class, pid)),
+            None => Err(SamplerError::Wayland(format!(
+                "no report from the stint KWin script yet: enable it in System Settings > Window Management > KWin Scripts, or kwriteconfig5 --file kwinrc --group Plugins --key {SCRIPT}Enabled true && qdbus org.kde.KWin /KWin reconfigure"
+            ))),
+        }
+    }
+}

@@ -24,6 +24,13 @@ fn purge() {
 fn deb_installs_silently_configures_autostart_runs_doctor_and_purges_clean() {
     require_root("installing a package");
     purge();
+    // A user for STINT_INPUT_USERS (the Wayland and PostgreSQL tests use it too).
+    if !Command::new("id").arg("stint-test").output().unwrap().status.success() {
+        Command::new("useradd")
+            .args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "stint-test"])
+            .status()
+            .unwrap();
+    }
     let out_dir = tempfile::tempdir().unwrap();
     let build = Command::new("bash")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("installers/linux/build-deb.sh"))
@@ -41,6 +48,7 @@ fn deb_installs_silently_configures_autostart_runs_doctor_and_purges_clean() {
             ("STINT_SERVER_URL", "https://stint.example.com:8443"),
             ("STINT_ENROLL_TOKEN", token),
             ("STINT_TRACKING_INITIAL", "false"),
+            ("STINT_INPUT_USERS", "stint-test"),
         ],
     );
     assert!(install.status.success(), "apt-get install: {install:?}");
@@ -67,6 +75,12 @@ fn deb_installs_silently_configures_autostart_runs_doctor_and_purges_clean() {
         Some(false),
         "{conf}"
     );
+
+    // The admin's choice of who may be counted on Wayland: the 'input' group.
+    let groups = Command::new("id").args(["-nG", "stint-test"]).output().unwrap();
+    let groups = String::from_utf8_lossy(&groups.stdout).into_owned();
+    Command::new("gpasswd").args(["-d", "stint-test", "input"]).output().unwrap();
+    assert!(groups.split_whitespace().any(|g| g == "input"), "{groups}");
 
     // The installed binary on a real desktop picks up the managed config by itself.
     let desk = Desktop::start(800, 600);

@@ -25,9 +25,21 @@ fn deb_installs_silently_configures_autostart_runs_doctor_and_purges_clean() {
     require_root("installing a package");
     purge();
     // A user for STINT_INPUT_USERS (the Wayland and PostgreSQL tests use it too).
-    if !Command::new("id").arg("stint-test").output().unwrap().status.success() {
+    if !Command::new("id")
+        .arg("stint-test")
+        .output()
+        .unwrap()
+        .status
+        .success()
+    {
         Command::new("useradd")
-            .args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "stint-test"])
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                "stint-test",
+            ])
             .status()
             .unwrap();
     }
@@ -77,9 +89,15 @@ fn deb_installs_silently_configures_autostart_runs_doctor_and_purges_clean() {
     );
 
     // The admin's choice of who may be counted on Wayland: the 'input' group.
-    let groups = Command::new("id").args(["-nG", "stint-test"]).output().unwrap();
+    let groups = Command::new("id")
+        .args(["-nG", "stint-test"])
+        .output()
+        .unwrap();
     let groups = String::from_utf8_lossy(&groups.stdout).into_owned();
-    Command::new("gpasswd").args(["-d", "stint-test", "input"]).output().unwrap();
+    Command::new("gpasswd")
+        .args(["-d", "stint-test", "input"])
+        .output()
+        .unwrap();
     assert!(groups.split_whitespace().any(|g| g == "input"), "{groups}");
 
     // The installed binary on a real desktop picks up the managed config by itself.

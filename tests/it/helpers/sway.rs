@@ -6,7 +6,23 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use std::os::unix::process::CommandExt;
+use std::process::Child;
+
 use super::{wait_for, Proc};
+
+/// A process started in a group of its own, killed with everything it
+/// started: runuser's child (sway, mutter, dbus-run-session's bus) would
+/// outlive a kill of runuser alone.
+struct Group(Child);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        // SAFETY: signals the group this struct's child leads, nothing else.
+        unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
+        let _ = self.0.wait();
+    }
+}
 
 pub struct Sway {
     /// Holds sway's runtime dir and log for as long as sway runs.
@@ -14,7 +30,7 @@ pub struct Sway {
     /// Absolute paths, so a client needs no XDG_RUNTIME_DIR of sway's.
     pub wayland: PathBuf,
     pub ipc: PathBuf,
-    _proc: Proc,
+    _proc: Group,
 }
 
 impl Sway {
@@ -87,9 +103,10 @@ impl Sway {
             .env_remove("WAYLAND_DISPLAY")
             .stdout(Stdio::null())
             .stderr(log)
+            .process_group(0)
             .spawn()
             .unwrap();
-        let proc = Proc(child);
+        let proc = Group(child);
         let (wayland, ipc) = wait_for("sway's sockets", Duration::from_secs(20), || {
             let mut wayland = None;
             let mut ipc = None;
@@ -171,7 +188,7 @@ pub struct Mutter {
     _dir: tempfile::TempDir,
     pub wayland: PathBuf,
     pub bus: String,
-    _mutter: Proc,
+    _mutter: Group,
     _bus: Proc,
 }
 
@@ -253,9 +270,10 @@ impl Mutter {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
+            .process_group(0)
             .spawn()
             .unwrap();
-        let mutter = Proc(mutter);
+        let mutter = Group(mutter);
         let wayland = wait_for("mutter's Wayland socket", Duration::from_secs(30), || {
             let p = run.join("wayland-0");
             p.exists().then_some(p)

@@ -24,25 +24,8 @@ fn purge() {
 fn deb_installs_silently_configures_autostart_runs_doctor_and_purges_clean() {
     require_root("installing a package");
     purge();
-    // A user for STINT_INPUT_USERS (the Wayland and PostgreSQL tests use it too).
-    if !Command::new("id")
-        .arg("stint-test")
-        .output()
-        .unwrap()
-        .status
-        .success()
-    {
-        Command::new("useradd")
-            .args([
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                "stint-test",
-            ])
-            .status()
-            .unwrap();
-    }
+    // A user for STINT_INPUT_USERS.
+    stint_test_user();
     let out_dir = tempfile::tempdir().unwrap();
     let build = Command::new("bash")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("installers/linux/build-deb.sh"))

@@ -141,3 +141,25 @@ pub fn session_bus() -> (Proc, String) {
     .unwrap();
     (Proc(bus), line.trim().to_string())
 }
+
+/// The unprivileged user some tests need (sway and initdb refuse root, the
+/// package test grants it a group); created on first use.
+pub fn stint_test_user() -> &'static str {
+    let exists = std::process::Command::new("id")
+        .arg("stint-test")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !exists {
+        // Another test may create it at the same moment: the check after counts.
+        let _ = std::process::Command::new("useradd")
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                "stint-test",
+            ])
+            .status();
+    }
+    "stint-test"
+}

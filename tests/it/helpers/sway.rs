@@ -59,19 +59,7 @@ impl Sway {
             );
             return None;
         }
-        let user = Command::new("id").arg("stint-test").output().unwrap();
-        if !user.status.success() {
-            Command::new("useradd")
-                .args([
-                    "--system",
-                    "--no-create-home",
-                    "--shell",
-                    "/usr/sbin/nologin",
-                    "stint-test",
-                ])
-                .status()
-                .unwrap();
-        }
+        super::stint_test_user();
         let dir = tempfile::tempdir().unwrap();
         let run = dir.path().join("run");
         std::fs::create_dir(&run).unwrap();

@@ -334,3 +334,45 @@ fn on_gnome_idle_comes_from_mutter_and_doctor_names_the_extension() {
     );
     agent.stop_daemon();
 }
+
+/// A wlroots compositor without sway's IPC (Hyprland, river ...), played by
+/// sway with its socket hidden: the focused window comes from
+/// wlr-foreign-toplevel-management, which sway offers as they do.
+#[test]
+fn on_other_wlroots_compositors_the_focused_window_comes_from_foreign_toplevel() {
+    let Some(sway) = Sway::start("on_other_wlroots_compositors_the_focused_window") else {
+        return;
+    };
+    sway.terminal("stint toplevel one");
+    let mut agent = Agent::new(
+        None,
+        "[schedule]\nminute = \"1s\"\n[tracking]\ninitial = true",
+    );
+    agent.env.extend(
+        sway.env()
+            .into_iter()
+            .filter(|(k, _)| k != "SWAYSOCK" && k != "XDG_CURRENT_DESKTOP"),
+    );
+    agent
+        .env
+        .push(("XDG_CURRENT_DESKTOP".into(), "river".into()));
+    agent.start_daemon();
+    let in_window = |title: &'static str| {
+        wait_for(title, Duration::from_secs(30), || {
+            agent
+                .log()
+                .minutes
+                .into_iter()
+                .find(|m| m.title.as_deref() == Some(title))
+        })
+    };
+    let first = in_window("stint toplevel one");
+    assert_eq!(first.app.as_deref(), Some("foot"));
+    sway.terminal("stint toplevel two");
+    in_window("stint toplevel two");
+    assert_eq!(
+        agent.status()["samplers"]["window"],
+        "ok (wlr-foreign-toplevel-management)"
+    );
+    agent.stop_daemon();
+}

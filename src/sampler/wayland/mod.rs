@@ -3,7 +3,8 @@
 //! input or the focused window, so each family gets its own: sway's IPC for
 //! the window (`sway.rs`), the compositor's idle and screencopy protocols
 //! (`protocols.rs`), stint's GNOME Shell extension (`gnome.rs`) and KWin
-//! script (`kde.rs`) for the window there, the desktop portal for their
+//! script (`kde.rs`) for the window there, `wlr-foreign-toplevel-management`
+//! on other wlroots compositors (`toplevel.rs`), the desktop portal for their
 //! screenshots (`portal.rs`), and evdev for input counts on any of them
 //! (`evdev.rs`).
 
@@ -13,6 +14,7 @@ pub mod kde;
 pub mod portal;
 pub mod protocols;
 pub mod sway;
+pub mod toplevel;
 
 use std::sync::Arc;
 
@@ -70,9 +72,12 @@ pub fn window() -> Result<Arc<dyn WindowSource>, SamplerError> {
         Desktop::Sway { socket } => Ok(Arc::new(sway::SwayWindows::connect(&socket)?)),
         Desktop::Gnome => Ok(Arc::new(gnome::GnomeWindows::connect()?)),
         Desktop::Kde => Ok(Arc::new(kde::KdeWindows::start()?)),
-        Desktop::OtherWayland(name) => Err(SamplerError::Wayland(format!(
-            "{name}: stint reads the focused window through sway's IPC, its GNOME Shell extension or its KWin script, and none applies here"
-        ))),
+        Desktop::OtherWayland(name) => toplevel::Toplevels::connect()
+            .map(|t| Arc::new(t) as Arc<dyn WindowSource>)
+            .map_err(|e| match e {
+                SamplerError::Wayland(why) => SamplerError::Wayland(format!("{name}: {why}")),
+                other => other,
+            }),
         Desktop::X11 => Err(SamplerError::Wayland("not a Wayland session".into())),
     }
 }

@@ -32,7 +32,7 @@ fn failed(what: &str, e: impl std::fmt::Display) -> SamplerError {
     SamplerError::Failed(format!("Wayland {what}: {e}"))
 }
 
-fn connect<S: Dispatch<wl_registry::WlRegistry, GlobalListContents> + 'static>(
+pub(super) fn connect<S: Dispatch<wl_registry::WlRegistry, GlobalListContents> + 'static>(
 ) -> Result<(Connection, GlobalList, EventQueue<S>), SamplerError> {
     let conn = Connection::connect_to_env().map_err(|e| {
         SamplerError::NoDisplay(format!("cannot connect to the Wayland compositor: {e}"))

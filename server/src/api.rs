@@ -113,6 +113,8 @@ pub struct AppState {
     buckets: Mutex<HashMap<String, Bucket>>,
     faults: Mutex<Faults>,
     pub metrics: crate::ops::Metrics,
+    /// Set once at start when OIDC login is configured.
+    pub oidc: std::sync::OnceLock<crate::web::oidc::Oidc>,
 }
 
 impl AppState {
@@ -123,6 +125,7 @@ impl AppState {
             buckets: Mutex::new(HashMap::new()),
             faults: Mutex::new(faults),
             metrics: Default::default(),
+            oidc: Default::default(),
         })
     }
 

@@ -78,6 +78,20 @@ enum Command {
         /// headers, between two chunks of a body, and idle between requests.
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
         idle_timeout: u64,
+        /// The address people open the web UI at, e.g. https://stint.example.com
+        /// (the OIDC redirect goes back to it).
+        #[arg(long, env = "STINT_SERVER_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Log people in through this OpenID Connect provider too, e.g.
+        /// https://login.example.com/realms/staff (needs --public-url and the client).
+        #[arg(long, env = "STINT_SERVER_OIDC_ISSUER", requires_all = ["oidc_client_id", "oidc_client_secret", "public_url"])]
+        oidc_issuer: Option<String>,
+        /// This server's client id at the provider.
+        #[arg(long, env = "STINT_SERVER_OIDC_CLIENT_ID")]
+        oidc_client_id: Option<String>,
+        /// This server's client secret at the provider (better from the environment).
+        #[arg(long, env = "STINT_SERVER_OIDC_CLIENT_SECRET", hide_env_values = true)]
+        oidc_client_secret: Option<String>,
         /// Testing aid: force answers on the next requests, e.g. "minutes=500,429;captures=503".
         #[arg(long, hide = true, env = "STINT_SERVER_FAULTS", default_value = "")]
         inject_faults: String,
@@ -281,6 +295,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             max_connections,
             idle_timeout,
             inject_faults,
+            public_url,
+            oidc_issuer,
+            oidc_client_id,
+            oidc_client_secret,
         } => {
             let faults = Faults::parse(&inject_faults)
                 .map_err(|e| anyhow::anyhow!("--inject-faults: {e}"))?;
@@ -330,12 +348,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 fd_limit.map_or("none".to_string(), |n| n.to_string())
             );
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            rt.block_on(serve_cli::serve(
-                listen,
-                tls,
-                max_connections,
-                api::AppState::new(store, limits, faults),
-            ))
+            let state = api::AppState::new(store, limits, faults);
+            if let (Some(issuer), Some(id), Some(secret), Some(url)) =
+                (oidc_issuer, oidc_client_id, oidc_client_secret, public_url)
+            {
+                let oidc = stint_server::web::oidc::Oidc::new(&issuer, &id, &secret, &url)?;
+                println!(
+                    "OIDC login through {issuer}; redirect URI {}",
+                    oidc.redirect_uri
+                );
+                let _ = state.oidc.set(oidc);
+            }
+            rt.block_on(serve_cli::serve(listen, tls, max_connections, state))
         }
         Command::Token { command } => {
             let store = open()?;

@@ -19,4 +19,5 @@ mod wayland;
 mod web;
 mod web_admin;
 mod web_browser;
+mod web_oidc;
 mod wine_input;

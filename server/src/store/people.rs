@@ -216,11 +216,7 @@ impl Store {
                     self.conn()
                         .execute("DELETE FROM login_failures WHERE key = ?1", params![k])?;
                 }
-                let token = new_secret("stn_web_");
-                self.conn().execute(
-                    "INSERT INTO web_sessions (token_hash, person_id, created_ms, last_seen_ms) VALUES (?1, ?2, ?3, ?3)",
-                    params![sha256_hex(token.as_bytes()), person.id, now],
-                )?;
+                let token = self.start_session(&person.id, now)?;
                 Ok(Login::Ok { token, person })
             }
             _ => {
@@ -230,6 +226,16 @@ impl Store {
                 Ok(Login::Refused)
             }
         }
+    }
+
+    /// A new browser session for `person_id`: its cookie's token.
+    pub fn start_session(&self, person_id: &str, now: i64) -> Result<String, StoreError> {
+        let token = new_secret("stn_web_");
+        self.conn().execute(
+            "INSERT INTO web_sessions (token_hash, person_id, created_ms, last_seen_ms) VALUES (?1, ?2, ?3, ?3)",
+            params![sha256_hex(token.as_bytes()), person_id, now],
+        )?;
+        Ok(token)
     }
 
     fn locked_until(&self, key: &str) -> Result<i64, StoreError> {

@@ -152,6 +152,16 @@ CREATE TABLE leases (
     until_ms INTEGER NOT NULL
 );
 "#,
+    r#"
+ALTER TABLE people ADD COLUMN oidc_subject TEXT;
+CREATE UNIQUE INDEX people_by_oidc_subject ON people (oidc_subject);
+CREATE TABLE oidc_logins (
+    state_hash TEXT PRIMARY KEY,
+    verifier TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
+"#,
 ];
 
 pub(super) const SCHEMA: stint_common::migrate::Schema = stint_common::migrate::Schema {
@@ -296,6 +306,31 @@ mod tests {
             )
             .unwrap();
         assert_eq!(row, ("m1".into(), 0));
+    }
+
+    /// Fixture for 6 -> 7: people keep their passwords and gain an empty
+    /// OIDC subject.
+    #[test]
+    fn version_6_with_a_person_migrates_to_7() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, step) in MIGRATIONS[..6].iter().enumerate() {
+            conn.execute_batch(step).unwrap();
+            conn.pragma_update(None, "user_version", i + 1).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO people (id, email, name, role, password_hash, created_ms) VALUES ('p1', 'a@x', 'A', 'owner', 'h', 1)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let row: (String, Option<String>, i64) = conn
+            .query_row(
+                "SELECT password_hash, oidc_subject, (SELECT count(*) FROM oidc_logins) FROM people",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(row, ("h".into(), None, 0));
     }
 
     #[test]

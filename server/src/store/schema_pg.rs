@@ -1,14 +1,16 @@
 //! The PostgreSQL schema: its own append-only steps (version 1 is the
-//! SQLite schema at its version 5), applied at start under an advisory lock
+//! SQLite schema at its version 6; SQLite's later steps follow one for one), applied at start under an advisory lock
 //! so replicas starting together migrate once, with the same refusal of a
 //! newer schema the SQLite side has.
 
 use super::sql::{params, Conn, OptionalExtension, SqlError};
 
+/// Step 1 is the SQLite schema at its version 6; step 2 its step 7.
 /// Types chosen so one SQL text serves both engines: every integer is
 /// BIGINT (flags too, compared with `= 0`), and `view_audit` carries the
 /// `rowid` SQLite gives every table for free.
-pub(super) const MIGRATIONS: &[&str] = &[r#"
+pub(super) const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE enroll_tokens (
     hash TEXT PRIMARY KEY,
     label TEXT NOT NULL,
@@ -135,7 +137,18 @@ CREATE TABLE leases (
     holder TEXT NOT NULL,
     until_ms BIGINT NOT NULL
 );
-"#];
+"#,
+    r#"
+ALTER TABLE people ADD COLUMN oidc_subject TEXT;
+CREATE UNIQUE INDEX people_by_oidc_subject ON people (oidc_subject);
+CREATE TABLE oidc_logins (
+    state_hash TEXT PRIMARY KEY,
+    verifier TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    expires_ms BIGINT NOT NULL
+);
+"#,
+];
 
 /// Any fixed number: replicas serialise their migrations on it.
 const MIGRATION_LOCK: i64 = 0x5717_0001;

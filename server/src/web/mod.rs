@@ -10,6 +10,7 @@ mod admin;
 mod archive;
 mod delete;
 mod diary;
+pub mod oidc;
 mod pages;
 mod reports;
 mod shot;
@@ -36,6 +37,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))
+        .route("/login/oidc", get(oidc::start))
+        .route("/login/oidc/callback", get(oidc::callback))
         .route("/logout", post(pages::logout))
         .route("/diary/{person}/{day}", get(pages::diary))
         .route("/diary/{person}/{day}/delete", post(delete::delete_segment))

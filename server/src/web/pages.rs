@@ -86,14 +86,17 @@ struct LoginPage<'a> {
     csrf: &'a str,
     email: &'a str,
     error: Option<&'a str>,
+    /// Offer "Log in with your organisation" (OIDC is set up).
+    oidc: bool,
 }
 
-pub async fn login_form(headers: HeaderMap) -> Response {
+pub async fn login_form(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let (csrf, set) = csrf_token(&headers);
     let page = render(&LoginPage {
         csrf: &csrf,
         email: "",
         error: None,
+        oidc: state.oidc.get().is_some(),
     });
     with_cookie(page, set)
 }
@@ -136,6 +139,7 @@ pub async fn login(
             csrf: &form.csrf,
             email: &form.email,
             error: Some(error),
+            oidc: state.oidc.get().is_some(),
         });
         (status, page).into_response()
     };

@@ -7,6 +7,7 @@ mod agent;
 pub mod bursts;
 mod desktop;
 pub mod fleet;
+pub mod oidc;
 mod server;
 mod sway;
 pub mod web;

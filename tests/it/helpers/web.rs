@@ -59,6 +59,38 @@ impl<'a> Curl<'a> {
         }
     }
 
+    /// Follows every redirect from `path`, to other hosts too (an OIDC
+    /// provider and back); the page where it ends.
+    #[allow(dead_code)] // the benches share these helpers
+    pub fn follow(&self, path: &str) -> Page {
+        let out = Command::new("curl")
+            .args([
+                "--silent",
+                "--show-error",
+                "--max-time",
+                "20",
+                "--location",
+                "--cacert",
+            ])
+            .arg(self.server.ca())
+            .arg("-b")
+            .arg(self.jar.path())
+            .arg("-c")
+            .arg(self.jar.path())
+            .args(["-o", "-", "-w", "\n%{http_code}"])
+            .arg(format!("https://localhost:{}{path}", self.server.port))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "curl {path}: {out:?}");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, status) = text.rsplit_once('\n').unwrap();
+        Page {
+            status: status.trim().parse().unwrap(),
+            headers: String::new(),
+            body: body.to_string(),
+        }
+    }
+
     pub fn get(&self, path: &str) -> Page {
         self.request(path, &[])
     }

@@ -29,6 +29,17 @@ impl<'a> Curl<'a> {
     }
 
     pub fn request(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.run(path, form, false)
+    }
+
+    /// Follows every redirect from `path`, to other hosts too (an OIDC
+    /// provider and back); the page where it ends.
+    #[allow(dead_code)] // the benches share these helpers
+    pub fn follow(&self, path: &str) -> Page {
+        self.run(path, &[], true)
+    }
+
+    fn run(&self, path: &str, form: &[(&str, &str)], follow: bool) -> Page {
         let headers = tempfile::NamedTempFile::new().unwrap();
         let mut c = Command::new("curl");
         c.args(["--silent", "--show-error", "--max-time", "20", "--cacert"])
@@ -40,6 +51,9 @@ impl<'a> Curl<'a> {
             .arg("-D")
             .arg(headers.path())
             .args(["-o", "-", "-w", "\n%{http_code}"]);
+        if follow {
+            c.arg("--location");
+        }
         for (k, v) in form {
             c.arg("--data-urlencode").arg(format!("{k}={v}"));
         }
@@ -55,38 +69,6 @@ impl<'a> Curl<'a> {
             headers: std::fs::read_to_string(headers.path())
                 .unwrap()
                 .to_lowercase(),
-            body: body.to_string(),
-        }
-    }
-
-    /// Follows every redirect from `path`, to other hosts too (an OIDC
-    /// provider and back); the page where it ends.
-    #[allow(dead_code)] // the benches share these helpers
-    pub fn follow(&self, path: &str) -> Page {
-        let out = Command::new("curl")
-            .args([
-                "--silent",
-                "--show-error",
-                "--max-time",
-                "20",
-                "--location",
-                "--cacert",
-            ])
-            .arg(self.server.ca())
-            .arg("-b")
-            .arg(self.jar.path())
-            .arg("-c")
-            .arg(self.jar.path())
-            .args(["-o", "-", "-w", "\n%{http_code}"])
-            .arg(format!("https://localhost:{}{path}", self.server.port))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "curl {path}: {out:?}");
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let (body, status) = text.rsplit_once('\n').unwrap();
-        Page {
-            status: status.trim().parse().unwrap(),
-            headers: String::new(),
             body: body.to_string(),
         }
     }

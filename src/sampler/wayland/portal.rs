@@ -111,7 +111,13 @@ pub fn file_path(uri: &str) -> Option<String> {
 }
 
 fn decode_png(data: &[u8]) -> Result<Frame, SamplerError> {
-    let mut decoder = png::Decoder::new(std::io::Cursor::new(data));
+    // A picture of a desktop, not whatever a broken portal hands over.
+    let mut decoder = png::Decoder::new_with_limits(
+        std::io::Cursor::new(data),
+        png::Limits {
+            bytes: 16_384 * 16_384 * 4,
+        },
+    );
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
     let mut reader = decoder.read_info().map_err(failed)?;
     let mut buf = vec![

@@ -153,6 +153,9 @@ impl Dispatch<org_kde_kwin_idle_timeout::OrgKdeKwinIdleTimeout, ()> for IdleStat
     }
 }
 
+/// The largest frame buffer stint maps for the compositor to fill.
+const MAX_FRAME_BYTES: usize = 16_384 * 16_384 * 4;
+
 /// One output's pixels, RGBA, top row first.
 pub struct Frame {
     pub output: String,
@@ -232,6 +235,15 @@ pub fn screencopy() -> Result<Vec<Frame>, SamplerError> {
         }
         let (format, width, height, stride) = state.buffer.expect("announced");
         let size = stride as usize * height as usize;
+        // The compositor's numbers decide an allocation: keep them to what a
+        // screen can be (16K x 16K, 4 bytes a pixel).
+        if width == 0 || height == 0 || width > 16_384 || height > 16_384 || size > MAX_FRAME_BYTES
+        {
+            return Err(failed(
+                "screencopy",
+                format!("an implausible {width}x{height} frame with stride {stride}"),
+            ));
+        }
         let file = memfd(size)?;
         let pool = shm.create_pool(file.as_fd(), size as i32, &qh, ());
         let WEnum::Value(fmt) = format else {

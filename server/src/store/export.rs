@@ -133,6 +133,11 @@ impl Store {
         Ok(self.objects.get(key)?)
     }
 
+    /// An object's bytes as they arrive, by key.
+    pub fn object_stream(&self, key: &str) -> Result<Option<super::objects::Chunks>, StoreError> {
+        Ok(self.objects.stream(key)?)
+    }
+
     fn capture_key(&self, id: &str) -> Result<String, StoreError> {
         let file: Option<String> = self
             .conn()

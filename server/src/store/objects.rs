@@ -42,6 +42,9 @@ pub enum Objects {
     },
 }
 
+/// An object's bytes as they arrive.
+pub type Chunks = tokio::sync::mpsc::Receiver<Result<bytes::Bytes, std::io::Error>>;
+
 /// One object as `list` sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
@@ -201,6 +204,68 @@ impl Objects {
         }
     }
 
+    /// The object's bytes as they arrive (64 KiB reads from a file, the
+    /// bucket's own chunks), or `None` when there is no such object: an
+    /// image goes out without ever being whole in memory.
+    pub fn stream(&self, key: &str) -> Result<Option<Chunks>, ObjectsError> {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        match self {
+            Objects::Dir(dir) => {
+                let path = dir.join(key);
+                let mut file = match std::fs::File::open(&path) {
+                    Ok(f) => f,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(source) => return Err(ObjectsError::Io { path, source }),
+                };
+                std::thread::Builder::new()
+                    .name("stint-object-read".into())
+                    .spawn(move || {
+                        use std::io::Read;
+                        let mut buf = vec![0u8; 64 << 10];
+                        loop {
+                            let chunk = match file.read(&mut buf) {
+                                Ok(0) => break,
+                                Ok(n) => Ok(bytes::Bytes::copy_from_slice(&buf[..n])),
+                                Err(e) => Err(e),
+                            };
+                            let failed = chunk.is_err();
+                            // The reader went away (the client hung up): stop.
+                            if tx.blocking_send(chunk).is_err() || failed {
+                                break;
+                            }
+                        }
+                    })
+                    .map_err(|source| ObjectsError::Io {
+                        path: dir.join(key),
+                        source,
+                    })?;
+            }
+            Objects::S3 { store, rt, what } => {
+                let rt = rt.as_ref().expect("the runtime lives until drop");
+                let path = Key::from(key);
+                let got = match rt.block_on(store.get(&path)) {
+                    Ok(r) => r,
+                    Err(object_store::Error::NotFound { .. }) => return Ok(None),
+                    Err(source) => {
+                        return Err(ObjectsError::Remote {
+                            what: what.clone(),
+                            source,
+                        })
+                    }
+                };
+                rt.spawn(async move {
+                    let mut chunks = got.into_stream();
+                    while let Some(c) = chunks.next().await {
+                        if tx.send(c.map_err(std::io::Error::other)).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        }
+        Ok(Some(rx))
+    }
+
     /// Gone on return; a missing object is not an error.
     pub fn delete(&self, key: &str) -> Result<(), ObjectsError> {
         match self {
@@ -336,6 +401,13 @@ mod tests {
                 "{spec}"
             );
             assert_eq!(o.get("dev/missing.jpg").unwrap(), None, "{spec}");
+            let mut rx = o.stream("dev/a.jpg").unwrap().expect("there");
+            let mut streamed = Vec::new();
+            while let Some(chunk) = rx.blocking_recv() {
+                streamed.extend_from_slice(&chunk.unwrap());
+            }
+            assert_eq!(streamed, b"one", "{spec}");
+            assert!(o.stream("dev/missing.jpg").unwrap().is_none(), "{spec}");
             let keys: Vec<String> = o.list().unwrap().into_iter().map(|l| l.key).collect();
             assert_eq!(keys, ["dev/a.jpg"], "{spec}");
             o.delete("dev/a.jpg").unwrap();

@@ -361,6 +361,11 @@ pub async fn diary(
     Ok(with_cookie(render(&page), set))
 }
 
+enum Served {
+    Whole(Vec<u8>),
+    Stream(crate::store::objects::Chunks),
+}
+
 #[derive(Deserialize)]
 pub struct ImageQuery {
     size: Option<String>,
@@ -397,26 +402,30 @@ pub async fn image(
     };
     let key = found.key;
     let shown = key.clone();
+    // A thumbnail is small and read whole; a full image is streamed.
     let read = blocking(&state, move |store| {
         if thumb {
             if let Some(small) = store.object(&crate::store::thumbs::thumb_key(&key))? {
-                return Ok((small, "image/webp"));
+                return Ok(Some(Served::Whole(small)));
             }
         }
-        Ok(store
-            .object(&key)?
-            .map_or((Vec::new(), ""), |b| (b, full_mime)))
+        Ok(store.object_stream(&key)?.map(Served::Stream))
     })
-    .await;
+    .await?;
     match read {
-        Ok((bytes, mime)) if !mime.is_empty() => {
-            Ok(([(header::CONTENT_TYPE, mime)], bytes).into_response())
+        Some(Served::Whole(bytes)) => {
+            Ok(([(header::CONTENT_TYPE, "image/webp")], bytes).into_response())
         }
-        Ok(_) => {
+        Some(Served::Stream(mut rx)) => {
+            let body = axum::body::Body::from_stream(futures_util::stream::poll_fn(move |cx| {
+                rx.poll_recv(cx)
+            }));
+            Ok(([(header::CONTENT_TYPE, full_mime)], body).into_response())
+        }
+        None => {
             tracing::error!(key = %shown, "image missing from the object store");
             Err(Refusal::NotFound)
         }
-        Err(e) => Err(e),
     }
 }
 

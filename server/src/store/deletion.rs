@@ -194,26 +194,11 @@ impl Store {
     }
 
     pub fn retention(&self) -> Result<Retention, StoreError> {
-        let text: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT value FROM settings WHERE key = 'retention'",
-                params![],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(text
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default())
+        self.setting("retention")
     }
 
     pub fn set_retention(&self, r: &Retention) -> Result<(), StoreError> {
-        self.conn().execute(
-            "INSERT INTO settings (key, value) VALUES ('retention', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![serde_json::to_string(r).expect("retention serialises")],
-        )?;
-        Ok(())
+        self.set_setting("retention", r)
     }
 
     /// Deletes what retention says has been kept long enough at `now_ms`.

@@ -405,11 +405,24 @@ impl Store {
     }
 
     pub fn policy(&self) -> Result<Policy, StoreError> {
+        self.setting("policy")
+    }
+
+    pub fn set_policy(&self, policy: &Policy) -> Result<(), StoreError> {
+        self.set_setting("policy", policy)
+    }
+
+    /// The JSON value kept under `key` in `settings`; the type's default
+    /// when it is unset or unreadable.
+    fn setting<T: serde::de::DeserializeOwned + Default>(
+        &self,
+        key: &str,
+    ) -> Result<T, StoreError> {
         let text: Option<String> = self
             .conn()
             .query_row(
-                "SELECT value FROM settings WHERE key = 'policy'",
-                params![],
+                "SELECT value FROM settings WHERE key = ?1",
+                params![key],
                 |r| r.get(0),
             )
             .optional()?;
@@ -418,11 +431,14 @@ impl Store {
             .unwrap_or_default())
     }
 
-    pub fn set_policy(&self, policy: &Policy) -> Result<(), StoreError> {
+    fn set_setting<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
         self.conn().execute(
-            "INSERT INTO settings (key, value) VALUES ('policy', ?1)
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![serde_json::to_string(policy).expect("policy serialises")],
+            params![
+                key,
+                serde_json::to_string(value).expect("a setting serialises")
+            ],
         )?;
         Ok(())
     }

@@ -109,7 +109,6 @@ pub fn write_archive(store: &Store, person: &Person, out: impl Write) -> std::io
     )?;
     let mut csv =
         String::from("start,utc_offset,seconds,keystrokes,clicks,scrolls,idle,app,title\r\n");
-    let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
     for d in &devices {
         for m in &d.minutes {
             let m = &m.record;
@@ -122,8 +121,8 @@ pub fn write_archive(store: &Store, person: &Person, out: impl Write) -> std::io
                 m.clicks,
                 m.scrolls,
                 m.idle,
-                quote(m.app.as_deref().unwrap_or("")),
-                quote(m.title.as_deref().unwrap_or(""))
+                super::reports::field(m.app.as_deref().unwrap_or("")),
+                super::reports::field(m.title.as_deref().unwrap_or(""))
             ));
         }
     }

@@ -64,21 +64,23 @@ pub fn hm(secs: u64) -> String {
     format!("{}:{:02}", secs / 3600, secs / 60 % 60)
 }
 
-/// RFC 4180 CSV; a field that a spreadsheet would run as a formula is quoted
-/// with a leading apostrophe.
-pub fn csv(rows: &[Row]) -> String {
-    fn field(text: &str) -> String {
-        let text = if text.starts_with(['=', '+', '-', '@']) {
-            format!("'{text}")
-        } else {
-            text.to_string()
-        };
-        if text.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", text.replace('"', "\"\""))
-        } else {
-            text
-        }
+/// One RFC 4180 CSV field; text a spreadsheet would run as a formula gets a
+/// leading apostrophe (a window title is anyone's text).
+pub(super) fn field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
     }
+}
+
+/// The timesheet as RFC 4180 CSV.
+pub fn csv(rows: &[Row]) -> String {
     let mut out = String::from(
         "name,email,day,time_zone,tracked,active,idle,active_percent,tracked_seconds,active_seconds,idle_seconds\r\n",
     );

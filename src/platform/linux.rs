@@ -62,14 +62,6 @@ fn xembed_tray() -> Result<bool, String> {
 }
 
 fn sni_watcher() -> bool {
-    let Ok(conn) = zbus::blocking::Connection::session() else {
-        return false;
-    };
-    let Ok(dbus) = zbus::blocking::fdo::DBusProxy::new(&conn) else {
-        return false;
-    };
-    zbus::names::BusName::try_from("org.kde.StatusNotifierWatcher")
-        .ok()
-        .and_then(|n| dbus.name_has_owner(n).ok())
-        .unwrap_or(false)
+    zbus::blocking::Connection::session()
+        .is_ok_and(|conn| crate::sampler::wayland::on_bus(&conn, "org.kde.StatusNotifierWatcher"))
 }

@@ -7,16 +7,10 @@ use x11rb::rust_connection::RustConnection;
 
 use super::SamplerError;
 
-/// True when the user's session is Wayland, where X11 only sees XWayland clients.
-pub fn wayland_session() -> bool {
-    std::env::var_os("WAYLAND_DISPLAY").is_some_and(|v| !v.is_empty())
-        || std::env::var("XDG_SESSION_TYPE").is_ok_and(|v| v == "wayland")
-}
-
 /// Connects to `$DISPLAY`, refusing Wayland sessions (counts and titles from
 /// XWayland alone would be silently incomplete).
 pub fn connect_x11() -> Result<(RustConnection, usize), SamplerError> {
-    if wayland_session() {
+    if super::wayland::current() != super::wayland::Desktop::X11 {
         return Err(SamplerError::Wayland(
             "X11 APIs see only XWayland windows and input there".into(),
         ));

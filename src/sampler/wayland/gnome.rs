@@ -15,17 +15,6 @@ fn bus() -> Result<Connection, SamplerError> {
     Connection::session().map_err(|e| SamplerError::Failed(format!("the session bus: {e}")))
 }
 
-/// Whether `name` has an owner on the session bus.
-pub(super) fn on_bus(conn: &Connection, name: &str) -> bool {
-    let Ok(dbus) = zbus::blocking::fdo::DBusProxy::new(conn) else {
-        return false;
-    };
-    zbus::names::BusName::try_from(name)
-        .ok()
-        .and_then(|n| dbus.name_has_owner(n).ok())
-        .unwrap_or(false)
-}
-
 pub struct GnomeWindows {
     conn: Connection,
 }
@@ -34,7 +23,7 @@ impl GnomeWindows {
     /// Probes for the extension's name on the bus.
     pub fn connect() -> Result<GnomeWindows, SamplerError> {
         let conn = bus()?;
-        if !on_bus(&conn, FOCUS_NAME) {
+        if !super::on_bus(&conn, FOCUS_NAME) {
             return Err(SamplerError::Wayland(format!(
                 "GNOME shows the focused window only to its extensions, and the stint focus extension is not running: gnome-extensions enable {EXTENSION} (the packages install it), then log in again"
             )));

@@ -247,6 +247,17 @@ impl super::screen::ScreenSource for WlrScreens {
     }
 }
 
+/// Whether `name` has an owner on the session bus `conn`.
+pub(crate) fn on_bus(conn: &zbus::blocking::Connection, name: &str) -> bool {
+    let Ok(dbus) = zbus::blocking::fdo::DBusProxy::new(conn) else {
+        return false;
+    };
+    zbus::names::BusName::try_from(name)
+        .ok()
+        .and_then(|n| dbus.name_has_owner(n).ok())
+        .unwrap_or(false)
+}
+
 /// The session this process runs in.
 pub fn current() -> Desktop {
     detect(|k| std::env::var(k).ok())

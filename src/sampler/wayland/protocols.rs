@@ -376,29 +376,17 @@ macro_rules! ignore_events {
 ignore_events!(IdleState: wl_seat::WlSeat, ext_idle_notifier_v1::ExtIdleNotifierV1, org_kde_kwin_idle::OrgKdeKwinIdle);
 ignore_events!(CopyState: zwlr_screencopy_manager_v1::ZwlrScreencopyManagerV1, wl_shm::WlShm, wl_shm_pool::WlShmPool, wl_buffer::WlBuffer);
 
-impl Dispatch<wl_registry::WlRegistry, GlobalListContents> for IdleState {
-    fn event(
-        _: &mut Self,
-        _: &wl_registry::WlRegistry,
-        _: wl_registry::Event,
-        _: &GlobalListContents,
-        _: &Connection,
-        _: &QueueHandle<Self>,
-    ) {
-    }
+/// The registry's later announcements (outputs coming and going) change
+/// nothing for a state that bound what it needs at the start.
+macro_rules! ignore_registry {
+    ($($state:ty),*) => {$(
+        impl Dispatch<wl_registry::WlRegistry, GlobalListContents> for $state {
+            fn event(_: &mut Self, _: &wl_registry::WlRegistry, _: wl_registry::Event, _: &GlobalListContents, _: &Connection, _: &QueueHandle<Self>) {}
+        }
+    )*};
 }
-
-impl Dispatch<wl_registry::WlRegistry, GlobalListContents> for CopyState {
-    fn event(
-        _: &mut Self,
-        _: &wl_registry::WlRegistry,
-        _: wl_registry::Event,
-        _: &GlobalListContents,
-        _: &Connection,
-        _: &QueueHandle<Self>,
-    ) {
-    }
-}
+pub(super) use ignore_registry;
+ignore_registry!(IdleState, CopyState);
 
 #[cfg(test)]
 mod tests {

@@ -154,14 +154,4 @@ impl Dispatch<handle::ZwlrForeignToplevelHandleV1, ()> for State {
     }
 }
 
-impl Dispatch<wl_registry::WlRegistry, GlobalListContents> for State {
-    fn event(
-        _: &mut Self,
-        _: &wl_registry::WlRegistry,
-        _: wl_registry::Event,
-        _: &GlobalListContents,
-        _: &Connection,
-        _: &QueueHandle<Self>,
-    ) {
-    }
-}
+super::protocols::ignore_registry!(State);

@@ -91,13 +91,24 @@ impl Drop for S3Down<'_> {
     }
 }
 
-fn script(name: &str, args: &[&str]) -> String {
+/// Runs scripts/NAME with `args`: its output, or its error output.
+fn try_script(name: &str, args: &[&str]) -> Result<String, String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scripts")
         .join(name);
     let out = Command::new("bash").arg(path).args(args).output().unwrap();
-    assert!(out.status.success(), "{name} {args:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap()
+    if out.status.success() {
+        Ok(String::from_utf8(out.stdout).unwrap().trim().to_string())
+    } else {
+        Err(format!(
+            "{name} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+fn script(name: &str, args: &[&str]) -> String {
+    try_script(name, args).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// One SQL statement's output, `|`-separated, through psql.
@@ -204,18 +215,8 @@ impl OwnEngines {
             .port();
         let pg = dir.path().join("pg");
         let s3 = dir.path().join("s3");
-        let run = |name: &str, args: &[&str]| {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("scripts")
-                .join(name);
-            let out = Command::new("bash").arg(path).args(args).output().unwrap();
-            if out.status.success() {
-                Some(String::from_utf8(out.stdout).unwrap().trim().to_string())
-            } else {
-                eprintln!("{name}: {}", String::from_utf8_lossy(&out.stderr));
-                None
-            }
-        };
+        let run =
+            |name: &str, args: &[&str]| try_script(name, args).map_err(|e| eprintln!("{e}")).ok();
         let postgres = run("postgres.sh", &["start", pg.to_str()?, &port.to_string()])?;
         let Some(s3_spec) = run("s3.sh", &["start", s3.to_str()?]) else {
             run("postgres.sh", &["stop", pg.to_str()?]);
@@ -234,15 +235,8 @@ impl OwnEngines {
 
 impl Drop for OwnEngines {
     fn drop(&mut self) {
-        let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts");
-        let _ = Command::new("bash")
-            .arg(scripts.join("s3.sh"))
-            .args(["stop", &self.engines.s3_dir])
-            .output();
-        let _ = Command::new("bash")
-            .arg(scripts.join("postgres.sh"))
-            .arg("stop")
-            .arg(self.dir.path().join("pg"))
-            .output();
+        let pg = self.dir.path().join("pg");
+        let _ = try_script("s3.sh", &["stop", &self.engines.s3_dir]);
+        let _ = try_script("postgres.sh", &["stop", &pg.to_string_lossy()]);
     }
 }

@@ -20,13 +20,15 @@ case "$cmd" in
       -admin.ui=false >"$dir/weed.log" 2>&1) &
     echo $! >"$dir/weed.pid"
     for _ in $(seq 1 120); do
-      if curl -s -o /dev/null "http://127.0.0.1:8333/stint"; then
+      # Ready once the bucket lists (200): S3 answers 404 NoSuchBucket for a
+      # moment after it starts, before -bucket has created it.
+      if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:8333/stint")" = 200 ]; then
         echo "s3://stint?endpoint=http://127.0.0.1:8333&allow_http=true&region=us-east-1"
         exit 0
       fi
       sleep 0.25
     done
-    echo "s3.sh: SeaweedFS did not answer on 127.0.0.1:8333 within 30 s; its log:" >&2
+    echo "s3.sh: SeaweedFS did not list the bucket stint on 127.0.0.1:8333 within 30 s; its log:" >&2
     tail -n 20 "$dir/weed.log" >&2
     exit 1
     ;;

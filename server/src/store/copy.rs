@@ -80,10 +80,9 @@ impl Store {
             let columns = self.columns(table)?;
             tables.push((*table, columns.clone()));
             let list = columns.join(", ");
-            let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
             let insert = format!(
                 "INSERT INTO {table} ({list}) VALUES ({}) ON CONFLICT ({key}) DO NOTHING",
-                marks.join(", ")
+                super::records::marks(1, columns.len())
             );
             let rows = self.conn().query_map(
                 &format!("SELECT {list} FROM {table} ORDER BY {key}"),

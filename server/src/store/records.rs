@@ -16,7 +16,7 @@ use super::{now_ms, Store, StoreError};
 const MINUTES_PER_INSERT: usize = 100;
 
 /// `?from, ?from+1, ...`: `n` parameter marks.
-fn marks(from: usize, n: usize) -> String {
+pub(super) fn marks(from: usize, n: usize) -> String {
     (from..from + n)
         .map(|i| format!("?{i}"))
         .collect::<Vec<_>>()

@@ -34,7 +34,10 @@ pub fn probe() -> Result<(), SamplerError> {
 pub fn screenshot(timeout: Duration) -> Result<Frame, SamplerError> {
     probe()?;
     let conn = Connection::session().map_err(failed)?;
-    let token = format!("stint{}", std::process::id());
+    // Unique per request: the portal names the request's object after it.
+    static REQUESTS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let token = format!("stint{}_{n}", std::process::id());
     let sender = conn
         .unique_name()
         .map(|n| n.trim_start_matches(':').replace('.', "_"))

@@ -31,3 +31,5 @@ cargo test --locked --workspace
 # integration tests of the web UI, uploads and limits against PostgreSQL + S3.
 STINT_TEST_STORE=postgres cargo test --locked -p stint-server --lib
 STINT_TEST_SERVER_BACKEND=fleet cargo test --locked --test it -- web sync:: server_limits
+# Disk is a CI limit too (a clean run once ran out of it): say what the build took.
+du -sh "${CARGO_TARGET_DIR:-target}" | sed 's/^/test.sh: build directory size /'

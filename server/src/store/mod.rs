@@ -12,6 +12,7 @@ use serde::Serialize;
 use sql::{params, Conn, OptionalExtension};
 use stint_proto::Policy;
 
+mod aws_profile;
 mod copy;
 mod deletion;
 mod diary;

@@ -56,10 +56,20 @@ impl Objects {
     /// `file:DIR` (or a plain path) or `s3://BUCKET[/PREFIX][?KEY=VALUE&...]`,
     /// where the keys are object_store's S3 settings (`endpoint`, `region`,
     /// `allow_http`, `virtual_hosted_style_request`, ...); credentials and
-    /// the rest come from the standard `AWS_*` environment variables.
+    /// the rest come from the standard `AWS_*` environment variables, then
+    /// from the AWS profile files (`AWS_PROFILE`, else `default`).
     pub fn open(spec: &str) -> Result<Objects, ObjectsError> {
+        Self::open_with(spec, &|k| std::env::var(k).ok())
+    }
+
+    /// `open`, with the variables that locate the AWS profile read through
+    /// `env`, so tests need not touch the process environment.
+    fn open_with(
+        spec: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Objects, ObjectsError> {
         if let Some(rest) = spec.strip_prefix("s3://") {
-            return Self::s3(spec, rest);
+            return Self::s3(spec, rest, env);
         }
         let dir = PathBuf::from(spec.strip_prefix("file:").unwrap_or(spec));
         crate::private::dir(&dir).map_err(|source| ObjectsError::Io {
@@ -69,7 +79,11 @@ impl Objects {
         Ok(Objects::Dir(dir))
     }
 
-    fn s3(spec: &str, rest: &str) -> Result<Objects, ObjectsError> {
+    fn s3(
+        spec: &str,
+        rest: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Objects, ObjectsError> {
         use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
         let what = spec.split('?').next().unwrap_or(spec).to_string();
         let bad = |message: String| ObjectsError::Config {
@@ -95,6 +109,9 @@ impl Objects {
             .with_bucket_name(bucket)
             .with_retry(retry)
             .with_client_options(options);
+        if let Some(profile) = super::aws_profile::load(env).map_err(|e| bad(e.to_string()))? {
+            builder = super::aws_profile::apply(builder, profile);
+        }
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair
                 .split_once('=')
@@ -371,6 +388,66 @@ mod tests {
         ] {
             let e = Objects::open(spec).err().expect(spec).to_string();
             assert!(e.contains(said), "{spec}: {e}");
+        }
+    }
+
+    /// A profile's keys, token and region reach the wire: the request a
+    /// loopback listener receives is signed with them.
+    #[test]
+    fn s3_requests_are_signed_with_the_named_profile() {
+        use std::io::{Read, Write};
+        if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
+            println!("AWS_ACCESS_KEY_ID is set here and beats any profile: not run");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let credentials = dir.path().join("credentials");
+        std::fs::write(
+            &credentials,
+            "[images]\naws_access_key_id = AKIDIMAGES\naws_secret_access_key = s\naws_session_token = tok-images\n",
+        )
+        .unwrap();
+        let config = dir.path().join("config");
+        std::fs::write(&config, "[profile images]\nregion = eu-west-3\n").unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = conn.read(&mut buf).unwrap();
+                assert!(n > 0, "closed before the headers ended");
+                seen.extend_from_slice(&buf[..n]);
+            }
+            conn.write_all(
+                b"HTTP/1.1 200 OK\r\nETag: \"e\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            )
+            .unwrap();
+            String::from_utf8_lossy(&seen).to_ascii_lowercase()
+        });
+        let (c, f) = (
+            credentials.display().to_string(),
+            config.display().to_string(),
+        );
+        let env = move |k: &str| match k {
+            "AWS_PROFILE" => Some("images".to_string()),
+            "AWS_SHARED_CREDENTIALS_FILE" => Some(c.clone()),
+            "AWS_CONFIG_FILE" => Some(f.clone()),
+            _ => None,
+        };
+        let spec = format!("s3://b?endpoint=http://127.0.0.1:{port}&allow_http=true");
+        Objects::open_with(&spec, &env)
+            .unwrap()
+            .put("dev/a.jpg", b"one")
+            .unwrap();
+        let request = server.join().unwrap();
+        for said in [
+            "credential=akidimages/",
+            "/eu-west-3/s3/aws4_request",
+            "x-amz-security-token: tok-images",
+        ] {
+            assert!(request.contains(said), "{said} not in:\n{request}");
         }
     }
 

@@ -32,8 +32,11 @@ PKGS=(
   # Wayland: sway headless is the compositor of the Wayland tests, foot its windows,
   # wtype types into them, grim is the reference screenshot tool
   sway foot wtype grim
-  # GNOME's compositor, headless, for the GNOME route's idle monitor
-  mutter
+  # GNOME and KDE headless: mutter alone, GNOME Shell with stint's extension and the
+  # screenshot portal, KWin with stint's script (gsettings enables the extension,
+  # dbus-send talks to them, zenity opens their windows)
+  mutter gnome-shell xdg-desktop-portal xdg-desktop-portal-gnome libglib2.0-bin
+  kwin-wayland zenity
   # the packaged GNOME Shell extension's and KWin script's JavaScript is parsed by node
   nodejs
 )

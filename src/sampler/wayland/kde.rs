@@ -17,17 +17,21 @@ struct Endpoint(Latest);
 
 #[zbus::interface(name = "dev.stint.Agent1")]
 impl Endpoint {
-    /// Called by the KWin script on every focus change.
-    fn focus_changed(&self, title: String, class: String, pid: u32) {
+    /// Called by the KWin script on every focus change. The pid comes as
+    /// text: KWin turns a script's number into whichever D-Bus integer its
+    /// Qt picks (KWin 5.27 sends `i`), and a method signature must match
+    /// exactly, so the script sends a string on every version.
+    fn focus_changed(&self, title: String, class: String, pid: String) {
         // Bounded like every window text; a report is only ever replaced.
         let clip = |s: String| s.chars().take(2048).collect::<String>();
+        let pid = pid.trim().parse().unwrap_or(0);
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some((clip(title), clip(class), pid));
     }
 }
 
 pub struct KdeWindows {
     latest: Latest,
-    _conn: zbus::blocking::Connection,
+    conn: zbus::blocking::Connection,
 }
 
 impl KdeWindows {
@@ -43,10 +47,24 @@ impl KdeWindows {
                     "owning {AGENT_NAME} on the session bus (is another stint running in this session?): {e}"
                 ))
             })?;
-        Ok(KdeWindows {
-            latest,
-            _conn: conn,
-        })
+        Ok(KdeWindows { latest, conn })
+    }
+}
+
+impl KdeWindows {
+    /// KWin's own answer to whether our script runs.
+    fn script_loaded(&self) -> bool {
+        self.conn
+            .call_method(
+                Some("org.kde.KWin"),
+                "/Scripting",
+                Some("org.kde.kwin.Scripting"),
+                "isScriptLoaded",
+                &(SCRIPT,),
+            )
+            .ok()
+            .and_then(|reply| reply.body().deserialize::<bool>().ok())
+            .unwrap_or(false)
     }
 }
 
@@ -58,8 +76,14 @@ impl WindowSource for KdeWindows {
     fn active(&self) -> Result<Option<WindowInfo>, SamplerError> {
         match self.latest.lock().unwrap_or_else(|p| p.into_inner()).clone() {
             Some((title, class, pid)) => Ok(super::window_of(title, class, pid)),
+            // KWin runs the script or not; it reports only when the focus
+            // changes, so a loaded script that has not spoken yet is not
+            // the same trouble as a missing one.
+            None if self.script_loaded() => Err(SamplerError::Wayland(format!(
+                "the stint KWin script ({SCRIPT}) is loaded and reports at the next focus change"
+            ))),
             None => Err(SamplerError::Wayland(format!(
-                "no report from the stint KWin script yet: enable it in System Settings > Window Management > KWin Scripts, or kwriteconfig5 --file kwinrc --group Plugins --key {SCRIPT}Enabled true && qdbus org.kde.KWin /KWin reconfigure"
+                "the stint KWin script ({SCRIPT}) is not running: enable it in System Settings > Window Management > KWin Scripts, or kwriteconfig5 --file kwinrc --group Plugins --key {SCRIPT}Enabled true && qdbus org.kde.KWin /KWin reconfigure"
             ))),
         }
     }

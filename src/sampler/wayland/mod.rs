@@ -258,6 +258,16 @@ pub(crate) fn on_bus(conn: &zbus::blocking::Connection, name: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether `name` is on the session bus `conn` or would be started on the
+/// first call: a desktop portal is often activated on demand, not running.
+pub(crate) fn reachable(conn: &zbus::blocking::Connection, name: &str) -> bool {
+    on_bus(conn, name)
+        || zbus::blocking::fdo::DBusProxy::new(conn)
+            .ok()
+            .and_then(|dbus| dbus.list_activatable_names().ok())
+            .is_some_and(|names| names.iter().any(|n| n.as_str() == name))
+}
+
 /// The session this process runs in.
 pub fn current() -> Desktop {
     detect(|k| std::env::var(k).ok())

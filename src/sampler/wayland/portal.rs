@@ -18,10 +18,10 @@ fn failed(e: impl std::fmt::Display) -> SamplerError {
     SamplerError::Failed(format!("screenshot portal: {e}"))
 }
 
-/// Whether a portal is on the session bus at all.
+/// Whether a portal is on the session bus at all, running or activatable.
 pub fn probe() -> Result<(), SamplerError> {
     let conn = Connection::session().map_err(failed)?;
-    if super::on_bus(&conn, PORTAL) {
+    if super::reachable(&conn, PORTAL) {
         Ok(())
     } else {
         Err(SamplerError::Unsupported(format!(
@@ -71,7 +71,15 @@ pub fn screenshot(timeout: Duration) -> Result<Frame, SamplerError> {
     let message = match rx.recv_timeout(timeout) {
         Ok(Some(m)) => m,
         Ok(None) => return Err(failed("the portal closed the request")),
-        Err(_) => return Err(SamplerError::TimedOut(timeout)),
+        // GNOME asks the user once before the first non-interactive
+        // screenshot, and the request waits on that dialog.
+        Err(_) => {
+            return Err(failed(format!(
+                "no answer within {}s: the desktop may be asking to allow stint's screenshots; \
+                 allow it once (docs/deploy.md shows how IT grants it in advance)",
+                timeout.as_secs()
+            )))
+        }
     };
     let (code, results): (u32, HashMap<String, OwnedValue>) =
         message.body().deserialize().map_err(failed)?;

@@ -19,6 +19,8 @@ pub struct Agent {
     pub tray: bool,
     display: Option<String>,
     daemon: Option<Proc>,
+    /// Runs every command as this (uid, gid) instead of root's.
+    user: Option<(u32, u32)>,
 }
 
 impl Agent {
@@ -47,7 +49,25 @@ impl Agent {
             tray: false,
             display,
             daemon: None,
+            user: None,
         }
+    }
+
+    /// Every command from now on runs as the OS user `name`, who gets the
+    /// agent's directory: a desktop's services judge their callers by who
+    /// they are (the screenshot portal refuses a caller it cannot inspect).
+    pub fn as_user(&mut self, name: &str) {
+        let id = |flag: &str| -> u32 {
+            let out = Command::new("id").args([flag, name]).output().unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+        };
+        self.user = Some((id("-u"), id("-g")));
+        let chown = Command::new("chown")
+            .args(["-R", name])
+            .arg(self.dir.path())
+            .status()
+            .unwrap();
+        assert!(chown.success());
     }
 
     /// Adds `n` minutes with ids `PREFIX-00000`... straight into the queue,
@@ -109,6 +129,10 @@ impl Agent {
             c.env_remove(var);
         }
         c.envs(self.env.iter().map(|(k, v)| (k, v)));
+        if let Some((uid, gid)) = self.user {
+            use std::os::unix::process::CommandExt;
+            c.uid(uid).gid(gid);
+        }
         c
     }
 

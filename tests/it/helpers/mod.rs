@@ -13,6 +13,7 @@ mod sway;
 pub mod web;
 mod webdriver;
 mod wine;
+mod wl_desktop;
 
 use std::path::Path;
 use std::process::{Child, Command};
@@ -21,10 +22,11 @@ use std::time::{Duration, Instant};
 pub use agent::Agent;
 pub use desktop::Desktop;
 pub use server::{ConnectProxy, Server};
-pub use sway::{Mutter, Sway};
+pub use sway::Sway;
 pub use web::{field, shown, Curl, World};
 pub use webdriver::Browser as WebBrowser;
 pub use wine::{windows_exe, windows_path, Wine};
+pub use wl_desktop::WlDesktop;
 
 pub const STINT: &str = env!("CARGO_BIN_EXE_stint");
 

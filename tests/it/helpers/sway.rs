@@ -9,12 +9,12 @@ use std::time::Duration;
 use std::os::unix::process::CommandExt;
 use std::process::Child;
 
-use super::{wait_for, Proc};
+use super::wait_for;
 
 /// A process started in a group of its own, killed with everything it
 /// started: runuser's child (sway, mutter, dbus-run-session's bus) would
 /// outlive a kill of runuser alone.
-struct Group(Child);
+pub(super) struct Group(pub(super) Child);
 
 impl Drop for Group {
     fn drop(&mut self) {
@@ -166,146 +166,5 @@ impl Sway {
             .output()
             .unwrap();
         assert!(out.status.success(), "wtype: {out:?}");
-    }
-}
-
-/// GNOME's compositor, headless with a virtual monitor, as stint-test, on a
-/// bus root's agent may join (a user's own session bus admits only that
-/// user): what GNOME offers without its Shell.
-pub struct Mutter {
-    _dir: tempfile::TempDir,
-    pub wayland: PathBuf,
-    pub bus: String,
-    _mutter: Group,
-    _bus: Proc,
-}
-
-impl Mutter {
-    pub fn start(test: &str) -> Option<Mutter> {
-        for b in ["mutter", "dbus-daemon", "runuser"] {
-            let found = Command::new("sh")
-                .args(["-c", &format!("command -v {b}")])
-                .output()
-                .is_ok_and(|o| o.status.success());
-            if !found {
-                eprintln!("{test}: NOT RUN: missing {b} (scripts/setup-debian.sh installs it)");
-                return None;
-            }
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let run = dir.path().join("run");
-        std::fs::create_dir(&run).unwrap();
-        let socket = dir.path().join("bus.sock");
-        let config = dir.path().join("bus.conf");
-        std::fs::write(
-            &config,
-            format!(
-                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow send_destination="*" eavesdrop="true"/>
-    <!-- mutter gets no replies without these two -->
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"#,
-                socket.display()
-            ),
-        )
-        .unwrap();
-        // The address goes to a file: a pipe read once and dropped would
-        // leave the daemon blocked on its next write.
-        let printed = dir.path().join("bus.address");
-        let bus = Command::new("dbus-daemon")
-            .arg(format!("--config-file={}", config.display()))
-            .args(["--nofork", "--print-address=1"])
-            .stdout(std::fs::File::create(&printed).unwrap())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let address = wait_for("the bus's address", Duration::from_secs(10), || {
-            let text = std::fs::read_to_string(&printed).ok()?;
-            text.lines().next().map(str::to_string)
-        });
-        let bus = Proc(bus);
-        Command::new("chown")
-            .args(["-R", "stint-test"])
-            .arg(dir.path())
-            .status()
-            .unwrap();
-        let log = std::fs::File::create(dir.path().join("mutter.log")).unwrap();
-        let mutter = Command::new("runuser")
-            .args(["-u", "stint-test", "--", "env"])
-            .arg(format!("XDG_RUNTIME_DIR={}", run.display()))
-            .arg(format!("HOME={}", dir.path().display()))
-            .arg(format!("DBUS_SESSION_BUS_ADDRESS={address}"))
-            .args([
-                "mutter",
-                "--headless",
-                "--virtual-monitor",
-                "640x480",
-                "--wayland",
-                "--no-x11",
-            ])
-            .env_remove("DISPLAY")
-            .env_remove("WAYLAND_DISPLAY")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .process_group(0)
-            .spawn()
-            .unwrap();
-        let mutter = Group(mutter);
-        let wayland = wait_for("mutter's Wayland socket", Duration::from_secs(30), || {
-            let p = run.join("wayland-0");
-            p.exists().then_some(p)
-        });
-        let log = dir.path().join("mutter.log");
-        let started = std::time::Instant::now();
-        wait_for("mutter's idle monitor", Duration::from_secs(30), || {
-            if started.elapsed() > Duration::from_secs(20) {
-                eprintln!("{}", std::fs::read_to_string(&log).unwrap_or_default());
-            }
-            Command::new("dbus-send")
-                .args([
-                    "--session",
-                    "--print-reply",
-                    "--reply-timeout=2000",
-                    "--dest=org.gnome.Mutter.IdleMonitor",
-                ])
-                .args([
-                    "/org/gnome/Mutter/IdleMonitor/Core",
-                    "org.gnome.Mutter.IdleMonitor.GetIdletime",
-                ])
-                .env("DBUS_SESSION_BUS_ADDRESS", &address)
-                .output()
-                .ok()?
-                .status
-                .success()
-                .then_some(())
-        });
-        Some(Mutter {
-            _dir: dir,
-            wayland,
-            bus: address,
-            _mutter: mutter,
-            _bus: bus,
-        })
-    }
-
-    /// What a client of this GNOME session needs in its environment.
-    pub fn env(&self) -> Vec<(String, String)> {
-        vec![
-            ("WAYLAND_DISPLAY".into(), self.wayland.display().to_string()),
-            ("XDG_SESSION_TYPE".into(), "wayland".into()),
-            ("XDG_CURRENT_DESKTOP".into(), "GNOME".into()),
-            ("DBUS_SESSION_BUS_ADDRESS".into(), self.bus.clone()),
-        ]
     }
 }

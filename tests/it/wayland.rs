@@ -235,50 +235,57 @@ fn on_wayland_evdev_counts_a_virtual_keyboard_and_mouse_exactly() {
 }
 
 /// KWin for real (its virtual output): stint's KWin script, installed where
-/// the package puts it and enabled by default, reports each focus change to
-/// the agent, whose minutes name the window and its program; idle time comes
-/// from KWin's idle protocol.
+/// the package puts it and enabled by default, reports the focused window to
+/// the agent: the one focused before the agent started (KWin runs the script
+/// again for it) and each one after; idle time comes from KWin's idle
+/// protocol.
 #[test]
 fn on_kde_kwin_runs_the_script_and_the_minutes_name_the_focused_window() {
     let Some(kde) = WlDesktop::kwin("on_kde_kwin_runs_the_script") else {
         return;
     };
+    kde.window("stint kwin first");
     let mut agent = Agent::new(
         None,
         "[schedule]\nminute = \"1s\"\nidle_after = \"3s\"\n[capture]\nscreenshots = false\n[tracking]\ninitial = true",
     );
     agent.env.extend(kde.env());
     agent.as_user("stint-test");
-    // KWin says the script runs; it speaks at the next focus change.
-    let doctor = String::from_utf8_lossy(&agent.run(&["doctor"]).stdout).into_owned();
-    assert!(
-        doctor.contains(
-            "the stint KWin script (stint-focus) is loaded and reports at the next focus change"
-        ),
-        "{doctor}"
-    );
+    // The window maps a moment after zenity starts.
+    let mut doctor = String::new();
+    wait_for("doctor naming the window", Duration::from_secs(20), || {
+        let out = agent.run(&["doctor"]);
+        doctor = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        doctor
+            .contains("active window: \"stint kwin first\" (/usr/bin/zenity)")
+            .then_some(())
+    });
     agent.start_daemon();
-    // Opened after the agent took its name on the bus: the script reports
-    // focus changes, not the state at the agent's start.
-    kde.window("stint kwin window");
-    let minute = wait_for(
-        "a minute in the KDE window",
-        Duration::from_secs(30),
-        || {
-            agent
-                .log()
-                .minutes
-                .into_iter()
-                .find(|m| m.title.as_deref() == Some("stint kwin window"))
-        },
-    );
+    let named = |title: &str| {
+        wait_for(
+            &format!("a minute in {title:?}"),
+            Duration::from_secs(30),
+            || {
+                agent
+                    .log()
+                    .minutes
+                    .into_iter()
+                    .find(|m| m.title.as_deref() == Some(title))
+            },
+        )
+    };
+    let first = named("stint kwin first");
     assert_eq!(
-        minute.exe_path.as_deref(),
+        first.exe_path.as_deref(),
         Some("/usr/bin/zenity"),
         "the pid's program"
     );
-    assert_eq!(minute.app.as_deref(), Some("zenity"));
+    assert_eq!(first.app.as_deref(), Some("zenity"));
     assert_eq!(agent.status()["samplers"]["window"], "ok (KWin script)");
+    // A focus change after the start: the script's own report.
+    kde.window("stint kwin second");
+    named("stint kwin second");
     wait_for("an idle minute", Duration::from_secs(30), || {
         agent.log().minutes.into_iter().find(|m| m.idle)
     });

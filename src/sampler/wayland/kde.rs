@@ -47,25 +47,90 @@ impl KdeWindows {
                     "owning {AGENT_NAME} on the session bus (is another stint running in this session?): {e}"
                 ))
             })?;
-        Ok(KdeWindows { latest, conn })
+        let windows = KdeWindows { latest, conn };
+        windows.rerun_script();
+        Ok(windows)
     }
-}
 
-impl KdeWindows {
+    /// The script speaks on focus changes only, so the window focused when
+    /// the agent starts (at login, say) would stay unknown until the user
+    /// switches. Run anew, the script's first act is to report the active
+    /// window: KWin unloads and loads it again, and the report is awaited
+    /// for a moment.
+    fn rerun_script(&self) {
+        if !self.script_loaded() {
+            return;
+        }
+        let Some(main) = installed_script() else {
+            return;
+        };
+        let main = main.to_string_lossy().into_owned();
+        let reloaded = self.scripting("unloadScript", &(SCRIPT,)).is_ok()
+            && self
+                .scripting("loadScript", &(main.as_str(), SCRIPT))
+                .ok()
+                .and_then(|r| r.body().deserialize::<i32>().ok())
+                .is_some_and(|id| id >= 0)
+            && self.scripting("start", &()).is_ok();
+        if !reloaded {
+            tracing::warn!(script = %main, "KWin did not run the stint script again; the window is known from the next focus change");
+            return;
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        while std::time::Instant::now() < deadline && self.report().is_none() {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    fn scripting<B>(&self, method: &str, body: &B) -> zbus::Result<zbus::Message>
+    where
+        B: serde::Serialize + zbus::zvariant::DynamicType,
+    {
+        self.conn.call_method(
+            Some("org.kde.KWin"),
+            "/Scripting",
+            Some("org.kde.kwin.Scripting"),
+            method,
+            body,
+        )
+    }
+
     /// KWin's own answer to whether our script runs.
     fn script_loaded(&self) -> bool {
-        self.conn
-            .call_method(
-                Some("org.kde.KWin"),
-                "/Scripting",
-                Some("org.kde.kwin.Scripting"),
-                "isScriptLoaded",
-                &(SCRIPT,),
-            )
+        self.scripting("isScriptLoaded", &(SCRIPT,))
             .ok()
             .and_then(|reply| reply.body().deserialize::<bool>().ok())
             .unwrap_or(false)
     }
+
+    fn report(&self) -> Option<(String, String, u32)> {
+        self.latest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+/// The script's code where KWin finds it: the user's data directory first,
+/// then the system's (where the packages install it).
+fn installed_script() -> Option<std::path::PathBuf> {
+    let home = std::env::var_os("XDG_DATA_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".local/share"))
+        });
+    let system = std::env::var("XDG_DATA_DIRS")
+        .ok()
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "/usr/local/share:/usr/share".into());
+    home.into_iter()
+        .chain(system.split(':').map(std::path::PathBuf::from))
+        .map(|d| {
+            d.join("kwin/scripts")
+                .join(SCRIPT)
+                .join("contents/code/main.js")
+        })
+        .find(|p| p.is_file())
 }
 
 impl WindowSource for KdeWindows {
@@ -74,7 +139,7 @@ impl WindowSource for KdeWindows {
     }
 
     fn active(&self) -> Result<Option<WindowInfo>, SamplerError> {
-        match self.latest.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+        match self.report() {
             Some((title, class, pid)) => Ok(super::window_of(title, class, pid)),
             // KWin runs the script or not; it reports only when the focus
             // changes, so a loaded script that has not spoken yet is not

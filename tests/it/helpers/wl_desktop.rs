@@ -234,6 +234,12 @@ impl WlDesktop {
             ("XDG_SESSION_TYPE".into(), "wayland".into()),
             ("XDG_CURRENT_DESKTOP".into(), desktop.into()),
             ("DBUS_SESSION_BUS_ADDRESS".into(), self.bus.clone()),
+            // Where the session's user has the KWin script, as a user's
+            // own programs would find it under their HOME.
+            (
+                "XDG_DATA_HOME".into(),
+                self.home().join(".local/share").display().to_string(),
+            ),
         ]
     }
 

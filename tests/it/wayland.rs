@@ -29,28 +29,13 @@ fn on_sway_minutes_name_the_focused_window_go_idle_and_screenshots_have_pixels()
     );
     assert!(doctor.contains("HEADLESS-1 640x480"), "{doctor}");
     agent.start_daemon();
-    let named = |title: &str| {
-        let title = title.to_string();
-        let agent = &agent;
-        wait_for(
-            &format!("a minute in {title:?}"),
-            Duration::from_secs(30),
-            move || {
-                agent
-                    .log()
-                    .minutes
-                    .into_iter()
-                    .find(|m| m.title.as_deref() == Some(title.as_str()))
-            },
-        )
-    };
-    let first = named("stint first window");
+    let first = agent.minute_in("stint first window");
     assert_eq!(first.exe_path.as_deref(), Some("/usr/bin/foot"));
     assert_eq!(first.app.as_deref(), Some("foot"));
 
     // A new window takes the focus; the minutes follow it.
     sway.terminal("stint second window");
-    named("stint second window");
+    agent.minute_in("stint second window");
 
     // No input since the start: the compositor says idle after 5 s.
     let idle = wait_for("an idle minute", Duration::from_secs(30), || {
@@ -262,20 +247,7 @@ fn on_kde_kwin_runs_the_script_and_the_minutes_name_the_focused_window() {
             .then_some(())
     });
     agent.start_daemon();
-    let named = |title: &str| {
-        wait_for(
-            &format!("a minute in {title:?}"),
-            Duration::from_secs(30),
-            || {
-                agent
-                    .log()
-                    .minutes
-                    .into_iter()
-                    .find(|m| m.title.as_deref() == Some(title))
-            },
-        )
-    };
-    let first = named("stint kwin first");
+    let first = agent.minute_in("stint kwin first");
     assert_eq!(
         first.exe_path.as_deref(),
         Some("/usr/bin/zenity"),
@@ -285,7 +257,7 @@ fn on_kde_kwin_runs_the_script_and_the_minutes_name_the_focused_window() {
     assert_eq!(agent.status()["samplers"]["window"], "ok (KWin script)");
     // A focus change after the start: the script's own report.
     kde.window("stint kwin second");
-    named("stint kwin second");
+    agent.minute_in("stint kwin second");
     wait_for("an idle minute", Duration::from_secs(30), || {
         agent.log().minutes.into_iter().find(|m| m.idle)
     });
@@ -361,13 +333,7 @@ fn on_gnome_shell_the_extension_names_the_window_and_the_portal_takes_screenshot
     }
     gnome.allow_screenshots();
     agent.start_daemon();
-    let minute = wait_for("a minute in the terminal", Duration::from_secs(30), || {
-        agent
-            .log()
-            .minutes
-            .into_iter()
-            .find(|m| m.title.as_deref() == Some("stint gnome window"))
-    });
+    let minute = agent.minute_in("stint gnome window");
     assert_eq!(minute.exe_path.as_deref(), Some("/usr/bin/zenity"));
     assert!(
         minute
@@ -442,19 +408,10 @@ fn on_other_wlroots_compositors_the_focused_window_comes_from_foreign_toplevel()
         .env
         .push(("XDG_CURRENT_DESKTOP".into(), "river".into()));
     agent.start_daemon();
-    let in_window = |title: &'static str| {
-        wait_for(title, Duration::from_secs(30), || {
-            agent
-                .log()
-                .minutes
-                .into_iter()
-                .find(|m| m.title.as_deref() == Some(title))
-        })
-    };
-    let first = in_window("stint toplevel one");
+    let first = agent.minute_in("stint toplevel one");
     assert_eq!(first.app.as_deref(), Some("foot"));
     sway.terminal("stint toplevel two");
-    in_window("stint toplevel two");
+    agent.minute_in("stint toplevel two");
     assert_eq!(
         agent.status()["samplers"]["window"],
         "ok (wlr-foreign-toplevel-management)"

@@ -62,12 +62,7 @@ impl Agent {
             String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
         };
         self.user = Some((id("-u"), id("-g")));
-        let chown = Command::new("chown")
-            .args(["-R", name])
-            .arg(self.dir.path())
-            .status()
-            .unwrap();
-        assert!(chown.success());
+        super::give_to(name, self.dir.path());
     }
 
     /// Adds `n` minutes with ids `PREFIX-00000`... straight into the queue,
@@ -216,6 +211,20 @@ impl Agent {
 
     pub fn log(&self) -> LogOutput {
         serde_json::from_str(&self.ok(&["log", "--json"])).unwrap()
+    }
+
+    /// Waits up to 30 s for a minute recorded in the window titled `title`.
+    pub fn minute_in(&self, title: &str) -> stint::model::MinuteRecord {
+        wait_for(
+            &format!("a minute in {title:?}"),
+            Duration::from_secs(30),
+            || {
+                self.log()
+                    .minutes
+                    .into_iter()
+                    .find(|m| m.title.as_deref() == Some(title))
+            },
+        )
     }
 
     /// Waits until the minute starting at `start_ms` is committed and returns the log.

@@ -147,6 +147,16 @@ pub fn session_bus() -> (Proc, String) {
 
 /// The unprivileged user some tests need (sway and initdb refuse root, the
 /// package test grants it a group); created on first use.
+/// Makes `user` the owner of `path` and everything under it.
+pub fn give_to(user: &str, path: &std::path::Path) {
+    let chown = std::process::Command::new("chown")
+        .args(["-R", user])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(chown.success(), "chown -R {user} {}", path.display());
+}
+
 pub fn stint_test_user() -> &'static str {
     let exists = std::process::Command::new("id")
         .arg("stint-test")

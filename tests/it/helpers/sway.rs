@@ -68,12 +68,7 @@ impl Sway {
             "output HEADLESS-1 resolution 640x480\nxwayland disable\n",
         )
         .unwrap();
-        let chown = Command::new("chown")
-            .args(["-R", "stint-test"])
-            .arg(dir.path())
-            .status()
-            .unwrap();
-        assert!(chown.success());
+        super::give_to("stint-test", dir.path());
         let log = std::fs::File::create(dir.path().join("sway.log")).unwrap();
         let child = Command::new("runuser")
             .args(["-u", "stint-test", "--", "env"])

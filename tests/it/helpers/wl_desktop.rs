@@ -99,12 +99,7 @@ impl WlDesktop {
             }
             Kind::Mutter => {}
         }
-        let chown = Command::new("chown")
-            .args(["-R", "stint-test"])
-            .arg(dir.path())
-            .status()
-            .unwrap();
-        assert!(chown.success());
+        super::give_to("stint-test", dir.path());
         let mut session: Vec<(String, String)> = [
             ("PATH", "/usr/local/bin:/usr/bin:/bin"),
             ("XDG_SESSION_TYPE", "wayland"),
@@ -381,11 +376,8 @@ fn bus(dir: &Path, name: &str, services: bool, env: &[(String, String)]) -> (Gro
     // the daemon blocked on its next write.
     let printed = dir.join(format!("{name}-bus.address"));
     std::fs::write(&printed, "").unwrap();
-    Command::new("chown")
-        .arg("stint-test")
-        .args([&config, &printed])
-        .status()
-        .unwrap();
+    super::give_to("stint-test", &config);
+    super::give_to("stint-test", &printed);
     let child = as_user(env)
         .arg("dbus-daemon")
         .arg(format!("--config-file={}", config.display()))

@@ -132,7 +132,15 @@ impl Store {
                                 |r| r.get(0),
                             )
                             .optional()?;
-                        files.extend(file);
+                        if let Some(file) = file {
+                            // In doubt until its delete below succeeds.
+                            tx.execute(
+                                "INSERT INTO object_writes (key, capture_id, since_ms) VALUES (?1, ?2, ?3)
+                                 ON CONFLICT (key) DO UPDATE SET since_ms = excluded.since_ms",
+                                params![file, id, now],
+                            )?;
+                            files.push(file);
+                        }
                         tx.execute("DELETE FROM captures WHERE id = ?1", params![id])?;
                     } else {
                         tx.execute("DELETE FROM minutes WHERE id = ?1", params![id])?;
@@ -146,11 +154,17 @@ impl Store {
             tx.commit()?;
         }
         for file in files {
-            for key in [super::thumbs::thumb_key(&file), file] {
-                // Left behind, it has no row: the orphan sweep takes it later.
+            let mut gone = true;
+            for key in [super::thumbs::thumb_key(&file), file.clone()] {
+                // Left behind, it is still noted in doubt: the orphan sweep
+                // takes it later.
                 if let Err(e) = self.objects.delete(&key) {
                     tracing::warn!(key = %key, error = %e, "could not remove a deleted image");
+                    gone = false;
                 }
+            }
+            if gone {
+                self.settled(&file);
             }
         }
         Ok(Deleted {

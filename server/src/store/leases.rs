@@ -1,8 +1,7 @@
 //! Jobs that must run once across replicas (retention, the orphan sweep)
 //! take a lease row first, and the orphan sweep itself: objects that no
-//! capture row names, left by a crash between the object and its row.
-
-use std::collections::HashSet;
+//! capture row names, left by a crash between the object and its row or by
+//! a delete that failed, found through the in-doubt notes written first.
 
 use super::sql::params;
 use super::{Store, StoreError};
@@ -31,32 +30,65 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Removes objects no capture row names (image or thumbnail) that are
-    /// older than the grace period; returns how many went.
+    /// Notes that the object `key` (and its thumbnail) may exist without a
+    /// row of capture `capture_id` naming it: before an upload writes it,
+    /// or before a deletion removes it.
+    pub(super) fn in_doubt(
+        &self,
+        key: &str,
+        capture_id: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO object_writes (key, capture_id, since_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key) DO UPDATE SET capture_id = excluded.capture_id, since_ms = excluded.since_ms",
+            params![key, capture_id, now_ms],
+        )?;
+        Ok(())
+    }
+
+    /// The object `key` is settled: its row committed, or it is gone. A
+    /// failure only leaves the note for the sweep, which finds it settled.
+    pub(super) fn settled(&self, key: &str) {
+        if let Err(e) = self
+            .conn()
+            .execute("DELETE FROM object_writes WHERE key = ?1", params![key])
+        {
+            tracing::warn!(key = %key, error = %e, "could not clear an object's in-doubt note");
+        }
+    }
+
+    /// Removes the objects in doubt for longer than the grace period that
+    /// no capture row names (image and thumbnail); returns how many images
+    /// went. It reads only the in-doubt notes, never the whole bucket, so it
+    /// costs what crashes and failed deletes left, and an object no note
+    /// names (a bucket shared with a database that never knew it) is never
+    /// touched.
     pub fn sweep_orphans(&self, now_ms: i64) -> Result<u64, StoreError> {
-        let files: Vec<String> =
-            self.conn()
-                .query_map("SELECT file FROM captures", params![], |r| r.get(0))?;
-        let mut named: HashSet<String> =
-            files.iter().map(|f| super::thumbs::thumb_key(f)).collect();
-        named.extend(files);
+        let before = now_ms - ORPHAN_GRACE_MS;
+        let doubtful: Vec<(String, String)> = self.conn().query_map(
+            "SELECT key, capture_id FROM object_writes WHERE since_ms < ?1 ORDER BY since_ms LIMIT 10000",
+            params![before],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let mut removed = 0;
-        for o in self.objects.list()? {
-            if named.contains(&o.key) || o.modified_ms > now_ms - ORPHAN_GRACE_MS {
-                continue;
-            }
-            // A row may have arrived since the listing: look once more.
-            let image = o.key.replace(".thumb.webp", "");
-            let found: i64 = self.conn().query_row(
-                "SELECT count(*) FROM captures WHERE file = ?1 OR file LIKE ?2 || '.%'",
-                params![o.key, image],
+        for (key, id) in doubtful {
+            let named: i64 = self.conn().query_row(
+                "SELECT count(*) FROM captures WHERE id = ?1 AND file = ?2",
+                params![id, key],
                 |r| r.get(0),
             )?;
-            if found == 0 {
-                self.objects.delete(&o.key)?;
-                tracing::info!(key = %o.key, "removed an image no record names");
+            if named == 0 {
+                self.objects.delete(&super::thumbs::thumb_key(&key))?;
+                self.objects.delete(&key)?;
+                tracing::info!(key = %key, "removed an image no record names");
                 removed += 1;
             }
+            // Only the old note: an upload may have noted the key afresh.
+            self.conn().execute(
+                "DELETE FROM object_writes WHERE key = ?1 AND since_ms < ?2",
+                params![key, before],
+            )?;
         }
         Ok(removed)
     }
@@ -87,7 +119,7 @@ mod tests {
     }
 
     #[test]
-    fn the_sweep_removes_only_old_objects_no_row_names() {
+    fn the_sweep_removes_only_old_objects_in_doubt_that_no_row_names() {
         let dir = tempfile::tempdir().unwrap();
         let store = crate::store::test_store(dir.path());
         let device = store.enroll_device(None, "pc").unwrap();
@@ -96,28 +128,47 @@ mod tests {
             "monitor": "M", "width": 1, "height": 1, "format": "jpeg", "session_id": "s"
         }))
         .unwrap();
+        let now = stint_common::time::now_ms();
+        let notes = |store: &Store| -> i64 {
+            store
+                .conn()
+                .query_row("SELECT count(*) FROM object_writes", params![], |r| {
+                    r.get(0)
+                })
+                .unwrap()
+        };
+        // An upload that committed leaves no note.
         let id = "0190c0de-0000-7000-8000-000000000001";
         assert!(store
             .upsert_capture(&device, id, &meta, b"image", "127.0.0.0")
             .unwrap());
-        store
-            .objects
-            .put(&format!("{device}/orphan.jpg"), b"x")
-            .unwrap();
-        let now = stint_common::time::now_ms();
+        assert_eq!(notes(&store), 0);
+        // A crash between the object and its row: noted, written, no row.
+        let crashed = format!("{device}/crashed.jpg");
+        store.in_doubt(&crashed, "crashed", now).unwrap();
+        store.objects.put(&crashed, b"x").unwrap();
+        // A crash between the row and clearing its note: the row stays.
+        let kept = format!("{device}/{id}.jpg");
+        store.in_doubt(&kept, id, now).unwrap();
+        // An object nobody noted (a bucket this database never knew).
+        let stranger = format!("{device}/stranger.jpg");
+        store.objects.put(&stranger, b"y").unwrap();
+
         assert_eq!(store.sweep_orphans(now).unwrap(), 0, "too young to judge");
-        assert_eq!(
-            store.sweep_orphans(now + ORPHAN_GRACE_MS + 60_000).unwrap(),
-            1
-        );
-        let keys: Vec<String> = store
+        assert_eq!(notes(&store), 2);
+        let later = now + ORPHAN_GRACE_MS + 60_000;
+        assert_eq!(store.sweep_orphans(later).unwrap(), 1);
+        assert_eq!(notes(&store), 0);
+        let mut keys: Vec<String> = store
             .objects
             .list()
             .unwrap()
             .into_iter()
             .map(|l| l.key)
+            .filter(|k| !k.ends_with(".thumb.webp"))
             .collect();
-        assert_eq!(keys, [format!("{device}/{id}.jpg")]);
+        keys.sort();
+        assert_eq!(keys, [kept, stranger]);
         assert_eq!(
             store.capture_bytes(id).unwrap().as_deref(),
             Some(&b"image"[..])

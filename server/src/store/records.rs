@@ -169,6 +169,9 @@ impl Store {
         }
         let key = format!("{device}/{id}.{}", stint_proto::extension(&meta.format));
         let thumb = super::thumbs::make(data, &meta.format);
+        // Noted before the write: a crash from here to the row's commit
+        // leaves the note, and the sweep removes what was written.
+        self.in_doubt(&key, id, now_ms())?;
         self.pending_writes.fetch_add(1, Ordering::Relaxed);
         let written = self.objects.put(&key, data).and_then(|()| match &thumb {
             Some(t) => self.objects.put(&super::thumbs::thumb_key(&key), t),
@@ -198,14 +201,23 @@ impl Store {
             ],
         )?;
         if inserted == 1 {
+            self.settled(&key);
             return Ok(true);
         }
         // Someone else's row won between the check and the insert.
         match self.capture_owner(id)? {
-            Some(d) if d == device => Ok(false),
+            Some(d) if d == device => {
+                self.settled(&key);
+                Ok(false)
+            }
             _ => {
-                let _ = self.objects.delete(&key);
-                let _ = self.objects.delete(&super::thumbs::thumb_key(&key));
+                // Not settled unless both are gone: the note lets the sweep
+                // try again.
+                let gone = self.objects.delete(&key).is_ok()
+                    && self.objects.delete(&super::thumbs::thumb_key(&key)).is_ok();
+                if gone {
+                    self.settled(&key);
+                }
                 Err(StoreError::Conflict(id.into()))
             }
         }

@@ -162,6 +162,17 @@ CREATE TABLE oidc_logins (
     expires_ms INTEGER NOT NULL
 );
 "#,
+    // Objects in doubt: a write started before its row commits, or an
+    // image whose row is gone and whose delete may not have happened. The
+    // orphan sweep reads only these, never the whole bucket.
+    r#"
+CREATE TABLE object_writes (
+    key TEXT PRIMARY KEY,
+    capture_id TEXT NOT NULL,
+    since_ms INTEGER NOT NULL
+);
+CREATE INDEX object_writes_by_age ON object_writes (since_ms);
+"#,
 ];
 
 pub(super) const SCHEMA: stint_common::migrate::Schema = stint_common::migrate::Schema {
@@ -306,6 +317,31 @@ mod tests {
             )
             .unwrap();
         assert_eq!(row, ("m1".into(), 0));
+    }
+
+    /// Fixture for 7 -> 8: captures stay, and the journal of objects in
+    /// doubt starts empty.
+    #[test]
+    fn version_7_with_a_capture_migrates_to_8() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, step) in MIGRATIONS[..7].iter().enumerate() {
+            conn.execute_batch(step).unwrap();
+            conn.pragma_update(None, "user_version", i + 1).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO captures (id, device_id, kind, taken_at, utc_offset, monitor, width, height, bytes, format, session_id, file, received_ms, public_ip) VALUES ('c1', 'd', 'screenshot', 't', 0, 'M', 1, 1, 1, 'jpeg', 's', 'd/c1.jpg', 1, '127.0.0.0')",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let row: (String, i64) = conn
+            .query_row(
+                "SELECT (SELECT file FROM captures), (SELECT count(*) FROM object_writes)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(row, ("d/c1.jpg".into(), 0));
     }
 
     /// Fixture for 6 -> 7: people keep their passwords and gain an empty

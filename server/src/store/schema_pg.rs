@@ -148,6 +148,17 @@ CREATE TABLE oidc_logins (
     expires_ms BIGINT NOT NULL
 );
 "#,
+    // Objects in doubt: a write started before its row commits, or an
+    // image whose row is gone and whose delete may not have happened. The
+    // orphan sweep reads only these, never the whole bucket.
+    r#"
+CREATE TABLE object_writes (
+    key TEXT PRIMARY KEY,
+    capture_id TEXT NOT NULL,
+    since_ms BIGINT NOT NULL
+);
+CREATE INDEX object_writes_by_age ON object_writes (since_ms);
+"#,
 ];
 
 /// Any fixed number: replicas serialise their migrations on it.

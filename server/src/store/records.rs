@@ -179,7 +179,10 @@ impl Store {
         });
         self.pending_writes.fetch_sub(1, Ordering::Relaxed);
         written?;
-        let inserted = self.conn().execute(
+        // The row and the end of the note in one commit.
+        let mut conn = self.conn();
+        let mut tx = conn.transaction()?;
+        let inserted = tx.execute(
             "INSERT INTO captures (id, device_id, kind, taken_at, utc_offset, monitor, width, height, bytes, format, session_id, file, received_ms, public_ip)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
              ON CONFLICT (id) DO NOTHING",
@@ -201,7 +204,11 @@ impl Store {
             ],
         )?;
         if inserted == 1 {
-            self.settled(&key);
+            tx.execute("DELETE FROM object_writes WHERE key = ?1", params![key])?;
+        }
+        tx.commit()?;
+        drop(conn);
+        if inserted == 1 {
             return Ok(true);
         }
         // Someone else's row won between the check and the insert.

@@ -1,6 +1,6 @@
 //! Where images live: a local directory (the embedded default) or an
 //! S3-compatible bucket, behind put/get/delete/list on keys like
-//! `DEVICE/ID.jpg`. Calls block; the store runs them on blocking threads.
+//! `DEVICE/ID.ATTEMPT.jpg`. Calls block; the store runs them on blocking threads.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -167,7 +167,15 @@ impl Store {
             Some(_) => return Err(StoreError::Conflict(id.into())),
             None => {}
         }
-        let key = format!("{device}/{id}.{}", stint_proto::extension(&meta.format));
+        // A key of its own per attempt: a retry never writes over an object
+        // the sweep may be removing, and an attempt that loses the row only
+        // ever removes its own objects.
+        let attempt = uuid::Uuid::now_v7().simple().to_string();
+        let key = format!(
+            "{device}/{id}.{}.{}",
+            &attempt[20..],
+            stint_proto::extension(&meta.format)
+        );
         let thumb = super::thumbs::make(data, &meta.format);
         // Noted before the write: a crash from here to the row's commit
         // leaves the note, and the sweep removes what was written.
@@ -211,22 +219,17 @@ impl Store {
         if inserted == 1 {
             return Ok(true);
         }
-        // Someone else's row won between the check and the insert.
+        // Another attempt's row won between the check and the insert; it
+        // names that attempt's objects, so this one's go. Not settled unless
+        // both are gone: the note lets the sweep try again.
+        let gone = self.objects.delete(&key).is_ok()
+            && self.objects.delete(&super::thumbs::thumb_key(&key)).is_ok();
+        if gone {
+            self.settled(&key);
+        }
         match self.capture_owner(id)? {
-            Some(d) if d == device => {
-                self.settled(&key);
-                Ok(false)
-            }
-            _ => {
-                // Not settled unless both are gone: the note lets the sweep
-                // try again.
-                let gone = self.objects.delete(&key).is_ok()
-                    && self.objects.delete(&super::thumbs::thumb_key(&key)).is_ok();
-                if gone {
-                    self.settled(&key);
-                }
-                Err(StoreError::Conflict(id.into()))
-            }
+            Some(d) if d == device => Ok(false),
+            _ => Err(StoreError::Conflict(id.into())),
         }
     }
 

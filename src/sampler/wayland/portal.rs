@@ -74,11 +74,24 @@ pub fn screenshot(timeout: Duration) -> Result<Frame, SamplerError> {
         // GNOME asks the user once before the first non-interactive
         // screenshot, and the request waits on that dialog.
         Err(_) => {
+            // Withdrawn, or an answer given later (the user clicks Allow
+            // after stint gave up) would leave a picture in the user's
+            // Pictures that nobody reads or deletes.
+            // Sent without waiting: the portal answers only once its dialog
+            // is gone, and the capture's time is up.
+            let close = zbus::Message::method_call(request.as_str(), "Close")
+                .and_then(|b| b.destination(PORTAL))
+                .and_then(|b| b.interface("org.freedesktop.portal.Request"))
+                .and_then(|b| b.with_flags(zbus::message::Flags::NoReplyExpected))
+                .and_then(|b| b.build(&()));
+            if let Ok(close) = close {
+                let _ = conn.send(&close);
+            }
             return Err(failed(format!(
                 "no answer within {}s: the desktop may be asking to allow stint's screenshots; \
                  allow it once (docs/deploy.md shows how IT grants it in advance)",
                 timeout.as_secs()
-            )))
+            )));
         }
     };
     let (code, results): (u32, HashMap<String, OwnedValue>) =

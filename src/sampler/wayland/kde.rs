@@ -65,15 +65,34 @@ impl KdeWindows {
             return;
         };
         let main = main.to_string_lossy().into_owned();
-        let reloaded = self.scripting("unloadScript", &(SCRIPT,)).is_ok()
-            && self
+        let pause = std::time::Duration::from_millis(50);
+        if self.scripting("unloadScript", &(SCRIPT,)).is_err() {
+            return;
+        }
+        // KWin only schedules the unload, and refuses a load (-1) while the
+        // old instance still exists: wait for it to go, then try a few
+        // times, so the script is never left unloaded for the session.
+        for _ in 0..40 {
+            if !self.script_loaded() {
+                break;
+            }
+            std::thread::sleep(pause);
+        }
+        let mut reloaded = false;
+        for _ in 0..5 {
+            reloaded = self
                 .scripting("loadScript", &(main.as_str(), SCRIPT))
                 .ok()
                 .and_then(|r| r.body().deserialize::<i32>().ok())
-                .is_some_and(|id| id >= 0)
-            && self.scripting("start", &()).is_ok();
+                .is_some_and(|id| id >= 0);
+            if reloaded {
+                break;
+            }
+            std::thread::sleep(pause);
+        }
+        reloaded = reloaded && self.scripting("start", &()).is_ok();
         if !reloaded {
-            tracing::warn!(script = %main, "KWin did not run the stint script again; the window is known from the next focus change");
+            tracing::warn!(script = %main, "KWin did not load the stint script again; enable it again in System Settings > Window Management > KWin Scripts");
             return;
         }
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);

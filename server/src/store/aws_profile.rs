@@ -13,6 +13,7 @@ use std::path::PathBuf;
 /// profile that relies on one is refused rather than silently ignored.
 const INDIRECT: &[&str] = &[
     "role_arn",
+    "credential_source",
     "credential_process",
     "sso_start_url",
     "sso_session",
@@ -49,51 +50,89 @@ pub struct Profile {
     pub endpoint_url: Option<String>,
 }
 
-/// Reads the profile that `AWS_PROFILE` names (or `default`) through `env`,
-/// the process environment in production. `Ok(None)` when there is no
-/// profile and none was asked for.
+/// Reads the profile that `AWS_PROFILE` (or `AWS_DEFAULT_PROFILE`) names,
+/// else `default`, through `env`, the process environment in production.
+/// `Ok(None)` when there is no profile and none was asked for.
 pub fn load(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Profile>, ProfileError> {
-    let asked = env("AWS_PROFILE").filter(|n| !n.is_empty());
+    let asked = env("AWS_PROFILE")
+        .or_else(|| env("AWS_DEFAULT_PROFILE"))
+        .filter(|n| !n.is_empty());
     let name = asked.clone().unwrap_or_else(|| "default".into());
+    // Without a home and without the variables there are no files to read.
     let home = env("HOME")
         .or_else(|| env("USERPROFILE"))
-        .map(PathBuf::from)
-        .unwrap_or_default();
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from);
     let file = |var: &str, leaf: &str| {
         env(var)
             .map(PathBuf::from)
-            .unwrap_or_else(|| home.join(".aws").join(leaf))
+            .or_else(|| home.as_ref().map(|h| h.join(".aws").join(leaf)))
     };
     let (credentials, config) = (
         file("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
         file("AWS_CONFIG_FILE", "config"),
     );
-    // The config file names non-default profiles "profile NAME".
-    let config_section = match name.as_str() {
-        "default" => "default".to_string(),
-        other => format!("profile {other}"),
+    // The config file names non-default profiles "profile NAME"; the
+    // default one may be either.
+    let mut from_config = None;
+    if let Some(config) = &config {
+        from_config = section(config, &format!("profile {name}"))?;
+        if from_config.is_none() && name == "default" {
+            from_config = section(config, "default")?;
+        }
+    }
+    let from_credentials = match &credentials {
+        Some(c) => section(c, &name)?,
+        None => None,
     };
-    let from_config = section(&config, &config_section)?;
-    let from_credentials = section(&credentials, &name)?;
     if from_config.is_none() && from_credentials.is_none() {
+        let shown = |p: Option<PathBuf>| p.unwrap_or_else(|| "(no HOME)".into());
         return match asked {
             Some(name) => Err(ProfileError::Missing {
                 name,
-                credentials,
-                config,
+                credentials: shown(credentials),
+                config: shown(config),
             }),
             None => Ok(None),
         };
     }
-    let mut values = from_config.unwrap_or_default();
-    values.extend(from_credentials.unwrap_or_default());
+    let config = from_config.unwrap_or_default();
+    let creds = from_credentials.unwrap_or_default();
     let unusable = |message: String| ProfileError::Unusable {
         name: name.clone(),
         message,
     };
-    let get = |k: &str| values.get(k).filter(|v| !v.is_empty()).cloned();
-    let keys = match (get("aws_access_key_id"), get("aws_secret_access_key")) {
-        (Some(id), Some(secret)) => Some((id, secret, get("aws_session_token"))),
+    // The AWS tools act on these even beside static keys (assume the role,
+    // run the program); signing with the static keys instead would be a
+    // different identity than the admin configured.
+    if let Some(k) = INDIRECT
+        .iter()
+        .find(|k| creds.contains_key(**k) || config.contains_key(**k))
+    {
+        return Err(unusable(format!(
+            "gets its credentials through {k}, which stint-server does not run; \
+             give it only aws_access_key_id and aws_secret_access_key, or set \
+             AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        )));
+    }
+    let get = |m: &BTreeMap<String, String>, k: &str| m.get(k).filter(|v| !v.is_empty()).cloned();
+    // The key set comes whole from one file: the credentials file if it
+    // holds any of it, else the config file.
+    const KEYS: [&str; 3] = [
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+    ];
+    let from = if KEYS.iter().any(|k| get(&creds, k).is_some()) {
+        &creds
+    } else {
+        &config
+    };
+    let keys = match (
+        get(from, "aws_access_key_id"),
+        get(from, "aws_secret_access_key"),
+    ) {
+        (Some(id), Some(secret)) => Some((id, secret, get(from, "aws_session_token"))),
         (Some(_), None) => {
             return Err(unusable(
                 "has aws_access_key_id but no aws_secret_access_key".into(),
@@ -104,21 +143,13 @@ pub fn load(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Profile>, Pro
                 "has aws_secret_access_key but no aws_access_key_id".into(),
             ))
         }
-        (None, None) => match INDIRECT.iter().find(|k| values.contains_key(**k)) {
-            Some(k) => {
-                return Err(unusable(format!(
-                    "gets its credentials through {k}, which stint-server does not run; \
-                     give the profile aws_access_key_id and aws_secret_access_key, or set \
-                     AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-                )))
-            }
-            None => None,
-        },
+        (None, None) => None,
     };
+    let either = |k: &str| get(&creds, k).or_else(|| get(&config, k));
     Ok(Some(Profile {
         keys,
-        region: get("region"),
-        endpoint_url: get("endpoint_url"),
+        region: either("region"),
+        endpoint_url: either("endpoint_url"),
         name,
     }))
 }
@@ -151,6 +182,12 @@ pub fn apply(
     }
     if let Some(endpoint) = profile.endpoint_url {
         if unset(&builder, &[K::Endpoint]) {
+            // The AWS tools speak plain HTTP to an http:// endpoint (a MinIO
+            // on the LAN); object_store needs telling.
+            if endpoint.starts_with("http://") {
+                builder = builder
+                    .with_config(K::Client(object_store::ClientConfigKey::AllowHttp), "true");
+            }
             builder = builder.with_config(K::Endpoint, endpoint);
         }
     }
@@ -159,27 +196,33 @@ pub fn apply(
 
 /// The `key = value` pairs of `[wanted]` in an INI-style AWS file; `None`
 /// when the file or the section is absent.
-fn section(path: &PathBuf, wanted: &str) -> Result<Option<BTreeMap<String, String>>, ProfileError> {
+fn section(
+    path: &std::path::Path,
+    wanted: &str,
+) -> Result<Option<BTreeMap<String, String>>, ProfileError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
             return Err(ProfileError::Read {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 message: e.to_string(),
             })
         }
     };
     let mut current: Option<String> = None;
     let mut found: Option<BTreeMap<String, String>> = None;
+    // As Python's configparser reads them (the AWS CLI's parser): a line
+    // indented deeper than the key above it continues that key (a nested
+    // `s3 =` block, a multi-line value), which nothing here reads.
+    let mut key_indent: Option<usize> = None;
     for (i, raw) in text.lines().enumerate() {
-        // Indented lines are a nested setting's sub-keys (`s3 =` and its
-        // `addressing_style = path`); nothing here reads those.
-        if raw.starts_with([' ', '\t']) {
-            continue;
-        }
         let line = raw.trim();
         if line.is_empty() || line.starts_with(['#', ';']) {
+            continue;
+        }
+        let indent = raw.len() - raw.trim_start().len();
+        if key_indent.is_some_and(|k| indent > k) {
             continue;
         }
         if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
@@ -188,15 +231,18 @@ fn section(path: &PathBuf, wanted: &str) -> Result<Option<BTreeMap<String, Strin
                 found.get_or_insert_with(BTreeMap::new);
             }
             current = Some(name);
+            key_indent = None;
             continue;
         }
-        let Some((k, v)) = line.split_once('=') else {
+        let Some(at) = line.find(['=', ':']) else {
             return Err(ProfileError::Syntax {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 line: i + 1,
                 found: line.chars().take(60).collect(),
             });
         };
+        let (k, v) = (&line[..at], &line[at + 1..]);
+        key_indent = Some(indent);
         if current.as_deref() == Some(wanted) {
             if let Some(map) = found.as_mut() {
                 map.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
@@ -216,12 +262,19 @@ mod tests {
 aws_access_key_id = AKIDDEFAULT
 aws_secret_access_key = secret-default
 
+[mixed]
+aws_access_key_id = AKIDMIXED
+
 [images]
 aws_access_key_id=AKIDIMAGES
 aws_secret_access_key=secret-images
 aws_session_token = token-images
 ";
     const CONFIG: &str = "\
+  [profile indented]
+  aws_access_key_id: AKIDINDENTED
+  aws_secret_access_key: secret-indented
+
 [default]
 region = eu-central-1
 
@@ -242,6 +295,14 @@ source_profile = default
 
 [profile half]
 aws_access_key_id = AKIDHALF
+
+[profile both]
+aws_access_key_id = AKIDBOTH
+aws_secret_access_key = secret-both
+role_arn = arn:aws:iam::1:role/images
+
+[profile mixed]
+aws_secret_access_key = secret-from-config
 ";
 
     fn keys(
@@ -309,11 +370,26 @@ aws_access_key_id = AKIDHALF
                 None
             )
         );
+        assert_eq!(
+            profile(Some("indented")),
+            ok(
+                "indented",
+                keys("AKIDINDENTED", "secret-indented", None),
+                None,
+                None
+            )
+        );
         unusable(
             "assumed",
             "through role_arn, which stint-server does not run",
         );
+        unusable("both", "through role_arn, which stint-server does not run");
         unusable("half", "has aws_access_key_id but no aws_secret_access_key");
+        // The key set is never stitched together from both files.
+        unusable(
+            "mixed",
+            "has aws_access_key_id but no aws_secret_access_key",
+        );
         let e = profile(Some("nobody")).unwrap_err().to_string();
         assert!(
             e.contains("AWS_PROFILE=nobody: no such profile in")
@@ -321,6 +397,32 @@ aws_access_key_id = AKIDHALF
                 && e.contains(".aws/config"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_default_profile_may_be_named_either_way_and_by_aws_default_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        std::fs::write(
+            &config,
+            "[profile default]\nregion = eu-north-1\n[profile ops]\nregion = us-west-2\n",
+        )
+        .unwrap();
+        let c = config.display().to_string();
+        let region = |default_profile: Option<&str>| {
+            let (c, d) = (c.clone(), default_profile.map(str::to_string));
+            load(&move |k| match k {
+                "AWS_CONFIG_FILE" => Some(c.clone()),
+                "AWS_DEFAULT_PROFILE" => d.clone(),
+                _ => None,
+            })
+            .unwrap()
+            .and_then(|p| p.region)
+        };
+        assert_eq!(region(None).as_deref(), Some("eu-north-1"));
+        assert_eq!(region(Some("ops")).as_deref(), Some("us-west-2"));
+        // No HOME and no file variables: nothing to read, no error.
+        assert_eq!(load(&|_| None), Ok(None));
     }
 
     #[test]

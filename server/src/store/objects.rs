@@ -109,8 +109,14 @@ impl Objects {
             .with_bucket_name(bucket)
             .with_retry(retry)
             .with_client_options(options);
-        if let Some(profile) = super::aws_profile::load(env).map_err(|e| bad(e.to_string()))? {
-            builder = super::aws_profile::apply(builder, profile);
+        // Keys in the environment and no profile named: the profile files
+        // are not read at all, so a stray broken ~/.aws/config cannot stop
+        // a server that does not need it.
+        let named = env("AWS_PROFILE").is_some() || env("AWS_DEFAULT_PROFILE").is_some();
+        if named || env("AWS_ACCESS_KEY_ID").is_none() {
+            if let Some(profile) = super::aws_profile::load(env).map_err(|e| bad(e.to_string()))? {
+                builder = super::aws_profile::apply(builder, profile);
+            }
         }
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair
@@ -396,8 +402,8 @@ mod tests {
     #[test]
     fn s3_requests_are_signed_with_the_named_profile() {
         use std::io::{Read, Write};
-        if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
-            println!("AWS_ACCESS_KEY_ID is set here and beats any profile: not run");
+        if let Some((k, _)) = std::env::vars().find(|(k, _)| k.starts_with("AWS_")) {
+            println!("{k} is set here and beats the profile: not run");
             return;
         }
         let dir = tempfile::tempdir().unwrap();

@@ -187,12 +187,15 @@ impl Store {
         });
         self.pending_writes.fetch_sub(1, Ordering::Relaxed);
         written?;
-        // The row and the end of the note in one commit.
+        // The row and the end of the note in one commit. Not over a
+        // tombstone: a deletion that committed since the check above would
+        // otherwise see its capture come back.
         let mut conn = self.conn();
         let mut tx = conn.transaction()?;
         let inserted = tx.execute(
             "INSERT INTO captures (id, device_id, kind, taken_at, utc_offset, monitor, width, height, bytes, format, session_id, file, received_ms, public_ip)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14
+             WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE id = ?1)
              ON CONFLICT (id) DO NOTHING",
             params![
                 id,
@@ -219,13 +222,16 @@ impl Store {
         if inserted == 1 {
             return Ok(true);
         }
-        // Another attempt's row won between the check and the insert; it
-        // names that attempt's objects, so this one's go. Not settled unless
+        // Another attempt's row won between the check and the insert (it
+        // names that attempt's objects), or a deletion did: this one's go. Not settled unless
         // both are gone: the note lets the sweep try again.
         let gone = self.objects.delete(&key).is_ok()
             && self.objects.delete(&super::thumbs::thumb_key(&key)).is_ok();
         if gone {
             self.settled(&key);
+        }
+        if self.tombstoned(id)? {
+            return Ok(false);
         }
         match self.capture_owner(id)? {
             Some(d) if d == device => Ok(false),

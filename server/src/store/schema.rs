@@ -192,6 +192,16 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), stint_common::migrate
 mod tests {
     use super::*;
 
+    /// A database as the first `n` migrations left it.
+    fn at_version(n: usize) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        for (i, step) in MIGRATIONS[..n].iter().enumerate() {
+            conn.execute_batch(step).unwrap();
+            conn.pragma_update(None, "user_version", i + 1).unwrap();
+        }
+        conn
+    }
+
     /// Fixture for 1 -> 2: a minute stored by a version-1 server keeps its
     /// counts and reads as counted, with nothing injected.
     #[test]
@@ -224,11 +234,7 @@ mod tests {
     /// working, with no expiry and no use limit.
     #[test]
     fn version_2_with_a_token_migrates_to_3() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        for (i, step) in MIGRATIONS[..2].iter().enumerate() {
-            conn.execute_batch(step).unwrap();
-            conn.pragma_update(None, "user_version", i + 1).unwrap();
-        }
+        let mut conn = at_version(2);
         conn.execute(
             "INSERT INTO enroll_tokens (hash, label, created_ms) VALUES ('h', 'fleet', 1)",
             [],
@@ -249,11 +255,7 @@ mod tests {
     /// bound to nobody.
     #[test]
     fn version_3_with_a_device_migrates_to_4() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        for (i, step) in MIGRATIONS[..3].iter().enumerate() {
-            conn.execute_batch(step).unwrap();
-            conn.pragma_update(None, "user_version", i + 1).unwrap();
-        }
+        let mut conn = at_version(3);
         conn.execute(
             "INSERT INTO devices (id, token_hash, hostname, os_type, os_version, os_user, agent_version, enrolled_ms, last_seen_ms, last_ip)
              VALUES ('d1', 'h', 'pc', 'Linux', '12', 'u', '0.1', 1, 1, '127.0.0.0')",
@@ -273,11 +275,7 @@ mod tests {
     /// an empty tombstone list.
     #[test]
     fn version_4_with_a_person_migrates_to_5() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        for (i, step) in MIGRATIONS[..4].iter().enumerate() {
-            conn.execute_batch(step).unwrap();
-            conn.pragma_update(None, "user_version", i + 1).unwrap();
-        }
+        let mut conn = at_version(4);
         conn.execute(
             "INSERT INTO people (id, email, name, role, created_ms) VALUES ('p1', 'a@x', 'A', 'owner', 1)",
             [],
@@ -298,11 +296,7 @@ mod tests {
     /// gains the (empty) lease table for jobs that run once per fleet.
     #[test]
     fn version_5_with_a_tombstone_migrates_to_6() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        for (i, step) in MIGRATIONS[..5].iter().enumerate() {
-            conn.execute_batch(step).unwrap();
-            conn.pragma_update(None, "user_version", i + 1).unwrap();
-        }
+        let mut conn = at_version(5);
         conn.execute(
             "INSERT INTO tombstones (id, kind, deleted_ms, deleted_by, reason) VALUES ('m1', 'minute', 1, 'a@x', 'r')",
             [],
@@ -323,11 +317,7 @@ mod tests {
     /// doubt starts empty.
     #[test]
     fn version_7_with_a_capture_migrates_to_8() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        for (i, step) in MIGRATIONS[..7].iter().enumerate() {
-            conn.execute_batch(step).unwrap();
-            conn.pragma_update(None, "user_version", i + 1).unwrap();
-        }
+        let mut conn = at_version(7);
         conn.execute(
             "INSERT INTO captures (id, device_id, kind, taken_at, utc_offset, monitor, width, height, bytes, format, session_id, file, received_ms, public_ip) VALUES ('c1', 'd', 'screenshot', 't', 0, 'M', 1, 1, 1, 'jpeg', 's', 'd/c1.jpg', 1, '127.0.0.0')",
             [],
@@ -348,11 +338,7 @@ mod tests {
     /// OIDC subject.
     #[test]
     fn version_6_with_a_person_migrates_to_7() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        for (i, step) in MIGRATIONS[..6].iter().enumerate() {
-            conn.execute_batch(step).unwrap();
-            conn.pragma_update(None, "user_version", i + 1).unwrap();
-        }
+        let mut conn = at_version(6);
         conn.execute(
             "INSERT INTO people (id, email, name, role, password_hash, created_ms) VALUES ('p1', 'a@x', 'A', 'owner', 'h', 1)",
             [],

@@ -134,11 +134,7 @@ impl Store {
                             .optional()?;
                         if let Some(file) = file {
                             // In doubt until its delete below succeeds.
-                            tx.execute(
-                                "INSERT INTO object_writes (key, capture_id, since_ms) VALUES (?1, ?2, ?3)
-                                 ON CONFLICT (key) DO UPDATE SET since_ms = excluded.since_ms",
-                                params![file, id, now],
-                            )?;
+                            tx.execute(super::leases::NOTE_IN_DOUBT, params![file, id, now])?;
                             files.push(file);
                         }
                         tx.execute("DELETE FROM captures WHERE id = ?1", params![id])?;

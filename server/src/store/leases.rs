@@ -10,6 +10,16 @@ use super::{Store, StoreError};
 /// may still be about to get one.
 pub const ORPHAN_GRACE_MS: i64 = 3_600_000;
 
+/// Notes an object in doubt (`?1` key, `?2` capture id, `?3` now): one text
+/// for the upload, which notes on its own, and the deletion, which notes
+/// inside its transaction.
+pub(super) const NOTE_IN_DOUBT: &str =
+    "INSERT INTO object_writes (key, capture_id, since_ms) VALUES (?1, ?2, ?3)
+     ON CONFLICT (key) DO UPDATE SET capture_id = excluded.capture_id, since_ms = excluded.since_ms";
+
+/// Ends the note on the object `?1`.
+pub(super) const CLEAR_NOTE: &str = "DELETE FROM object_writes WHERE key = ?1";
+
 impl Store {
     /// Takes the lease `name` for `holder` until `now_ms + ttl_ms`, or renews
     /// it if `holder` has it already; `false` while someone else holds it.
@@ -39,21 +49,15 @@ impl Store {
         capture_id: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        self.conn().execute(
-            "INSERT INTO object_writes (key, capture_id, since_ms) VALUES (?1, ?2, ?3)
-             ON CONFLICT (key) DO UPDATE SET capture_id = excluded.capture_id, since_ms = excluded.since_ms",
-            params![key, capture_id, now_ms],
-        )?;
+        self.conn()
+            .execute(NOTE_IN_DOUBT, params![key, capture_id, now_ms])?;
         Ok(())
     }
 
     /// The object `key` is settled: its row committed, or it is gone. A
     /// failure only leaves the note for the sweep, which finds it settled.
     pub(super) fn settled(&self, key: &str) {
-        if let Err(e) = self
-            .conn()
-            .execute("DELETE FROM object_writes WHERE key = ?1", params![key])
-        {
+        if let Err(e) = self.conn().execute(CLEAR_NOTE, params![key]) {
             tracing::warn!(key = %key, error = %e, "could not clear an object's in-doubt note");
         }
     }

@@ -215,7 +215,7 @@ impl Store {
             ],
         )?;
         if inserted == 1 {
-            tx.execute("DELETE FROM object_writes WHERE key = ?1", params![key])?;
+            tx.execute(super::leases::CLEAR_NOTE, params![key])?;
         }
         tx.commit()?;
         drop(conn);

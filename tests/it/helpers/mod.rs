@@ -145,8 +145,6 @@ pub fn session_bus() -> (Proc, String) {
     (Proc(bus), line.trim().to_string())
 }
 
-/// The unprivileged user some tests need (sway and initdb refuse root, the
-/// package test grants it a group); created on first use.
 /// Makes `user` the owner of `path` and everything under it.
 pub fn give_to(user: &str, path: &std::path::Path) {
     let chown = std::process::Command::new("chown")
@@ -157,6 +155,27 @@ pub fn give_to(user: &str, path: &std::path::Path) {
     assert!(chown.success(), "chown -R {user} {}", path.display());
 }
 
+/// Whether every one of `tools` (a name on PATH or a path) is here; if not,
+/// says which are missing and that `test` did not run.
+pub fn have_tools(test: &str, tools: &[&str]) -> bool {
+    let missing: Vec<&str> = tools
+        .iter()
+        .copied()
+        .filter(|b| {
+            !std::process::Command::new("sh")
+                .args(["-c", &format!("command -v {b}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .collect();
+    if !missing.is_empty() {
+        eprintln!("{test}: NOT RUN: missing {missing:?} (scripts/setup-debian.sh installs them)");
+    }
+    missing.is_empty()
+}
+
+/// The unprivileged user some tests need (sway and initdb refuse root, the
+/// package test grants it a group); created on first use.
 pub fn stint_test_user() -> &'static str {
     let exists = std::process::Command::new("id")
         .arg("stint-test")

@@ -37,26 +37,15 @@ impl Sway {
     /// sway with one 640x480 output, or `None` after saying why it cannot
     /// run here.
     pub fn start(test: &str) -> Option<Sway> {
-        let missing: Vec<&str> = [
+        let tools = [
             "sway",
             "swaymsg",
             "foot",
             "wtype",
             "runuser",
             "dbus-run-session",
-        ]
-        .into_iter()
-        .filter(|b| {
-            !Command::new("sh")
-                .args(["-c", &format!("command -v {b}")])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .collect();
-        if !missing.is_empty() {
-            eprintln!(
-                "{test}: NOT RUN: missing {missing:?} (scripts/setup-debian.sh installs them)"
-            );
+        ];
+        if !super::have_tools(test, &tools) {
             return None;
         }
         super::stint_test_user();

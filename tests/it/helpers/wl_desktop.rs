@@ -71,15 +71,8 @@ impl WlDesktop {
         if shell {
             needed.extend(["gsettings", "/usr/libexec/xdg-desktop-portal-gnome"]);
         }
-        for b in needed {
-            let found = Command::new("sh")
-                .args(["-c", &format!("command -v {b}")])
-                .output()
-                .is_ok_and(|o| o.status.success());
-            if !found {
-                eprintln!("{test}: NOT RUN: missing {b} (scripts/setup-debian.sh installs it)");
-                return None;
-            }
+        if !super::have_tools(test, &needed) {
+            return None;
         }
         super::stint_test_user();
         let dir = tempfile::tempdir().unwrap();

@@ -3,7 +3,8 @@
 //! D-Bus but not be called, so the agent owns `dev.stint.Agent` on the
 //! session bus and keeps the latest report.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use crate::sampler::window::{WindowInfo, WindowSource};
 use crate::sampler::SamplerError;
@@ -11,7 +12,16 @@ use crate::sampler::SamplerError;
 pub const AGENT_NAME: &str = "dev.stint.Agent";
 pub const SCRIPT: &str = "stint-focus";
 
-type Latest = Arc<Mutex<Option<(String, String, u32)>>>;
+type Report = (String, String, u32);
+
+/// The script's latest report, and a signal for whoever waits for the first.
+#[derive(Default)]
+struct Reports {
+    latest: Mutex<Option<Report>>,
+    arrived: Condvar,
+}
+
+type Latest = Arc<Reports>;
 
 struct Endpoint(Latest);
 
@@ -25,7 +35,9 @@ impl Endpoint {
         // Bounded like every window text; a report is only ever replaced.
         let clip = |s: String| s.chars().take(2048).collect::<String>();
         let pid = pid.trim().parse().unwrap_or(0);
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some((clip(title), clip(class), pid));
+        *self.0.latest.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((clip(title), clip(class), pid));
+        self.0.arrived.notify_all();
     }
 }
 
@@ -65,7 +77,7 @@ impl KdeWindows {
             return;
         };
         let main = main.to_string_lossy().into_owned();
-        let pause = std::time::Duration::from_millis(50);
+        let pause = Duration::from_millis(50);
         if self.scripting("unloadScript", &(SCRIPT,)).is_err() {
             return;
         }
@@ -95,10 +107,11 @@ impl KdeWindows {
             tracing::warn!(script = %main, "KWin did not load the stint script again; enable it again in System Settings > Window Management > KWin Scripts");
             return;
         }
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
-        while std::time::Instant::now() < deadline && self.report().is_none() {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        let latest = self.latest.latest.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = self
+            .latest
+            .arrived
+            .wait_timeout_while(latest, Duration::from_secs(1), |r| r.is_none());
     }
 
     fn scripting<B>(&self, method: &str, body: &B) -> zbus::Result<zbus::Message>
@@ -122,8 +135,9 @@ impl KdeWindows {
             .unwrap_or(false)
     }
 
-    fn report(&self) -> Option<(String, String, u32)> {
+    fn report(&self) -> Option<Report> {
         self.latest
+            .latest
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
@@ -133,11 +147,7 @@ impl KdeWindows {
 /// The script's code where KWin finds it: the user's data directory first,
 /// then the system's (where the packages install it).
 fn installed_script() -> Option<std::path::PathBuf> {
-    let home = std::env::var_os("XDG_DATA_HOME")
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".local/share"))
-        });
+    let home = directories::BaseDirs::new().map(|d| d.data_dir().to_path_buf());
     let system = std::env::var("XDG_DATA_DIRS")
         .ok()
         .filter(|d| !d.is_empty())

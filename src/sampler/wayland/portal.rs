@@ -72,13 +72,12 @@ pub fn screenshot(timeout: Duration) -> Result<Frame, SamplerError> {
         Ok(Some(m)) => m,
         Ok(None) => return Err(failed("the portal closed the request")),
         // GNOME asks the user once before the first non-interactive
-        // screenshot, and the request waits on that dialog.
+        // screenshot, and the request waits on that dialog. It is withdrawn:
+        // an Allow given after stint gave up would otherwise leave a picture
+        // in the user's Pictures that nobody reads or deletes. The Close is
+        // sent without waiting, since the portal answers it only once its
+        // dialog is gone.
         Err(_) => {
-            // Withdrawn, or an answer given later (the user clicks Allow
-            // after stint gave up) would leave a picture in the user's
-            // Pictures that nobody reads or deletes.
-            // Sent without waiting: the portal answers only once its dialog
-            // is gone, and the capture's time is up.
             let close = zbus::Message::method_call(request.as_str(), "Close")
                 .and_then(|b| b.destination(PORTAL))
                 .and_then(|b| b.interface("org.freedesktop.portal.Request"))

@@ -4,7 +4,6 @@
 //! button presses, wheel notches. Devices on the virtual bus (uinput: ydotool
 //! and the like) count as synthetic. Never which key.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
 use std::os::fd::AsRawFd;
@@ -85,7 +84,7 @@ pub struct EvdevInput {
 /// Opens every readable input device and counts on a thread of its own.
 pub fn create() -> Result<Box<dyn InputSource>, SamplerError> {
     let dir = Path::new("/dev/input");
-    let (devices, refused) = open_all(dir)?;
+    let (devices, refused) = open_new(dir, &[])?;
     if devices.is_empty() {
         return Err(match refused {
             Some(path) => SamplerError::Permission(format!(
@@ -99,27 +98,43 @@ pub fn create() -> Result<Box<dyn InputSource>, SamplerError> {
     let k = counters.clone();
     std::thread::Builder::new()
         .name("stint-evdev".into())
-        .spawn(move || read_loop(dir, devices, &k))
+        .spawn(move || read_loop(dir, devices, &k, RESCAN))
         .map_err(|e| SamplerError::Failed(format!("spawn evdev thread: {e}")))?;
     Ok(Box::new(EvdevInput { counters }))
 }
 
-type Devices = HashMap<PathBuf, (File, bool)>;
+/// How often the directory is read again for devices plugged in since.
+const RESCAN: Duration = Duration::from_secs(5);
 
-fn open_all(dir: &Path) -> Result<(Devices, Option<PathBuf>), SamplerError> {
+/// An open input device; `synthetic` when it sits on the virtual bus.
+struct Device {
+    path: PathBuf,
+    file: File,
+    synthetic: bool,
+}
+
+/// Opens the `event*` devices under `dir` that `known` does not hold yet;
+/// also names one that could not be opened, for the permission error.
+fn open_new(dir: &Path, known: &[Device]) -> Result<(Vec<Device>, Option<PathBuf>), SamplerError> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| SamplerError::Unsupported(format!("{}: {e}", dir.display())))?;
-    let mut devices = HashMap::new();
+    let mut devices = Vec::new();
     let mut refused = None;
     for entry in entries.flatten() {
         let path = entry.path();
-        if !entry.file_name().to_string_lossy().starts_with("event") {
+        if !entry.file_name().to_string_lossy().starts_with("event")
+            || known.iter().any(|d| d.path == path)
+        {
             continue;
         }
         match File::open(&path) {
-            Ok(f) => {
-                let synthetic = bus_type(&f) == Some(BUS_VIRTUAL);
-                devices.insert(path, (f, synthetic));
+            Ok(file) => {
+                let synthetic = bus_type(&file) == Some(BUS_VIRTUAL);
+                devices.push(Device {
+                    path,
+                    file,
+                    synthetic,
+                });
             }
             Err(_) => refused = Some(path),
         }
@@ -137,45 +152,59 @@ fn bus_type(f: &File) -> Option<u16> {
     (r == 0).then_some(id[0])
 }
 
-fn read_loop(dir: &Path, mut devices: Devices, counters: &Counters) {
+fn poll_set(devices: &[Device]) -> Vec<libc::pollfd> {
+    devices
+        .iter()
+        .map(|d| libc::pollfd {
+            fd: d.file.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect()
+}
+
+/// Counts from `devices` forever; the poll set is rebuilt only when a device
+/// comes or goes, not per wakeup.
+fn read_loop(dir: &Path, mut devices: Vec<Device>, counters: &Counters, rescan: Duration) {
     let mut rescanned = Instant::now();
     let mut buf = vec![0u8; EVENT_SIZE * 64];
+    let mut fds = poll_set(&devices);
     loop {
-        // New devices (a keyboard plugged in) every few seconds.
-        if rescanned.elapsed() > Duration::from_secs(5) {
+        if rescanned.elapsed() >= rescan {
             rescanned = Instant::now();
-            if let Ok((found, _)) = open_all(dir) {
-                for (path, dev) in found {
-                    devices.entry(path).or_insert(dev);
+            if let Ok((found, _)) = open_new(dir, &devices) {
+                if !found.is_empty() {
+                    devices.extend(found);
+                    fds = poll_set(&devices);
                 }
             }
         }
-        let paths: Vec<PathBuf> = devices.keys().cloned().collect();
-        let mut fds: Vec<libc::pollfd> = paths
-            .iter()
-            .map(|p| libc::pollfd {
-                fd: devices[p].0.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            })
-            .collect();
+        let timeout = rescan.saturating_sub(rescanned.elapsed()).as_millis() as libc::c_int;
         // SAFETY: `fds` is a live array of `fds.len()` pollfd structs.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 1000) };
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
         if n <= 0 {
             continue;
         }
-        for (pfd, path) in fds.iter().zip(&paths) {
-            if pfd.revents == 0 {
+        let mut gone = Vec::new();
+        for (i, pfd) in fds.iter_mut().enumerate() {
+            if std::mem::take(&mut pfd.revents) == 0 {
                 continue;
             }
-            let (file, synthetic) = devices.get_mut(path).expect("polled device");
-            match file.read(&mut buf) {
-                Ok(len) if len > 0 => count(&buf[..len], *synthetic, counters),
+            let d = &mut devices[i];
+            match d.file.read(&mut buf) {
+                Ok(len) if len > 0 => count(&buf[..len], d.synthetic, counters),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 // Unplugged: forget it; a rescan finds it again if it returns.
-                _ => {
-                    devices.remove(path);
-                }
+                _ => gone.push(i),
             }
+        }
+        if !gone.is_empty() {
+            let mut i = 0;
+            devices.retain(|_| {
+                i += 1;
+                !gone.contains(&(i - 1))
+            });
+            fds = poll_set(&devices);
         }
     }
 }
@@ -266,5 +295,78 @@ mod tests {
         let c = counters.take();
         assert_eq!((c.synthetic_keystrokes, c.synthetic_clicks), (2, 1));
         assert!(counters.idle_ms() < 1000);
+    }
+
+    fn fifo(path: &Path) -> File {
+        use std::os::unix::ffi::OsStrExt;
+        let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+        // SAFETY: `c` is a NUL-terminated path that outlives the call.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        // Read-write, so neither this open nor the loop's read-only one waits
+        // for the other end.
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .unwrap()
+    }
+
+    /// Adds up what the loop counted until `want` (keys, clicks) or 10 s.
+    fn counted(counters: &Counters, want: (u32, u32)) -> (u32, u32) {
+        let mut got = (0, 0);
+        let start = Instant::now();
+        while got != want && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+            let c = counters.take();
+            got = (got.0 + c.keystrokes, got.1 + c.clicks);
+        }
+        got
+    }
+
+    /// The loop on real file descriptors: FIFOs named like devices stand in
+    /// for /dev/input, which this machine lacks. A device plugged in later is
+    /// found; one unplugged (its writer gone) is dropped without stopping the
+    /// others.
+    #[test]
+    fn the_loop_counts_from_devices_that_come_and_go() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let mut first = fifo(&dir.path().join("event0"));
+        std::fs::write(dir.path().join("mouse0"), b"not a device").unwrap();
+        let (devices, _) = open_new(dir.path(), &[]).unwrap();
+        assert_eq!(devices.len(), 1, "only event* entries are devices");
+        let counters = Arc::new(Counters::new());
+        let (k, d) = (counters.clone(), dir.path().to_path_buf());
+        std::thread::spawn(move || read_loop(&d, devices, &k, Duration::from_millis(50)));
+
+        let typed = [
+            event(EV_KEY, 35, 1),
+            event(EV_KEY, 35, 2),
+            event(EV_KEY, 35, 0),
+        ]
+        .concat();
+        first.write_all(&typed).unwrap();
+        assert_eq!(counted(&counters, (1, 0)), (1, 0));
+
+        let mut second = fifo(&dir.path().join("event1"));
+        let click = [event(EV_KEY, 0x110, 1), event(EV_KEY, 0x110, 0)].concat();
+        second.write_all(&click).unwrap();
+        assert_eq!(
+            counted(&counters, (0, 1)),
+            (0, 1),
+            "a device plugged in later"
+        );
+
+        std::fs::remove_file(dir.path().join("event0")).unwrap();
+        drop(first);
+        std::thread::sleep(Duration::from_millis(200));
+        second
+            .write_all(&[typed.clone(), click.clone()].concat())
+            .unwrap();
+        assert_eq!(
+            counted(&counters, (1, 1)),
+            (1, 1),
+            "after one was unplugged"
+        );
     }
 }

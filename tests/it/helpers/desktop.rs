@@ -2,9 +2,9 @@
 //! monitors) with openbox, xterm windows, pixel grabs and XTEST input through
 //! xdotool.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{wait_for, Proc};
 
@@ -92,27 +92,38 @@ impl Desktop {
             procs: vec![server],
             _dir: dir,
         };
+        // openbox's complaints go to a file the timeout below shows: a slow
+        // start under load and a failed one look alike from the outside.
+        let mut log = tempfile::tempfile().unwrap();
         let wm = d
             .command("openbox")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log.try_clone().unwrap())
             .spawn()
             .unwrap();
         d.procs.push(Proc(wm));
-        wait_for(
-            "openbox to manage the screen",
-            Duration::from_secs(10),
-            || {
-                let out = d
-                    .command("xprop")
-                    .args(["-root", "_NET_SUPPORTING_WM_CHECK"])
-                    .output()
-                    .ok()?;
-                String::from_utf8_lossy(&out.stdout)
-                    .contains("window id")
-                    .then_some(())
-            },
-        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let out = d
+                .command("xprop")
+                .args(["-root", "_NET_SUPPORTING_WM_CHECK"])
+                .output()
+                .unwrap();
+            if String::from_utf8_lossy(&out.stdout).contains("window id") {
+                break;
+            }
+            let exited = d.procs.last_mut().unwrap().0.try_wait().unwrap();
+            if exited.is_some() || Instant::now() > deadline {
+                let mut text = String::new();
+                log.seek(SeekFrom::Start(0)).unwrap();
+                log.read_to_string(&mut text).unwrap();
+                panic!(
+                    "openbox did not manage {} within 30 s (exit: {exited:?}); its log:\n{text}",
+                    d.display
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         d
     }
 

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use std::os::unix::process::CommandExt;
 use std::process::Child;
@@ -26,7 +26,7 @@ impl Drop for Group {
 
 pub struct Sway {
     /// Holds sway's runtime dir and log for as long as sway runs.
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     /// Absolute paths, so a client needs no XDG_RUNTIME_DIR of sway's.
     pub wayland: PathBuf,
     pub ipc: PathBuf,
@@ -94,7 +94,7 @@ impl Sway {
             Some((wayland?, ipc?))
         });
         let sway = Sway {
-            _dir: dir,
+            dir,
             wayland,
             ipc,
             _proc: proc,
@@ -135,10 +135,21 @@ impl Sway {
     /// Opens a foot terminal titled `title` (it takes the focus) and waits
     /// until sway shows it.
     pub fn terminal(&self, title: &str) {
-        self.msg(&["exec", &format!("foot -T '{title}'")]);
-        wait_for(title, Duration::from_secs(20), || {
-            self.msg(&["-t", "get_tree"]).contains(title).then_some(())
-        });
+        // foot runs `cat`, not a shell: without SHELL in the environment (as
+        // on CI) foot would run stint-test's login shell, nologin, and close
+        // at once.
+        self.msg(&["exec", &format!("foot -T '{title}' cat")]);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.msg(&["-t", "get_tree"]).contains(title) {
+            if Instant::now() > deadline {
+                let log = std::fs::read_to_string(self.dir.path().join("sway.log"));
+                panic!(
+                    "no window {title:?} after 20 s; sway's log (foot's errors land there):\n{}",
+                    log.unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Types `text` into the focused window through the virtual-keyboard

@@ -26,10 +26,20 @@ trap 'bash scripts/s3.sh stop "$ENGINES/s3"; bash scripts/postgres.sh stop "$ENG
 STINT_TEST_POSTGRES=$(bash scripts/postgres.sh start "$ENGINES/pg" 55432)
 STINT_TEST_S3=$(bash scripts/s3.sh start "$ENGINES/s3")
 export STINT_TEST_POSTGRES STINT_TEST_S3 STINT_TEST_S3_DIR="$ENGINES/s3"
+# Tests that cannot run here append why to this file (the harness hides a
+# passing test's output); it is printed at the end.
+export STINT_TEST_NOT_RUN="$ENGINES/not-run.txt"
+: >"$STINT_TEST_NOT_RUN"
 cargo test --locked --workspace
 # The server again on the fleet back end: its store tests on PostgreSQL, and the
 # integration tests of the web UI, uploads and limits against PostgreSQL + S3.
 STINT_TEST_STORE=postgres cargo test --locked -p stint-server --lib
 STINT_TEST_SERVER_BACKEND=fleet cargo test --locked --test it -- web sync:: server_limits
+if [ -s "$STINT_TEST_NOT_RUN" ]; then
+  echo "test.sh: tests that could not run here, and why:"
+  sort -u "$STINT_TEST_NOT_RUN" | sed 's/^/  /'
+else
+  echo "test.sh: every test ran"
+fi
 # Disk is a CI limit too (a clean run once ran out of it): say what the build took.
 du -sh "${CARGO_TARGET_DIR:-target}" | sed 's/^/test.sh: build directory size /'

@@ -41,9 +41,10 @@ impl Engines {
                 s3_dir,
             }),
             _ => {
-                eprintln!(
-                    "{test}: NOT RUN: needs PostgreSQL and S3 (STINT_TEST_POSTGRES, STINT_TEST_S3, \
-                     STINT_TEST_S3_DIR); scripts/test.sh starts both with scripts/postgres.sh and scripts/s3.sh"
+                super::not_run(
+                    test,
+                    "needs PostgreSQL and S3 (STINT_TEST_POSTGRES, STINT_TEST_S3, \
+                     STINT_TEST_S3_DIR); scripts/test.sh starts both with scripts/postgres.sh and scripts/s3.sh",
                 );
                 None
             }

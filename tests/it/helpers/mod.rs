@@ -169,9 +169,30 @@ pub fn have_tools(test: &str, tools: &[&str]) -> bool {
         })
         .collect();
     if !missing.is_empty() {
-        eprintln!("{test}: NOT RUN: missing {missing:?} (scripts/setup-debian.sh installs them)");
+        not_run(
+            test,
+            &format!("missing {missing:?} (scripts/setup-debian.sh installs them)"),
+        );
     }
     missing.is_empty()
+}
+
+/// Says that `test` could not run here and why: on stderr, which the test
+/// harness shows only for failures, and as a line in the file
+/// STINT_TEST_NOT_RUN names, which scripts/test.sh prints at the end, so a
+/// skip never passes silently.
+pub fn not_run(test: &str, why: &str) {
+    let line = format!("{test}: NOT RUN: {why}");
+    eprintln!("{line}");
+    if let Some(path) = std::env::var_os("STINT_TEST_NOT_RUN") {
+        use std::io::Write;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path);
+        // One write per line: parallel tests append whole lines.
+        let _ = file.and_then(|mut f| f.write_all(format!("{line}\n").as_bytes()));
+    }
 }
 
 /// The unprivileged user some tests need (sway and initdb refuse root, the

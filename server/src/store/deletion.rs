@@ -150,17 +150,13 @@ impl Store {
             tx.commit()?;
         }
         for file in files {
-            let mut gone = true;
-            for key in [super::thumbs::thumb_key(&file), file.clone()] {
+            match self.remove_image(&file) {
+                Ok(()) => self.settled(&file),
                 // Left behind, it is still noted in doubt: the orphan sweep
                 // takes it later.
-                if let Err(e) = self.objects.delete(&key) {
-                    tracing::warn!(key = %key, error = %e, "could not remove a deleted image");
-                    gone = false;
+                Err(e) => {
+                    tracing::warn!(key = %file, error = %e, "could not remove a deleted image")
                 }
-            }
-            if gone {
-                self.settled(&file);
             }
         }
         Ok(Deleted {

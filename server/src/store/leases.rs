@@ -62,6 +62,14 @@ impl Store {
         }
     }
 
+    /// Removes an image and its thumbnail, trying both; the first failure,
+    /// if any. The image's in-doubt note is the caller's to settle.
+    pub(super) fn remove_image(&self, key: &str) -> Result<(), super::objects::ObjectsError> {
+        let thumb = self.objects.delete(&super::thumbs::thumb_key(key));
+        let image = self.objects.delete(key);
+        thumb.and(image)
+    }
+
     /// Removes the objects in doubt for longer than the grace period that
     /// no capture row names (image and thumbnail); returns how many images
     /// went. It reads only the in-doubt notes, never the whole bucket, so it
@@ -85,11 +93,7 @@ impl Store {
             if named == 0 {
                 // One key the store refuses (object lock, a permission) must
                 // not hold up the notes after it: it keeps its note.
-                let gone = self
-                    .objects
-                    .delete(&super::thumbs::thumb_key(&key))
-                    .and_then(|()| self.objects.delete(&key));
-                if let Err(e) = gone {
+                if let Err(e) = self.remove_image(&key) {
                     tracing::warn!(key = %key, error = %e, "could not remove an image no record names; trying again next sweep");
                     continue;
                 }

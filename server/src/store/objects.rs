@@ -258,10 +258,7 @@ impl Objects {
                             }
                         }
                     })
-                    .map_err(|source| ObjectsError::Io {
-                        path: dir.join(key),
-                        source,
-                    })?;
+                    .map_err(|source| ObjectsError::Io { path, source })?;
             }
             Objects::S3 { store, rt, what } => {
                 let rt = rt.as_ref().expect("the runtime lives until drop");

@@ -223,11 +223,9 @@ impl Store {
             return Ok(true);
         }
         // Another attempt's row won between the check and the insert (it
-        // names that attempt's objects), or a deletion did: this one's go. Not settled unless
-        // both are gone: the note lets the sweep try again.
-        let gone = self.objects.delete(&key).is_ok()
-            && self.objects.delete(&super::thumbs::thumb_key(&key)).is_ok();
-        if gone {
+        // names that attempt's objects), or a deletion did: this one's go.
+        // Not settled unless both are gone: the note lets the sweep try again.
+        if self.remove_image(&key).is_ok() {
             self.settled(&key);
         }
         if self.tombstoned(id)? {

@@ -474,15 +474,23 @@ pub(crate) fn test_store(dir: &Path) -> Store {
     if std::env::var("STINT_TEST_STORE").as_deref() != Ok("postgres") {
         return Store::open(dir).unwrap();
     }
-    let url = std::env::var("STINT_TEST_POSTGRES").expect(
+    let url = fresh_pg_database().expect(
         "STINT_TEST_STORE=postgres needs STINT_TEST_POSTGRES (scripts/postgres.sh start prints it)",
     );
+    let objects = objects::Objects::open(&dir.join("captures").display().to_string()).unwrap();
+    Store::open_postgres(&url, 4, objects).unwrap()
+}
+
+/// The URL of a new, empty database in the cluster `STINT_TEST_POSTGRES`
+/// names, or `None` when it names none.
+#[cfg(test)]
+pub(crate) fn fresh_pg_database() -> Option<String> {
+    let url = std::env::var("STINT_TEST_POSTGRES").ok()?;
     let name = format!("t_{}", uuid::Uuid::now_v7().simple());
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     admin
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .unwrap();
     let (base, _) = url.rsplit_once('/').expect("a URL ending in /DATABASE");
-    let objects = objects::Objects::open(&dir.join("captures").display().to_string()).unwrap();
-    Store::open_postgres(&format!("{base}/{name}"), 4, objects).unwrap()
+    Some(format!("{base}/{name}"))
 }

@@ -1,11 +1,11 @@
 //! The PostgreSQL schema: its own append-only steps (version 1 is the
-//! SQLite schema at its version 6; SQLite's later steps follow one for one), applied at start under an advisory lock
-//! so replicas starting together migrate once, with the same refusal of a
-//! newer schema the SQLite side has.
+//! SQLite schema at its version 6; SQLite's later steps follow one for
+//! one), applied at start under an advisory lock so replicas starting
+//! together migrate once, with the same refusal of a newer schema the
+//! SQLite side has.
 
 use super::sql::{params, Conn, OptionalExtension, SqlError};
 
-/// Step 1 is the SQLite schema at its version 6; step 2 its step 7.
 /// Types chosen so one SQL text serves both engines: every integer is
 /// BIGINT (flags too, compared with `= 0`), and `view_audit` carries the
 /// `rowid` SQLite gives every table for free.
@@ -240,6 +240,63 @@ pub fn redacted(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn connect(url: &str) -> Conn {
+        Conn::postgres(postgres::Client::connect(url, postgres::NoTls).unwrap())
+    }
+
+    /// Fixture from version 1 (the SQLite schema at its version 6) through
+    /// every later step: a person keeps their password and gains an empty
+    /// OIDC subject, a capture keeps its file, the new tables start empty;
+    /// then a newer schema and a foreign database are refused.
+    #[test]
+    fn version_1_with_a_person_and_a_capture_migrates_to_the_latest() {
+        let Some(url) = crate::store::fresh_pg_database() else {
+            println!("NOT RUN: needs STINT_TEST_POSTGRES (scripts/test.sh starts PostgreSQL)");
+            return;
+        };
+        let mut conn = connect(&url);
+        conn.batch(MIGRATIONS[0]).unwrap();
+        conn.batch(
+            "CREATE TABLE stint_schema (version BIGINT NOT NULL);
+             INSERT INTO stint_schema (version) VALUES (1);
+             INSERT INTO people (id, email, name, role, password_hash, created_ms) VALUES ('p1', 'a@x', 'A', 'owner', 'h', 1);
+             INSERT INTO captures (id, device_id, kind, taken_at, utc_offset, monitor, width, height, bytes, format, session_id, file, received_ms, public_ip) VALUES ('c1', 'd', 'screenshot', 't', 0, 'M', 1, 1, 1, 'jpeg', 's', 'd/c1.jpg', 1, '127.0.0.0');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let row: (String, Option<String>, String, i64, i64) = conn
+            .query_row(
+                "SELECT password_hash, oidc_subject, (SELECT file FROM captures),
+                        (SELECT count(*) FROM oidc_logins), (SELECT count(*) FROM object_writes)
+                 FROM people",
+                params![],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap();
+        assert_eq!(row, ("h".into(), None, "d/c1.jpg".into(), 0, 0));
+        let version: i64 = conn
+            .query_row("SELECT version FROM stint_schema", params![], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, latest());
+
+        conn.batch(&format!(
+            "UPDATE stint_schema SET version = {}",
+            latest() + 1
+        ))
+        .unwrap();
+        assert!(matches!(
+            migrate(&mut conn),
+            Err(PgSchemaError::TooNew { .. })
+        ));
+
+        let other = crate::store::fresh_pg_database().unwrap();
+        let mut foreign = connect(&other);
+        foreign.batch("CREATE TABLE invoices (id BIGINT)").unwrap();
+        assert!(matches!(migrate(&mut foreign), Err(PgSchemaError::Foreign)));
+    }
+
     #[test]
     fn passwords_stay_out_of_messages() {
         for (url, shown) in [

@@ -30,8 +30,9 @@ pub enum ProfileError {
         line: usize,
         found: String,
     },
-    #[error("AWS_PROFILE={name}: no such profile in {credentials} or {config}")]
+    #[error("{variable}={name}: no such profile in {credentials} or {config}")]
     Missing {
+        variable: &'static str,
         name: String,
         credentials: PathBuf,
         config: PathBuf,
@@ -50,14 +51,23 @@ pub struct Profile {
     pub endpoint_url: Option<String>,
 }
 
-/// Reads the profile that `AWS_PROFILE` (or `AWS_DEFAULT_PROFILE`) names,
-/// else `default`, through `env`, the process environment in production.
-/// `Ok(None)` when there is no profile and none was asked for.
+/// The profile the environment names and the variable naming it:
+/// `AWS_PROFILE`, else `AWS_DEFAULT_PROFILE`; an empty one names none.
+pub fn named(env: &dyn Fn(&str) -> Option<String>) -> Option<(&'static str, String)> {
+    let (variable, name) = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"]
+        .into_iter()
+        .find_map(|v| env(v).map(|n| (v, n)))?;
+    (!name.is_empty()).then_some((variable, name))
+}
+
+/// Reads the profile the environment names (`named`), else `default`,
+/// through `env`, the process environment in production. `Ok(None)` when
+/// there is no profile and none was asked for.
 pub fn load(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Profile>, ProfileError> {
-    let asked = env("AWS_PROFILE")
-        .or_else(|| env("AWS_DEFAULT_PROFILE"))
-        .filter(|n| !n.is_empty());
-    let name = asked.clone().unwrap_or_else(|| "default".into());
+    let asked = named(env);
+    let name = asked
+        .as_ref()
+        .map_or_else(|| "default".to_string(), |(_, n)| n.clone());
     // Without a home and without the variables there are no files to read.
     let home = env("HOME")
         .or_else(|| env("USERPROFILE"))
@@ -88,7 +98,8 @@ pub fn load(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Profile>, Pro
     if from_config.is_none() && from_credentials.is_none() {
         let shown = |p: Option<PathBuf>| p.unwrap_or_else(|| "(no HOME)".into());
         return match asked {
-            Some(name) => Err(ProfileError::Missing {
+            Some((variable, name)) => Err(ProfileError::Missing {
+                variable,
                 name,
                 credentials: shown(credentials),
                 config: shown(config),
@@ -421,6 +432,13 @@ aws_secret_access_key = secret-from-config
         };
         assert_eq!(region(None).as_deref(), Some("eu-north-1"));
         assert_eq!(region(Some("ops")).as_deref(), Some("us-west-2"));
+        let e = load(&|k| (k == "AWS_DEFAULT_PROFILE").then(|| "nobody".to_string()));
+        assert!(
+            e.unwrap_err()
+                .to_string()
+                .starts_with("AWS_DEFAULT_PROFILE=nobody: no such profile"),
+            "the variable that named it"
+        );
         // No HOME and no file variables: nothing to read, no error.
         assert_eq!(load(&|_| None), Ok(None));
     }

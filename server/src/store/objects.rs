@@ -112,8 +112,7 @@ impl Objects {
         // Keys in the environment and no profile named: the profile files
         // are not read at all, so a stray broken ~/.aws/config cannot stop
         // a server that does not need it.
-        let named = env("AWS_PROFILE").is_some() || env("AWS_DEFAULT_PROFILE").is_some();
-        if named || env("AWS_ACCESS_KEY_ID").is_none() {
+        if super::aws_profile::named(env).is_some() || env("AWS_ACCESS_KEY_ID").is_none() {
             if let Some(profile) = super::aws_profile::load(env).map_err(|e| bad(e.to_string()))? {
                 builder = super::aws_profile::apply(builder, profile);
             }

@@ -64,6 +64,9 @@ pub enum OidcError {
     Provider(String),
     #[error("the ID token: {0}")]
     Token(String),
+    /// Signed by a key the cached set lacks: the provider may have rotated.
+    #[error("the ID token: no key of the provider's signed it")]
+    UnknownKey,
 }
 
 impl Oidc {
@@ -249,7 +252,7 @@ async fn finish(state: &Arc<AppState>, q: Callback) -> Result<String, String> {
         .map_err(|e| format!("The provider's token answer: {e}"))?;
     let now = stint_common::time::now_ms() / 1000;
     let claims = match verify(&answer.id_token, &meta.keys, oidc, &nonce, now) {
-        Err(OidcError::Token(e)) if e.contains("no key") => {
+        Err(OidcError::UnknownKey) => {
             // The provider rotated its keys: fetch them once more.
             let fresh = oidc.meta(true).await.map_err(|e| e.to_string())?;
             verify(&answer.id_token, &fresh.keys, oidc, &nonce, now)
@@ -331,7 +334,7 @@ fn verify(
         .iter()
         .filter(|k| k.kty == "RSA")
         .find(|k| header.kid.is_none() || k.kid == header.kid)
-        .ok_or_else(|| bad("no key of the provider's signed it"))?;
+        .ok_or(OidcError::UnknownKey)?;
     let decode = |v: &Option<String>| v.as_deref().and_then(|v| B64.decode(v).ok());
     let (Some(n), Some(e)) = (decode(&key.n), decode(&key.e)) else {
         return Err(bad("a key without its modulus or exponent"));

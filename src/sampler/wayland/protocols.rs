@@ -153,8 +153,12 @@ impl Dispatch<org_kde_kwin_idle_timeout::OrgKdeKwinIdleTimeout, ()> for IdleStat
     }
 }
 
-/// The largest frame buffer stint maps for the compositor to fill.
-const MAX_FRAME_BYTES: usize = 16_384 * 16_384 * 4;
+/// The widest and tallest output stint captures: the compositor's numbers
+/// decide an allocation, so they are kept to what a screen can be.
+const MAX_SIDE: u32 = 16_384;
+/// The largest frame buffer stint maps for the compositor to fill (4 bytes
+/// a pixel).
+const MAX_FRAME_BYTES: usize = MAX_SIDE as usize * MAX_SIDE as usize * 4;
 
 /// One output's pixels, RGBA, top row first.
 pub struct Frame {
@@ -235,9 +239,11 @@ pub fn screencopy() -> Result<Vec<Frame>, SamplerError> {
         }
         let (format, width, height, stride) = state.buffer.expect("announced");
         let size = stride as usize * height as usize;
-        // The compositor's numbers decide an allocation: keep them to what a
-        // screen can be (16K x 16K, 4 bytes a pixel).
-        if width == 0 || height == 0 || width > 16_384 || height > 16_384 || size > MAX_FRAME_BYTES
+        if width == 0
+            || height == 0
+            || width > MAX_SIDE
+            || height > MAX_SIDE
+            || size > MAX_FRAME_BYTES
         {
             return Err(failed(
                 "screencopy",

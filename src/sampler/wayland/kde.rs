@@ -21,9 +21,7 @@ struct Reports {
     arrived: Condvar,
 }
 
-type Latest = Arc<Reports>;
-
-struct Endpoint(Latest);
+struct Endpoint(Arc<Reports>);
 
 #[zbus::interface(name = "dev.stint.Agent1")]
 impl Endpoint {
@@ -42,24 +40,24 @@ impl Endpoint {
 }
 
 pub struct KdeWindows {
-    latest: Latest,
+    reports: Arc<Reports>,
     conn: zbus::blocking::Connection,
 }
 
 impl KdeWindows {
     /// Takes the agent's name on the session bus and waits for reports.
     pub fn start() -> Result<KdeWindows, SamplerError> {
-        let latest: Latest = Arc::default();
+        let reports: Arc<Reports> = Arc::default();
         let conn = zbus::blocking::connection::Builder::session()
             .and_then(|b| b.name(AGENT_NAME))
-            .and_then(|b| b.serve_at("/dev/stint/Agent", Endpoint(latest.clone())))
+            .and_then(|b| b.serve_at("/dev/stint/Agent", Endpoint(reports.clone())))
             .and_then(|b| b.build())
             .map_err(|e| {
                 SamplerError::Failed(format!(
                     "owning {AGENT_NAME} on the session bus (is another stint running in this session?): {e}"
                 ))
             })?;
-        let windows = KdeWindows { latest, conn };
+        let windows = KdeWindows { reports, conn };
         windows.rerun_script();
         Ok(windows)
     }
@@ -107,9 +105,13 @@ impl KdeWindows {
             tracing::warn!(script = %main, "KWin did not load the stint script again; enable it again in System Settings > Window Management > KWin Scripts");
             return;
         }
-        let latest = self.latest.latest.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = self
+        let latest = self
+            .reports
             .latest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let _ = self
+            .reports
             .arrived
             .wait_timeout_while(latest, Duration::from_secs(1), |r| r.is_none());
     }
@@ -136,7 +138,7 @@ impl KdeWindows {
     }
 
     fn report(&self) -> Option<Report> {
-        self.latest
+        self.reports
             .latest
             .lock()
             .unwrap_or_else(|p| p.into_inner())

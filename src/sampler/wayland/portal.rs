@@ -138,7 +138,7 @@ fn decode_png(data: &[u8]) -> Result<Frame, SamplerError> {
     let mut decoder = png::Decoder::new_with_limits(
         std::io::Cursor::new(data),
         png::Limits {
-            bytes: 16_384 * 16_384 * 4,
+            bytes: super::protocols::MAX_FRAME_BYTES,
         },
     );
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);

@@ -156,9 +156,9 @@ impl Dispatch<org_kde_kwin_idle_timeout::OrgKdeKwinIdleTimeout, ()> for IdleStat
 /// The widest and tallest output stint captures: the compositor's numbers
 /// decide an allocation, so they are kept to what a screen can be.
 const MAX_SIDE: u32 = 16_384;
-/// The largest frame buffer stint maps for the compositor to fill (4 bytes
-/// a pixel).
-const MAX_FRAME_BYTES: usize = MAX_SIDE as usize * MAX_SIDE as usize * 4;
+/// The most bytes one captured screen may take (4 bytes a pixel): the
+/// buffer mapped for the compositor to fill, and a portal's decoded PNG.
+pub(super) const MAX_FRAME_BYTES: usize = MAX_SIDE as usize * MAX_SIDE as usize * 4;
 
 /// One output's pixels, RGBA, top row first.
 pub struct Frame {

@@ -199,11 +199,10 @@ fn read_loop(dir: &Path, mut devices: Vec<Device>, counters: &Counters, rescan: 
             }
         }
         if !gone.is_empty() {
-            let mut i = 0;
-            devices.retain(|_| {
-                i += 1;
-                !gone.contains(&(i - 1))
-            });
+            // Highest first, so the indices still to go stay valid.
+            for i in gone.into_iter().rev() {
+                devices.remove(i);
+            }
             fds = poll_set(&devices);
         }
     }

@@ -2,17 +2,18 @@
 //! monitors) with openbox, xterm windows, pixel grabs and XTEST input through
 //! xdotool.
 
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::{wait_for, Proc};
+use super::{wait_for, wait_for_or_show, Proc};
 
 /// A private X server with a window manager.
 pub struct Desktop {
     pub display: String,
     procs: Vec<Proc>,
-    _dir: Option<tempfile::TempDir>,
+    /// The window manager's log, and Xorg's configuration and log.
+    dir: tempfile::TempDir,
 }
 
 /// Starts an X server with `-displayfd` (it picks a free display number, so tests
@@ -37,7 +38,7 @@ impl Desktop {
         let mut xvfb = Command::new("Xvfb");
         xvfb.args(["-screen", "0", &format!("{width}x{height}x24")]);
         let (server, display) = x_server(xvfb);
-        Desktop::with_window_manager(server, display, None)
+        Desktop::with_window_manager(server, display, tempfile::tempdir().unwrap())
     }
 
     /// `count` monitors of `width`x`height` side by side: Xvfb has one RandR output,
@@ -63,7 +64,7 @@ impl Desktop {
             .arg(dir.path().join("Xorg.log"))
             .args(["-noreset", "-novtswitch", "-sharevts"]);
         let (server, display) = x_server(xorg);
-        let d = Desktop::with_window_manager(server, display, Some(dir));
+        let d = Desktop::with_window_manager(server, display, dir);
         let mode = format!("{width}x{height}");
         for i in 0..count {
             let output = format!("DUMMY{i}");
@@ -82,47 +83,43 @@ impl Desktop {
         d
     }
 
-    fn with_window_manager(
-        server: Proc,
-        display: String,
-        dir: Option<tempfile::TempDir>,
-    ) -> Desktop {
+    fn with_window_manager(server: Proc, display: String, dir: tempfile::TempDir) -> Desktop {
         let mut d = Desktop {
             display,
             procs: vec![server],
-            _dir: dir,
+            dir,
         };
-        // openbox's complaints go to a file the timeout below shows: a slow
-        // start under load and a failed one look alike from the outside.
-        let mut log = tempfile::tempfile().unwrap();
+        let log = d.dir.path().join("openbox.log");
         let wm = d
             .command("openbox")
             .stdout(Stdio::null())
-            .stderr(log.try_clone().unwrap())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
         d.procs.push(Proc(wm));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let out = d
-                .command("xprop")
-                .args(["-root", "_NET_SUPPORTING_WM_CHECK"])
-                .output()
-                .unwrap();
-            if String::from_utf8_lossy(&out.stdout).contains("window id") {
-                break;
-            }
-            let exited = d.procs.last_mut().unwrap().0.try_wait().unwrap();
-            if exited.is_some() || Instant::now() > deadline {
-                let mut text = String::new();
-                log.seek(SeekFrom::Start(0)).unwrap();
-                log.read_to_string(&mut text).unwrap();
-                panic!(
-                    "openbox did not manage {} within 30 s (exit: {exited:?}); its log:\n{text}",
-                    d.display
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        let read = || std::fs::read_to_string(&log).unwrap_or_default();
+        let exited = wait_for_or_show(
+            "openbox to manage the screen",
+            Duration::from_secs(30),
+            || format!("openbox's log:\n{}", read()),
+            || {
+                let out = d
+                    .command("xprop")
+                    .args(["-root", "_NET_SUPPORTING_WM_CHECK"])
+                    .output()
+                    .unwrap();
+                if String::from_utf8_lossy(&out.stdout).contains("window id") {
+                    return Some(None);
+                }
+                d.procs.last_mut().unwrap().0.try_wait().unwrap().map(Some)
+            },
+        );
+        if let Some(status) = exited {
+            panic!(
+                "openbox exited ({status}) before managing {}; its log:\n{}",
+                d.display,
+                read()
+            );
         }
         d
     }

@@ -69,16 +69,27 @@ pub fn signal(pid: u32, sig: &str) {
 }
 
 /// Polls `f` every 50 ms until it returns Some, panicking with `what` on timeout.
-pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+pub fn wait_for<T>(what: &str, timeout: Duration, f: impl FnMut() -> Option<T>) -> T {
+    wait_for_or_show(what, timeout, String::new, f)
+}
+
+/// `wait_for`, whose timeout also shows `log()`: a program's own account of
+/// why it is not ready (a slow start under load and a failed one look alike
+/// from the outside).
+pub fn wait_for_or_show<T>(
+    what: &str,
+    timeout: Duration,
+    log: impl FnOnce() -> String,
+    mut f: impl FnMut() -> Option<T>,
+) -> T {
     let start = Instant::now();
     loop {
         if let Some(v) = f() {
             return v;
         }
-        assert!(
-            start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
+        if start.elapsed() >= timeout {
+            panic!("timed out after {timeout:?} waiting for {what}\n{}", log());
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -147,7 +158,7 @@ pub fn session_bus() -> (Proc, String) {
 
 /// Makes `user` the owner of `path` and everything under it.
 pub fn give_to(user: &str, path: &std::path::Path) {
-    let chown = std::process::Command::new("chown")
+    let chown = Command::new("chown")
         .args(["-R", user])
         .arg(path)
         .status()
@@ -162,7 +173,7 @@ pub fn have_tools(test: &str, tools: &[&str]) -> bool {
         .iter()
         .copied()
         .filter(|b| {
-            !std::process::Command::new("sh")
+            !Command::new("sh")
                 .args(["-c", &format!("command -v {b}")])
                 .output()
                 .is_ok_and(|o| o.status.success())

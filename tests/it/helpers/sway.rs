@@ -4,12 +4,12 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use std::os::unix::process::CommandExt;
 use std::process::Child;
 
-use super::wait_for;
+use super::{wait_for, wait_for_or_show};
 
 /// A process started in a group of its own, killed with everything it
 /// started: runuser's child (sway, mutter, dbus-run-session's bus) would
@@ -139,17 +139,18 @@ impl Sway {
         // on CI) foot would run stint-test's login shell, nologin, and close
         // at once.
         self.msg(&["exec", &format!("foot -T '{title}' cat")]);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !self.msg(&["-t", "get_tree"]).contains(title) {
-            if Instant::now() > deadline {
+        wait_for_or_show(
+            title,
+            Duration::from_secs(20),
+            || {
                 let log = std::fs::read_to_string(self.dir.path().join("sway.log"));
-                panic!(
-                    "no window {title:?} after 20 s; sway's log (foot's errors land there):\n{}",
+                format!(
+                    "sway's log (foot's errors land there):\n{}",
                     log.unwrap_or_default()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+                )
+            },
+            || self.msg(&["-t", "get_tree"]).contains(title).then_some(()),
+        );
     }
 
     /// Types `text` into the focused window through the virtual-keyboard

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use super::sway::Group;
-use super::wait_for;
+use super::{wait_for, wait_for_or_show};
 
 /// The Wayland socket's name in the session's runtime directory.
 const SOCKET: &str = "stint-wl";
@@ -22,6 +22,17 @@ enum Kind {
     Mutter,
     GnomeShell,
     Kwin,
+}
+
+impl Kind {
+    /// `XDG_CURRENT_DESKTOP` in this kind of session.
+    fn current_desktop(self) -> &'static str {
+        if self == Kind::Kwin {
+            "KDE"
+        } else {
+            "GNOME"
+        }
+    }
 }
 
 pub struct WlDesktop {
@@ -100,8 +111,7 @@ impl WlDesktop {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let desktop = if kind == Kind::Kwin { "KDE" } else { "GNOME" };
-        session.push(("XDG_CURRENT_DESKTOP".into(), desktop.into()));
+        session.push(("XDG_CURRENT_DESKTOP".into(), kind.current_desktop().into()));
         session.push(("HOME".into(), home.display().to_string()));
         session.push(("XDG_RUNTIME_DIR".into(), run.display().to_string()));
         let (system, system_address) = bus(dir.path(), "system", false, &session);
@@ -159,7 +169,6 @@ impl WlDesktop {
             .unwrap();
         let compositor_proc = Group(child);
         let wayland = run.join(SOCKET);
-        let started = std::time::Instant::now();
         // Ready once what the test talks to answers.
         let (dest, path, method, args, reply) = match kind {
             Kind::Mutter => (
@@ -195,13 +204,16 @@ impl WlDesktop {
             kind,
             dir,
         };
-        wait_for(
+        wait_for_or_show(
             &format!("{compositor} to answer"),
             Duration::from_secs(40),
             || {
-                if started.elapsed() > Duration::from_secs(30) {
-                    eprintln!("{}", std::fs::read_to_string(&log).unwrap_or_default());
-                }
+                format!(
+                    "its log:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                )
+            },
+            || {
                 desktop
                     .call(dest, path, method, args.as_slice())
                     .filter(|r| r.contains(reply))
@@ -212,15 +224,13 @@ impl WlDesktop {
 
     /// What a client of this session needs in its environment.
     pub fn env(&self) -> Vec<(String, String)> {
-        let desktop = if self.kind == Kind::Kwin {
-            "KDE"
-        } else {
-            "GNOME"
-        };
         vec![
             ("WAYLAND_DISPLAY".into(), self.wayland.display().to_string()),
             ("XDG_SESSION_TYPE".into(), "wayland".into()),
-            ("XDG_CURRENT_DESKTOP".into(), desktop.into()),
+            (
+                "XDG_CURRENT_DESKTOP".into(),
+                self.kind.current_desktop().into(),
+            ),
             ("DBUS_SESSION_BUS_ADDRESS".into(), self.bus.clone()),
             // Where the session's user has the KWin script, as a user's
             // own programs would find it under their HOME.

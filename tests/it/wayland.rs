@@ -38,9 +38,7 @@ fn on_sway_minutes_name_the_focused_window_go_idle_and_screenshots_have_pixels()
     agent.minute_in("stint second window");
 
     // No input since the start: the compositor says idle after 5 s.
-    let idle = wait_for("an idle minute", Duration::from_secs(30), || {
-        agent.log().minutes.into_iter().find(|m| m.idle)
-    });
+    let idle = agent.idle_minute();
     // Without readable input devices the counts are unknown, never zero.
     let status = agent.status();
     if std::path::Path::new("/dev/input").exists() {
@@ -258,9 +256,7 @@ fn on_kde_kwin_runs_the_script_and_the_minutes_name_the_focused_window() {
     // A focus change after the start: the script's own report.
     kde.window("stint kwin second");
     agent.minute_in("stint kwin second");
-    wait_for("an idle minute", Duration::from_secs(30), || {
-        agent.log().minutes.into_iter().find(|m| m.idle)
-    });
+    agent.idle_minute();
     agent.stop_daemon();
 }
 
@@ -292,9 +288,7 @@ fn on_gnome_idle_comes_from_mutter_and_doctor_names_the_extension() {
         assert!(doctor.contains(said), "{said} in\n{doctor}");
     }
     agent.start_daemon();
-    let idle = wait_for("an idle minute", Duration::from_secs(30), || {
-        agent.log().minutes.into_iter().find(|m| m.idle)
-    });
+    let idle = agent.idle_minute();
     assert!(
         idle.counts_unknown || std::path::Path::new("/dev/input").exists(),
         "{idle:?}"
@@ -346,9 +340,7 @@ fn on_gnome_shell_the_extension_names_the_window_and_the_portal_takes_screenshot
         agent.status()["samplers"]["window"],
         "ok (GNOME Shell extension)"
     );
-    wait_for("an idle minute", Duration::from_secs(30), || {
-        agent.log().minutes.into_iter().find(|m| m.idle)
-    });
+    agent.idle_minute();
     let shot = wait_for("a screenshot", Duration::from_secs(40), || {
         agent.log().captures.into_iter().last()
     });

@@ -215,16 +215,24 @@ impl Agent {
 
     /// Waits up to 30 s for a minute recorded in the window titled `title`.
     pub fn minute_in(&self, title: &str) -> stint::model::MinuteRecord {
-        wait_for(
-            &format!("a minute in {title:?}"),
-            Duration::from_secs(30),
-            || {
-                self.log()
-                    .minutes
-                    .into_iter()
-                    .find(|m| m.title.as_deref() == Some(title))
-            },
-        )
+        self.first_minute(&format!("a minute in {title:?}"), |m| {
+            m.title.as_deref() == Some(title)
+        })
+    }
+
+    /// Waits up to 30 s for a minute recorded as idle.
+    pub fn idle_minute(&self) -> stint::model::MinuteRecord {
+        self.first_minute("an idle minute", |m| m.idle)
+    }
+
+    fn first_minute(
+        &self,
+        what: &str,
+        wanted: impl Fn(&stint::model::MinuteRecord) -> bool,
+    ) -> stint::model::MinuteRecord {
+        wait_for(what, Duration::from_secs(30), || {
+            self.log().minutes.into_iter().find(&wanted)
+        })
     }
 
     /// Waits until the minute starting at `start_ms` is committed and returns the log.

@@ -92,39 +92,10 @@ impl Provider {
     }
 }
 
-fn decode(s: &str) -> String {
-    let mut out = Vec::new();
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap_or(b'?'));
-                i += 2;
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
+/// A query string's or form body's pairs, decoded.
 fn pairs(s: &str) -> HashMap<String, String> {
-    s.split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (decode(k), decode(v)))
-        .collect()
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
+    url::form_urlencoded::parse(s.as_bytes())
+        .into_owned()
         .collect()
 }
 
@@ -183,12 +154,12 @@ fn serve(stream: TcpStream, shared: &Mutex<Shared>) {
                         q.get("nonce").cloned().unwrap_or_default(),
                     ),
                 );
-                let to = format!(
-                    "{}?code={}&state={}",
-                    q["redirect_uri"],
-                    encode(&code),
-                    encode(&q["state"])
-                );
+                let to = url::Url::parse_with_params(
+                    &q["redirect_uri"],
+                    [("code", code.as_str()), ("state", q["state"].as_str())],
+                )
+                .unwrap()
+                .to_string();
                 (302, Some(to), serde_json::json!({}))
             } else {
                 (400, None, serde_json::json!({"error": "invalid_request"}))

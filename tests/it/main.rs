@@ -13,6 +13,7 @@ mod recording;
 mod robustness;
 mod server_files;
 mod server_limits;
+mod source;
 mod sync;
 mod tray;
 mod wayland;

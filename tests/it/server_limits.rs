@@ -245,3 +245,48 @@ fn enrollment_tokens_run_out_and_expire() {
         "{err}"
     );
 }
+
+/// Requests with tokens nobody issued are limited by their address before
+/// any token is looked up: a flood of guesses gets 429s, not answers.
+#[test]
+fn bad_tokens_are_rate_limited_by_address() {
+    let server = Server::start("127.0.0.1", &["--address-rate-limit", "2"]);
+    let answers: Vec<String> = (0..12)
+        .map(|_| {
+            let out = Command::new("curl")
+                .args([
+                    "--silent",
+                    "--max-time",
+                    "10",
+                    "-o",
+                    "/dev/null",
+                    "-w",
+                    "%{http_code}",
+                ])
+                .arg("--cacert")
+                .arg(server.ca())
+                .args([
+                    "-H",
+                    "Authorization: Bearer stn_dev_guess",
+                    "-X",
+                    "POST",
+                    "--data",
+                    "{}",
+                ])
+                .arg(format!(
+                    "https://localhost:{}/api/v1/heartbeat",
+                    server.port
+                ))
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        })
+        .collect();
+    assert_eq!(answers[0], "401", "{answers:?}");
+    assert!(answers.iter().any(|a| a == "429"), "{answers:?}");
+    let said = curl_heartbeat(&server, 10).unwrap();
+    assert!(
+        said.contains("rate_limited") && said.contains("from this address"),
+        "{said}"
+    );
+}

@@ -75,25 +75,48 @@ fn people_log_in_through_the_organisations_provider() {
     provider.log_in_as(who("sub-mallory", "max@example.com", false));
     assert_eq!(Curl::new(&server).follow("/login/oidc").status, 403);
 
-    // A callback replayed: its state was used up.
-    let replay = Curl::new(&server);
-    let first = replay.get("/login/oidc");
-    let to_provider = first
-        .headers
-        .lines()
-        .find_map(|l| l.strip_prefix("location: "))
-        .expect("a redirect to the provider")
-        .trim()
-        .to_string();
+    // Login CSRF: a callback address someone else started (their state and
+    // a code the provider issued them), opened in another browser, is
+    // refused and logs nobody in.
+    provider.log_in_as(who("sub-max", "max@example.com", true));
+    let starter = Curl::new(&server);
+    let to_provider = starter.get("/login/oidc").redirect;
     assert!(to_provider.starts_with(&provider.issuer), "{to_provider}");
+    let back = starter.location(&to_provider);
+    let callback = back
+        .strip_prefix(&public)
+        .unwrap_or_else(|| panic!("the provider sends the browser back: {back}"))
+        .to_string();
+    let victim = Curl::new(&server);
+    let planted = victim.get(&callback);
+    assert_eq!(planted.status, 403, "{}", planted.body);
+    assert!(
+        planted.body.contains("not started in this browser"),
+        "{}",
+        planted.body
+    );
+    assert_eq!(
+        victim.get("/me/views").status,
+        303,
+        "the victim is not logged in"
+    );
+    // In the browser that started it, the callback logs in, once.
+    assert_eq!(starter.get(&callback).status, 200);
+    assert_eq!(starter.get("/me/views").status, 200);
+    // Replayed with the browser's binding put back, the state is spent.
     let state = to_provider
         .split(['?', '&'])
         .find_map(|kv| kv.strip_prefix("state="))
         .unwrap()
         .to_string();
-    let used = replay.get(&format!("/login/oidc/callback?code=code-x&state={state}"));
-    assert_eq!(used.status, 403, "{}", used.body);
-    let reused = replay.get(&format!("/login/oidc/callback?code=code-x&state={state}"));
+    let state = url::form_urlencoded::parse(format!("s={state}").as_bytes())
+        .next()
+        .unwrap()
+        .1
+        .into_owned();
+    let reused =
+        Curl::new(&server).get_with_cookie(&callback, &format!("__Host-stint_oidc={state}"));
+    assert_eq!(reused.status, 403, "{}", reused.body);
     assert!(
         reused.body.contains("expired or was already used"),
         "{}",
@@ -101,7 +124,6 @@ fn people_log_in_through_the_organisations_provider() {
     );
 
     // A token signed with a key the provider never published.
-    provider.log_in_as(who("sub-max", "max@example.com", true));
     provider.sign_with_a_rogue_key();
     let forged = Curl::new(&server).follow("/login/oidc");
     assert_eq!(forged.status, 403, "{}", forged.body);

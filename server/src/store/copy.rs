@@ -157,7 +157,7 @@ impl Store {
     /// start past the copied ones.
     fn after_copy(&self) -> Result<(), SqlError> {
         let mut conn = self.conn();
-        if let super::sql::Conn::Pg { .. } = &*conn {
+        if conn.is_postgres() {
             conn.query_row(
                 "SELECT setval(pg_get_serial_sequence('view_audit', 'rowid'), COALESCE(max(rowid), 0) + 1, false)::text FROM view_audit",
                 params![],

@@ -6,7 +6,8 @@
 use super::sql::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use super::{now_ms, rfc3339, Store, StoreError};
+use super::{now_ms, rfc3339, Grant, Store, StoreError};
+use crate::access::Action;
 
 /// How long each kind of data is kept, in days; `None` keeps it for ever.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,16 +51,20 @@ pub struct Deleted {
 const DAY_MS: i64 = 86_400_000;
 
 impl Store {
-    /// Deletes every minute and capture of `person`'s devices in [from_ms,
-    /// to_ms), files included, leaving tombstones that say who and why.
+    /// Deletes every minute and capture of the grant's person in [from_ms,
+    /// to_ms), files included, leaving tombstones that say who and why. The
+    /// deletion window is checked against every record found, by the end of
+    /// the segment it falls in, not against the range asked for: a grant to
+    /// delete recent records deletes no older one, and if the range holds
+    /// one, nothing is deleted.
     pub fn delete_range(
         &self,
-        person: &str,
+        grant: &Grant,
         from_ms: i64,
         to_ms: i64,
-        by: &str,
         reason: &str,
     ) -> Result<Deleted, StoreError> {
+        let person = grant.person_for(&[Action::DeleteRecent, Action::DeleteOld])?;
         let (lo, hi) = super::diary::text_bounds(from_ms, to_ms);
         let minutes = self.ids_where(
             "SELECT m.id, m.start FROM minutes m JOIN devices d ON d.id = m.device_id
@@ -75,33 +80,70 @@ impl Store {
             from_ms,
             to_ms,
         )?;
-        self.remove(Some(person), &minutes, &captures, by, reason)
+        let oldest = minutes.iter().chain(&captures).map(|(_, t)| *t).min();
+        if let Some(t) = oldest {
+            let policy = self.effective_policy(Some(person))?;
+            let seg = policy.segment_ms().max(60_000);
+            let segment_end = (t.div_euclid(seg) + 1) * seg;
+            let needs = crate::access::deletion(segment_end, now_ms(), policy.review_ms());
+            if !grant.allows(needs) {
+                return Err(StoreError::Denied(format!(
+                    "the records of the segment that ended at {} are past the window in which you may delete them",
+                    rfc3339(segment_end)
+                )));
+            }
+        }
+        let ids =
+            |found: Vec<(String, i64)>| found.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+        self.remove(
+            Some(person),
+            &ids(minutes),
+            &ids(captures),
+            &grant.by(),
+            reason,
+        )
     }
 
-    /// Every record of `person`, for "delete all my data".
-    pub fn delete_all(&self, person: &str, by: &str, reason: &str) -> Result<Deleted, StoreError> {
+    /// Every record of the grant's person, for "delete everything".
+    pub fn delete_all(&self, grant: &Grant, reason: &str) -> Result<Deleted, StoreError> {
+        let person = grant.person_for(&[Action::DeleteAll])?;
         // The epoch to late in year 9999: later times would print with a
         // sign and five digits and no longer compare as text.
-        self.delete_range(person, 0, 253_402_300_000_000, by, reason)
+        let (lo, hi) = super::diary::text_bounds(0, 253_402_300_000_000);
+        let ids = |sql: &str| -> Result<Vec<String>, StoreError> {
+            let mut conn = self.conn();
+            Ok(conn.query_map(sql, params![person, lo, hi], |r| r.get::<String>(0))?)
+        };
+        let minutes = ids(
+            "SELECT m.id FROM minutes m JOIN devices d ON d.id = m.device_id
+             WHERE d.person_id = ?1 AND m.start >= ?2 AND m.start <= ?3",
+        )?;
+        let captures = ids(
+            "SELECT c.id FROM captures c JOIN devices d ON d.id = c.device_id
+             WHERE d.person_id = ?1 AND c.taken_at >= ?2 AND c.taken_at <= ?3",
+        )?;
+        self.remove(Some(person), &minutes, &captures, &grant.by(), reason)
     }
 
-    /// Ids (with their timestamps) a query finds, those in [from, to) only:
-    /// stored times are strings, compared exactly after parsing.
+    /// Ids with their times (epoch ms) a query finds, those in [from, to)
+    /// only: stored times are strings, compared exactly after parsing.
     fn ids_where(
         &self,
         sql: &str,
         args: &[&dyn super::sql::ToValue],
         from_ms: i64,
         to_ms: i64,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<(String, i64)>, StoreError> {
         let mut conn = self.conn();
         let rows = conn.query_map(sql, args, |r| {
             Ok((r.get::<String>(0)?, r.get::<String>(1)?))
         })?;
         Ok(rows
             .into_iter()
-            .filter(|(_, t)| super::diary::ms(t).is_some_and(|t| (from_ms..to_ms).contains(&t)))
-            .map(|(id, _)| id)
+            .filter_map(|(id, t)| {
+                let t = super::diary::ms(&t)?;
+                (from_ms..to_ms).contains(&t).then_some((id, t))
+            })
             .collect())
     }
 
@@ -166,9 +208,11 @@ impl Store {
         })
     }
 
-    /// What was deleted of `person`'s records and by whom, newest first: one
-    /// line per deletion (who, when, why, how many minutes and captures).
-    pub fn deletions_of(&self, person: &str) -> Result<Vec<Deletion>, StoreError> {
+    /// What was deleted of the grant's person's records and by whom, newest
+    /// first: one line per deletion (who, when, why, how many minutes and
+    /// captures).
+    pub fn deletions_of(&self, grant: &Grant) -> Result<Vec<Deletion>, StoreError> {
+        let person = grant.person_for(&[Action::ViewAudit])?;
         let mut conn = self.conn();
         let rows = conn.query_map(
             "SELECT deleted_ms, deleted_by, reason,

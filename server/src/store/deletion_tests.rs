@@ -2,7 +2,8 @@
 //! clock passed in.
 
 use super::*;
-use crate::access::Role;
+use crate::access::{Action, Role};
+use crate::store::Whose;
 
 const T0: &str = "2026-11-29T10:00:00Z";
 
@@ -15,6 +16,11 @@ fn t0() -> i64 {
 /// A store with Max's device and, per (minute offset, kind), a minute or a
 /// capture at T0 + offset.
 fn setup(records: &[(i64, &str)]) -> (tempfile::TempDir, Store, String, String) {
+    setup_at(t0(), records)
+}
+
+/// Like `setup`, with the offsets counted from `base`.
+fn setup_at(base: i64, records: &[(i64, &str)]) -> (tempfile::TempDir, Store, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let store = crate::store::test_store(dir.path());
     let max = store
@@ -22,7 +28,7 @@ fn setup(records: &[(i64, &str)]) -> (tempfile::TempDir, Store, String, String) 
         .unwrap();
     let device = store.enroll_device(Some(&max.id), "pc").unwrap();
     for (i, (offset_min, kind)) in records.iter().enumerate() {
-        let at = rfc3339(t0() + offset_min * 60_000);
+        let at = rfc3339(base + offset_min * 60_000);
         let id = format!("0190c0de-0000-7000-8000-{i:012}");
         if *kind == "minute" {
             let m: stint_proto::MinuteRecord = serde_json::from_value(serde_json::json!({
@@ -89,8 +95,14 @@ fn a_deleted_range_leaves_tombstones_and_a_reupload_is_dropped() {
         (13, "screenshot"),
     ]);
     assert_eq!(files(dir.path()), 2);
+    let olga = store
+        .add_person("olga@x", "Olga", "UTC", Role::Owner)
+        .unwrap();
+    let grant = store
+        .grant(&olga, Whose::Person(&max), Action::DeleteOld, "")
+        .unwrap();
     let gone = store
-        .delete_range(&max, t0(), t0() + 600_000, "olga@x", "private call")
+        .delete_range(&grant, t0(), t0() + 600_000, "private call")
         .unwrap();
     assert_eq!((gone.minutes, gone.captures), (2, 1));
     assert_eq!(
@@ -106,8 +118,10 @@ fn a_deleted_range_leaves_tombstones_and_a_reupload_is_dropped() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(reason, "olga@x: private call");
-    let seen = store.deletions_of(&max).unwrap();
+    assert_eq!(reason, "Olga <olga@x>: private call");
+    let seen = store
+        .deletions_of(&store.host_grant(Whose::Person(&max), Action::ViewAudit))
+        .unwrap();
     assert_eq!(seen.len(), 1);
     assert_eq!(
         (
@@ -116,7 +130,7 @@ fn a_deleted_range_leaves_tombstones_and_a_reupload_is_dropped() {
             seen[0].minutes,
             seen[0].captures
         ),
-        ("olga@x", "private call", 2, 1)
+        ("Olga <olga@x>", "private call", 2, 1)
     );
 
     // The agent sends a deleted minute and image again: done, nothing stored.
@@ -152,7 +166,8 @@ fn a_deleted_range_leaves_tombstones_and_a_reupload_is_dropped() {
 #[test]
 fn everything_of_a_person_goes_at_once() {
     let (dir, store, max, _) = setup(&[(0, "minute"), (500, "minute"), (9000, "screenshot")]);
-    let gone = store.delete_all(&max, "olga@x", "left").unwrap();
+    let grant = store.host_grant(Whose::Person(&max), Action::DeleteAll);
+    let gone = store.delete_all(&grant, "left").unwrap();
     assert_eq!((gone.minutes, gone.captures), (2, 1));
     assert_eq!(
         (count(&store, "minutes"), count(&store, "captures")),
@@ -189,4 +204,42 @@ fn retention_expires_each_kind_after_its_days_on_a_fake_clock() {
     }
     assert_eq!(files(dir.path()), 0);
     assert_eq!(count(&store, "tombstones"), 3);
+}
+
+/// The deletion window is checked against every record found, not the range
+/// asked for: Max deletes his segment of an hour ago, but a range whose end
+/// is recent enough and which reaches back to a segment that ended more than
+/// a day ago deletes nothing, and says why.
+#[test]
+fn a_person_deletes_only_recent_records_whatever_range_they_ask_for() {
+    let (seg, hour, day) = (600_000, 3_600_000, 86_400_000);
+    let now = now_ms();
+    let old = (now - 2 * day + 3 * hour).div_euclid(seg) * seg;
+    let recent = (now - hour).div_euclid(seg) * seg;
+    let (_dir, store, max, _) =
+        setup_at(old, &[(0, "minute"), ((recent - old) / 60_000, "minute")]);
+    let me = store.person(&max).unwrap().unwrap();
+    let grant = store
+        .grant(&me, Whose::Person(&max), Action::DeleteRecent, "")
+        .unwrap();
+    // What the form's own end would have allowed: it ends less than a day ago.
+    let to = old + day - hour;
+    assert_eq!(crate::access::deletion(to, now, 0), Action::DeleteRecent);
+    let refused = store.delete_range(&grant, old, to, "mine").unwrap_err();
+    assert!(
+        matches!(&refused, StoreError::Denied(why) if why.contains("past the window")),
+        "{refused}"
+    );
+    assert_eq!(count(&store, "minutes"), 2, "nothing deleted");
+    let gone = store
+        .delete_range(&grant, recent, recent + seg, "mine")
+        .unwrap();
+    assert_eq!(gone.minutes, 1);
+    assert!(
+        matches!(
+            store.delete_all(&grant, "all"),
+            Err(StoreError::WrongGrant(_))
+        ),
+        "a grant to delete recent records does not delete everything"
+    );
 }

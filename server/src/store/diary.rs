@@ -1,9 +1,11 @@
 //! A person's day as the web diary shows it: their devices' minutes and
-//! captures between two instants, and who a capture belongs to.
+//! captures between two instants, who a capture belongs to, and its image
+//! (thumbnail or full size) for whoever holds a grant to see it.
 
 use super::sql::{params, OptionalExtension};
 
-use super::{Store, StoreError};
+use super::{Grant, Person, Store, StoreError};
+use crate::access::Action;
 
 /// One minute as the diary needs it.
 #[derive(Debug, Clone)]
@@ -35,15 +37,32 @@ pub struct DiaryCapture {
     pub monitor: String,
 }
 
-/// A capture as the image routes need it.
+/// Whose a capture is and when it was taken: what the image routes need to
+/// ask for a grant, and nothing of the image.
 #[derive(Debug, Clone)]
-pub struct StoredCapture {
+pub struct CaptureOwner {
     /// `None`: its device is bound to nobody.
-    pub person: Option<String>,
-    /// The image's object key; its thumbnail's is `thumbs::thumb_key(key)`.
-    pub key: String,
-    pub format: String,
+    pub person: Option<Person>,
     pub taken_ms: i64,
+}
+
+/// Which image of a capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Size {
+    Thumbnail,
+    Full,
+}
+
+/// An image read for a request: a thumbnail whole, a full image streamed.
+pub enum Image {
+    Whole {
+        bytes: Vec<u8>,
+        mime: &'static str,
+    },
+    Stream {
+        chunks: super::objects::Chunks,
+        mime: &'static str,
+    },
 }
 
 pub(super) fn ms(text: &str) -> Option<i64> {
@@ -59,14 +78,15 @@ pub(super) fn text_bounds(from_ms: i64, to_ms: i64) -> (String, String) {
 }
 
 impl Store {
-    /// The minutes and captures of every device bound to `person` in
-    /// [from_ms, to_ms), oldest first.
+    /// The minutes and captures of every device bound to the grant's person
+    /// in [from_ms, to_ms), oldest first.
     pub fn day(
         &self,
-        person: &str,
+        grant: &Grant,
         from_ms: i64,
         to_ms: i64,
     ) -> Result<(Vec<DiaryMinute>, Vec<DiaryCapture>), StoreError> {
+        let person = grant.person_for(&[Action::ViewDiary, Action::ViewReport])?;
         let (lo, hi) = text_bounds(from_ms, to_ms);
         let mut conn = self.conn();
         let mut minutes: Vec<DiaryMinute> = conn.query_map("SELECT m.start, m.seconds, m.keystrokes, m.clicks, m.scrolls, m.idle, m.app, m.title
@@ -124,23 +144,72 @@ impl Store {
         Ok((minutes, captures))
     }
 
-    /// Whose a capture is, where its image is, and when it was taken;
-    /// `None` when there is no such capture.
-    pub fn stored_capture(&self, id: &str) -> Result<Option<StoredCapture>, StoreError> {
-        let row: Option<(Option<String>, String, String, String)> = self
+    /// Whose a capture is, and when it was taken; `None` when there is no
+    /// such capture.
+    pub fn capture_owner(&self, id: &str) -> Result<Option<CaptureOwner>, StoreError> {
+        let row: Option<(Option<String>, String)> = self
             .conn()
             .query_row(
-                "SELECT d.person_id, c.file, c.format, c.taken_at FROM captures c JOIN devices d ON d.id = c.device_id
+                "SELECT d.person_id, c.taken_at FROM captures c JOIN devices d ON d.id = c.device_id
                  WHERE c.id = ?1",
                 params![id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        Ok(row.map(|(person, file, format, taken)| StoredCapture {
+        let Some((person, taken)) = row else {
+            return Ok(None);
+        };
+        let person = match person {
+            Some(p) => self.person(&p)?,
+            None => None,
+        };
+        Ok(Some(CaptureOwner {
             person,
-            key: file,
-            format,
             taken_ms: ms(&taken).unwrap_or(0),
         }))
+    }
+
+    /// Capture `id`'s image at `size`, for a grant to see its owner's images;
+    /// `None` when the capture or its object is gone. A capture without a
+    /// thumbnail (PNG, an image the decoder refused, an older upload) is
+    /// served at full size, and that look is audited as one at the image
+    /// itself: the audit follows what was sent.
+    pub fn image(&self, grant: &Grant, id: &str, size: Size) -> Result<Option<Image>, StoreError> {
+        let owner = grant.owner_for(&[Action::ViewImage])?;
+        let row: Option<(Option<String>, String, String)> = self
+            .conn()
+            .query_row(
+                "SELECT d.person_id, c.file, c.format FROM captures c JOIN devices d ON d.id = c.device_id
+                 WHERE c.id = ?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((person, key, format)) = row else {
+            return Ok(None);
+        };
+        if person.as_deref() != owner {
+            return Err(StoreError::WrongGrant(grant.action()));
+        }
+        if size == Size::Thumbnail {
+            if let Some(bytes) = self.objects.get(&super::thumbs::thumb_key(&key))? {
+                return Ok(Some(Image::Whole {
+                    bytes,
+                    mime: "image/webp",
+                }));
+            }
+            if let (super::Actor::Person(viewer), Some(subject)) = (grant.actor(), owner) {
+                self.record_view(viewer, subject, &format!("screenshot {id}"))?;
+            }
+        }
+        let mime = match format.as_str() {
+            "jpeg" => "image/jpeg",
+            "png" => "image/png",
+            _ => "image/webp",
+        };
+        Ok(self
+            .objects
+            .stream(&key)?
+            .map(|chunks| Image::Stream { chunks, mime }))
     }
 }

@@ -5,7 +5,8 @@ use super::sql::{params, OptionalExtension};
 use serde::Serialize;
 use stint_proto::{CaptureKind, CaptureRecord, MinuteRecord, SessionRecord};
 
-use super::{rfc3339, DeviceInfo, Store, StoreError};
+use super::{rfc3339, DeviceInfo, Grant, Store, StoreError};
+use crate::access::Action;
 
 /// A stored record plus what the server adds to it.
 #[derive(Debug, Clone, Serialize)]
@@ -123,19 +124,33 @@ impl Store {
         Ok(self.objects.describe(&self.capture_key(id)?))
     }
 
-    /// The image's bytes, by capture id.
-    pub fn capture_bytes(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.objects.get(&self.capture_key(id)?)?)
+    /// Everything recorded about the grant's person, device by device, for
+    /// "Download my data".
+    pub fn person_records(&self, grant: &Grant) -> Result<Vec<DeviceRecords>, StoreError> {
+        let person = grant.person_for(&[Action::Export])?;
+        let mut out = Vec::new();
+        for device in self.person_devices(person)? {
+            out.extend(self.export(Some(&device), None)?);
+        }
+        Ok(out)
     }
 
-    /// An object's bytes by key (`StoredCapture::key` or its thumbnail's).
-    pub fn object(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.objects.get(key)?)
-    }
-
-    /// An object's bytes as they arrive, by key.
-    pub fn object_stream(&self, key: &str) -> Result<Option<super::objects::Chunks>, StoreError> {
-        Ok(self.objects.stream(key)?)
+    /// A capture's image bytes, for the export of its owner's data.
+    pub fn export_image(&self, grant: &Grant, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let person = grant.person_for(&[Action::Export])?;
+        let key: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT c.file FROM captures c JOIN devices d ON d.id = c.device_id
+                 WHERE c.id = ?1 AND d.person_id = ?2",
+                params![id, person],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match key {
+            Some(key) => Ok(self.objects.get(&key)?),
+            None => Ok(None),
+        }
     }
 
     fn capture_key(&self, id: &str) -> Result<String, StoreError> {

@@ -1,5 +1,8 @@
 //! One-time links for setting a password: an invitation (72 hours) or a
-//! reset an admin made (24 hours). Stored only hashed; used once.
+//! reset an admin or the host made (24 hours). Stored only hashed, spent in
+//! the same statement that finds them (so a link works once, however many
+//! use it at the same moment), and they log the person in: a link from the
+//! host is the way in that no address or account throttle can block.
 
 use super::sql::{params, OptionalExtension};
 
@@ -37,18 +40,49 @@ impl Store {
             .optional()?)
     }
 
-    /// Sets the password through a link and spends the link; `false` when
-    /// the link is unknown, used or expired.
-    pub fn use_link(&self, token: &str, password: &str) -> Result<bool, StoreError> {
-        let Some(person) = self.link_person(token)? else {
-            return Ok(false);
+    /// Sets the password through a link, spends the link, ends the
+    /// person's other sessions, clears their account's login throttle and
+    /// logs them in: the new session's token. `None` when the link is
+    /// unknown, used, expired, or its person archived. A password nobody
+    /// should use is refused before the link is touched.
+    pub fn use_link(&self, token: &str, password: &str) -> Result<Option<String>, StoreError> {
+        super::passwords::check(password)?;
+        let hash = super::passwords::hash(password)?;
+        let now = now_ms();
+        let mut conn = self.conn();
+        let mut tx = conn.transaction()?;
+        let person: Option<String> = tx
+            .query_row(
+                "DELETE FROM password_links WHERE token_hash = ?1 AND expires_ms > ?2
+                   AND person_id IN (SELECT id FROM people WHERE archived = 0)
+                 RETURNING person_id",
+                params![sha256_hex(token.as_bytes()), now],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(person) = person else {
+            return Ok(None);
         };
-        self.set_password(&person, password)?;
-        self.conn().execute(
-            "DELETE FROM password_links WHERE token_hash = ?1",
-            params![sha256_hex(token.as_bytes())],
+        let email: String = tx.query_row(
+            "SELECT email FROM people WHERE id = ?1",
+            params![person],
+            |r| r.get(0),
         )?;
-        Ok(true)
+        tx.execute(
+            "UPDATE people SET password_hash = ?2 WHERE id = ?1",
+            params![person, hash],
+        )?;
+        tx.execute(
+            "DELETE FROM web_sessions WHERE person_id = ?1",
+            params![person],
+        )?;
+        tx.execute(
+            "DELETE FROM login_failures WHERE key = ?1",
+            params![format!("account:{email}")],
+        )?;
+        let session = super::people::insert_session(&mut tx, &person, now)?;
+        tx.commit()?;
+        Ok(Some(session))
     }
 
     /// Archives or restores a person: an archived person cannot log in, and
@@ -88,9 +122,15 @@ mod tests {
             None,
             "a newer link replaces it"
         );
-        assert!(store.use_link(&link, "kim's own long password").unwrap());
-        assert!(
-            !store.use_link(&link, "someone else's password").unwrap(),
+        let session = store.use_link(&link, "kim's own long password").unwrap();
+        assert_eq!(
+            store.session(&session.unwrap()).unwrap().map(|p| p.id),
+            Some(kim.id.clone()),
+            "the link logs Kim in"
+        );
+        assert_eq!(
+            store.use_link(&link, "someone else's password").unwrap(),
+            None,
             "used once"
         );
         assert!(matches!(
@@ -100,7 +140,22 @@ mod tests {
             Login::Ok { .. }
         ));
         let expired = store.password_link(&kim.id, -1).unwrap();
-        assert!(!store.use_link(&expired, "too late for this one").unwrap());
+        assert_eq!(
+            store.use_link(&expired, "too late for this one").unwrap(),
+            None
+        );
+        let fresh = store.password_link(&kim.id, RESET_MS).unwrap();
+        assert!(
+            matches!(
+                store.use_link(&fresh, "password123"),
+                Err(StoreError::Invalid(_))
+            ),
+            "a common password is refused"
+        );
+        assert!(
+            store.link_person(&fresh).unwrap().is_some(),
+            "and the link kept"
+        );
         store.set_archived(&kim.id, true).unwrap();
         assert_eq!(
             store
@@ -108,5 +163,34 @@ mod tests {
                 .unwrap(),
             Login::Refused
         );
+    }
+
+    /// Eight browsers post the same link at the same moment: one sets the
+    /// password and is logged in, the others find the link spent.
+    #[test]
+    fn a_link_posted_at_once_from_many_browsers_works_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(crate::store::test_store(dir.path()));
+        let kim = store
+            .add_person("kim@x", "Kim", "UTC", Role::Member)
+            .unwrap();
+        let link = store.password_link(&kim.id, INVITE_MS).unwrap();
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let used: usize = (0..8)
+            .map(|i| {
+                let (store, barrier, link) = (store.clone(), barrier.clone(), link.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    store
+                        .use_link(&link, &format!("browser number {i} was here"))
+                        .unwrap()
+                        .is_some()
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| usize::from(h.join().unwrap()))
+            .sum();
+        assert_eq!(used, 1);
     }
 }

@@ -17,27 +17,33 @@ mod copy;
 mod deletion;
 mod diary;
 mod export;
+mod grants;
 mod leases;
 mod links;
+mod names;
 pub mod objects;
 mod oidc;
+mod passwords;
 mod people;
+mod pg_tls;
 mod policy;
 mod records;
 mod schema;
 mod schema_pg;
 pub(crate) mod sql;
+mod throttle;
 pub mod thumbs;
 mod tokens;
 
 pub use copy::{Checked, CopyError};
 pub use deletion::{Deleted, Deletion, Retention};
-pub use diary::{DiaryCapture, DiaryMinute, StoredCapture};
+pub use diary::{CaptureOwner, DiaryCapture, DiaryMinute, Image, Size};
 pub use export::{DeviceRecords, Received};
+pub use grants::{Actor, Grant, View, Whose, SAME_VIEW_MS};
 pub use leases::ORPHAN_GRACE_MS;
 pub use links::{INVITE_MS, RESET_MS};
 pub use oidc::{OidcRefusal, OIDC_LOGIN_MS};
-pub use people::{Login, Person, Team, View, SESSION_MAX_MS};
+pub use people::{Login, Person, Team, SESSION_MAX_MS};
 pub use policy::{Effective, Scope};
 pub use tokens::{TokenInfo, TokenLimits, TokenPerson};
 
@@ -57,17 +63,21 @@ pub enum StoreError {
         what: String,
         source: stint_common::migrate::MigrationError,
     },
-    #[error("{what}: {source}")]
-    PgSchema {
-        what: String,
-        source: schema_pg::PgSchemaError,
-    },
     #[error(transparent)]
     Objects(#[from] objects::ObjectsError),
     #[error("record {0} belongs to another device")]
     Conflict(String),
     #[error("{0}")]
     NotFound(String),
+    /// A value the store does not take, said in words naming it.
+    #[error("{0}")]
+    Invalid(String),
+    /// Not allowed, said in words for the person who asked.
+    #[error("{0}")]
+    Denied(String),
+    /// A grant used for a read it was not made for: a bug, refused.
+    #[error("a grant for {0:?} does not open this read")]
+    WrongGrant(crate::access::Action),
 }
 
 impl StoreError {
@@ -154,12 +164,10 @@ impl Pool {
             let slot = &self.conns[i % self.conns.len()];
             slot.lock().unwrap_or_else(|p| p.into_inner())
         });
-        if let (Conn::Pg { client, .. }, Some(reconnect)) = (&*conn, &self.reconnect) {
-            if client.is_closed() {
-                match reconnect() {
-                    Ok(fresh) => *conn = fresh,
-                    Err(e) => tracing::warn!(error = %e, "reconnecting to the database failed"),
-                }
+        if let (true, Some(reconnect)) = (conn.is_closed(), &self.reconnect) {
+            match reconnect() {
+                Ok(fresh) => *conn = fresh,
+                Err(e) => tracing::warn!(error = %e, "reconnecting to the database failed"),
             }
         }
         conn
@@ -223,24 +231,17 @@ impl Store {
     fn open_sqlite(path: &Path, objects: objects::Objects) -> Result<Store, StoreError> {
         crate::private::touch(path).map_err(io(path))?;
         let what = path.display().to_string();
-        let open_err = |source: rusqlite::Error| StoreError::Open {
+        let mut conn = Conn::open_sqlite(path).map_err(|source| StoreError::Open {
             what: what.clone(),
-            source: source.into(),
-        };
-        let mut conn = rusqlite::Connection::open(path).map_err(open_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(open_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(open_err)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(open_err)?;
+            source,
+        })?;
         schema::migrate(&mut conn).map_err(|source| StoreError::Schema {
             what: what.clone(),
             source,
         })?;
         Ok(Store {
             pool: Pool {
-                conns: vec![Mutex::new(Conn::Sqlite(conn))],
+                conns: vec![Mutex::new(conn)],
                 next: Default::default(),
                 reconnect: None,
             },
@@ -259,19 +260,14 @@ impl Store {
         let what = schema_pg::redacted(url);
         let connect = {
             let url = url.to_string();
-            move || -> Result<Conn, sql::SqlError> {
-                Ok(Conn::postgres(postgres::Client::connect(
-                    &url,
-                    postgres::NoTls,
-                )?))
-            }
+            move || Conn::connect_postgres(&url)
         };
         let open_err = |source| StoreError::Open {
             what: what.clone(),
             source,
         };
         let mut first = connect().map_err(open_err)?;
-        schema_pg::migrate(&mut first).map_err(|source| StoreError::PgSchema {
+        schema_pg::migrate(&mut first).map_err(|source| StoreError::Schema {
             what: what.clone(),
             source,
         })?;
@@ -334,7 +330,13 @@ impl Store {
     }
 
     /// A new device and its token, when the enrollment token may still
-    /// enroll; the use is counted in the same transaction.
+    /// enroll; the use is counted in the same transaction. The device is the
+    /// enrollment token's person's, or nobody's: never the previous
+    /// device's person. An agent names its previous device only after that
+    /// device's token was refused, which proves nothing about who sends the
+    /// id, and anyone holding a fleet token could otherwise plant records in
+    /// a colleague's diary by naming the colleague's device. An admin binds
+    /// the new device.
     pub fn enroll(
         &self,
         req: &stint_proto::EnrollRequest,
@@ -342,25 +344,22 @@ impl Store {
     ) -> Result<Enrolled, StoreError> {
         let mut conn = self.conn();
         let mut tx = conn.transaction()?;
-        let mut person = match tokens::claim(&mut tx, &req.enroll_token)? {
+        let person = match tokens::claim(&mut tx, &req.enroll_token)? {
             Ok(person) => person,
             Err(why) => return Ok(Enrolled::BadToken(why)),
         };
         if let Some(prev) = &req.previous_device_id {
             // A fleet enrollment token is shared by every machine, so without this
             // a revoked device would simply come back under a new id.
-            let previous: Option<(bool, Option<String>)> = tx
+            let revoked: Option<bool> = tx
                 .query_row(
-                    "SELECT revoked, person_id FROM devices WHERE id = ?1",
+                    "SELECT revoked FROM devices WHERE id = ?1",
                     params![prev],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                    |r| r.get(0),
                 )
                 .optional()?;
-            match previous {
-                Some((true, _)) => return Ok(Enrolled::Revoked(prev.clone())),
-                // A device enrolling again stays its person's.
-                Some((false, owner)) => person = person.or(owner),
-                None => {}
+            if revoked == Some(true) {
+                return Ok(Enrolled::Revoked(prev.clone()));
             }
         }
         let id = uuid::Uuid::now_v7().to_string();
@@ -479,6 +478,25 @@ pub(crate) fn test_store(dir: &Path) -> Store {
     );
     let objects = objects::Objects::open(&dir.join("captures").display().to_string()).unwrap();
     Store::open_postgres(&url, 4, objects).unwrap()
+}
+
+/// Says a test could not run here and why: on stdout, and in the file
+/// scripts/test.sh lists at the end (the harness hides a passing test's
+/// output).
+#[cfg(test)]
+pub(crate) fn not_run(test: &str, why: &str) {
+    let line = format!("NOT RUN {test}: {why}");
+    println!("{line}");
+    if let Some(path) = std::env::var_os("STINT_TEST_NOT_RUN") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+        {
+            let _ = writeln!(f, "{line}");
+        }
+    }
 }
 
 /// The URL of a new, empty database in the cluster `STINT_TEST_POSTGRES`

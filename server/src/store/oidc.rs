@@ -44,21 +44,18 @@ impl Store {
         state: &str,
         now_ms: i64,
     ) -> Result<Option<(String, String)>, StoreError> {
-        let hash = sha256_hex(state.as_bytes());
-        let mut conn = self.conn();
-        let found: Option<(String, String, i64)> = conn
+        // Found and spent in one statement: two callbacks with one state
+        // cannot both get its verifier.
+        let found: Option<(String, String, i64)> = self
+            .conn()
             .query_row(
-                "SELECT verifier, nonce, expires_ms FROM oidc_logins WHERE state_hash = ?1",
-                params![hash],
+                "DELETE FROM oidc_logins WHERE state_hash = ?1 RETURNING verifier, nonce, expires_ms",
+                params![sha256_hex(state.as_bytes())],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let n = conn.execute(
-            "DELETE FROM oidc_logins WHERE state_hash = ?1",
-            params![hash],
-        )?;
         Ok(found
-            .filter(|(_, _, expires)| *expires >= now_ms && n == 1)
+            .filter(|(_, _, expires)| *expires >= now_ms)
             .map(|(v, nonce, _)| (v, nonce)))
     }
 

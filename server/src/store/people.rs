@@ -1,21 +1,16 @@
 //! People, teams and their accounts: who a device belongs to, who manages
-//! whom, passwords (argon2id), login throttling, browser sessions, and the
-//! audit of who looked at whose data.
+//! whom, logging in with a password, and browser sessions.
 
-use super::sql::{params, OptionalExtension, Row, SqlError};
+use super::sql::{params, Conn, OptionalExtension, Row, SqlError};
 use serde::Serialize;
 
-use super::{new_secret, now_ms, rfc3339, sha256_hex, Store, StoreError};
-use crate::access::{Role, Subject};
+use super::{new_secret, now_ms, passwords, sha256_hex, Store, StoreError};
+use crate::access::Role;
 
 /// A session ends after this long without a request...
 pub const SESSION_IDLE_MS: i64 = 12 * 3_600_000;
 /// ...and after this long in any case.
 pub const SESSION_MAX_MS: i64 = 7 * 86_400_000;
-/// Failed logins (per account, and per address) before waiting is required.
-const FREE_FAILURES: i64 = 5;
-/// The longest wait a run of failures earns.
-const MAX_LOCK_MS: i64 = 15 * 60_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Person {
@@ -53,15 +48,6 @@ pub enum Login {
     Throttled { retry_after_secs: u64 },
 }
 
-/// One look at someone's data, for "Who looked at my data".
-#[derive(Debug, Clone, Serialize)]
-pub struct View {
-    pub at: String,
-    pub viewer: String,
-    pub viewer_role: Role,
-    pub what: String,
-}
-
 fn person_row(r: &Row) -> Result<Person, SqlError> {
     let role: String = r.get(4)?;
     Ok(Person {
@@ -76,29 +62,19 @@ fn person_row(r: &Row) -> Result<Person, SqlError> {
 
 const PERSON_COLUMNS: &str = "id, email, name, time_zone, role, archived";
 
-/// A hash for the password nobody has, so an unknown email costs the same
-/// argon2 work as a known one.
-fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| hash_password("not anybody's password").expect("hashing works"))
-}
-
-pub fn hash_password(password: &str) -> Result<String, StoreError> {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| StoreError::NotFound(format!("cannot hash the password: {e}")))
-}
-
-fn password_matches(password: &str, hash: &str) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(hash).is_ok_and(|h| {
-        argon2::Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
+/// Inserts a browser session on `conn` (inside a caller's transaction, or
+/// alone): its cookie's token.
+pub(super) fn insert_session(
+    conn: &mut Conn,
+    person_id: &str,
+    now: i64,
+) -> Result<String, StoreError> {
+    let token = new_secret("stn_web_");
+    conn.execute(
+        "INSERT INTO web_sessions (token_hash, person_id, created_ms, last_seen_ms) VALUES (?1, ?2, ?3, ?3)",
+        params![sha256_hex(token.as_bytes()), person_id, now],
+    )?;
+    Ok(token)
 }
 
 impl Store {
@@ -111,9 +87,9 @@ impl Store {
     ) -> Result<Person, StoreError> {
         let person = Person {
             id: uuid::Uuid::now_v7().to_string(),
-            email: email.trim().to_lowercase(),
-            name: name.to_string(),
-            time_zone: time_zone.to_string(),
+            email: super::names::email(email)?,
+            name: super::names::name("name", name)?,
+            time_zone: super::names::time_zone(time_zone)?,
             role,
             archived: false,
         };
@@ -122,7 +98,7 @@ impl Store {
             params![person.id, person.email, person.name, person.time_zone, role.name(), now_ms()],
         ).map_err(|e| match e {
             e if e.is_constraint() => {
-                StoreError::NotFound(format!("a person with the email {:?} exists already", person.email))
+                StoreError::Invalid(format!("a person with the email {:?} exists already", person.email))
             }
             e => e.into(),
         })?;
@@ -161,13 +137,11 @@ impl Store {
         Ok(rows)
     }
 
+    /// Sets a password (refusing one nobody should use) and ends every
+    /// session of the old one.
     pub fn set_password(&self, person_id: &str, password: &str) -> Result<(), StoreError> {
-        if password.chars().count() < 10 {
-            return Err(StoreError::NotFound(
-                "a password needs at least 10 characters".into(),
-            ));
-        }
-        let hash = hash_password(password)?;
+        passwords::check(password)?;
+        let hash = passwords::hash(password)?;
         let n = self.conn().execute(
             "UPDATE people SET password_hash = ?2 WHERE id = ?1",
             params![person_id, hash],
@@ -179,23 +153,24 @@ impl Store {
         self.logout_everywhere(person_id)
     }
 
-    /// Checks a password, with a wait that doubles after five failures in a
-    /// row for the account and, separately, for the address it came from.
+    /// Checks a password. Each attempt is counted before the check, first
+    /// for the address it came from, then for the account (throttle.rs): a
+    /// throttled address cannot add to an account's count. A wait is owed
+    /// after five attempts in a row under either, doubling with each more.
     pub fn login(&self, email: &str, password: &str, ip: &str) -> Result<Login, StoreError> {
         let email = email.trim().to_lowercase();
+        // Nobody's address or password is that long: nothing to count or check.
+        if email.len() > super::names::MAX_EMAIL || password.len() > passwords::MAX_BYTES {
+            return Ok(Login::Refused);
+        }
         let now = now_ms();
-        let keys = [format!("account:{email}"), format!("address:{ip}")];
-        let wait = keys
-            .iter()
-            .map(|k| self.locked_until(k))
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .max()
-            .unwrap_or(0);
-        if wait > now {
-            return Ok(Login::Throttled {
-                retry_after_secs: ((wait - now) as u64).div_ceil(1000),
-            });
+        let keys = [format!("address:{ip}"), format!("account:{email}")];
+        for k in &keys {
+            if let Some(until) = self.reserve_attempt(k, now)? {
+                return Ok(Login::Throttled {
+                    retry_after_secs: (until.saturating_sub(now).max(1) as u64).div_ceil(1000),
+                });
+            }
         }
         let found: Option<(Person, Option<String>)> = self
             .conn()
@@ -208,65 +183,21 @@ impl Store {
         let hash = found
             .as_ref()
             .and_then(|(_, h)| h.clone())
-            .unwrap_or_else(|| dummy_hash().to_string());
-        let matches = password_matches(password, &hash);
+            .unwrap_or_else(|| passwords::dummy_hash().to_string());
+        let matches = passwords::matches(password, &hash);
         match found {
             Some((person, Some(_))) if matches && !person.archived => {
-                for k in &keys {
-                    self.conn()
-                        .execute("DELETE FROM login_failures WHERE key = ?1", params![k])?;
-                }
-                let token = self.start_session(&person.id, now)?;
+                self.clear_attempts(&keys)?;
+                let token = insert_session(&mut self.conn(), &person.id, now)?;
                 Ok(Login::Ok { token, person })
             }
-            _ => {
-                for k in &keys {
-                    self.note_failure(k, now)?;
-                }
-                Ok(Login::Refused)
-            }
+            _ => Ok(Login::Refused),
         }
     }
 
     /// A new browser session for `person_id`: its cookie's token.
     pub fn start_session(&self, person_id: &str, now: i64) -> Result<String, StoreError> {
-        let token = new_secret("stn_web_");
-        self.conn().execute(
-            "INSERT INTO web_sessions (token_hash, person_id, created_ms, last_seen_ms) VALUES (?1, ?2, ?3, ?3)",
-            params![sha256_hex(token.as_bytes()), person_id, now],
-        )?;
-        Ok(token)
-    }
-
-    fn locked_until(&self, key: &str) -> Result<i64, StoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT locked_until_ms FROM login_failures WHERE key = ?1",
-                params![key],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(0))
-    }
-
-    fn note_failure(&self, key: &str, now: i64) -> Result<(), StoreError> {
-        let mut conn = self.conn();
-        let count: i64 = conn.query_row(
-            "INSERT INTO login_failures (key, failures, locked_until_ms) VALUES (?1, 1, 0)
-                 ON CONFLICT (key) DO UPDATE SET failures = login_failures.failures + 1
-                 RETURNING failures",
-            params![key],
-            |r| r.get(0),
-        )?;
-        if count >= FREE_FAILURES {
-            let lock = (1000i64 << (count - FREE_FAILURES).min(20)).min(MAX_LOCK_MS);
-            conn.execute(
-                "UPDATE login_failures SET locked_until_ms = ?2 WHERE key = ?1",
-                params![key, now + lock],
-            )?;
-        }
-        Ok(())
+        insert_session(&mut self.conn(), person_id, now)
     }
 
     /// The person a session cookie belongs to, if the session is still alive;
@@ -316,12 +247,21 @@ impl Store {
         Ok(())
     }
 
+    /// A new team; its name is checked and must be free.
     pub fn add_team(&self, name: &str) -> Result<String, StoreError> {
+        let name = super::names::name("team name", name)?;
         let id = uuid::Uuid::now_v7().to_string();
-        self.conn().execute(
-            "INSERT INTO teams (id, name) VALUES (?1, ?2)",
-            params![id, name],
-        )?;
+        self.conn()
+            .execute(
+                "INSERT INTO teams (id, name) VALUES (?1, ?2)",
+                params![id, name],
+            )
+            .map_err(|e| match e {
+                e if e.is_constraint() => {
+                    StoreError::Invalid(format!("there is a team {name:?} already"))
+                }
+                e => e.into(),
+            })?;
         Ok(id)
     }
 
@@ -339,9 +279,11 @@ impl Store {
     pub fn team_by_name(&self, name: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn()
-            .query_row("SELECT id FROM teams WHERE name = ?1", params![name], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT id FROM teams WHERE name = ?1",
+                params![name.trim()],
+                |r| r.get(0),
+            )
             .optional()?)
     }
 
@@ -396,66 +338,6 @@ impl Store {
             params![team, person, manager],
         )?;
         Ok(())
-    }
-
-    /// Whose data `subject` (a person id, or `None` for an unbound device) is,
-    /// seen from `viewer`: the input `access::allowed` decides on.
-    pub fn subject(&self, viewer: &Person, subject: Option<&str>) -> Result<Subject, StoreError> {
-        let Some(subject) = subject else {
-            return Ok(Subject::Unbound);
-        };
-        if subject == viewer.id {
-            return Ok(Subject::Own);
-        }
-        let managed: bool = self.conn().query_row(
-            "SELECT EXISTS (SELECT 1 FROM team_people m JOIN team_people s ON m.team_id = s.team_id
-                            WHERE m.person_id = ?1 AND m.manager = 1 AND s.person_id = ?2)",
-            params![viewer.id, subject],
-            |r| r.get(0),
-        )?;
-        Ok(if managed {
-            Subject::Managed
-        } else {
-            Subject::Other
-        })
-    }
-
-    /// Notes that `viewer` looked at `subject`'s data, unless it is their own.
-    pub fn record_view(
-        &self,
-        viewer: &Person,
-        subject: &str,
-        what: &str,
-    ) -> Result<(), StoreError> {
-        if viewer.id == subject {
-            return Ok(());
-        }
-        self.conn().execute(
-            "INSERT INTO view_audit (at_ms, viewer_id, subject_id, what) VALUES (?1, ?2, ?3, ?4)",
-            params![now_ms(), viewer.id, subject, what],
-        )?;
-        Ok(())
-    }
-
-    /// Who looked at `subject`'s data, newest first.
-    pub fn views_of(&self, subject: &str) -> Result<Vec<View>, StoreError> {
-        let mut conn = self.conn();
-        let rows = conn.query_map(
-            "SELECT a.at_ms, p.name || ' <' || p.email || '>', p.role, a.what
-             FROM view_audit a JOIN people p ON p.id = a.viewer_id
-             WHERE a.subject_id = ?1 ORDER BY a.at_ms DESC, a.rowid DESC",
-            params![subject],
-            |r| {
-                let role: String = r.get(2)?;
-                Ok(View {
-                    at: rfc3339(r.get(0)?),
-                    viewer: r.get(1)?,
-                    viewer_role: Role::parse(&role).unwrap_or(Role::Member),
-                    what: r.get(3)?,
-                })
-            },
-        )?;
-        Ok(rows)
     }
 }
 

@@ -12,8 +12,62 @@ use stint_proto::MinuteRecord;
 use super::sql::ToValue;
 use super::{now_ms, Store, StoreError};
 
-/// Rows per INSERT: 18 parameters each stays far below both engines' limits.
+/// The columns a minute's row is inserted with; the statement, its width
+/// and each row's values all derive from this list.
+const MINUTE_COLUMNS: [&str; 18] = [
+    "id",
+    "device_id",
+    "start",
+    "utc_offset",
+    "seconds",
+    "keystrokes",
+    "clicks",
+    "scrolls",
+    "idle",
+    "title",
+    "exe_path",
+    "app",
+    "session_id",
+    "received_ms",
+    "public_ip",
+    "synthetic_keystrokes",
+    "synthetic_clicks",
+    "counts_unknown",
+];
+
+/// Rows per INSERT: 1,800 parameters stay far below both engines' limits
+/// (SQLite 32,766, PostgreSQL 65,535).
 const MINUTES_PER_INSERT: usize = 100;
+
+/// One minute's values, in [`MINUTE_COLUMNS`] order: the array's length is
+/// the list's, so the two cannot drift apart.
+fn minute_values<'a>(
+    m: &'a MinuteRecord,
+    device: &'a &str,
+    now: &'a i64,
+    ip: &'a &str,
+) -> [&'a dyn ToValue; MINUTE_COLUMNS.len()] {
+    [
+        &m.id,
+        device,
+        &m.start,
+        &m.utc_offset,
+        &m.seconds,
+        &m.keystrokes,
+        &m.clicks,
+        &m.scrolls,
+        &m.idle,
+        &m.title,
+        &m.exe_path,
+        &m.app,
+        &m.session_id,
+        now,
+        ip,
+        &m.synthetic_keystrokes,
+        &m.synthetic_clicks,
+        &m.counts_unknown,
+    ]
+}
 
 /// `?from, ?from+1, ...`: `n` parameter marks.
 pub(super) fn marks(from: usize, n: usize) -> String {
@@ -78,36 +132,17 @@ impl Store {
         // Many rows to a statement: the round trips, not the rows, are what
         // a remote database charges for.
         let mut inserted = HashSet::new();
+        let width = MINUTE_COLUMNS.len();
         for chunk in fresh.chunks(MINUTES_PER_INSERT) {
-            let mut args: Vec<&dyn ToValue> = Vec::with_capacity(chunk.len() * 18);
+            let mut args: Vec<&dyn ToValue> = Vec::with_capacity(chunk.len() * width);
             let mut rows = Vec::with_capacity(chunk.len());
             for (i, m) in chunk.iter().enumerate() {
-                rows.push(format!("({})", marks(i * 18 + 1, 18)));
-                args.extend([
-                    &m.id as &dyn ToValue,
-                    &device,
-                    &m.start,
-                    &m.utc_offset,
-                    &m.seconds,
-                    &m.keystrokes,
-                    &m.clicks,
-                    &m.scrolls,
-                    &m.idle,
-                    &m.title,
-                    &m.exe_path,
-                    &m.app,
-                    &m.session_id,
-                    &now,
-                    &ip,
-                    &m.synthetic_keystrokes,
-                    &m.synthetic_clicks,
-                    &m.counts_unknown,
-                ]);
+                rows.push(format!("({})", marks(i * width + 1, width)));
+                args.extend(minute_values(m, &device, &now, &ip));
             }
             let sql = format!(
-                "INSERT INTO minutes (id, device_id, start, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, exe_path, app, session_id, received_ms, public_ip,
-                                      synthetic_keystrokes, synthetic_clicks, counts_unknown)
-                 VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
+                "INSERT INTO minutes ({}) VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
+                MINUTE_COLUMNS.join(", "),
                 rows.join(", ")
             );
             inserted.extend(tx.query_map(&sql, &args, |r| r.get::<String>(0))?);
@@ -162,7 +197,7 @@ impl Store {
         if self.tombstoned(id)? {
             return Ok(false);
         }
-        match self.capture_owner(id)? {
+        match self.capture_device(id)? {
             Some(d) if d == device => return Ok(false),
             Some(_) => return Err(StoreError::Conflict(id.into())),
             None => {}
@@ -231,13 +266,13 @@ impl Store {
         if self.tombstoned(id)? {
             return Ok(false);
         }
-        match self.capture_owner(id)? {
+        match self.capture_device(id)? {
             Some(d) if d == device => Ok(false),
             _ => Err(StoreError::Conflict(id.into())),
         }
     }
 
-    fn capture_owner(&self, id: &str) -> Result<Option<String>, StoreError> {
+    fn capture_device(&self, id: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn()
             .query_row(
@@ -333,7 +368,11 @@ mod tests {
         );
         assert_eq!(keys("m-001"), 9);
         // Deleted for good: answered as a repeat, not stored again.
-        store.delete_all(&max.id, "me", "r").unwrap();
+        let grant = store.host_grant(
+            crate::store::Whose::Person(&max.id),
+            crate::access::Action::DeleteAll,
+        );
+        store.delete_all(&grant, "r").unwrap();
         assert_eq!(
             store.upsert_batch(&a, &batch(&many[..3], 1), "ip").unwrap(),
             (0, 3)

@@ -1,6 +1,4 @@
-//! The server database's schema, migrated step by step on `user_version`.
-
-use rusqlite::Connection;
+//! The server's SQLite schema, migrated step by step on `user_version`.
 
 /// Schema steps keyed on `user_version`; entry N upgrades version N to N+1.
 /// Append only, each with a fixture test from the previous schema.
@@ -173,6 +171,13 @@ CREATE TABLE object_writes (
 );
 CREATE INDEX object_writes_by_age ON object_writes (since_ms);
 "#,
+    // 8 -> 9: login attempts are counted before they run and decay: when
+    // the last one was, and which attempt reserved the count. Old rows:
+    // long ago (their failures forgiven), reserved by none.
+    r#"
+ALTER TABLE login_failures ADD COLUMN last_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE login_failures ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
+"#,
 ];
 
 pub(super) const SCHEMA: stint_common::migrate::Schema = stint_common::migrate::Schema {
@@ -184,13 +189,16 @@ pub(super) const SCHEMA: stint_common::migrate::Schema = stint_common::migrate::
 
 /// Brings the database to the latest schema; refuses one a newer server
 /// wrote, rather than misreading it.
-pub(super) fn migrate(conn: &mut Connection) -> Result<(), stint_common::migrate::MigrationError> {
-    stint_common::migrate::migrate(conn, &SCHEMA).map(|_| ())
+pub(super) fn migrate(
+    db: &mut impl stint_common::migrate::Engine,
+) -> Result<(), stint_common::migrate::MigrationError> {
+    stint_common::migrate::migrate(db, &SCHEMA).map(|_| ())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::Connection;
 
     /// A database as the first `n` migrations left it.
     fn at_version(n: usize) -> Connection {
@@ -353,6 +361,27 @@ mod tests {
             )
             .unwrap();
         assert_eq!(row, ("h".into(), None, 0));
+    }
+
+    /// Fixture for 8 -> 9: a lock in force stays in force; its failures,
+    /// last counted "long ago", are forgiven by the decay.
+    #[test]
+    fn version_8_with_a_login_failure_migrates_to_9() {
+        let mut conn = at_version(8);
+        conn.execute(
+            "INSERT INTO login_failures (key, failures, locked_until_ms) VALUES ('account:a@x', 7, 99)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let row: (i64, i64, i64, String) = conn
+            .query_row(
+                "SELECT failures, locked_until_ms, last_ms, attempt FROM login_failures",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(row, (7, 99, 0, String::new()));
     }
 
     #[test]

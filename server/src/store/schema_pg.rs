@@ -1,10 +1,10 @@
 //! The PostgreSQL schema: its own append-only steps (version 1 is the
 //! SQLite schema at its version 6; SQLite's later steps follow one for
-//! one), applied at start under an advisory lock so replicas starting
-//! together migrate once, with the same refusal of a newer schema the
-//! SQLite side has.
+//! one), run by stint-common's migration runner like SQLite's, under an
+//! advisory lock so replicas starting together migrate once.
 
-use super::sql::{params, Conn, OptionalExtension, SqlError};
+use super::sql::{params, Conn, SqlError};
+use stint_common::migrate::MigrationError;
 
 /// Types chosen so one SQL text serves both engines: every integer is
 /// BIGINT (flags too, compared with `= 0`), and `view_audit` carries the
@@ -159,71 +159,40 @@ CREATE TABLE object_writes (
 );
 CREATE INDEX object_writes_by_age ON object_writes (since_ms);
 "#,
+    r#"
+ALTER TABLE login_failures ADD COLUMN last_ms BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE login_failures ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
+"#,
 ];
 
 /// Any fixed number: replicas serialise their migrations on it.
 const MIGRATION_LOCK: i64 = 0x5717_0001;
 
-#[derive(Debug, thiserror::Error)]
-pub enum PgSchemaError {
-    #[error("schema version {found} is newer than this stint-server understands ({latest}); upgrade stint-server")]
-    TooNew { found: i64, latest: i64 },
-    #[error("it holds tables but no stint_schema: not a stint-server database; point --database at an empty database")]
-    Foreign,
-    #[error("schema step {step} failed: {source}")]
-    Step { step: usize, source: SqlError },
-    #[error(transparent)]
-    Sql(#[from] SqlError),
-}
+pub(super) const SCHEMA: stint_common::migrate::Schema = stint_common::migrate::Schema {
+    what: "stint-server database",
+    steps: MIGRATIONS,
+    newer_hint: "upgrade stint-server",
+    foreign_hint: "point --database at an empty database or the server's own",
+};
 
-pub(super) fn latest() -> i64 {
-    MIGRATIONS.len() as i64
-}
-
-pub(super) fn migrate(conn: &mut Conn) -> Result<(), PgSchemaError> {
-    let mut tx = conn.transaction()?;
-    tx.query_row(
-        "SELECT pg_advisory_xact_lock(?1)::text",
+/// Migrates under a session advisory lock, so replicas starting together
+/// migrate once: the others wait, then find nothing left to do.
+pub(super) fn migrate(conn: &mut Conn) -> Result<(), MigrationError> {
+    let engine = |e: SqlError| MigrationError::Engine(Box::new(e));
+    conn.query_row(
+        "SELECT pg_advisory_lock(?1)::text",
         params![MIGRATION_LOCK],
         |_| Ok(()),
-    )?;
-    // Quiet: "already exists, skipping" on every start is no news.
-    tx.batch("SET LOCAL client_min_messages = warning")?;
-    tx.batch("CREATE TABLE IF NOT EXISTS stint_schema (version BIGINT NOT NULL)")?;
-    let found: Option<i64> = tx
-        .query_row("SELECT version FROM stint_schema", params![], |r| r.get(0))
-        .optional()?;
-    let found = match found {
-        Some(v) => v,
-        None => {
-            let others: i64 = tx.query_row(
-                "SELECT count(*) FROM information_schema.tables
-                 WHERE table_schema = current_schema() AND table_name <> 'stint_schema'",
-                params![],
-                |r| r.get(0),
-            )?;
-            if others > 0 {
-                return Err(PgSchemaError::Foreign);
-            }
-            tx.execute("INSERT INTO stint_schema (version) VALUES (0)", params![])?;
-            0
-        }
-    };
-    if found > latest() {
-        return Err(PgSchemaError::TooNew {
-            found,
-            latest: latest(),
-        });
-    }
-    for (i, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        tx.batch(step).map_err(|source| PgSchemaError::Step {
-            step: i + 1,
-            source,
-        })?;
-    }
-    tx.execute("UPDATE stint_schema SET version = ?1", params![latest()])?;
-    tx.commit()?;
-    Ok(())
+    )
+    .map_err(engine)?;
+    let done = stint_common::migrate::migrate(conn, &SCHEMA).map(drop);
+    // A lock left behind ends with the connection in any case.
+    let _ = conn.query_row(
+        "SELECT pg_advisory_unlock(?1)::text",
+        params![MIGRATION_LOCK],
+        |_| Ok(()),
+    );
+    done
 }
 
 /// The URL without its password, for messages and logs.
@@ -243,7 +212,7 @@ mod tests {
     use super::*;
 
     fn connect(url: &str) -> Conn {
-        Conn::postgres(postgres::Client::connect(url, postgres::NoTls).unwrap())
+        Conn::connect_postgres(url).unwrap()
     }
 
     /// Fixture from version 1 (the SQLite schema at its version 6) through
@@ -253,7 +222,10 @@ mod tests {
     #[test]
     fn version_1_with_a_person_and_a_capture_migrates_to_the_latest() {
         let Some(url) = crate::store::fresh_pg_database() else {
-            println!("NOT RUN: needs STINT_TEST_POSTGRES (scripts/test.sh starts PostgreSQL)");
+            crate::store::not_run(
+                "schema_pg::version_1_with_a_person_and_a_capture_migrates_to_the_latest",
+                "needs STINT_TEST_POSTGRES (scripts/test.sh starts PostgreSQL)",
+            );
             return;
         };
         let mut conn = connect(&url);
@@ -279,22 +251,81 @@ mod tests {
         let version: i64 = conn
             .query_row("SELECT version FROM stint_schema", params![], |r| r.get(0))
             .unwrap();
-        assert_eq!(version, latest());
+        assert_eq!(version, SCHEMA.latest());
 
         conn.batch(&format!(
             "UPDATE stint_schema SET version = {}",
-            latest() + 1
+            SCHEMA.latest() + 1
         ))
         .unwrap();
         assert!(matches!(
             migrate(&mut conn),
-            Err(PgSchemaError::TooNew { .. })
+            Err(MigrationError::TooNew { .. })
         ));
 
         let other = crate::store::fresh_pg_database().unwrap();
         let mut foreign = connect(&other);
         foreign.batch("CREATE TABLE invoices (id BIGINT)").unwrap();
-        assert!(matches!(migrate(&mut foreign), Err(PgSchemaError::Foreign)));
+        let refused = migrate(&mut foreign).unwrap_err();
+        assert!(
+            matches!(refused, MigrationError::Foreign { .. }),
+            "{refused}"
+        );
+        assert!(refused.to_string().contains("empty database"), "{refused}");
+    }
+
+    /// The tables and columns of both engines' latest schemas, but for
+    /// PostgreSQL's version table and the `rowid` SQLite gives every table
+    /// without naming it (view_audit's, which PostgreSQL spells out).
+    fn tables(conn: &mut Conn, sql: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+        let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (table, column) in conn
+            .query_map(sql, params![], |r| {
+                Ok((r.get::<String>(0)?, r.get::<String>(1)?))
+            })
+            .unwrap()
+        {
+            if table != "stint_schema" && column != "rowid" {
+                out.entry(table).or_default().push(column);
+            }
+        }
+        for columns in out.values_mut() {
+            columns.sort();
+        }
+        out
+    }
+
+    #[test]
+    fn both_engines_have_the_same_tables_and_columns() {
+        let Some(url) = crate::store::fresh_pg_database() else {
+            crate::store::not_run(
+                "schema_pg::both_engines_have_the_same_tables_and_columns",
+                "needs STINT_TEST_POSTGRES (scripts/test.sh starts PostgreSQL)",
+            );
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut lite = Conn::open_sqlite(&dir.path().join("s.db")).unwrap();
+        super::super::schema::migrate(&mut lite).unwrap();
+        let mut pg = connect(&url);
+        migrate(&mut pg).unwrap();
+        let sqlite = tables(
+            &mut lite,
+            "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+        );
+        let postgres = tables(
+            &mut pg,
+            "SELECT table_name::text, column_name::text FROM information_schema.columns
+             WHERE table_schema = current_schema()",
+        );
+        assert!(sqlite.len() >= 15, "{sqlite:?}");
+        assert_eq!(sqlite, postgres);
+        assert_eq!(
+            super::super::schema::SCHEMA.latest(),
+            SCHEMA.latest() + 5,
+            "PostgreSQL's step 1 is SQLite's steps 1 to 6"
+        );
     }
 
     #[test]

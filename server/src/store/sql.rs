@@ -38,16 +38,29 @@ pub enum SqlError {
     },
     #[error("column {index}: PostgreSQL type {ty} is not one the store reads")]
     PgType { index: usize, ty: String },
+    /// The TLS to PostgreSQL, or the connection string's TLS words.
+    #[error("{0}")]
+    Tls(#[from] std::io::Error),
 }
 
-/// PostgreSQL's own message (with its detail) rather than "db error".
+/// PostgreSQL's own message (with its detail) rather than "db error"; any
+/// other error with its causes ("error performing TLS handshake" says
+/// nothing without the certificate's complaint under it).
 fn pg_text(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => match db.detail() {
             Some(d) => format!("{}: {} ({d})", db.severity(), db.message()),
             None => format!("{}: {}", db.severity(), db.message()),
         },
-        None => e.to_string(),
+        None => {
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(e);
+            while let Some(c) = cause {
+                text.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            text
+        }
     }
 }
 
@@ -242,7 +255,10 @@ impl Row {
     }
 }
 
-pub enum Conn {
+/// A connection to either engine; what it is stays inside this file.
+pub struct Conn(Engine);
+
+enum Engine {
     Sqlite(rusqlite::Connection),
     Pg {
         client: Box<postgres::Client>,
@@ -252,22 +268,50 @@ pub enum Conn {
 }
 
 impl Conn {
-    pub fn postgres(client: postgres::Client) -> Conn {
-        Conn::Pg {
-            client: Box::new(client),
+    /// The SQLite file at `path`, written through a WAL and synced in full,
+    /// waiting up to 10 s for a lock.
+    pub fn open_sqlite(path: &std::path::Path) -> Result<Conn, SqlError> {
+        let conn = rusqlite::Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        Ok(Conn(Engine::Sqlite(conn)))
+    }
+
+    /// A SQLite database in memory, for tests of SQL alone.
+    #[cfg(test)]
+    pub fn sqlite_in_memory() -> Conn {
+        Conn(Engine::Sqlite(
+            rusqlite::Connection::open_in_memory().unwrap(),
+        ))
+    }
+
+    /// PostgreSQL at `url`, with TLS as its `sslmode` says (pg_tls.rs).
+    pub fn connect_postgres(url: &str) -> Result<Conn, SqlError> {
+        Ok(Conn(Engine::Pg {
+            client: Box::new(super::pg_tls::connect(url)?),
             statements: HashMap::new(),
-        }
+        }))
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.0, Engine::Pg { .. })
+    }
+
+    /// PostgreSQL dropped the connection (the pool makes a new one).
+    pub fn is_closed(&self) -> bool {
+        matches!(&self.0, Engine::Pg { client, .. } if client.is_closed())
     }
 
     /// Rows changed.
     pub fn execute(&mut self, sql: &str, params: &[&dyn ToValue]) -> Result<usize, SqlError> {
         let values: Vec<Value> = params.iter().map(|p| p.to_value()).collect();
-        match self {
-            Conn::Sqlite(c) => {
+        match &mut self.0 {
+            Engine::Sqlite(c) => {
                 let mut stmt = c.prepare_cached(sql)?;
                 Ok(stmt.execute(rusqlite::params_from_iter(values.iter().map(SqliteValue)))?)
             }
-            Conn::Pg { client, statements } => {
+            Engine::Pg { client, statements } => {
                 let stmt = pg_statement(client, statements, sql)?;
                 let args = pg_args(&values);
                 Ok(client.execute(&stmt, &pg_refs(&args))? as usize)
@@ -277,8 +321,8 @@ impl Conn {
 
     pub fn query(&mut self, sql: &str, params: &[&dyn ToValue]) -> Result<Vec<Row>, SqlError> {
         let values: Vec<Value> = params.iter().map(|p| p.to_value()).collect();
-        match self {
-            Conn::Sqlite(c) => {
+        match &mut self.0 {
+            Engine::Sqlite(c) => {
                 let mut stmt = c.prepare_cached(sql)?;
                 let n = stmt.column_count();
                 let mut rows =
@@ -301,7 +345,7 @@ impl Conn {
                 }
                 Ok(out)
             }
-            Conn::Pg { client, statements } => {
+            Engine::Pg { client, statements } => {
                 let stmt = pg_statement(client, statements, sql)?;
                 let args = pg_args(&values);
                 client
@@ -337,9 +381,9 @@ impl Conn {
 
     /// Statements without parameters, separated by semicolons.
     pub fn batch(&mut self, sql: &str) -> Result<(), SqlError> {
-        match self {
-            Conn::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Conn::Pg { client, .. } => Ok(client.batch_execute(sql)?),
+        match &mut self.0 {
+            Engine::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Engine::Pg { client, .. } => Ok(client.batch_execute(sql)?),
         }
     }
 
@@ -388,6 +432,64 @@ impl Drop for Tx<'_> {
     }
 }
 
+/// The one migration runner (stint-common) on either engine: SQLite keeps
+/// the version in `user_version`, PostgreSQL in the table `stint_schema`,
+/// which a database holding tables but not it lacks (another program's).
+impl stint_common::migrate::Engine for Conn {
+    fn schema_version(&mut self) -> Result<Option<i64>, stint_common::migrate::EngineError> {
+        if let Engine::Sqlite(c) = &mut self.0 {
+            return stint_common::migrate::Engine::schema_version(c);
+        }
+        let mut tx = self.transaction()?;
+        // Quiet: "already exists, skipping" on every start is no news.
+        tx.batch("SET LOCAL client_min_messages = warning")?;
+        tx.batch("CREATE TABLE IF NOT EXISTS stint_schema (version BIGINT NOT NULL)")?;
+        let found: Option<i64> = tx
+            .query_row("SELECT version FROM stint_schema", params![], |r| r.get(0))
+            .optional()?;
+        let found = match found {
+            Some(v) => Some(v),
+            None => {
+                let others: i64 = tx.query_row(
+                    "SELECT count(*) FROM information_schema.tables
+                     WHERE table_schema = current_schema() AND table_name <> 'stint_schema'",
+                    params![],
+                    |r| r.get(0),
+                )?;
+                if others > 0 {
+                    return Ok(None);
+                }
+                tx.execute("INSERT INTO stint_schema (version) VALUES (0)", params![])?;
+                Some(0)
+            }
+        };
+        tx.commit()?;
+        Ok(found)
+    }
+
+    fn apply_step(
+        &mut self,
+        sql: &str,
+        version: i64,
+    ) -> Result<(), stint_common::migrate::EngineError> {
+        if let Engine::Sqlite(c) = &mut self.0 {
+            return stint_common::migrate::Engine::apply_step(c, sql, version);
+        }
+        let mut tx = self.transaction()?;
+        tx.batch(sql)?;
+        tx.execute("UPDATE stint_schema SET version = ?1", params![version])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn words(&self, e: &stint_common::migrate::EngineError) -> String {
+        match e.downcast_ref::<rusqlite::Error>() {
+            Some(e) => stint_common::migrate::sqlite_words(e),
+            None => e.to_string(),
+        }
+    }
+}
+
 struct SqliteValue<'a>(&'a Value);
 
 impl rusqlite::ToSql for SqliteValue<'_> {
@@ -421,7 +523,7 @@ mod tests {
 
     #[test]
     fn values_come_back_as_the_types_asked_for() {
-        let mut c = Conn::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
+        let mut c = Conn::sqlite_in_memory();
         let row = c
             .query_row(
                 "SELECT ?1, ?2, ?3, ?4, ?5",
@@ -451,7 +553,7 @@ mod tests {
 
     #[test]
     fn a_dropped_transaction_rolls_back() {
-        let mut c = Conn::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
+        let mut c = Conn::sqlite_in_memory();
         c.batch("CREATE TABLE t (x INTEGER)").unwrap();
         {
             let mut tx = c.transaction().unwrap();

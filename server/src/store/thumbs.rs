@@ -10,6 +10,24 @@ use stint_common::image::{encode, EncodeOptions, Format, Pixels};
 pub const THUMB_WIDTH: u32 = 240;
 const THUMB_QUALITY: u8 = 40;
 
+/// The largest image a thumbnail is made of: an 8K screen. A decoder
+/// reserves memory for what a header declares before it scales (a small
+/// progressive JPEG declaring 65535 x 65535 would ask for gigabytes), so a
+/// header declaring more gets no thumbnail and is never decoded; the image
+/// itself is kept and shown at full size.
+pub const MAX_SOURCE_PIXELS: u64 = 7680 * 4320;
+/// The longest side, whatever the area.
+pub const MAX_SOURCE_SIDE: u64 = 16_384;
+
+/// Whether a header's dimensions are worth decoding.
+fn decodable(width: u64, height: u64) -> bool {
+    width > 0
+        && height > 0
+        && width <= MAX_SOURCE_SIDE
+        && height <= MAX_SOURCE_SIDE
+        && width * height <= MAX_SOURCE_PIXELS
+}
+
 /// The object key of the thumbnail of the image at `key`.
 pub fn thumb_key(key: &str) -> String {
     let stem = key.rsplit_once('.').map_or(key, |(stem, _)| stem);
@@ -26,6 +44,9 @@ fn decode(data: &[u8], format: &str) -> Option<(Vec<u8>, Pixels, u32, u32)> {
             let mut d = jpeg_decoder::Decoder::new(data);
             d.read_info().ok()?;
             let info = d.info()?;
+            if !decodable(u64::from(info.width), u64::from(info.height)) {
+                return None;
+            }
             let h = (u32::from(info.height) * THUMB_WIDTH / u32::from(info.width).max(1)).max(1);
             // The smallest of 1/8 .. 1/1 that is at least this big.
             d.scale(THUMB_WIDTH as u16, h.min(u32::from(u16::MAX)) as u16)
@@ -53,7 +74,7 @@ fn decode_webp_scaled(data: &[u8], width: u32) -> Option<(Vec<u8>, Pixels, u32, 
         return None;
     }
     let (w, h) = (config.input.width, config.input.height);
-    if w <= 0 || h <= 0 {
+    if w <= 0 || h <= 0 || !decodable(w as u64, h as u64) {
         return None;
     }
     let (out_w, out_h) = if w as u32 > width {
@@ -155,5 +176,88 @@ mod tests {
         let back = webp::Decoder::new(&thumb).decode().unwrap();
         assert_eq!((back.width(), back.height()), (THUMB_WIDTH, 135));
         assert_eq!(thumb_key("dev/abc.webp"), "dev/abc.thumb.webp");
+    }
+
+    /// A JPEG's frame header with its dimensions replaced.
+    fn declaring(jpeg: &[u8], width: u16, height: u16) -> Vec<u8> {
+        let mut out = jpeg.to_vec();
+        // SOF0 or SOF2: FF C0/C2, length (2), precision (1), height, width.
+        let at = out
+            .windows(2)
+            .position(|w| w[0] == 0xFF && (w[1] == 0xC0 || w[1] == 0xC2))
+            .unwrap();
+        out[at + 5..at + 7].copy_from_slice(&height.to_be_bytes());
+        out[at + 7..at + 9].copy_from_slice(&width.to_be_bytes());
+        out
+    }
+
+    fn small(format: Format) -> Vec<u8> {
+        let rgb = vec![128u8; 64 * 48 * 3];
+        let opts = EncodeOptions {
+            format,
+            quality: 50,
+            max_width: 0,
+            blur: false,
+        };
+        encode(&rgb, Pixels::Rgb, 64, 48, opts).unwrap().data
+    }
+
+    /// Headers declaring more than an 8K screen are not decoded at all: a
+    /// 200-byte JPEG claiming 65535 x 65535 comes back at once with no
+    /// thumbnail, and so does a WebP claiming more than it may.
+    #[test]
+    fn huge_declared_dimensions_are_not_decoded() {
+        let jpeg = small(Format::Jpeg);
+        assert!(make(&jpeg, "jpeg").is_some());
+        let started = std::time::Instant::now();
+        for (w, h) in [(65535, 65535), (16_385, 10), (7681, 4321), (0, 10)] {
+            assert_eq!(make(&declaring(&jpeg, w, h), "jpeg"), None, "{w}x{h}");
+        }
+        assert!(decodable(7680, 4320) && !decodable(7681, 4320));
+        // Refusals read a header, nothing more: far under a second for all.
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let webp = small(Format::Webp);
+        // VP8 (lossy) keeps 14-bit dimensions in the frame header: the
+        // largest it can declare, 16383 x 16383, is over the area bound.
+        let mut big = webp.clone();
+        let at = big
+            .windows(3)
+            .position(|w| w == [0x9d, 0x01, 0x2a])
+            .unwrap()
+            + 3;
+        big[at..at + 4].copy_from_slice(&[0xff, 0x3f, 0xff, 0x3f]);
+        assert_eq!(make(&big, "webp"), None);
+    }
+
+    /// Seeded garbage: images cut short, bytes flipped, headers rewritten
+    /// to claim any size. `make` answers (an image or none) and never
+    /// panics; replay a failure with STINT_FUZZ_SEED.
+    #[test]
+    fn mangled_images_never_panic() {
+        let originals = [(small(Format::Jpeg), "jpeg"), (small(Format::Webp), "webp")];
+        for seed in stint_common::fuzz::seeds("thumbnail", 0x7b7b) {
+            let mut rng = stint_common::fuzz::SplitMix(seed);
+            for _ in 0..300 {
+                let (original, format) = &originals[rng.below(2)];
+                let mut data = original.clone();
+                match rng.below(4) {
+                    0 => data.truncate(rng.below(data.len())),
+                    1 => {
+                        for _ in 0..1 + rng.below(8) {
+                            let i = rng.below(data.len());
+                            data[i] ^= 1 << rng.below(8);
+                        }
+                    }
+                    2 if *format == "jpeg" => {
+                        data = declaring(&data, rng.next() as u16, rng.next() as u16)
+                    }
+                    _ => {
+                        let i = rng.below(data.len());
+                        data.splice(i..i, (0..rng.below(64)).map(|_| rng.next() as u8));
+                    }
+                }
+                let _ = make(&data, format);
+            }
+        }
     }
 }

@@ -134,43 +134,52 @@ impl Store {
     }
 }
 
-/// A token's row: revoked, expiry, uses, use limit, person.
-type TokenRow = (bool, Option<i64>, u32, Option<u32>, Option<String>);
+/// A token's row: revoked, expiry, uses, use limit.
+type TokenRow = (bool, Option<i64>, u32, Option<u32>);
 
-/// Counts one enrollment against `token` inside the enrollment's transaction
-/// and says whose device it enrolls, or why the token cannot enroll.
+/// Counts one enrollment against `token` inside the enrollment's
+/// transaction and says whose device it enrolls, or why the token cannot
+/// enroll. The count and the check are one statement: two enrollments at
+/// the same moment cannot both take a token's last use.
 pub(super) fn claim(
     tx: &mut Conn,
     token: &str,
 ) -> Result<Result<Option<String>, String>, StoreError> {
     let hash = sha256_hex(token.as_bytes());
-    let row: Option<TokenRow> = tx
+    let now = now_ms();
+    let claimed: Option<Option<String>> = tx
         .query_row(
-            "SELECT revoked, expires_ms, uses, max_uses, person_id FROM enroll_tokens WHERE hash = ?1",
-            params![&hash],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            "UPDATE enroll_tokens SET uses = uses + 1
+             WHERE hash = ?1 AND revoked = 0 AND (expires_ms IS NULL OR expires_ms > ?2)
+               AND (max_uses IS NULL OR uses < max_uses)
+             RETURNING person_id",
+            params![&hash, now],
+            |r| r.get(0),
         )
         .optional()?;
-    let why = match row {
-        None => Some("unknown enrollment token".to_string()),
-        Some((true, ..)) => Some("the enrollment token was revoked".to_string()),
-        Some((_, Some(expires), ..)) if expires <= now_ms() => Some(format!(
+    if let Some(person) = claimed {
+        return Ok(Ok(person));
+    }
+    // Refused: read the row only to say why.
+    let row: Option<TokenRow> = tx
+        .query_row(
+            "SELECT revoked, expires_ms, uses, max_uses FROM enroll_tokens WHERE hash = ?1",
+            params![&hash],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    Ok(Err(match row {
+        None => "unknown enrollment token".to_string(),
+        Some((true, ..)) => "the enrollment token was revoked".to_string(),
+        Some((_, Some(expires), ..)) if expires <= now => format!(
             "the enrollment token expired at {}; ask the admin for a new one",
             rfc3339(expires)
-        )),
-        Some((_, _, uses, Some(max), _)) if uses >= max => Some(format!(
-            "the enrollment token is used up ({uses} of {max} enrollments); ask the admin for a new one"
-        )),
-        Some(_) => None,
-    };
-    if let Some(why) = why {
-        return Ok(Err(why));
-    }
-    tx.execute(
-        "UPDATE enroll_tokens SET uses = uses + 1 WHERE hash = ?1",
-        params![&hash],
-    )?;
-    Ok(Ok(row.and_then(|r| r.4)))
+        ),
+        Some((_, _, uses, max)) => format!(
+            "the enrollment token is used up ({uses} of {} enrollments); ask the admin for a new one",
+            max.unwrap_or(uses)
+        ),
+    }))
 }
 
 #[cfg(test)]
@@ -242,5 +251,78 @@ mod tests {
         let twice = listed.iter().find(|t| t.label == "twice").unwrap();
         assert_eq!((twice.uses, twice.max_uses), (2, Some(2)));
         assert!(listed.iter().all(|t| t.hash_prefix.len() == 12));
+    }
+
+    /// Twelve devices enroll at once with a token good for three: exactly
+    /// three are enrolled.
+    #[test]
+    fn a_tokens_last_uses_go_to_exactly_as_many_devices() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(crate::store::test_store(dir.path()));
+        let limits = TokenLimits {
+            expires_ms: None,
+            max_uses: Some(3),
+        };
+        let token = store.create_token("three", limits, None).unwrap();
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(12));
+        let enrolled: usize = (0..12)
+            .map(|_| {
+                let (store, barrier, token) = (store.clone(), barrier.clone(), token.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    matches!(
+                        store.enroll(&request(&token), "127.0.0.0").unwrap(),
+                        Enrolled::Device { .. }
+                    )
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| usize::from(h.join().unwrap()))
+            .sum();
+        assert_eq!(enrolled, 3);
+        let listed = store.tokens().unwrap();
+        assert_eq!(listed[0].uses, 3);
+    }
+
+    /// Naming a colleague's device when enrolling with the fleet token
+    /// binds the new device to nobody, not to the colleague; naming a
+    /// revoked device is refused.
+    #[test]
+    fn a_previous_device_id_binds_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::test_store(dir.path());
+        let max = store
+            .add_person("max@x", "Max", "UTC", crate::access::Role::Member)
+            .unwrap();
+        let fleet = store
+            .create_token("fleet", TokenLimits::default(), None)
+            .unwrap();
+        let Enrolled::Device { id: maxs, .. } = store.enroll(&request(&fleet), "ip").unwrap()
+        else {
+            panic!("enrolls")
+        };
+        store.bind_device(&maxs, &max.id).unwrap();
+        let mut forged = request(&fleet);
+        forged.previous_device_id = Some(maxs.clone());
+        let Enrolled::Device { id: planted, .. } = store.enroll(&forged, "ip").unwrap() else {
+            panic!("enrolls")
+        };
+        let owner = |id: &str| {
+            store
+                .devices()
+                .unwrap()
+                .into_iter()
+                .find(|d| d.device_id == id)
+                .unwrap()
+                .person_id
+        };
+        assert_eq!(owner(&maxs), Some(max.id.clone()));
+        assert_eq!(owner(&planted), None, "not Max's");
+        store.revoke_device(&maxs).unwrap();
+        assert_eq!(
+            store.enroll(&forged, "ip").unwrap(),
+            Enrolled::Revoked(maxs.clone())
+        );
     }
 }

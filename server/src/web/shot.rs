@@ -6,14 +6,16 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::diary::{clock, day_bounds, day_of};
-use super::pages::{blocking, check, render, with_cookie};
-use super::{viewer, Refusal};
+use super::extract::Viewer;
+use super::format::visible;
+use super::refusal::{blocking, Refusal};
+use super::render::{render, Nav};
 use crate::access::Action;
-use crate::api::AppState;
+use crate::state::AppState;
+use crate::store::Whose;
 
 /// One minute of the segment, as printed.
 struct MinuteLine {
@@ -28,7 +30,7 @@ struct MinuteLine {
 #[derive(Template)]
 #[template(path = "shot.html")]
 struct ShotPage {
-    nav: super::Nav,
+    nav: Nav,
     id: String,
     person_id: String,
     person_name: String,
@@ -39,41 +41,37 @@ struct ShotPage {
     minutes: Vec<MinuteLine>,
 }
 
+/// The page shows the segment's minutes (titles and applications), so it
+/// takes a diary grant of its own; the image on it is fetched, and audited,
+/// through `/images/ID`.
 pub async fn shot(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, Refusal> {
-    let me = viewer(&state, &headers).await?;
-    let (csrf, set) = super::pages::csrf_token(&headers);
+    let nav = viewer.nav();
+    let me = viewer.person;
     let page = blocking(&state, move |store| {
-        let Some(c) = store.stored_capture(&id)? else {
-            return Ok(Err(Refusal::NotFound));
-        };
+        let c = store.capture_owner(&id)?.ok_or(Refusal::NotFound)?;
         // Unbound devices have no diary to page through: their images are
         // opened directly by the admins who may see them.
-        let Some(person) = c
-            .person
-            .as_deref()
-            .map(|p| store.person(p))
-            .transpose()?
-            .flatten()
-        else {
-            return Ok(Err(Refusal::NotFound));
-        };
-        if let Err(r) = check(store, &me, Some(&person.id), Action::ViewImage) {
-            return Ok(Err(r));
-        }
+        let person = c.person.ok_or(Refusal::NotFound)?;
+        let grant = store.grant(
+            &me,
+            Whose::Person(&person.id),
+            Action::ViewDiary,
+            &format!("screenshot {id} with its segment's minutes"),
+        )?;
         let tz = person.tz();
         let day = day_of(c.taken_ms, tz);
         let (from, to) = day_bounds(day, tz);
-        let (minutes, captures) = store.day(&person.id, from, to)?;
+        let (minutes, captures) = store.day(&grant, from, to)?;
         let at = captures.iter().position(|x| x.id == id);
         let neighbour = |i: Option<usize>| i.and_then(|i| captures.get(i)).map(|x| x.id.clone());
         let seg_ms = store.effective_policy(Some(&person.id))?.segment_ms();
         let seg = c.taken_ms.div_euclid(seg_ms);
-        Ok(Ok(ShotPage {
-            nav: super::Nav::of(&me, &csrf),
+        Ok(ShotPage {
+            nav,
             id: id.clone(),
             person_id: person.id.clone(),
             person_name: person.name.clone(),
@@ -89,12 +87,12 @@ pub async fn shot(
                     keys: m.keystrokes,
                     clicks: m.clicks,
                     idle: m.idle,
-                    app: m.app.clone().unwrap_or_default(),
-                    title: m.title.clone().unwrap_or_default(),
+                    app: visible(m.app.as_deref().unwrap_or_default()),
+                    title: visible(m.title.as_deref().unwrap_or_default()),
                 })
                 .collect(),
-        }))
+        })
     })
-    .await??;
-    Ok(with_cookie(render(&page), set))
+    .await?;
+    Ok(render(&page))
 }

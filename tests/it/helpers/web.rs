@@ -16,7 +16,11 @@ pub struct Curl<'a> {
 
 pub struct Page {
     pub status: u16,
+    /// Lower-cased, for matching names and values alike.
     pub headers: String,
+    /// The Location of a redirect, as sent (not lower-cased).
+    #[allow(dead_code)] // the benches share these helpers
+    pub redirect: String,
     pub body: String,
 }
 
@@ -39,7 +43,43 @@ impl<'a> Curl<'a> {
         self.run(path, &[], true)
     }
 
+    /// Where `url` (absolute, on any host) redirects to, without going.
+    #[allow(dead_code)] // the benches share these helpers
+    pub fn location(&self, url: &str) -> String {
+        let out = Command::new("curl")
+            .args([
+                "--silent",
+                "--show-error",
+                "--max-time",
+                "20",
+                "-o",
+                "/dev/null",
+            ])
+            .args(["-w", "%{redirect_url}"])
+            .arg(url)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "curl {url}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// GET `path` with `cookie` (NAME=VALUE) added to what the jar sends.
+    #[allow(dead_code)] // the benches share these helpers
+    pub fn get_with_cookie(&self, path: &str, cookie: &str) -> Page {
+        self.run_with(path, &[], false, Some(cookie))
+    }
+
     fn run(&self, path: &str, form: &[(&str, &str)], follow: bool) -> Page {
+        self.run_with(path, form, follow, None)
+    }
+
+    fn run_with(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        follow: bool,
+        cookie: Option<&str>,
+    ) -> Page {
         let headers = tempfile::NamedTempFile::new().unwrap();
         let mut c = Command::new("curl");
         c.args(["--silent", "--show-error", "--max-time", "20", "--cacert"])
@@ -50,9 +90,12 @@ impl<'a> Curl<'a> {
             .arg(self.jar.path())
             .arg("-D")
             .arg(headers.path())
-            .args(["-o", "-", "-w", "\n%{http_code}"]);
+            .args(["-o", "-", "-w", "\n%{http_code}\n%{redirect_url}"]);
         if follow {
             c.arg("--location");
+        }
+        if let Some(cookie) = cookie {
+            c.arg("-H").arg(format!("Cookie: {cookie}"));
         }
         for (k, v) in form {
             c.arg("--data-urlencode").arg(format!("{k}={v}"));
@@ -63,9 +106,11 @@ impl<'a> Curl<'a> {
             .unwrap();
         assert!(out.status.success(), "curl {path}: {out:?}");
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let (body, status) = text.rsplit_once('\n').unwrap();
+        let (rest, redirect) = text.rsplit_once('\n').unwrap();
+        let (body, status) = rest.rsplit_once('\n').unwrap();
         Page {
             status: status.trim().parse().unwrap(),
+            redirect: redirect.to_string(),
             headers: std::fs::read_to_string(headers.path())
                 .unwrap()
                 .to_lowercase(),

@@ -1,12 +1,15 @@
-//! `stint-server user …` and `team …`: people, their roles and passwords, and
-//! teams, from the server host (the first owner is made here).
+//! `stint-server user …`: people, their roles and passwords, from the
+//! server host (the first owner is made here), and the one-time link that
+//! lets anyone in whom login throttling has locked out.
 
 use std::io::BufRead;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Subcommand;
 use stint_server::access::Role;
 use stint_server::store::Store;
+
+use super::person_id;
 
 #[derive(Subcommand)]
 pub enum UserCommand {
@@ -27,23 +30,21 @@ pub enum UserCommand {
     },
     /// Set a person's password from standard input (one line); ends their sessions.
     Password { email: String },
+    /// Print a one-time link (valid 24 hours) that sets the person's
+    /// password and logs them in, whatever login throttling says: the way
+    /// back in for an owner whose account a stream of wrong passwords keeps
+    /// locked. Append it to the server's address.
+    Link {
+        email: String,
+        /// The server's address, e.g. https://stint.example.com, to print
+        /// the whole link.
+        #[arg(long, env = "STINT_SERVER_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
     /// List people.
     List {
         #[arg(long)]
         json: bool,
-    },
-}
-
-#[derive(Subcommand)]
-pub enum TeamCommand {
-    /// Create a team.
-    Add { name: String },
-    /// Put a person in a team; --manager makes them one of its managers.
-    Join {
-        team: String,
-        email: String,
-        #[arg(long)]
-        manager: bool,
     },
 }
 
@@ -61,15 +62,7 @@ fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-/// The person with `email`, or an error naming it.
-pub fn person_id(store: &Store, email: &str) -> anyhow::Result<String> {
-    match store.person_by_email(email)? {
-        Some(p) => Ok(p.id),
-        None => bail!("no person with the email {email:?} (add one with `stint-server user add`)"),
-    }
-}
-
-pub fn user(store: &Store, command: UserCommand) -> anyhow::Result<()> {
+pub fn run(store: &Store, command: UserCommand) -> anyhow::Result<()> {
     match command {
         UserCommand::Add {
             email,
@@ -78,14 +71,6 @@ pub fn user(store: &Store, command: UserCommand) -> anyhow::Result<()> {
             time_zone,
             password_stdin,
         } => {
-            if !email.contains('@') {
-                bail!("{email:?} is not an email address");
-            }
-            if time_zone.parse::<chrono_tz::Tz>().is_err() {
-                bail!(
-                    "--time-zone {time_zone:?}: expected an IANA zone such as Europe/Berlin or UTC"
-                );
-            }
             let person = store.add_person(&email, &name, &time_zone, role)?;
             if password_stdin {
                 store.set_password(&person.id, &read_password()?)?;
@@ -98,6 +83,12 @@ pub fn user(store: &Store, command: UserCommand) -> anyhow::Result<()> {
                     person.email
                 );
             }
+        }
+        UserCommand::Link { email, public_url } => {
+            let id = person_id(store, &email)?;
+            let token = store.password_link(&id, stint_server::store::RESET_MS)?;
+            let base = public_url.as_deref().unwrap_or("").trim_end_matches('/');
+            println!("{base}/set-password/{token}");
         }
         UserCommand::Password { email } => {
             let id = person_id(store, &email)?;
@@ -124,27 +115,6 @@ pub fn user(store: &Store, command: UserCommand) -> anyhow::Result<()> {
                     );
                 }
             }
-        }
-    }
-    Ok(())
-}
-
-pub fn team(store: &Store, command: TeamCommand) -> anyhow::Result<()> {
-    match command {
-        TeamCommand::Add { name } => println!("{}", store.add_team(&name)?),
-        TeamCommand::Join {
-            team,
-            email,
-            manager,
-        } => {
-            let Some(team_id) = store.team_by_name(&team)? else {
-                bail!("no team {team:?} (add one with `stint-server team add`)");
-            };
-            store.join_team(&team_id, &person_id(store, &email)?, manager)?;
-            println!(
-                "{email} joined {team}{}",
-                if manager { " as a manager" } else { "" }
-            );
         }
     }
     Ok(())

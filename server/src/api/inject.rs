@@ -1,0 +1,48 @@
+//! Answers with the next injected fault of a request's route
+//! (`faults.rs`), before anything else looks at the request.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::fail::Fail;
+use crate::state::AppState;
+
+/// The route a path belongs to, by the names `Faults` takes.
+fn route(path: &str) -> Option<&'static str> {
+    match path {
+        "/api/v1/enroll" => Some("enroll"),
+        "/api/v1/minutes" => Some("minutes"),
+        "/api/v1/heartbeat" => Some("heartbeat"),
+        p if p.starts_with("/api/v1/captures/") => Some("captures"),
+        _ => None,
+    }
+}
+
+/// Answers with the next fault queued for the request's route, if any,
+/// before anything else looks at the request.
+pub async fn inject(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let fault = route(req.uri().path()).and_then(|r| {
+        state
+            .faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .next(r)
+    });
+    let Some(f) = fault else {
+        return next.run(req).await;
+    };
+    let c = f.code;
+    let status = StatusCode::from_u16(c).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut fail = Fail::new(status, "injected", format!("injected fault {c}"));
+    fail.location = f.location;
+    match f.retry_after {
+        Some(secs) => fail.retry_after(secs),
+        None if c == 429 || c == 503 => fail.retry_after(1),
+        None => fail,
+    }
+    .into_response()
+}

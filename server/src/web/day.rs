@@ -1,0 +1,165 @@
+//! A person's day: its totals, its segments with their thumbnails, counts,
+//! applications and main window, the people the viewer may switch to, and
+//! the deletions the viewer may make of it.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use super::diary::{clock, day_bounds, day_of, segments};
+use super::extract::Viewer;
+use super::format::{hm, visible};
+use super::refusal::{blocking, Refusal};
+use super::render::{render, Nav};
+use super::sheet::row;
+use crate::access::{deletion, Action};
+use crate::state::AppState;
+use crate::store::Whose;
+
+/// A segment as the diary page prints it.
+struct SegmentView {
+    from: String,
+    to: String,
+    activity: u32,
+    keys: u32,
+    clicks: u32,
+    /// Minutes of recorded time in the segment.
+    minutes: u64,
+    /// Bar heights 0-10 (CSS classes: the CSP allows no inline style).
+    bars: Vec<u32>,
+    captures: Vec<(String, String, String)>,
+    apps: String,
+    title: Option<String>,
+    /// [from, to) in epoch ms when the viewer may delete the segment.
+    delete: Option<(i64, i64)>,
+}
+
+#[derive(Template)]
+#[template(path = "diary.html")]
+struct DiaryPage {
+    nav: Nav,
+    person_id: String,
+    person_name: String,
+    time_zone: String,
+    /// `?tz=…` when the viewer chose a zone, for the day links to keep it.
+    zone_query: String,
+    day: NaiveDate,
+    prev_day: NaiveDate,
+    next_day: NaiveDate,
+    people: Vec<(String, String)>,
+    tracked: String,
+    active: String,
+    idle: String,
+    segments: Vec<SegmentView>,
+    /// The day's [from, to) when the viewer may delete all of it.
+    day_delete: Option<(i64, i64)>,
+    /// Whether the viewer may delete everything of this person.
+    delete_all: bool,
+}
+
+#[derive(Deserialize)]
+pub struct ZoneQuery {
+    /// Show the day in this IANA zone instead of the person's own.
+    tz: Option<String>,
+}
+
+pub async fn diary(
+    State(state): State<Arc<AppState>>,
+    viewer: Viewer,
+    Path((person_id, day)): Path<(String, String)>,
+    Query(q): Query<ZoneQuery>,
+) -> Result<Response, Refusal> {
+    let zone: Option<Tz> = match q.tz.as_deref().filter(|z| !z.is_empty()) {
+        None => None,
+        Some(z) => Some(z.parse().map_err(|_| {
+            Refusal::BadRequest(format!(
+                "{z:?} is not a time zone such as Europe/Berlin or UTC"
+            ))
+        })?),
+    };
+    // "today" is the person's today, in their time zone.
+    let asked: Option<NaiveDate> = match day.as_str() {
+        "today" => None,
+        d => Some(d.parse().map_err(|_| Refusal::NotFound)?),
+    };
+    let nav = viewer.nav();
+    let me = viewer.person;
+    let page = blocking(&state, move |store| {
+        let person = store.person(&person_id)?.ok_or(Refusal::NotFound)?;
+        let now = crate::store::now_ms();
+        let day = asked.unwrap_or_else(|| day_of(now, person.tz()));
+        let grant = store.grant(
+            &me,
+            Whose::Person(&person.id),
+            Action::ViewDiary,
+            &format!("diary of {day}"),
+        )?;
+        let policy = store.effective_policy(Some(&person.id))?;
+        let review_ms = policy.review_ms();
+        let tz = zone.unwrap_or_else(|| person.tz());
+        let (from, to) = day_bounds(day, tz);
+        let (minutes, captures) = store.day(&grant, from, to)?;
+        let segs = segments(&minutes, &captures, policy.segment_ms());
+        let totals = row(&person, day, &minutes);
+        let may_delete = |end_ms| grant.allows(deletion(end_ms, now, review_ms));
+        let people = store
+            .reachable(&me, Action::ViewDiary)?
+            .into_iter()
+            .map(|p| (p.id, p.name))
+            .collect();
+        let peak = segs
+            .iter()
+            .flat_map(|s| s.per_minute.iter().copied())
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        Ok(DiaryPage {
+            nav,
+            person_id: person.id.clone(),
+            person_name: person.name.clone(),
+            time_zone: tz.name().to_string(),
+            zone_query: zone.map_or_else(String::new, |z| format!("?tz={}", z.name())),
+            day,
+            prev_day: day.pred_opt().unwrap_or(day),
+            next_day: day.succ_opt().unwrap_or(day),
+            people,
+            // The whole day only if its oldest segment may still go.
+            day_delete: segs
+                .first()
+                .is_some_and(|s| may_delete(s.end_ms))
+                .then_some((from, to)),
+            delete_all: grant.allows(Action::DeleteAll),
+            tracked: hm(totals.tracked_secs),
+            active: hm(totals.active_secs),
+            idle: hm(totals.idle_secs),
+            segments: segs
+                .iter()
+                .map(|s| SegmentView {
+                    from: clock(s.start_ms, tz),
+                    to: clock(s.end_ms, tz),
+                    activity: s.activity_percent(),
+                    keys: s.keystrokes,
+                    clicks: s.clicks,
+                    minutes: s.seconds / 60,
+                    bars: s.per_minute.iter().map(|n| n * 10 / peak).collect(),
+                    captures: s.captures.clone(),
+                    apps: s
+                        .top_apps
+                        .iter()
+                        .map(|(a, n)| format!("{} ({n} min)", visible(a)))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    title: s.top_title.as_deref().map(visible),
+                    delete: may_delete(s.end_ms).then_some((s.start_ms, s.end_ms)),
+                })
+                .collect(),
+        })
+    })
+    .await?;
+    Ok(render(&page))
+}

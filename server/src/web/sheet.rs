@@ -1,0 +1,183 @@
+//! Timesheet arithmetic, no HTTP and no database: a person's day summed
+//! (tracked, active and idle seconds), the timesheet as CSV, and time per
+//! application with its main window.
+
+use chrono::NaiveDate;
+
+use super::format::{field, hm};
+use crate::store::{DiaryMinute, Person};
+
+/// One person's day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub name: String,
+    pub email: String,
+    pub day: NaiveDate,
+    pub time_zone: String,
+    pub tracked_secs: u64,
+    pub active_secs: u64,
+    pub idle_secs: u64,
+}
+
+impl Row {
+    pub fn active_percent(&self) -> u64 {
+        (self.active_secs * 100)
+            .checked_div(self.tracked_secs)
+            .unwrap_or(0)
+    }
+}
+
+/// Sums one day's minutes.
+pub fn row(person: &Person, day: NaiveDate, minutes: &[DiaryMinute]) -> Row {
+    let sum = |keep: &dyn Fn(&DiaryMinute) -> bool| -> u64 {
+        minutes
+            .iter()
+            .filter(|m| keep(m))
+            .map(|m| u64::from(m.seconds))
+            .sum()
+    };
+    Row {
+        name: person.name.clone(),
+        email: person.email.clone(),
+        day,
+        time_zone: person.time_zone.clone(),
+        tracked_secs: sum(&|_| true),
+        active_secs: sum(&|m| m.is_active()),
+        idle_secs: sum(&|m| m.idle),
+    }
+}
+
+/// The timesheet as RFC 4180 CSV.
+pub fn csv(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "name,email,day,time_zone,tracked,active,idle,active_percent,tracked_seconds,active_seconds,idle_seconds\r\n",
+    );
+    for r in rows {
+        out.push_str(
+            &[
+                field(&r.name),
+                field(&r.email),
+                r.day.to_string(),
+                field(&r.time_zone),
+                hm(r.tracked_secs),
+                hm(r.active_secs),
+                hm(r.idle_secs),
+                r.active_percent().to_string(),
+                r.tracked_secs.to_string(),
+                r.active_secs.to_string(),
+                r.idle_secs.to_string(),
+            ]
+            .join(","),
+        );
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// Time per application over minutes: (application, seconds, the window
+/// title seen most in it), most time first.
+pub fn applications(minutes: &[DiaryMinute]) -> Vec<(String, u64, String)> {
+    use std::collections::HashMap;
+    let mut by: HashMap<&str, (u64, HashMap<&str, u64>)> = HashMap::new();
+    for m in minutes.iter().filter(|m| !m.idle) {
+        let app = m.app.as_deref().unwrap_or("(unknown)");
+        let entry = by.entry(app).or_default();
+        entry.0 += u64::from(m.seconds);
+        *entry.1.entry(m.title.as_deref().unwrap_or("")).or_default() += u64::from(m.seconds);
+    }
+    let mut out: Vec<(String, u64, String)> = by
+        .into_iter()
+        .map(|(app, (secs, titles))| {
+            let title = titles
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+                .map(|(t, _)| t.to_string())
+                .unwrap_or_default();
+            (app.to_string(), secs, title)
+        })
+        .collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Role;
+    use crate::store::DiaryMinute;
+
+    #[test]
+    fn applications_add_up_active_time_with_their_main_window() {
+        let m = |app: &str, title: &str, seconds, idle| DiaryMinute {
+            start_ms: 0,
+            seconds,
+            keystrokes: 1,
+            clicks: 0,
+            scrolls: 0,
+            idle,
+            app: Some(app.into()),
+            title: Some(title.into()),
+        };
+        let got = applications(&[
+            m("code", "main.rs", 60, false),
+            m("code", "lib.rs", 60, false),
+            m("code", "main.rs", 60, false),
+            m("firefox", "docs", 60, false),
+            m("firefox", "docs", 60, true),
+        ]);
+        assert_eq!(
+            got,
+            [
+                ("code".to_string(), 180, "main.rs".to_string()),
+                ("firefox".to_string(), 60, "docs".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn rows_sum_seconds_and_csv_quotes_what_needs_it() {
+        let person = Person {
+            id: "p".into(),
+            email: "max@example.com".into(),
+            name: "=Max, \"the\" tester".into(),
+            time_zone: "Pacific/Auckland".into(),
+            role: Role::Member,
+            archived: false,
+        };
+        let minute = |seconds, keys, idle| DiaryMinute {
+            start_ms: 0,
+            seconds,
+            keystrokes: keys,
+            clicks: 0,
+            scrolls: 0,
+            idle,
+            app: None,
+            title: None,
+        };
+        let day: NaiveDate = "2026-11-29".parse().unwrap();
+        let r = row(
+            &person,
+            day,
+            &[
+                minute(60, 5, false),
+                minute(60, 0, true),
+                minute(30, 0, false),
+            ],
+        );
+        assert_eq!(
+            (
+                r.tracked_secs,
+                r.active_secs,
+                r.idle_secs,
+                r.active_percent()
+            ),
+            (150, 60, 60, 40)
+        );
+        let text = csv(&[r]);
+        let line = text.lines().nth(1).unwrap();
+        assert_eq!(
+            line,
+            "\"'=Max, \"\"the\"\" tester\",max@example.com,2026-11-29,Pacific/Auckland,0:02,0:01,0:01,40,150,60,60"
+        );
+    }
+}

@@ -156,7 +156,10 @@ fn exit_for(e: &anyhow::Error) -> Exit {
         if cause.is::<ConfigError>() {
             return Exit::Config;
         }
-        if cause.is::<QueueError>() || cause.is::<stint::datadir::DataDirError>() {
+        if cause.is::<QueueError>()
+            || cause.is::<stint::datadir::DataDirError>()
+            || cause.is::<stint::daemon::DaemonError>()
+        {
             return Exit::Storage;
         }
         match cause.downcast_ref::<IpcError>() {

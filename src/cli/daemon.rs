@@ -98,7 +98,14 @@ fn start_tray(config: Option<&Path>) -> Option<std::process::Child> {
     if let Some(c) = config {
         cmd.arg("--config").arg(c);
     }
-    match cmd.stdin(std::process::Stdio::null()).spawn() {
+    // The tray logs to its own file: it must not hold the pipes of whoever
+    // started the daemon (a script waiting for them to close would wait for
+    // the tray too), nor outlive a daemon that was killed.
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    stint::platform::end_with_parent(&mut cmd);
+    match cmd.spawn() {
         Ok(child) => {
             tracing::info!(pid = child.id(), "tray started");
             Some(child)

@@ -17,7 +17,7 @@ use crate::clock::{self, align_down, random_moment, Continuity, Now};
 use crate::config::Config;
 use crate::encode::EncodeOptions;
 use crate::model::{local_offset_at, new_id, rfc3339, CaptureKind, CaptureRecord, MinuteRecord};
-use crate::queue::{Queue, QueueError};
+use crate::queue::Queue;
 use crate::sampler::run_blocking;
 use crate::sampler::window::WindowInfo;
 use crate::sysfacts;
@@ -31,8 +31,11 @@ const MAX_PENDING: usize = 1440;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
-    #[error(transparent)]
-    Queue(#[from] QueueError),
+    /// The queue thread ended: nothing recorded from now on could be kept,
+    /// so the daemon ends (non-zero) for the service manager to start it
+    /// again, rather than hold minutes in memory that never reach the disk.
+    #[error("the local queue stopped; {lost} minute(s) held in memory could not be written; stint exits so it can be started again")]
+    QueueGone { lost: usize },
 }
 
 /// The minute being accumulated.
@@ -79,7 +82,6 @@ pub async fn run(
     // the policy: the recorder sleeps until a deadline or a change, never polls.
     let mut control = queue.control();
     let mut tracking = control.borrow_and_update().tracking.unwrap_or(initial);
-    let mut control_open = true;
     let mut rec = Recorder {
         base: cfg.clone(),
         policy: stint_proto::Policy::default(),
@@ -105,9 +107,12 @@ pub async fn run(
             .map(|d| d.min(Instant::now() + WALL_LOOK));
         tokio::select! {
             _ = sleep_until_some(deadline) => {}
-            changed = control.changed(), if control_open => {
-                // The queue thread is gone: deadlines alone drive the loop now.
-                control_open = changed.is_ok();
+            changed = control.changed() => {
+                if changed.is_err() {
+                    let lost = rec.pending.len() + usize::from(rec.minute.is_some());
+                    tracing::error!(lost, "the queue thread has stopped; exiting");
+                    return Err(DaemonError::QueueGone { lost });
+                }
             }
             _ = &mut shutdown => {
                 rec.stop(Now::read()).await;
@@ -449,5 +454,32 @@ impl Recorder {
         self.samplers.follow_policy(&cfg, &self.queue).await;
         self.cfg = cfg;
         self.policy = policy;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// When the queue thread ends, the recorder ends too, with an error the
+    /// binary turns into a non-zero exit, instead of recording into memory
+    /// that will never reach the disk.
+    #[tokio::test]
+    async fn the_recorder_ends_when_the_queue_thread_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = Config::defaults().unwrap();
+        cfg.storage.data_dir = dir.path().to_path_buf();
+        cfg.capture.screenshots = false;
+        let (queue, _) = Queue::open(dir.path(), crate::queue::Role::Owner).unwrap();
+        let samplers = Samplers::probe(&cfg, &queue).await;
+        let recorder = run(cfg, queue.clone(), samplers, std::future::pending());
+        queue.halt();
+        let ended = tokio::time::timeout(Duration::from_secs(30), recorder)
+            .await
+            .expect("the recorder ends");
+        assert!(
+            matches!(ended, Err(DaemonError::QueueGone { lost: 0 })),
+            "{ended:?}"
+        );
     }
 }

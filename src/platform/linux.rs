@@ -21,6 +21,23 @@ pub fn detach_own_console() {}
 /// Nothing to hide here: a child process opens no window of its own.
 pub fn no_console_window(_command: &mut std::process::Command) {}
 
+/// Ends `command`'s process when this one ends, however it ends (SIGKILL
+/// included): the kernel sends it SIGTERM. A tray outliving its daemon
+/// would otherwise hold on to whatever it inherited until it noticed.
+pub fn end_with_parent(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe and touches no memory of ours.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+}
+
 /// Which tray host is running, or why none is: a system tray owning
 /// `_NET_SYSTEM_TRAY_S<n>` (XEmbed) or a StatusNotifierWatcher on the session bus.
 pub fn tray_host() -> Result<String, String> {
@@ -63,5 +80,26 @@ fn xembed_tray() -> Result<bool, String> {
 
 fn sni_watcher() -> bool {
     zbus::blocking::Connection::session()
-        .is_ok_and(|conn| crate::sampler::wayland::on_bus(&conn, "org.kde.StatusNotifierWatcher"))
+        .is_ok_and(|conn| on_bus(&conn, "org.kde.StatusNotifierWatcher"))
+}
+
+/// Whether `name` has an owner on the session bus `conn`.
+pub(crate) fn on_bus(conn: &zbus::blocking::Connection, name: &str) -> bool {
+    let Ok(dbus) = zbus::blocking::fdo::DBusProxy::new(conn) else {
+        return false;
+    };
+    zbus::names::BusName::try_from(name)
+        .ok()
+        .and_then(|n| dbus.name_has_owner(n).ok())
+        .unwrap_or(false)
+}
+
+/// Whether `name` is on the session bus `conn` or would be started on the
+/// first call: a desktop portal is often activated on demand, not running.
+pub(crate) fn reachable(conn: &zbus::blocking::Connection, name: &str) -> bool {
+    on_bus(conn, name)
+        || zbus::blocking::fdo::DBusProxy::new(conn)
+            .ok()
+            .and_then(|dbus| dbus.list_activatable_names().ok())
+            .is_some_and(|names| names.iter().any(|n| n.as_str() == name))
 }

@@ -21,6 +21,10 @@ pub fn detach_own_console() {}
 /// Nothing to hide here: a child process opens no window of its own.
 pub fn no_console_window(_command: &mut std::process::Command) {}
 
+/// macOS has no death signal for a parent: the tray notices its daemon is
+/// gone at its next status refresh and exits.
+pub fn end_with_parent(_command: &mut std::process::Command) {}
+
 /// Where the tray icon shows: there always is one on this OS.
 pub fn tray_host() -> Result<String, String> {
     Ok("the macOS menu bar".into())

@@ -14,8 +14,12 @@ pub fn open_url(url: &str) -> std::io::Result<()> {
 }
 
 pub use os::{
-    detach_own_console, no_console_window, open_in_viewer, system_config_path, tray_host, OS_FAMILY,
+    detach_own_console, end_with_parent, no_console_window, open_in_viewer, system_config_path,
+    tray_host, OS_FAMILY,
 };
+/// The session bus: whether a name has an owner, or could be started.
+#[cfg(target_os = "linux")]
+pub(crate) use os::{on_bus, reachable};
 
 /// Registers for the OS's stop requests right away (SIGTERM and SIGINT; on
 /// Windows Ctrl-C, console close, logoff and shutdown), so one that arrives while

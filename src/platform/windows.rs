@@ -42,3 +42,7 @@ pub fn no_console_window(command: &mut std::process::Command) {
     const CREATE_NO_WINDOW: u32 = 0x0800_0000;
     command.creation_flags(CREATE_NO_WINDOW);
 }
+
+/// Windows ends no child with its parent: the tray notices its daemon is
+/// gone at its next status refresh and exits.
+pub fn end_with_parent(_command: &mut std::process::Command) {}

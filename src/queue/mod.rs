@@ -52,6 +52,10 @@ pub enum QueueError {
     Sql(rusqlite::Error),
     #[error("the queue thread has stopped")]
     Closed,
+    /// A job panicked; the thread caught it (its transaction rolled back)
+    /// and goes on with the next.
+    #[error("a queue job failed unexpectedly: {0}")]
+    Panicked(String),
     #[error(transparent)]
     DataDir(#[from] crate::datadir::DataDirError),
 }
@@ -75,7 +79,37 @@ pub struct OpenReport {
     pub swept_files: usize,
 }
 
-type Job = Box<dyn FnOnce(&mut Store) + Send>;
+/// What the queue thread is sent.
+enum Job {
+    Run(Box<dyn FnOnce(&mut Store) + Send>),
+    /// Ends the thread, as a fault would: for testing those who rely on it.
+    #[cfg(test)]
+    Halt,
+}
+
+/// A panic's message, for the error that replaces it.
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// Runs `f` on the store, a panic in it turned into an error: the thread
+/// must outlive any one job, or every later record would have nowhere to go.
+fn guarded<T>(
+    store: &mut Store,
+    f: impl FnOnce(&mut Store) -> Result<T, QueueError>,
+) -> Result<T, QueueError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(store))) {
+        Ok(r) => r,
+        Err(p) => {
+            let text = panic_text(&*p);
+            tracing::error!(panic = ?text, "a queue job panicked; its transaction rolled back");
+            Err(QueueError::Panicked(text))
+        }
+    }
+}
 
 /// Cheap, cloneable handle to the queue thread.
 #[derive(Clone)]
@@ -116,7 +150,11 @@ impl Queue {
                 Ok((mut store, report)) => {
                     let _ = ready_tx.send(Ok((report, store.control.subscribe())));
                     for job in rx {
-                        job(&mut store);
+                        match job {
+                            Job::Run(job) => job(&mut store),
+                            #[cfg(test)]
+                            Job::Halt => break,
+                        }
                     }
                 }
                 Err(e) => {
@@ -141,7 +179,8 @@ impl Queue {
         &self.paths.db
     }
 
-    /// Runs `f` on the queue thread and waits for its result.
+    /// Runs `f` on the queue thread and waits for its result; a panic in
+    /// `f` comes back as [`QueueError::Panicked`].
     pub async fn call<T, F>(&self, f: F) -> Result<T, QueueError>
     where
         T: Send + 'static,
@@ -149,11 +188,17 @@ impl Queue {
     {
         let (tx, rx) = oneshot::channel();
         self.tx
-            .send(Box::new(move |store: &mut Store| {
-                let _ = tx.send(f(store));
-            }))
+            .send(Job::Run(Box::new(move |store: &mut Store| {
+                let _ = tx.send(guarded(store, f));
+            })))
             .map_err(|_| QueueError::Closed)?;
         rx.await.map_err(|_| QueueError::Closed)?
+    }
+
+    /// Ends the queue thread, as a fault would.
+    #[cfg(test)]
+    pub(crate) fn halt(&self) {
+        let _ = self.tx.send(Job::Halt);
     }
 
     /// [`Queue::call`] for code that is not async (CLI commands, tests).
@@ -164,9 +209,9 @@ impl Queue {
     {
         let (tx, rx) = mpsc::channel();
         self.tx
-            .send(Box::new(move |store: &mut Store| {
-                let _ = tx.send(f(store));
-            }))
+            .send(Job::Run(Box::new(move |store: &mut Store| {
+                let _ = tx.send(guarded(store, f));
+            })))
             .map_err(|_| QueueError::Closed)?;
         rx.recv().map_err(|_| QueueError::Closed)?
     }

@@ -239,3 +239,34 @@ fn control_changes_reach_watchers_as_they_commit() {
     let now = control.borrow().clone();
     assert_eq!((now.tracking, now.policy.blur), (Some(false), Some(true)));
 }
+
+/// A job that panics comes back as an error, inside a transaction that is
+/// rolled back, and the thread serves the next job as before.
+#[test]
+fn a_job_that_panics_is_an_error_and_the_queue_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
+    let failed = q.call_blocking(|s| -> Result<(), QueueError> {
+        let tx = s.conn.transaction().map_err(QueueError::Sql)?;
+        tx.execute("UPDATE state SET value = 'half done'", [])
+            .map_err(QueueError::Sql)?;
+        panic!("a bug in a job");
+    });
+    assert!(
+        matches!(&failed, Err(QueueError::Panicked(text)) if text == "a bug in a job"),
+        "{failed:?}"
+    );
+    q.call_blocking(|s| s.set_tracking(true)).unwrap();
+    let half: i64 = q
+        .call_blocking(|s| {
+            s.conn
+                .query_row(
+                    "SELECT count(*) FROM state WHERE value = 'half done'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(QueueError::Sql)
+        })
+        .unwrap();
+    assert_eq!(half, 0, "the panicking job's write was rolled back");
+}

@@ -4,9 +4,12 @@
 //!
 //! Samplers never touch the network or the queue; the daemon decides what to keep.
 
+#[cfg(target_os = "linux")]
+pub mod desktop;
 pub mod input;
 pub mod screen;
 pub mod screen_helper;
+pub mod source;
 #[cfg(target_os = "linux")]
 pub mod wayland;
 pub mod webcam;

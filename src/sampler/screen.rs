@@ -8,20 +8,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use super::SamplerError;
-use crate::encode::{encode, EncodeOptions, Encoded, Pixels};
+use crate::encode::{encode, EncodeOptions, Pixels};
 
-/// One monitor's encoded screenshot.
-#[derive(Debug, Clone)]
-pub struct Shot {
-    pub monitor: String,
-    pub image: Encoded,
-}
-
-pub trait ScreenSource: Send + Sync {
-    /// Captures every monitor. A monitor that fails is logged and skipped; the call
-    /// fails only when none could be captured.
-    fn capture_all(&self, opts: EncodeOptions) -> Result<Vec<Shot>, SamplerError>;
-}
+pub use super::source::{ScreenSource, Shot};
 
 /// The executable to run as the screenshot helper, chosen once by the binary.
 static HELPER: OnceLock<PathBuf> = OnceLock::new();
@@ -48,7 +37,7 @@ pub fn create(timeout: Duration) -> Result<Arc<dyn ScreenSource>, SamplerError> 
 /// How screenshots are taken here, for `stint status`.
 pub fn backend() -> &'static str {
     #[cfg(target_os = "linux")]
-    if super::wayland::current() != super::wayland::Desktop::X11 {
+    if super::desktop::current() != super::desktop::Desktop::X11 {
         return super::wayland::screens_backend();
     }
     "xcap"
@@ -58,7 +47,7 @@ pub fn backend() -> &'static str {
 pub fn create_in_process() -> Result<Arc<dyn ScreenSource>, SamplerError> {
     super::probe_session()?;
     #[cfg(target_os = "linux")]
-    if super::wayland::current() != super::wayland::Desktop::X11 {
+    if super::desktop::current() != super::desktop::Desktop::X11 {
         return super::wayland::screens();
     }
     let monitors = xcap::Monitor::all().map_err(map_err)?;

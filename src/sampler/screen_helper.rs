@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::screen::{ScreenSource, Shot};
+use super::source::{ScreenSource, Shot};
 use super::SamplerError;
 use crate::encode::{EncodeOptions, Encoded, Format};
 

@@ -10,7 +10,7 @@ use super::SamplerError;
 /// Connects to `$DISPLAY`, refusing Wayland sessions (counts and titles from
 /// XWayland alone would be silently incomplete).
 pub fn connect_x11() -> Result<(RustConnection, usize), SamplerError> {
-    if super::wayland::current() != super::wayland::Desktop::X11 {
+    if super::desktop::current() != super::desktop::Desktop::X11 {
         return Err(SamplerError::Wayland(
             "X11 APIs see only XWayland windows and input there".into(),
         ));

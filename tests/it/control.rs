@@ -213,3 +213,92 @@ fn another_os_user_can_neither_control_nor_read_the_daemon() {
     assert!(!out.status.success(), "other user read the log: {out:?}");
     agent.stop_daemon();
 }
+
+/// Whether a `stint-tray` of the agent's config is running.
+fn tray_running(agent: &Agent) -> bool {
+    Command::new("pgrep")
+        .arg("-f")
+        .arg(format!("stint-tray --config {}", agent.config.display()))
+        .status()
+        .unwrap()
+        .success()
+}
+
+/// Reads `pipe` to its end on a thread; the text, once every writer is gone.
+fn to_end(mut pipe: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        let _ = tx.send(text);
+    });
+    rx
+}
+
+/// Daemons killed outright on a desktop take their trays with them, and
+/// nothing they started holds the pipes of whoever started them; so a
+/// config error right after, on the same desktop and user, exits 78 at
+/// once, its output complete. (Orphaned trays once kept a caller that
+/// waits for the pipes to close waiting, and a new daemon's tray beside
+/// the old ones.)
+#[test]
+fn killed_daemons_leave_no_tray_or_pipe_behind_and_a_bad_config_then_exits_78() {
+    let desk = Desktop::start(320, 240);
+    let agent = Agent::new(Some(&desk), "[tracking]\ninitial = true\n");
+    for round in 0..2 {
+        let mut child = agent
+            .command()
+            .arg("run")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (out, err) = (
+            to_end(child.stdout.take().unwrap()),
+            to_end(child.stderr.take().unwrap()),
+        );
+        wait_for("the tray", Duration::from_secs(20), || {
+            tray_running(&agent).then_some(())
+        });
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // At once, not when an orphaned tray would notice (seconds later):
+        // the tray dies with its daemon and never held these pipes.
+        for (name, pipe) in [("stdout", out), ("stderr", err)] {
+            pipe.recv_timeout(Duration::from_secs(3))
+                .unwrap_or_else(|_| {
+                    panic!("round {round}: the daemon's {name} is still held open")
+                });
+        }
+        wait_for(
+            "the tray to end with its daemon",
+            Duration::from_secs(3),
+            || (!tray_running(&agent)).then_some(()),
+        );
+    }
+    let mut toml = std::fs::read_to_string(&agent.config).unwrap();
+    toml.push_str("\n[schedule]\nminute = \"1ms\"\n");
+    std::fs::write(&agent.config, toml).unwrap();
+    let mut child = agent
+        .command()
+        .arg("run")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = to_end(child.stderr.take().unwrap());
+    let status = wait_for(
+        "stint run with a bad config to exit",
+        Duration::from_secs(10),
+        || child.try_wait().unwrap(),
+    );
+    assert_eq!(status.code(), Some(78));
+    let said = err
+        .recv_timeout(Duration::from_secs(10))
+        .expect("its stderr closed");
+    assert!(
+        said.contains("schedule.minute") && said.contains("1ms"),
+        "{said}"
+    );
+    assert!(!tray_running(&agent));
+}

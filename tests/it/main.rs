@@ -21,4 +21,5 @@ mod web;
 mod web_admin;
 mod web_browser;
 mod web_oidc;
+mod web_routes;
 mod wine_input;

@@ -25,7 +25,6 @@ pub mod objects;
 mod oidc;
 mod passwords;
 mod people;
-mod pg_tls;
 mod policy;
 mod records;
 mod schema;

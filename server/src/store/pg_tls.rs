@@ -342,7 +342,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream for RustlsStream<S> {
 }
 
 /// Connects as `url` says, TLS included.
-pub fn connect(url: &str) -> Result<postgres::Client, super::sql::SqlError> {
+pub fn connect(url: &str) -> Result<postgres::Client, super::SqlError> {
     let target = parse(url)?;
     let tls = MakeRustls(Arc::new(client_config(&target)?));
     Ok(target.config.connect(tls)?)
@@ -417,11 +417,10 @@ mod tests {
         std::fs::write(&other, stranger.cert.pem()).unwrap();
         let by_name = url.replace("127.0.0.1", "localhost");
         let encrypted = |url: &str| -> Result<bool, String> {
-            let mut c =
-                super::super::sql::Conn::connect_postgres(url).map_err(|e| e.to_string())?;
+            let mut c = super::super::Conn::connect_postgres(url).map_err(|e| e.to_string())?;
             c.query_row(
                 "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
-                super::super::sql::params![],
+                crate::store::sql::params![],
                 |r| r.get::<String>(0),
             )
             .map(|t| t == "true")

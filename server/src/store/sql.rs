@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use sql_pg::to_postgres;
 use sql_pg::{pg_args, pg_refs, pg_row, pg_statement};
 
+#[path = "pg_tls.rs"]
+mod pg_tls;
 #[path = "sql_pg.rs"]
 mod sql_pg;
 
@@ -289,7 +291,7 @@ impl Conn {
     /// PostgreSQL at `url`, with TLS as its `sslmode` says (pg_tls.rs).
     pub fn connect_postgres(url: &str) -> Result<Conn, SqlError> {
         Ok(Conn(Engine::Pg {
-            client: Box::new(super::pg_tls::connect(url)?),
+            client: Box::new(pg_tls::connect(url)?),
             statements: HashMap::new(),
         }))
     }

@@ -3,17 +3,23 @@
 //! touched anything. Never which key, never text.
 //!
 //! Every OS counts from an event source on a thread of its own: XInput2 raw
-//! events on Linux/X11 (`x11.rs`), low-level hooks on Windows (`windows.rs`), a
+//! events on Linux/X11 (`x11.rs`), evdev on Linux/Wayland (`evdev.rs`, or
+//! the compositor's idle time alone: `wayland.rs`), low-level hooks on
+//! Windows (`windows.rs`), a
 //! listen-only CGEventTap on macOS (`macos.rs`). Polling device state
 //! (`poll.rs`) is only the fallback on Windows and macOS when the event source
 //! cannot be opened, and it says so: it misses presses shorter than a poll.
 
+#[cfg(target_os = "linux")]
+pub mod evdev;
 #[cfg_attr(target_os = "linux", path = "x11.rs")]
 #[cfg_attr(target_os = "windows", path = "windows.rs")]
 #[cfg_attr(target_os = "macos", path = "macos.rs")]
 mod platform;
 #[cfg(not(target_os = "linux"))]
 mod poll;
+#[cfg(target_os = "linux")]
+mod wayland;
 // The platforms' event logic builds and is tested everywhere.
 #[cfg(any(test, target_os = "macos"))]
 mod macevents;
@@ -33,51 +39,7 @@ use super::SamplerError;
 /// software refuse the event source in a way stint cannot see.
 pub const BACKEND_ENV: &str = "STINT_INPUT_BACKEND";
 
-/// Counts since the previous [`InputSource::take_counts`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct InputCounts {
-    pub keystrokes: u32,
-    pub clicks: u32,
-    pub scrolls: u32,
-    /// The part of `keystrokes` the OS marked as injected by software.
-    pub synthetic_keystrokes: u32,
-    /// The part of `clicks` the OS marked as injected by software.
-    pub synthetic_clicks: u32,
-}
-
-impl InputCounts {
-    pub fn total(&self) -> u64 {
-        u64::from(self.keystrokes) + u64::from(self.clicks) + u64::from(self.scrolls)
-    }
-}
-
-/// What keeps a working source from exact counts.
-#[derive(Debug, Clone)]
-pub enum Limitation {
-    /// No counts at all, only idle time (macOS without Input Monitoring).
-    NoCounts(SamplerError),
-    /// Counting by polling because the event source could not be opened (why):
-    /// presses and clicks shorter than one poll are missed.
-    Polling(String),
-}
-
-pub trait InputSource: Send + Sync {
-    /// Returns and resets the counts; `None` when this source cannot count
-    /// (the minute's counts are then unknown, not zero).
-    fn take_counts(&self) -> Option<InputCounts>;
-    /// Milliseconds since the last user input of any kind (including pointer motion
-    /// where the platform can tell).
-    fn idle_ms(&self) -> u64;
-    /// False once the event source died (e.g. the X server went away); the
-    /// daemon then probes again, at most once a minute.
-    fn healthy(&self) -> bool;
-    fn backend(&self) -> &'static str;
-    /// Why this source is a stand-in for exact counting, if it is; the daemon
-    /// keeps trying for a better one, at most once a minute.
-    fn limitation(&self) -> Option<Limitation> {
-        None
-    }
-}
+pub use super::source::{InputCounts, InputSource, Limitation};
 
 /// Probes this machine and returns the best input source, or why there is none.
 pub fn create() -> Result<Box<dyn InputSource>, SamplerError> {

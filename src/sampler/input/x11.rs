@@ -37,10 +37,10 @@ fn failed(what: &str, e: &dyn std::fmt::Display) -> SamplerError {
 }
 
 pub fn create() -> Result<Box<dyn InputSource>, SamplerError> {
-    if crate::sampler::wayland::current() != crate::sampler::wayland::Desktop::X11 {
+    if crate::sampler::desktop::current() != crate::sampler::desktop::Desktop::X11 {
         // XWayland would show only its own clients' input: evdev, or idle
         // time from the compositor alone, never both counted.
-        return crate::sampler::wayland::input();
+        return super::wayland::input();
     }
     let (conn, screen) = connect_x11()?;
     let root = conn.setup().roots[screen].root;

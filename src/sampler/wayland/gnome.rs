@@ -5,7 +5,7 @@
 
 use zbus::blocking::Connection;
 
-use crate::sampler::window::{WindowInfo, WindowSource};
+use crate::sampler::source::{WindowInfo, WindowSource};
 use crate::sampler::SamplerError;
 
 const FOCUS_NAME: &str = "dev.stint.Focus";
@@ -23,7 +23,7 @@ impl GnomeWindows {
     /// Probes for the extension's name on the bus.
     pub fn connect() -> Result<GnomeWindows, SamplerError> {
         let conn = bus()?;
-        if !super::on_bus(&conn, FOCUS_NAME) {
+        if !crate::platform::on_bus(&conn, FOCUS_NAME) {
             return Err(SamplerError::Wayland(format!(
                 "GNOME shows the focused window only to its extensions, and the stint focus extension is not running: gnome-extensions enable {EXTENSION} (the packages install it), then log in again"
             )));

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use crate::sampler::window::{WindowInfo, WindowSource};
+use crate::sampler::source::{WindowInfo, WindowSource};
 use crate::sampler::SamplerError;
 
 pub const AGENT_NAME: &str = "dev.stint.Agent";

@@ -5,10 +5,10 @@
 //! (`protocols.rs`), stint's GNOME Shell extension (`gnome.rs`) and KWin
 //! script (`kde.rs`) for the window there, `wlr-foreign-toplevel-management`
 //! on other wlroots compositors (`toplevel.rs`), the desktop portal for their
-//! screenshots (`portal.rs`), and evdev for input counts on any of them
-//! (`evdev.rs`).
+//! screenshots (`portal.rs`); input counts on any of them come from evdev
+//! (`input/evdev.rs`). These modules read the desktop; the traits they
+//! serve are `source.rs`'s, and which session this is, `desktop.rs`'s.
 
-pub mod evdev;
 pub mod gnome;
 pub mod kde;
 pub mod portal;
@@ -18,53 +18,9 @@ pub mod toplevel;
 
 use std::sync::Arc;
 
-use super::input::{InputCounts, InputSource, Limitation};
-use super::window::{WindowInfo, WindowSource};
+pub use super::desktop::{current, Desktop};
+use super::source::{ScreenSource, Shot, WindowInfo, WindowSource};
 use super::SamplerError;
-
-/// The graphical session, as far as the environment tells.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Desktop {
-    /// Xorg (or no Wayland variables): the X11 samplers apply.
-    X11,
-    /// sway, reachable over its IPC socket (`SWAYSOCK`).
-    Sway { socket: String },
-    /// GNOME Shell (Mutter).
-    Gnome,
-    /// KDE Plasma (KWin).
-    Kde,
-    /// Another Wayland compositor (Hyprland, river, Weston ...), by name.
-    OtherWayland(String),
-}
-
-/// Reads the session from `var` (the process environment in practice).
-pub fn detect(var: impl Fn(&str) -> Option<String>) -> Desktop {
-    let set = |k: &str| var(k).filter(|v| !v.is_empty());
-    let wayland =
-        set("WAYLAND_DISPLAY").is_some() || set("XDG_SESSION_TYPE").as_deref() == Some("wayland");
-    if !wayland {
-        return Desktop::X11;
-    }
-    if let Some(socket) = set("SWAYSOCK") {
-        return Desktop::Sway { socket };
-    }
-    let desktop = set("XDG_CURRENT_DESKTOP").unwrap_or_default();
-    let names: Vec<String> = desktop.split(':').map(str::to_ascii_lowercase).collect();
-    if names.iter().any(|n| n == "gnome") {
-        Desktop::Gnome
-    } else if names.iter().any(|n| n == "kde") {
-        Desktop::Kde
-    } else if names.iter().any(|n| n == "sway") {
-        // sway without its socket variable: the IPC is out of reach.
-        Desktop::OtherWayland("sway (SWAYSOCK not set)".into())
-    } else {
-        Desktop::OtherWayland(if desktop.is_empty() {
-            "unknown compositor".into()
-        } else {
-            desktop
-        })
-    }
-}
 
 /// The focused window on a Wayland desktop, by the route its family allows.
 pub fn window() -> Result<Arc<dyn WindowSource>, SamplerError> {
@@ -94,7 +50,7 @@ pub fn window_of(title: String, app: String, pid: u32) -> Option<WindowInfo> {
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_default();
     let app = if app.is_empty() && !exe.is_empty() {
-        super::window::app_from_path(&exe)
+        super::source::app_from_path(&exe)
     } else {
         app
     };
@@ -110,7 +66,7 @@ pub fn window_of(title: String, app: String, pid: u32) -> Option<WindowInfo> {
 
 /// Screenshots: wlr-screencopy where the compositor offers it, else the
 /// desktop portal (GNOME, KDE).
-pub fn screens() -> Result<Arc<dyn super::screen::ScreenSource>, SamplerError> {
+pub fn screens() -> Result<Arc<dyn ScreenSource>, SamplerError> {
     let copy = match protocols::probe_screencopy() {
         Ok(()) => return Ok(Arc::new(WlrScreens)),
         Err(e) => e,
@@ -143,11 +99,8 @@ pub struct PortalScreens;
 /// Under the screenshot helper's own time limit, with room to spare.
 const PORTAL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8);
 
-impl super::screen::ScreenSource for PortalScreens {
-    fn capture_all(
-        &self,
-        opts: crate::encode::EncodeOptions,
-    ) -> Result<Vec<super::screen::Shot>, SamplerError> {
+impl ScreenSource for PortalScreens {
+    fn capture_all(&self, opts: crate::encode::EncodeOptions) -> Result<Vec<Shot>, SamplerError> {
         encode_frames(vec![portal::screenshot(PORTAL_TIMEOUT)?], opts)
     }
 }
@@ -155,7 +108,7 @@ impl super::screen::ScreenSource for PortalScreens {
 fn encode_frames(
     frames: Vec<protocols::Frame>,
     opts: crate::encode::EncodeOptions,
-) -> Result<Vec<super::screen::Shot>, SamplerError> {
+) -> Result<Vec<Shot>, SamplerError> {
     frames
         .into_iter()
         .map(|f| {
@@ -167,7 +120,7 @@ fn encode_frames(
                 opts,
             )
             .map_err(|e| SamplerError::Failed(e.to_string()))?;
-            Ok(super::screen::Shot {
+            Ok(Shot {
                 monitor: f.output,
                 image,
             })
@@ -175,157 +128,11 @@ fn encode_frames(
         .collect()
 }
 
-/// Input on Wayland: exact counts from evdev when the user may read the
-/// devices; otherwise idle time from the compositor, with counts unknown.
-pub fn input() -> Result<Box<dyn InputSource>, SamplerError> {
-    let why = match evdev::create() {
-        Ok(source) => return Ok(source),
-        Err(e) => e,
-    };
-    let idle_err = match protocols::idle() {
-        Ok(idle) => {
-            let backend = idle.protocol;
-            return Ok(Box::new(IdleOnly {
-                idle: Box::new(move || idle.idle_ms()),
-                backend,
-                why,
-            }));
-        }
-        Err(e) => e,
-    };
-    // Mutter offers no idle protocol to clients, but its D-Bus monitor.
-    match gnome::MutterIdle::connect() {
-        Ok(m) => Ok(Box::new(IdleOnly {
-            idle: Box::new(move || m.idle_ms().unwrap_or(0)),
-            backend: "org.gnome.Mutter.IdleMonitor",
-            why,
-        })),
-        Err(_) => Err(SamplerError::Failed(format!(
-            "{why}; and no idle time either: {idle_err}"
-        ))),
-    }
-}
-
-/// Idle time without counts: the compositor's idle notification or monitor.
-struct IdleOnly {
-    idle: Box<dyn Fn() -> u64 + Send + Sync>,
-    backend: &'static str,
-    why: SamplerError,
-}
-
-impl InputSource for IdleOnly {
-    fn take_counts(&self) -> Option<InputCounts> {
-        None
-    }
-
-    fn idle_ms(&self) -> u64 {
-        (self.idle)()
-    }
-
-    fn healthy(&self) -> bool {
-        true
-    }
-
-    fn backend(&self) -> &'static str {
-        self.backend
-    }
-
-    fn limitation(&self) -> Option<Limitation> {
-        Some(Limitation::NoCounts(self.why.clone()))
-    }
-}
-
 /// Screenshots through wlr-screencopy, encoded one output at a time.
 pub struct WlrScreens;
 
-impl super::screen::ScreenSource for WlrScreens {
-    fn capture_all(
-        &self,
-        opts: crate::encode::EncodeOptions,
-    ) -> Result<Vec<super::screen::Shot>, SamplerError> {
+impl ScreenSource for WlrScreens {
+    fn capture_all(&self, opts: crate::encode::EncodeOptions) -> Result<Vec<Shot>, SamplerError> {
         encode_frames(protocols::screencopy()?, opts)
-    }
-}
-
-/// Whether `name` has an owner on the session bus `conn`.
-pub(crate) fn on_bus(conn: &zbus::blocking::Connection, name: &str) -> bool {
-    let Ok(dbus) = zbus::blocking::fdo::DBusProxy::new(conn) else {
-        return false;
-    };
-    zbus::names::BusName::try_from(name)
-        .ok()
-        .and_then(|n| dbus.name_has_owner(n).ok())
-        .unwrap_or(false)
-}
-
-/// Whether `name` is on the session bus `conn` or would be started on the
-/// first call: a desktop portal is often activated on demand, not running.
-pub(crate) fn reachable(conn: &zbus::blocking::Connection, name: &str) -> bool {
-    on_bus(conn, name)
-        || zbus::blocking::fdo::DBusProxy::new(conn)
-            .ok()
-            .and_then(|dbus| dbus.list_activatable_names().ok())
-            .is_some_and(|names| names.iter().any(|n| n.as_str() == name))
-}
-
-/// The session this process runs in.
-pub fn current() -> Desktop {
-    detect(|k| std::env::var(k).ok())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_environment_names_the_desktop() {
-        for (vars, want) in [
-            (vec![("DISPLAY", ":0")], Desktop::X11),
-            (vec![("WAYLAND_DISPLAY", "")], Desktop::X11),
-            (
-                vec![
-                    ("WAYLAND_DISPLAY", "wayland-1"),
-                    ("SWAYSOCK", "/run/sway.sock"),
-                ],
-                Desktop::Sway {
-                    socket: "/run/sway.sock".into(),
-                },
-            ),
-            (
-                vec![
-                    ("XDG_SESSION_TYPE", "wayland"),
-                    ("XDG_CURRENT_DESKTOP", "ubuntu:GNOME"),
-                ],
-                Desktop::Gnome,
-            ),
-            (
-                vec![
-                    ("WAYLAND_DISPLAY", "wayland-0"),
-                    ("XDG_CURRENT_DESKTOP", "KDE"),
-                ],
-                Desktop::Kde,
-            ),
-            (
-                vec![
-                    ("WAYLAND_DISPLAY", "wayland-1"),
-                    ("XDG_CURRENT_DESKTOP", "sway"),
-                ],
-                Desktop::OtherWayland("sway (SWAYSOCK not set)".into()),
-            ),
-            (
-                vec![
-                    ("WAYLAND_DISPLAY", "wayland-1"),
-                    ("XDG_CURRENT_DESKTOP", "Hyprland"),
-                ],
-                Desktop::OtherWayland("Hyprland".into()),
-            ),
-        ] {
-            let got = detect(|k| {
-                vars.iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| v.to_string())
-            });
-            assert_eq!(got, want, "{vars:?}");
-        }
     }
 }

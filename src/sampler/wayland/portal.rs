@@ -21,7 +21,7 @@ fn failed(e: impl std::fmt::Display) -> SamplerError {
 /// Whether a portal is on the session bus at all, running or activatable.
 pub fn probe() -> Result<(), SamplerError> {
     let conn = Connection::session().map_err(failed)?;
-    if super::reachable(&conn, PORTAL) {
+    if crate::platform::reachable(&conn, PORTAL) {
         Ok(())
     } else {
         Err(SamplerError::Unsupported(format!(

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::sampler::window::{WindowInfo, WindowSource};
+use crate::sampler::source::{WindowInfo, WindowSource};
 use crate::sampler::SamplerError;
 
 const MAGIC: &[u8] = b"i3-ipc";

@@ -15,7 +15,7 @@ use wayland_protocols_wlr::foreign_toplevel::v1::client::{
     zwlr_foreign_toplevel_handle_v1 as handle, zwlr_foreign_toplevel_manager_v1 as manager,
 };
 
-use crate::sampler::window::{WindowInfo, WindowSource};
+use crate::sampler::source::{WindowInfo, WindowSource};
 use crate::sampler::SamplerError;
 
 /// `zwlr_foreign_toplevel_handle_v1.state` value of the focused window.

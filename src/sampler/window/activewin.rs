@@ -18,6 +18,10 @@ impl ActiveWin {
 }
 
 impl WindowSource for ActiveWin {
+    fn backend(&self) -> &'static str {
+        super::BACKEND
+    }
+
     fn active(&self) -> Result<Option<WindowInfo>, SamplerError> {
         // The crate reports every failure, including "no window focused", as Err(()).
         let Ok(w) = active_win_pos_rs::get_active_window() else {

@@ -14,43 +14,11 @@ mod platform;
 #[cfg(any(test, target_os = "windows"))]
 mod hosted;
 
-use std::path::Path;
 use std::sync::Arc;
 
 use super::SamplerError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct WindowInfo {
-    pub title: String,
-    pub exe_path: String,
-    pub app: String,
-}
-
-impl WindowInfo {
-    /// Cuts each text to what a record may carry (`stint_proto::MAX_TEXT`
-    /// bytes), at a character boundary: a server refuses longer ones.
-    pub fn clipped(mut self) -> WindowInfo {
-        for s in [&mut self.title, &mut self.exe_path, &mut self.app] {
-            if s.len() > stint_proto::MAX_TEXT {
-                let mut end = stint_proto::MAX_TEXT;
-                while !s.is_char_boundary(end) {
-                    end -= 1;
-                }
-                s.truncate(end);
-            }
-        }
-        self
-    }
-}
-
-pub trait WindowSource: Send + Sync {
-    /// The focused window, or None when nothing has focus (e.g. the bare desktop).
-    fn active(&self) -> Result<Option<WindowInfo>, SamplerError>;
-    /// How it is read, for `stint status`.
-    fn backend(&self) -> &'static str {
-        platform::BACKEND
-    }
-}
+pub use super::source::{WindowInfo, WindowSource};
 
 pub(crate) use platform::probe_session;
 /// How the active window is read here, for `stint status`.
@@ -61,15 +29,7 @@ pub fn create() -> Result<Arc<dyn WindowSource>, SamplerError> {
     platform::create()
 }
 
-#[cfg_attr(target_os = "windows", allow(dead_code))] // Windows names apps by version info
-pub(crate) fn app_from_path(exe: &str) -> String {
-    // Backslashes too: a Windows path is named the same wherever it is read.
-    let name = exe.rsplit(['/', '\\']).next().unwrap_or(exe);
-    Path::new(name)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
+pub(crate) use super::source::app_from_path;
 
 #[cfg(test)]
 mod tests {

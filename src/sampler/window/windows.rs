@@ -37,6 +37,10 @@ pub fn probe_session() -> Result<(), SamplerError> {
 }
 
 impl WindowSource for Foreground {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
     fn active(&self) -> Result<Option<WindowInfo>, SamplerError> {
         // SAFETY: no arguments; null when no window has focus.
         let hwnd = unsafe { GetForegroundWindow() };

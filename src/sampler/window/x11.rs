@@ -11,9 +11,9 @@ use crate::sampler::SamplerError;
 pub const BACKEND: &str = "active-win-pos-rs";
 
 pub fn create() -> Result<Arc<dyn WindowSource>, SamplerError> {
-    use crate::sampler::wayland::{self, Desktop};
-    if wayland::current() != Desktop::X11 {
-        return wayland::window();
+    use crate::sampler::desktop::{current, Desktop};
+    if current() != Desktop::X11 {
+        return crate::sampler::wayland::window();
     }
     let (conn, screen) = x11::connect_x11()?;
     if !x11::wm_publishes_active_window(&conn, screen) {
@@ -30,9 +30,9 @@ fn fallback_title(window_id: &str) -> Option<String> {
 }
 
 pub fn probe_session() -> Result<(), SamplerError> {
-    use crate::sampler::wayland::{self, Desktop};
-    match wayland::current() {
+    use crate::sampler::desktop::{current, Desktop};
+    match current() {
         Desktop::X11 => x11::connect_x11().map(drop),
-        _ => wayland::protocols::probe_connection(),
+        _ => crate::sampler::wayland::protocols::probe_connection(),
     }
 }

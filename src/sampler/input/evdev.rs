@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::sampler::input::{Button, Counters, InputCounts, InputSource};
+use super::{Button, Counters, InputCounts, InputSource};
 use crate::sampler::SamplerError;
 
 const EV_KEY: u16 = 1;

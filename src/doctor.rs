@@ -102,16 +102,19 @@ pub fn run(cfg: &Config) -> Vec<Check> {
     checks.push(Check::from_sampler(
         "session",
         sampler::probe_session(),
-        |_| "graphical session reachable".into(),
+        |_| format!("{}, reachable", sampler::session_name()),
     ));
     checks.push(input_check(sampler::input::create()));
     checks.push(Check::from_sampler(
         "window",
         sampler::window::create(),
-        |w| match w.active() {
-            Ok(Some(info)) => format!("active window: {:?} ({})", info.title, info.exe_path),
-            Ok(None) => "no window has focus right now".into(),
-            Err(e) => format!("probe ok, sample failed: {e}"),
+        |w| {
+            let seen = match w.active() {
+                Ok(Some(info)) => format!("active window: {:?} ({})", info.title, info.exe_path),
+                Ok(None) => "no window has focus right now".into(),
+                Err(e) => format!("probe ok, sample failed: {e}"),
+            };
+            format!("through {}: {seen}", w.backend())
         },
     ));
     let opts = cfg.capture.encode_options();
@@ -131,7 +134,11 @@ pub fn run(cfg: &Config) -> Vec<Check> {
                     )
                 })
                 .collect();
-            list.join(", ")
+            format!(
+                "through {}: {}",
+                sampler::screen::backend(),
+                list.join(", ")
+            )
         },
     );
     screen.required = cfg.capture.screenshots;
@@ -170,7 +177,7 @@ fn input_check(r: Result<Box<dyn InputSource>, SamplerError>) -> Check {
     match source.limitation() {
         None => Check::pass(
             "input",
-            format!("counting every press and click with {} (events)", source.backend()),
+            format!("counting every press and click through {} (events)", source.backend()),
         ),
         Some(Limitation::Polling(why)) => Check {
             required: false,
@@ -186,7 +193,10 @@ fn input_check(r: Result<Box<dyn InputSource>, SamplerError>) -> Check {
         },
         Some(Limitation::NoCounts(e)) => Check::fail(
             "input",
-            format!("{} cannot count: {e}; idle time is still measured", source.backend()),
+            format!(
+                "no counts: {e}; idle time is still measured, through {}",
+                source.backend()
+            ),
             e.fix(),
         ),
     }

@@ -1,19 +1,18 @@
-//! The `stint` command line: the only place that uses `anyhow` and maps errors to
-//! exit codes.
+//! The `stint` command line: parsing and dispatch, and the one place that
+//! maps errors to exit codes; the commands themselves live in `cli/`.
 
 mod cli;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use cli::open_reader;
 use stint::config::{Config, ConfigError};
 use stint::exit::Exit;
-use stint::ipc::{IpcError, Request};
-use stint::queue::{local_day_start_ms, QueueError};
+use stint::ipc::IpcError;
+use stint::queue::QueueError;
 
 #[derive(Parser)]
 #[command(
@@ -80,36 +79,7 @@ enum Command {
     #[command(hide = true)]
     ManagedConfig {
         #[command(subcommand)]
-        command: ManagedCommand,
-    },
-}
-
-/// Installer helpers (MSI custom actions, the macOS postinstall): write or
-/// remove the machine-wide managed config, validated like any config file.
-#[derive(Subcommand)]
-enum ManagedCommand {
-    /// Write the managed config from these values (only the ones given).
-    Write {
-        #[arg(long)]
-        server_url: Option<String>,
-        #[arg(long)]
-        enroll_token: Option<String>,
-        #[arg(long)]
-        ca_file: Option<String>,
-        #[arg(long)]
-        pin_sha256: Option<String>,
-        #[arg(long)]
-        proxy: Option<String>,
-        #[arg(long)]
-        tracking_initial: Option<bool>,
-        /// Default: the OS's managed config path.
-        #[arg(long)]
-        path: Option<PathBuf>,
-    },
-    /// Delete the managed config (uninstall).
-    Remove {
-        #[arg(long)]
-        path: Option<PathBuf>,
+        command: cli::managed::ManagedCommand,
     },
 }
 
@@ -172,36 +142,10 @@ fn exit_for(e: &anyhow::Error) -> Exit {
     Exit::Failure
 }
 
-/// `stint capture-screens`: no config, no logging; the frames on stdout, a
-/// failure as one line on stderr.
-fn capture_screens(format: String, quality: u8, max_width: u32, blur: bool) -> Exit {
-    use stint::encode::{EncodeOptions, Format};
-    use stint::sampler::{screen, screen_helper};
-    let opts = EncodeOptions {
-        format: if format == "jpeg" {
-            Format::Jpeg
-        } else {
-            Format::Webp
-        },
-        quality,
-        max_width,
-        blur,
-    };
-    let result = screen::create_in_process()
-        .and_then(|source| screen_helper::serve(&*source, opts, &mut std::io::stdout().lock()));
-    match result {
-        Ok(()) => Exit::Ok,
-        Err(e) => {
-            eprintln!("{}", screen_helper::error_line(&e));
-            Exit::Unavailable
-        }
-    }
-}
-
 fn dispatch(cli: Cli) -> Result<Exit> {
     // Before loading any config: this is how an installer replaces a bad one.
     if let Command::ManagedConfig { command } = cli.command {
-        return managed_config(command);
+        return cli::managed::managed_config(command);
     }
     if let Command::CaptureScreens {
         format,
@@ -210,7 +154,9 @@ fn dispatch(cli: Cli) -> Result<Exit> {
         blur,
     } = cli.command
     {
-        return Ok(capture_screens(format, quality, max_width, blur));
+        return Ok(cli::capture::capture_screens(
+            format, quality, max_width, blur,
+        ));
     }
     if let Ok(exe) = std::env::current_exe() {
         stint::sampler::screen::use_helper(exe);
@@ -224,10 +170,10 @@ fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Run { no_tray } => {
             rt.block_on(cli::daemon::run(cfg, (!no_tray).then_some(cli.config)))
         }
-        Command::Start => rt.block_on(set_tracking(&cfg, true)),
-        Command::Stop => rt.block_on(set_tracking(&cfg, false)),
+        Command::Start => rt.block_on(cli::tracking::set_tracking(&cfg, true)),
+        Command::Stop => rt.block_on(cli::tracking::set_tracking(&cfg, false)),
         Command::Status { json } => rt.block_on(cli::status::status(&cfg, json)),
-        Command::Log { json, since } => log(&cfg, json, since.as_deref()),
+        Command::Log { json, since } => cli::log::log(&cfg, json, since.as_deref()),
         Command::Doctor { json } => {
             let _g = stint::logging::init("error", None, "stint", 0);
             let checks = stint::doctor::run(&cfg);
@@ -244,193 +190,14 @@ fn dispatch(cli: Cli) -> Result<Exit> {
         }
         Command::Capture {
             command: CaptureCommand::Export { id, file },
-        } => export(&cfg, &id, &file),
+        } => cli::capture::export(&cfg, &id, &file),
         Command::Capture {
             command: CaptureCommand::Delete { id },
-        } => rt.block_on(delete_capture(&cfg, id)),
+        } => rt.block_on(cli::capture::delete_capture(&cfg, id)),
         Command::ManagedConfig { .. } | Command::CaptureScreens { .. } => {
             unreachable!("handled before the config is loaded")
         }
     }
-}
-
-async fn set_tracking(cfg: &Config, on: bool) -> Result<Exit> {
-    let word = if on { "on" } else { "off" };
-    let req = if on { Request::Start } else { Request::Stop };
-    match stint::ipc::request(cfg, &req).await {
-        Ok(_) => println!("tracking {word}"),
-        Err(IpcError::NotRunning(at)) => {
-            // Remembered in the queue, which is what the daemon reads when it starts.
-            open_reader(cfg)?.call(move |s| s.set_tracking(on)).await?;
-            println!("tracking {word}");
-            eprintln!(
-                "stint: no stint daemon is running (nothing listens at {at}); tracking will be {word} when it starts"
-            );
-        }
-        Err(e) => return Err(e.into()),
-    }
-    Ok(Exit::Ok)
-}
-
-async fn delete_capture(cfg: &Config, id: String) -> Result<Exit> {
-    match stint::ipc::request(cfg, &Request::DeleteCapture { id }).await {
-        Ok(stint::ipc::Response {
-            deleted: Some(d), ..
-        }) => {
-            println!(
-                "deleted the segment {} to {}: {} capture(s) and {} minute(s); none of it will be uploaded",
-                d.from, d.to, d.captures, d.minutes
-            );
-            Ok(Exit::Ok)
-        }
-        Ok(_) => Err(anyhow!("the daemon answered without saying what it deleted")),
-        Err(IpcError::NotRunning(at)) => Err(anyhow!(
-            "no stint daemon is running (nothing listens at {at}); deleting goes through it, so start it with `stint run`"
-        )),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// `--since`: RFC 3339, a duration ago, or "today".
-fn parse_since(s: &str, now_ms: i64) -> Result<i64> {
-    if s == "today" {
-        return Ok(local_day_start_ms(now_ms));
-    }
-    if let Some(d) = stint::config::parse_duration(s) {
-        return Ok(now_ms - d.as_millis() as i64);
-    }
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|t| t.timestamp_millis())
-        .map_err(|_| {
-            anyhow!("--since {s:?} is invalid; expected an RFC 3339 time (2026-11-22T09:00:00Z), a duration ago (2h) or \"today\"")
-        })
-}
-
-fn log(cfg: &Config, json: bool, since: Option<&str>) -> Result<Exit> {
-    let now = stint_common::time::now_ms();
-    let since_ms = since
-        .map(|s| parse_since(s, now))
-        .transpose()?
-        .unwrap_or(i64::MIN);
-    let out = open_reader(cfg)?.call_blocking(move |s| s.log(since_ms))?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(Exit::Ok);
-    }
-    for s in &out.sessions {
-        println!(
-            "session  {}  {} {} on {} as {} (agent {}) ips {:?}",
-            s.started_at,
-            s.os_type,
-            s.os_version,
-            s.hostname,
-            s.os_user,
-            s.agent_version,
-            s.ip_addresses
-        );
-    }
-    for m in &out.minutes {
-        println!(
-            "minute   {}  {:>2}s  {}  {}  {} [{}]",
-            m.start,
-            m.seconds,
-            stint::model::counts_text(m),
-            if m.idle { "idle  " } else { "active" },
-            m.title.as_deref().unwrap_or("-"),
-            m.app.as_deref().unwrap_or("-"),
-        );
-    }
-    for c in &out.captures {
-        println!(
-            "capture  {}  {} {}  {}x{}  {} bytes {}  id {}",
-            c.taken_at,
-            c.kind.as_str(),
-            c.monitor,
-            c.width,
-            c.height,
-            c.bytes,
-            c.format,
-            c.id
-        );
-    }
-    if out.minutes.is_empty() && out.captures.is_empty() {
-        println!(
-            "nothing recorded{}",
-            since.map(|s| format!(" since {s}")).unwrap_or_default()
-        );
-    }
-    Ok(Exit::Ok)
-}
-
-fn managed_config(cmd: ManagedCommand) -> Result<Exit> {
-    match cmd {
-        ManagedCommand::Write {
-            server_url,
-            enroll_token,
-            ca_file,
-            pin_sha256,
-            proxy,
-            tracking_initial,
-            path,
-        } => {
-            let path = path.unwrap_or_else(stint::platform::system_config_path);
-            let text = stint::config::managed_toml(&stint::config::Managed {
-                server_url,
-                enroll_token,
-                ca_file,
-                pin_sha256,
-                proxy,
-                tracking_initial,
-            });
-            // Refuse what `stint run` would refuse, naming the key, before writing.
-            Config::defaults()?.apply_str(&text, stint::config::Source::File(path.clone()))?;
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create {}", dir.display()))?;
-            }
-            // Read by every user's agent; written whole or not at all.
-            stint_common::durable::write(&path, text.as_bytes(), 0o644)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            println!("{}", path.display());
-            Ok(Exit::Ok)
-        }
-        ManagedCommand::Remove { path } => {
-            let path = path.unwrap_or_else(stint::platform::system_config_path);
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(e).with_context(|| format!("cannot remove {}", path.display()))
-                }
-            }
-            if let Some(dir) = path.parent() {
-                let _ = std::fs::remove_dir(dir); // only if empty
-            }
-            Ok(Exit::Ok)
-        }
-    }
-}
-
-fn export(cfg: &Config, id: &str, file: &Path) -> Result<Exit> {
-    let owned = id.to_string();
-    let Some((rec, path)) = open_reader(cfg)?.call_blocking(move |s| s.capture(&owned))? else {
-        eprintln!("stint: no capture with id {id:?}; `stint log` lists them");
-        return Ok(Exit::NotFound);
-    };
-    std::fs::copy(&path, file).with_context(|| format!("cannot write {}", file.display()))?;
-    println!(
-        "wrote {} ({} {}x{}, {} bytes, taken {})",
-        file.display(),
-        rec.kind.as_str(),
-        rec.width,
-        rec.height,
-        rec.bytes,
-        rec.taken_at
-    );
-    if rec.bytes == 0 {
-        bail!("capture {id} is empty");
-    }
-    Ok(Exit::Ok)
 }
 
 #[cfg(test)]
@@ -452,18 +219,7 @@ mod tests {
             one_line(&e),
             "talking to the daemon at /run/stint.sock: Connection reset by peer"
         );
-        let e = anyhow!("inner").context("outer");
+        let e = anyhow::anyhow!("inner").context("outer");
         assert_eq!(one_line(&e), "outer: inner");
-    }
-
-    #[test]
-    fn since_table() {
-        let now = 10_000_000;
-        assert_eq!(parse_since("2s", now).unwrap(), now - 2_000);
-        assert_eq!(parse_since("1970-01-01T00:00:01Z", now).unwrap(), 1_000);
-        assert!(parse_since("yesterday-ish", now)
-            .unwrap_err()
-            .to_string()
-            .contains("RFC 3339"));
     }
 }

@@ -98,21 +98,41 @@ fn start_tray(config: Option<&Path>) -> Option<std::process::Child> {
     if let Some(c) = config {
         cmd.arg("--config").arg(c);
     }
-    // The tray logs to its own file: it must not hold the pipes of whoever
-    // started the daemon (a script waiting for them to close would wait for
-    // the tray too), nor outlive a daemon that was killed.
+    // The tray must not hold the pipes of whoever started the daemon: a
+    // script waiting for them to close would wait for a tray that outlived
+    // its daemon too. Its stderr comes to the daemon, which passes the
+    // lines on to its own; and where the OS can, it ends with the daemon.
     cmd.stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
+        .stderr(std::process::Stdio::piped());
     stint::platform::end_with_parent(&mut cmd);
     match cmd.spawn() {
-        Ok(child) => {
+        Ok(mut child) => {
             tracing::info!(pid = child.id(), "tray started");
+            if let Some(err) = child.stderr.take() {
+                relay(err);
+            }
             Some(child)
         }
         Err(e) => {
             tracing::warn!(error = %e, exe = %exe.display(), "running without a tray icon");
             None
         }
+    }
+}
+
+/// Copies the tray's stderr to the daemon's, line by line, until the tray
+/// closes it.
+fn relay(from: std::process::ChildStderr) {
+    use std::io::{BufRead, Write};
+    let spawned = std::thread::Builder::new()
+        .name("stint-tray-log".into())
+        .spawn(move || {
+            for line in std::io::BufReader::new(from).lines().map_while(Result::ok) {
+                let _ = writeln!(std::io::stderr(), "{line}");
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "the tray's messages go to its own log only");
     }
 }

@@ -1,8 +1,12 @@
-//! The command line's longer commands, each in a file of its own; `main.rs`
+//! The command line's commands, each in a file of its own; `main.rs`
 //! parses arguments and dispatches.
 
+pub(crate) mod capture;
 pub(crate) mod daemon;
+pub(crate) mod log;
+pub(crate) mod managed;
 pub(crate) mod status;
+pub(crate) mod tracking;
 
 use anyhow::Result;
 use stint::config::Config;

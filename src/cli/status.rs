@@ -10,9 +10,12 @@ use super::open_reader;
 
 pub(crate) async fn status(cfg: &Config, json: bool) -> Result<Exit> {
     let report = match stint::ipc::request(cfg, &Request::Status).await {
-        Ok(resp) => resp
-            .status
-            .ok_or_else(|| anyhow!("the daemon answered without a status"))?,
+        Ok(stint::ipc::Response::Status(report)) => *report,
+        Ok(other) => {
+            return Err(anyhow!(
+                "the daemon answered a status request with {other:?}"
+            ))
+        }
         Err(IpcError::NotRunning(_)) => {
             let base = cfg.clone();
             open_reader(cfg)?

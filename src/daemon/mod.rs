@@ -397,13 +397,13 @@ impl Recorder {
                             .into_iter()
                             .map(|s| (CaptureKind::Screenshot, s.monitor, s.image)),
                     ),
-                    Err(e) => tracing::warn!(error = %e, fix = e.fix(), "screenshot failed"),
+                    Err(e) => tracing::warn!(error = %e, fix = %e.fix(), "screenshot failed"),
                 }
             }
             if let Some(cam) = webcam {
                 match run_blocking(timeout, move || cam.capture(opts)).await {
                     Ok((name, image)) => images.push((CaptureKind::Webcam, name, image)),
-                    Err(e) => tracing::warn!(error = %e, fix = e.fix(), "webcam frame failed"),
+                    Err(e) => tracing::warn!(error = %e, fix = %e.fix(), "webcam frame failed"),
                 }
             }
             for (kind, monitor, image) in images {

@@ -47,7 +47,7 @@ fn keep<T>(name: &str, r: Result<T, SamplerError>) -> Option<T> {
             Some(v)
         }
         Err(e) => {
-            tracing::warn!(sampler = name, error = %e, fix = e.fix(), "sampler unavailable");
+            tracing::warn!(sampler = name, error = %e, fix = %e.fix(), "sampler unavailable");
             None
         }
     }
@@ -106,7 +106,7 @@ impl Samplers {
                 tracing::warn!(sampler = "input", backend = i.backend(), state = %line, "input counts are not exact")
             }
             Err(e) => {
-                tracing::warn!(sampler = "input", error = %e, fix = e.fix(), "sampler unavailable; counts are recorded as unknown")
+                tracing::warn!(sampler = "input", error = %e, fix = %e.fix(), "sampler unavailable; counts are recorded as unknown")
             }
         }
         self.input = r.ok();

@@ -43,27 +43,19 @@ pub enum Peer<S> {
     Other(S, String),
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Response {
-    pub ok: bool,
-    /// Set when the peer is not the user running the daemon.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub denied: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<Report>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deleted: Option<Deleted>,
-}
-
-impl Response {
-    fn failed(error: String) -> Response {
-        Response {
-            error: Some(error),
-            ..Response::default()
-        }
-    }
+/// The daemon's answer: one kind per kind of request, or a refusal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "answer", content = "body", rename_all = "snake_case")]
+pub enum Response {
+    /// The daemon's status once the request took effect (start, stop,
+    /// status, quit).
+    Status(Box<Report>),
+    /// What deleting a capture's segment removed.
+    Deleted(Deleted),
+    /// Refused, in words for the person who asked.
+    Refused(String),
+    /// The peer is not the user running the daemon.
+    Denied,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -129,13 +121,9 @@ async fn exchange(cfg: &Config, req: &Request, at: String) -> Result<Response, I
     let resp: Response =
         serde_json::from_str(&answer).map_err(|e| IpcError::Protocol(at.clone(), e.to_string()))?;
     match resp {
-        Response { denied: true, .. } => Err(IpcError::Denied(at)),
-        Response {
-            ok: false,
-            error: Some(e),
-            ..
-        } => Err(IpcError::Refused(e)),
-        _ => Ok(resp),
+        Response::Denied => Err(IpcError::Denied(at)),
+        Response::Refused(e) => Err(IpcError::Refused(e)),
+        answer => Ok(answer),
     }
 }
 
@@ -197,20 +185,16 @@ async fn answer(stream: platform::Stream, owner: bool, ctx: Context<'_>) -> std:
     limited.read_line(&mut line).await?;
     let req = serde_json::from_str::<Request>(&line);
     let resp = match &req {
-        _ if !owner => Response {
-            denied: true,
-            error: Some("this stint belongs to another user".into()),
-            ..Response::default()
-        },
+        _ if !owner => Response::Denied,
         Ok(req) => handle(req.clone(), ctx).await,
-        Err(e) => Response::failed(format!("unreadable request: {e}")),
+        Err(e) => Response::Refused(format!("unreadable request: {e}")),
     };
     let mut out = serde_json::to_string(&resp).expect("response serialises");
     out.push('\n');
     let written = write.write_all(out.as_bytes()).await;
     let flushed = write.flush().await;
     // Only after the answer is out: shutting down ends this task too.
-    if owner && resp.ok && matches!(req, Ok(Request::Quit)) {
+    if owner && matches!(resp, Response::Status(_)) && matches!(req, Ok(Request::Quit)) {
         ctx.quit.notify_one();
     }
     written.and(flushed)
@@ -230,7 +214,7 @@ async fn handle(req: Request, ctx: Context<'_>) -> Response {
         Request::DeleteCapture { id } => return delete_capture(id, cfg, queue).await,
         Request::Quit => {
             if crate::policy::load(queue).await.allow_quit == Some(false) {
-                return Response::failed(
+                return Response::Refused(
                     "quitting is turned off by your organisation's policy".into(),
                 );
             }
@@ -240,7 +224,7 @@ async fn handle(req: Request, ctx: Context<'_>) -> Response {
     };
     if let Some(on) = switch {
         if let Err(e) = queue.call(move |s| s.set_tracking(on)).await {
-            return Response::failed(format!("could not save the tracking switch: {e}"));
+            return Response::Refused(format!("could not save the tracking switch: {e}"));
         }
         tracing::info!(tracking = on, "tracking switched over the control channel");
     }
@@ -252,13 +236,9 @@ async fn handle(req: Request, ctx: Context<'_>) -> Response {
                 version: env!("CARGO_PKG_VERSION").into(),
                 endpoint: endpoint.into(),
             });
-            Response {
-                ok: true,
-                status: Some(report),
-                ..Response::default()
-            }
+            Response::Status(Box::new(report))
         }
-        Err(e) => Response::failed(format!("could not read the queue: {e}")),
+        Err(e) => Response::Refused(format!("could not read the queue: {e}")),
     }
 }
 
@@ -293,14 +273,10 @@ async fn delete_capture(id: String, cfg: &Config, queue: &Queue) -> Response {
     match outcome {
         Ok(Ok(d)) => {
             tracing::info!(from = %d.from, to = %d.to, captures = d.captures, minutes = d.minutes, "segment deleted by the user");
-            Response {
-                ok: true,
-                deleted: Some(d),
-                ..Response::default()
-            }
+            Response::Deleted(d)
         }
-        Ok(Err(why)) => Response::failed(why),
-        Err(e) => Response::failed(format!("could not delete: {e}")),
+        Ok(Err(why)) => Response::Refused(why),
+        Err(e) => Response::Refused(format!("could not delete: {e}")),
     }
 }
 
@@ -347,4 +323,42 @@ fn take_lock(dir: &std::path::Path, endpoint: &str) -> Result<std::fs::File, Ipc
     f.rewind().map_err(io)?;
     write!(f, "{}", std::process::id()).map_err(io)?;
     Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One answer kind per request kind, each spelled with its tag on the
+    /// wire, and read back as it was sent.
+    #[test]
+    fn answers_are_tagged_by_kind() {
+        let deleted = Deleted {
+            from: "2026-12-03T10:00:00.000Z".into(),
+            to: "2026-12-03T10:10:00.000Z".into(),
+            captures: 1,
+            minutes: 10,
+        };
+        for (answer, wire) in [
+            (Response::Denied, r#"{"answer":"denied"}"#.to_string()),
+            (
+                Response::Refused("no".into()),
+                r#"{"answer":"refused","body":"no"}"#.to_string(),
+            ),
+            (
+                Response::Deleted(deleted.clone()),
+                format!(
+                    r#"{{"answer":"deleted","body":{}}}"#,
+                    serde_json::to_string(&deleted).unwrap()
+                ),
+            ),
+        ] {
+            assert_eq!(serde_json::to_string(&answer).unwrap(), wire);
+            assert_eq!(serde_json::from_str::<Response>(&wire).unwrap(), answer);
+        }
+        assert!(
+            serde_json::from_str::<Response>(r#"{"ok":true}"#).is_err(),
+            "the old shape"
+        );
+    }
 }

@@ -32,6 +32,17 @@ pub enum SamplerError {
     NoCamera,
     #[error("permission denied: {0}")]
     Permission(String),
+    /// The input devices exist, but belong to a group this user is not in.
+    #[error("cannot read {path}: the input devices belong to the '{group}' group, which {user} is not in")]
+    InputGroup {
+        path: String,
+        group: String,
+        user: String,
+    },
+    /// The kernel shows no input devices at all (a container, a VM without
+    /// them, a headless session): there is nothing to count.
+    #[error("no input devices under /dev/input ({0})")]
+    NoInputDevices(String),
     #[error("not supported here: {0}")]
     Unsupported(String),
     #[error("timed out after {0:?}")]
@@ -42,8 +53,13 @@ pub enum SamplerError {
 
 impl SamplerError {
     /// What a person can do about it; `stint doctor` prints this.
-    pub fn fix(&self) -> &'static str {
-        match self {
+    pub fn fix(&self) -> String {
+        let fixed: &str = match self {
+            SamplerError::InputGroup { group, user, .. } => {
+                return format!(
+                    "add {user} to the '{group}' group: sudo usermod -aG {group} {user}, then log out and in again; stint finds the devices within a minute"
+                )
+            }
             SamplerError::NoDisplay(_) => {
                 "run stint inside the user's desktop session (DISPLAY must be set), e.g. from the XDG autostart entry"
             }
@@ -58,11 +74,33 @@ impl SamplerError {
                 "grant the permission (macOS: System Settings > Privacy & Security; Linux: add the user to the 'video' group for cameras, and on Wayland to the 'input' group for input counts: sudo usermod -aG input USER, then log in again)"
             }
             SamplerError::Unsupported(_) => "this capability is not available on this platform",
+            SamplerError::NoInputDevices(_) => {
+                "nothing to do on this machine: it shows the kernel no keyboard or mouse (a container, a VM or a headless session has none); on a desktop with them, counts work as they are"
+            }
             SamplerError::TimedOut(_) | SamplerError::Failed(_) => {
                 "see the log for details; the sampler is retried at its next interval"
             }
-        }
+        };
+        fixed.to_string()
     }
+}
+
+/// The graphical session in words, for `stint doctor`: which display or
+/// compositor, so the routes each sampler names make sense beside it.
+pub fn session_name() -> String {
+    #[cfg(target_os = "linux")]
+    return match desktop::current() {
+        desktop::Desktop::X11 => format!(
+            "X11, display {}",
+            std::env::var("DISPLAY").unwrap_or_else(|_| "(DISPLAY not set)".into())
+        ),
+        desktop::Desktop::Sway { socket } => format!("Wayland: sway, its IPC at {socket}"),
+        desktop::Desktop::Gnome => "Wayland: GNOME Shell".into(),
+        desktop::Desktop::Kde => "Wayland: KDE Plasma (KWin)".into(),
+        desktop::Desktop::OtherWayland(name) => format!("Wayland: {name}"),
+    };
+    #[cfg(not(target_os = "linux"))]
+    "the desktop session".into()
 }
 
 /// Whether a graphical session is reachable at all (on X11: `$DISPLAY` connects).
@@ -81,5 +119,34 @@ where
         Err(_) => Err(SamplerError::TimedOut(timeout)),
         Ok(Err(join)) => Err(SamplerError::Failed(format!("sampler panicked: {join}"))),
         Ok(Ok(result)) => result,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Input without counts says the one step that helps: joining the
+    /// devices' group, named with the user; or that there is none.
+    #[test]
+    fn input_errors_name_their_own_fix() {
+        let group = SamplerError::InputGroup {
+            path: "/dev/input/event3".into(),
+            group: "input".into(),
+            user: "max".into(),
+        };
+        assert_eq!(
+            group.to_string(),
+            "cannot read /dev/input/event3: the input devices belong to the 'input' group, which max is not in"
+        );
+        assert!(group
+            .fix()
+            .starts_with("add max to the 'input' group: sudo usermod -aG input max"));
+        let none = SamplerError::NoInputDevices("/dev/input: No such file or directory".into());
+        assert!(
+            none.fix().starts_with("nothing to do on this machine"),
+            "{}",
+            none.fix()
+        );
     }
 }

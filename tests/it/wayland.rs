@@ -28,6 +28,36 @@ fn on_sway_minutes_name_the_focused_window_go_idle_and_screenshots_have_pixels()
         "{doctor}"
     );
     assert!(doctor.contains("HEADLESS-1 640x480"), "{doctor}");
+    // Each capability names its route, and input the step that fixes it
+    // here: none, without input devices; joining the group, where they
+    // belong to one the user is not in.
+    for route in [
+        "Wayland: sway, its IPC at",
+        "through sway IPC",
+        "through wlr-screencopy",
+        "idle time is still measured, through",
+    ] {
+        assert!(doctor.contains(route), "{route} in:\n{doctor}");
+    }
+    let input = doctor
+        .lines()
+        .skip_while(|l| !l.contains(" input "))
+        .take(2)
+        .collect::<Vec<_>>()
+        .join("\n");
+    if std::path::Path::new("/dev/input").exists() {
+        assert!(
+            input.contains("usermod -aG") || input.contains("through evdev"),
+            "{input}"
+        );
+    } else {
+        assert!(
+            input.contains("no input devices under /dev/input")
+                && input.contains("nothing to do on this machine")
+                && !input.contains("not available on this platform"),
+            "{input}"
+        );
+    }
     agent.start_daemon();
     let first = agent.minute_in("stint first window");
     assert_eq!(first.exe_path.as_deref(), Some("/usr/bin/foot"));

@@ -84,14 +84,18 @@ pub struct EvdevInput {
 /// Opens every readable input device and counts on a thread of its own.
 pub fn create() -> Result<Box<dyn InputSource>, SamplerError> {
     let dir = Path::new("/dev/input");
-    let (devices, refused) = open_new(dir, &[])?;
+    let (devices, refused) = open_new(dir, &[]).map_err(|e| match e {
+        SamplerError::Unsupported(why) => SamplerError::NoInputDevices(why),
+        other => other,
+    })?;
     if devices.is_empty() {
         return Err(match refused {
-            Some(path) => SamplerError::Permission(format!(
-                "cannot read {} (input devices belong to the 'input' group)",
-                path.display()
-            )),
-            None => SamplerError::Unsupported("no input devices under /dev/input".into()),
+            Some(path) => SamplerError::InputGroup {
+                group: group_of(&path).unwrap_or_else(|| "input".into()),
+                path: path.display().to_string(),
+                user: crate::platform::os_user(),
+            },
+            None => SamplerError::NoInputDevices("none is an event device".into()),
         });
     }
     let counters = Arc::new(Counters::new());
@@ -101,6 +105,25 @@ pub fn create() -> Result<Box<dyn InputSource>, SamplerError> {
         .spawn(move || read_loop(dir, devices, &k, RESCAN))
         .map_err(|e| SamplerError::Failed(format!("spawn evdev thread: {e}")))?;
     Ok(Box::new(EvdevInput { counters }))
+}
+
+/// The name of the group owning `path` (the one to join to read it).
+fn group_of(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let gid = std::fs::metadata(path).ok()?.gid();
+    // SAFETY: getgrgid returns null or a pointer to a static record, read
+    // at once before any other call could reuse it.
+    unsafe {
+        let g = libc::getgrgid(gid);
+        if g.is_null() {
+            return None;
+        }
+        Some(
+            std::ffi::CStr::from_ptr((*g).gr_name)
+                .to_string_lossy()
+                .into_owned(),
+        )
+    }
 }
 
 /// How often the directory is read again for devices plugged in since.

@@ -196,7 +196,7 @@ impl Tray {
                     tracing::error!(error = %e, "could not switch tracking")
                 }
                 (Request::DeleteCapture { .. }, Ok(r)) => {
-                    if let Some(d) = r.deleted {
+                    if let stint::ipc::Response::Deleted(d) = r {
                         tracing::info!(from = %d.from, to = %d.to, "segment deleted from the tray");
                     }
                     acted = true;
@@ -224,9 +224,7 @@ impl Tray {
     /// Shows the daemon's status; false once the daemon has gone.
     fn show(&mut self, answer: Result<stint::ipc::Response, IpcError>) -> bool {
         let report = match answer {
-            Ok(stint::ipc::Response {
-                status: Some(r), ..
-            }) => r,
+            Ok(stint::ipc::Response::Status(r)) => *r,
             Ok(_) => return true,
             Err(IpcError::NotRunning(at)) => {
                 self.missed += 1;

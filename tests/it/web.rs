@@ -54,12 +54,25 @@ fn a_manager_sees_a_members_day_others_are_refused_and_the_member_sees_who_looke
 
     // The manager opens Max's day and his screenshot.
     let mia_browser = Curl::new(server);
+    let before = Curl::csrf(&mia_browser.get("/login"));
     let login = mia_browser.login("mia@example.com", "Mia has a long password");
     assert_eq!(login.status, 303, "{}", login.body);
     assert!(
-        login.headers.contains("httponly")
+        login.headers.contains("set-cookie: __host-stint_session=")
+            && login.headers.contains("httponly")
             && login.headers.contains("samesite=strict")
             && login.headers.contains("secure")
+            && login.headers.contains("path=/"),
+        "{}",
+        login.headers
+    );
+    // The forms' token is the session's: a new one at login, and the one
+    // from before no longer works.
+    let after = Curl::csrf(&mia_browser.get("/me/views"));
+    assert_ne!(before, after);
+    assert_eq!(
+        mia_browser.request("/logout", &[("csrf", &before)]).status,
+        403
     );
     let home = mia_browser.get("/");
     assert!(

@@ -224,6 +224,17 @@ fn tray_running(agent: &Agent) -> bool {
         .success()
 }
 
+/// `stint run` with its output to pipes, as a script that reads it starts it.
+fn run_piped(agent: &Agent) -> std::process::Child {
+    agent
+        .command()
+        .arg("run")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// Reads `pipe` to its end on a thread; the text, once every writer is gone.
 fn to_end(mut pipe: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
     let (tx, rx) = std::sync::mpsc::channel();
@@ -246,13 +257,7 @@ fn killed_daemons_leave_no_tray_or_pipe_behind_and_a_bad_config_then_exits_78() 
     let desk = Desktop::start(320, 240);
     let agent = Agent::new(Some(&desk), "[tracking]\ninitial = true\n");
     for round in 0..2 {
-        let mut child = agent
-            .command()
-            .arg("run")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = run_piped(&agent);
         let (out, err) = (
             to_end(child.stdout.take().unwrap()),
             to_end(child.stderr.take().unwrap()),
@@ -279,13 +284,7 @@ fn killed_daemons_leave_no_tray_or_pipe_behind_and_a_bad_config_then_exits_78() 
     let mut toml = std::fs::read_to_string(&agent.config).unwrap();
     toml.push_str("\n[schedule]\nminute = \"1ms\"\n");
     std::fs::write(&agent.config, toml).unwrap();
-    let mut child = agent
-        .command()
-        .arg("run")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = run_piped(&agent);
     let err = to_end(child.stderr.take().unwrap());
     let status = wait_for(
         "stint run with a bad config to exit",

@@ -141,6 +141,13 @@ fn person(store: &Store, email: &str) -> Result<Person, Refusal> {
         .ok_or_else(|| Refusal::BadRequest(format!("no person {email:?}")))
 }
 
+/// The team named `name`, or a request to fix it.
+fn team_id(store: &Store, name: &str) -> Result<String, Refusal> {
+    store
+        .team_by_name(name)?
+        .ok_or_else(|| Refusal::BadRequest(format!("no team {name:?}")))
+}
+
 /// Does what `action` asks; a link or token to show once, if it makes one.
 fn perform(
     store: &Store,
@@ -214,16 +221,12 @@ fn perform(
             email,
             manager,
         } => {
-            let t = store
-                .team_by_name(&team)?
-                .ok_or_else(|| Refusal::BadRequest(format!("no team {team:?}")))?;
+            let t = team_id(store, &team)?;
             store.join_team(&t, &person(store, &email)?.id, manager)?;
             None
         }
         AdminAction::TeamLeave { team, email } => {
-            let t = store
-                .team_by_name(&team)?
-                .ok_or_else(|| Refusal::BadRequest(format!("no team {team:?}")))?;
+            let t = team_id(store, &team)?;
             store.leave_team(&t, &person(store, &email)?.id)?;
             None
         }

@@ -19,6 +19,9 @@ struct Bucket {
 struct Buckets {
     rate: f64,
     map: Mutex<HashMap<String, Bucket>>,
+    /// When full buckets were last dropped: at most once a second, so a
+    /// large table is not scanned on every request.
+    pruned: Mutex<Option<Instant>>,
 }
 
 /// Over the limit: the whole seconds until a request may pass again.
@@ -30,6 +33,7 @@ impl Buckets {
         Buckets {
             rate,
             map: Mutex::new(HashMap::new()),
+            pruned: Mutex::new(None),
         }
     }
 
@@ -41,7 +45,11 @@ impl Buckets {
         let burst = (rate * 2.0).max(1.0);
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > PRUNE_ABOVE {
-            map.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * rate < burst);
+            let mut pruned = self.pruned.lock().unwrap_or_else(|p| p.into_inner());
+            if pruned.is_none_or(|t| now.duration_since(t) >= std::time::Duration::from_secs(1)) {
+                map.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * rate < burst);
+                *pruned = Some(now);
+            }
         }
         let b = map.entry(key.to_string()).or_insert(Bucket {
             tokens: burst,
@@ -54,6 +62,22 @@ impl Buckets {
             return Ok(());
         }
         Err(Wait(((1.0 - b.tokens) / rate).ceil().max(1.0) as u64))
+    }
+}
+
+/// The client an address counts as: itself, but an IPv6 address by its
+/// /64, which one host holds whole (rotating within it must not make a new
+/// client). The login throttle counts addresses the same way.
+pub fn client_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
     }
 }
 
@@ -75,19 +99,8 @@ impl Limiter {
         self.device.take(id, Instant::now())
     }
 
-    /// IPv6 clients count by their /64: one host holds a whole one.
     pub fn address(&self, ip: IpAddr) -> Result<(), Wait> {
-        let key = match ip {
-            IpAddr::V4(v4) => v4.to_string(),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => v4.to_string(),
-                None => {
-                    let s = v6.segments();
-                    format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-                }
-            },
-        };
-        self.address.take(&key, Instant::now())
+        self.address.take(&client_key(ip), Instant::now())
     }
 }
 

@@ -74,7 +74,10 @@ pub(super) fn ms(text: &str) -> Option<i64> {
 /// Text bounds a little wider than [from, to): stored timestamps are UTC
 /// strings, compared exactly after parsing.
 pub(super) fn text_bounds(from_ms: i64, to_ms: i64) -> (String, String) {
-    (super::rfc3339(from_ms - 1000), super::rfc3339(to_ms + 1000))
+    (
+        super::rfc3339(from_ms.saturating_sub(1000)),
+        super::rfc3339(to_ms.saturating_add(1000)),
+    )
 }
 
 impl Store {

@@ -187,7 +187,12 @@ impl Store {
         let matches = passwords::matches(password, &hash);
         match found {
             Some((person, Some(_))) if matches && !person.archived => {
-                self.clear_attempts(&keys)?;
+                // The account starts over; the address only takes back this
+                // attempt: one good password must not wipe out the failures
+                // others made from the same address.
+                let [address, account] = &keys;
+                self.clear_attempts(std::slice::from_ref(account))?;
+                self.forgive_attempt(address)?;
                 let token = insert_session(&mut self.conn(), &person.id, now)?;
                 Ok(Login::Ok { token, person })
             }

@@ -72,6 +72,30 @@ fn logins_succeed_fail_alike_and_are_throttled() {
     store.logout(&token).unwrap();
     assert_eq!(store.session(&token).unwrap(), None);
 
+    // A good password takes back only its own attempt from the address:
+    // the failures others made from there still count.
+    let (zed, pw) = ("zed@example.com", "zed's own long password");
+    let z = store.add_person(zed, "Zed", "UTC", Role::Member).unwrap();
+    store.set_password(&z.id, pw).unwrap();
+    for other in ["a", "b", "c"] {
+        store
+            .login(&format!("{other}@example.com"), "wrong", "10.9.0.1")
+            .unwrap();
+    }
+    assert!(matches!(
+        store.login(zed, pw, "10.9.0.1").unwrap(),
+        Login::Ok { .. }
+    ));
+    store.login("d@example.com", "wrong", "10.9.0.1").unwrap();
+    assert_eq!(
+        store.login("e@example.com", "wrong", "10.9.0.1").unwrap(),
+        Login::Refused
+    );
+    assert!(matches!(
+        store.login(zed, pw, "10.9.0.1").unwrap(),
+        Login::Throttled { .. }
+    ));
+
     // An email no address can be is refused before anything is counted or
     // stored: the throttle's table does not grow with such attempts.
     let rows = |s: &Store| -> i64 {

@@ -107,9 +107,23 @@ pub fn parse(url: &str) -> io::Result<Target> {
     let mut config: postgres::Config = rest
         .parse()
         .map_err(|e| bad(format!("the database address: {e}")))?;
-    let mode = match (mode.unwrap_or(SslMode::Prefer), &root_cert) {
+    // A mode spelled so that it was not taken out here (`sslmode = require`)
+    // was read by the postgres crate, which knows the first three: keep it.
+    let mode = mode.unwrap_or(match config.get_ssl_mode() {
+        postgres::config::SslMode::Disable => SslMode::Disable,
+        postgres::config::SslMode::Require => SslMode::Require,
+        _ => SslMode::Prefer,
+    });
+    let mode = match (mode, &root_cert) {
         // libpq: require with a root certificate checks the chain.
         (SslMode::Require, Some(_)) => SslMode::VerifyCa,
+        // A chain without a name is worth something only to a CA of one's
+        // own: any certificate the public roots vouch for would pass.
+        (SslMode::VerifyCa, None) => {
+            return Err(bad(
+                "sslmode=verify-ca needs sslrootcert=CA.pem (the CA that signed the database's certificate); with the system's roots use verify-full",
+            ))
+        }
         (m, _) => m,
     };
     config.ssl_mode(match mode {
@@ -372,7 +386,12 @@ mod tests {
                 SslMode::VerifyFull,
                 Some("/ca.pem"),
             ),
-            ("host=h user=u sslmode=verify-ca", SslMode::VerifyCa, None),
+            (
+                "host=h user=u sslmode=verify-ca sslrootcert=/ca.pem",
+                SslMode::VerifyCa,
+                Some("/ca.pem"),
+            ),
+            ("host=h user=u sslmode = require", SslMode::Require, None),
         ] {
             let t = parse(url).unwrap();
             assert_eq!(

@@ -83,6 +83,15 @@ impl Store {
         Ok(())
     }
 
+    /// Takes back one counted attempt under `key` (one that succeeded).
+    pub(super) fn forgive_attempt(&self, key: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE login_failures SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END WHERE key = ?1",
+            params![key],
+        )?;
+        Ok(())
+    }
+
     /// Forgets counts nobody added to for a day and that lock nothing: the
     /// table would otherwise keep every address and email ever tried.
     pub fn prune_login_failures(&self, now: i64) -> Result<u64, StoreError> {

@@ -44,7 +44,7 @@ pub async fn delete_segment(
     Checked { form, .. }: Checked<DeleteForm>,
 ) -> Result<Response, Refusal> {
     let reason = reason(&form.reason, "a deletion")?;
-    if form.to <= form.from || form.to - form.from > MAX_RANGE_MS {
+    if form.to <= form.from || form.to.saturating_sub(form.from) > MAX_RANGE_MS {
         return Err(Refusal::BadRequest(
             "a deletion covers one segment or one day".into(),
         ));

@@ -54,7 +54,8 @@ pub async fn login(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Checked { form, csrf }: Checked<LoginForm>,
 ) -> Result<Response, Refusal> {
-    let (email, password, ip) = (form.email.clone(), form.password, addr.ip().to_string());
+    let (email, password) = (form.email.clone(), form.password);
+    let ip = crate::limiter::client_key(addr.ip());
     let outcome = blocking(&state, move |s| Ok(s.login(&email, &password, &ip)?)).await?;
     let again = |status: StatusCode, error: &str| {
         let page = render(&LoginPage {

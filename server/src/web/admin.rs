@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::admin_action::{scope, AdminAction, AdminForm};
-use super::extract::{Checked, Viewer};
+use super::extract::{Signed, Viewer};
 use super::format::visible;
 use super::refusal::{blocking, Refusal};
 use super::render::{render, Nav};
@@ -249,11 +249,10 @@ fn perform(
 /// Every admin action, by the last part of its path.
 pub async fn act(
     State(state): State<Arc<AppState>>,
-    viewer: Viewer,
     headers: HeaderMap,
     uri: axum::http::Uri,
     Path(name): Path<String>,
-    Checked { form, .. }: Checked<AdminForm>,
+    Signed { viewer, form }: Signed<AdminForm>,
 ) -> Result<Response, Refusal> {
     let action = AdminAction::parse(&name, form)?;
     let origin = origin(&headers, &uri);

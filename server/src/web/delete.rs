@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::extract::{Checked, Viewer};
+use super::extract::Signed;
 use super::refusal::{blocking, Refusal};
 use crate::access::Action;
 use crate::state::AppState;
@@ -39,9 +39,8 @@ pub struct DeleteForm {
 
 pub async fn delete_segment(
     State(state): State<Arc<AppState>>,
-    viewer: Viewer,
     Path((person_id, day)): Path<(String, String)>,
-    Checked { form, .. }: Checked<DeleteForm>,
+    Signed { viewer, form }: Signed<DeleteForm>,
 ) -> Result<Response, Refusal> {
     let reason = reason(&form.reason, "a deletion")?;
     if form.to <= form.from || form.to.saturating_sub(form.from) > MAX_RANGE_MS {
@@ -71,9 +70,8 @@ pub struct DeleteAllForm {
 /// Everything recorded about a person.
 pub async fn delete_all(
     State(state): State<Arc<AppState>>,
-    viewer: Viewer,
     Path(person_id): Path<String>,
-    Checked { form, .. }: Checked<DeleteAllForm>,
+    Signed { viewer, form }: Signed<DeleteAllForm>,
 ) -> Result<Response, Refusal> {
     let reason = reason(&form.reason, "deleting everything")?;
     let back = format!("/diary/{person_id}/today");

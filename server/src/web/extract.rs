@@ -226,21 +226,53 @@ struct Token {
     csrf: String,
 }
 
+/// Reads and checks a form before anything else answers: a request whose
+/// body was never read gets its answer before the body is through, which an
+/// HTTP/2 client may see as a broken stream.
+async fn checked_form<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<Checked<T>, Refusal> {
+    let expected = csrf_key(headers).map(|k| csrf_for(&k));
+    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| Refusal::BadRequest("the form is larger than 64 KiB".into()))?;
+    let Token { csrf } = serde_urlencoded::from_bytes(&bytes).map_err(|_| Refusal::Forged)?;
+    if !expected.is_some_and(|e| same_secret(&e, &csrf)) {
+        return Err(Refusal::Forged);
+    }
+    let form = serde_urlencoded::from_bytes(&bytes)
+        .map_err(|e| Refusal::BadRequest(format!("the form: {e}")))?;
+    Ok(Checked { form, csrf })
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Checked<T> {
     type Rejection = Refusal;
 
     async fn from_request(req: Request, _: &S) -> Result<Checked<T>, Refusal> {
-        let expected = csrf_key(req.headers()).map(|k| csrf_for(&k));
-        let bytes = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES)
-            .await
-            .map_err(|_| Refusal::BadRequest("the form is larger than 64 KiB".into()))?;
-        let Token { csrf } = serde_urlencoded::from_bytes(&bytes).map_err(|_| Refusal::Forged)?;
-        if !expected.is_some_and(|e| same_secret(&e, &csrf)) {
-            return Err(Refusal::Forged);
-        }
-        let form = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| Refusal::BadRequest(format!("the form: {e}")))?;
-        Ok(Checked { form, csrf })
+        let (parts, body) = req.into_parts();
+        checked_form(&parts.headers, body).await
+    }
+}
+
+/// A checked form and the person who sent it: the form is read and checked
+/// first, then the session, so even a refusal comes after the whole body.
+pub struct Signed<T> {
+    pub viewer: Viewer,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<Arc<AppState>> for Signed<T> {
+    type Rejection = Refusal;
+
+    async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Signed<T>, Refusal> {
+        let (mut parts, body) = req.into_parts();
+        let checked = checked_form(&parts.headers, body).await?;
+        let viewer = Viewer::from_request_parts(&mut parts, state).await?;
+        Ok(Signed {
+            viewer,
+            form: checked.form,
+        })
     }
 }
 

@@ -192,7 +192,7 @@ fn on_wayland_evdev_counts_a_virtual_keyboard_and_mouse_exactly() {
     let device = match Uinput::create() {
         Ok(d) => d,
         Err(e) => {
-            not_run(test, &format!("no usable /dev/uinput here ({e}); the counting itself is unit-tested from recorded streams and FIFOs in src/sampler/wayland/evdev.rs"));
+            not_run(test, &format!("no usable /dev/uinput here ({e}); the counting itself is unit-tested from recorded streams and FIFOs in src/sampler/input/evdev.rs"));
             return;
         }
     };

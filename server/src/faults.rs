@@ -6,6 +6,26 @@
 
 use std::collections::{HashMap, VecDeque};
 
+/// The routes faults may be asked for, each with the path it answers.
+const ROUTES: [(&str, &str); 4] = [
+    ("enroll", "/api/v1/enroll"),
+    ("minutes", "/api/v1/minutes"),
+    ("captures", "/api/v1/captures/"),
+    ("heartbeat", "/api/v1/heartbeat"),
+];
+
+/// The route a request path belongs to, by the names `Faults` takes.
+pub fn route(path: &str) -> Option<&'static str> {
+    ROUTES.iter().find_map(|(name, at)| {
+        let hit = if at.ends_with('/') {
+            path.starts_with(at)
+        } else {
+            path == *at
+        };
+        hit.then_some(*name)
+    })
+}
+
 /// Answers to force on the next requests of a route, for testing clients
 /// against a misbehaving server: `minutes=500,429;captures=503`. A code may
 /// carry a Retry-After (`429@0`) or, for a redirect, a Location
@@ -28,7 +48,7 @@ impl Faults {
                 format!("{part:?}: expected ROUTE=CODE[,CODE...], e.g. minutes=500,429")
             })?;
             let route = route.trim();
-            if !["enroll", "minutes", "captures", "heartbeat"].contains(&route) {
+            if !ROUTES.iter().any(|(name, _)| *name == route) {
                 return Err(format!(
                     "{route:?}: routes are enroll, minutes, captures, heartbeat"
                 ));

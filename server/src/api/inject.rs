@@ -11,21 +11,10 @@ use axum::response::{IntoResponse, Response};
 use super::fail::Fail;
 use crate::state::AppState;
 
-/// The route a path belongs to, by the names `Faults` takes.
-fn route(path: &str) -> Option<&'static str> {
-    match path {
-        "/api/v1/enroll" => Some("enroll"),
-        "/api/v1/minutes" => Some("minutes"),
-        "/api/v1/heartbeat" => Some("heartbeat"),
-        p if p.starts_with("/api/v1/captures/") => Some("captures"),
-        _ => None,
-    }
-}
-
 /// Answers with the next fault queued for the request's route, if any,
 /// before anything else looks at the request.
 pub async fn inject(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let fault = route(req.uri().path()).and_then(|r| {
+    let fault = crate::faults::route(req.uri().path()).and_then(|r| {
         state
             .faults
             .lock()

@@ -131,19 +131,38 @@ impl Store {
             Whose::Unbound => (Subject::Unbound, None),
             Whose::Org => (Subject::Org, None),
         };
+        match self.decide(viewer, subject, person, action, what)? {
+            Some(grant) => Ok(grant),
+            None => {
+                tracing::info!(viewer = %viewer.id, ?action, ?subject, "refused");
+                Err(StoreError::Denied("You may not see this.".to_string()))
+            }
+        }
+    }
+
+    /// The decision both `grant` and `grant_each` make: `None` when not
+    /// allowed; else the grant, the look recorded when the action shows
+    /// someone's data.
+    fn decide(
+        &self,
+        viewer: &Person,
+        subject: Subject,
+        person: Option<String>,
+        action: Action,
+        what: &str,
+    ) -> Result<Option<Grant>, StoreError> {
         if !allowed(viewer.role, action, subject) {
-            tracing::info!(viewer = %viewer.id, ?action, ?subject, "refused");
-            return Err(StoreError::Denied("You may not see this.".to_string()));
+            return Ok(None);
         }
         if let (Some(id), true) = (&person, action.shows_data()) {
             self.record_view(viewer, id, what)?;
         }
-        Ok(Grant {
+        Ok(Some(Grant {
             actor: Actor::Person(viewer.clone()),
             subject,
             person,
             action,
-        })
+        }))
     }
 
     /// A grant for the server's host (the command line), which decides
@@ -169,6 +188,27 @@ impl Store {
         for p in self.people()? {
             if allowed(viewer.role, action, self.subject(viewer, &p.id)?) {
                 out.push(p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A grant for `action` on each person `viewer` may do it to and `wanted`
+    /// keeps, each look recorded as `what`: the people a report covers. One
+    /// decision per person, and nobody the viewer may not see is refused
+    /// (and logged) on the way.
+    pub fn grant_each(
+        &self,
+        viewer: &Person,
+        action: Action,
+        what: &str,
+        wanted: impl Fn(&Person) -> bool,
+    ) -> Result<Vec<(Person, Grant)>, StoreError> {
+        let mut out = Vec::new();
+        for p in self.people()?.into_iter().filter(|p| wanted(p)) {
+            let subject = self.subject(viewer, &p.id)?;
+            if let Some(grant) = self.decide(viewer, subject, Some(p.id.clone()), action, what)? {
+                out.push((p, grant));
             }
         }
         Ok(out)

@@ -191,7 +191,7 @@ impl Store {
                 // attempt: one good password must not wipe out the failures
                 // others made from the same address.
                 let [address, account] = &keys;
-                self.clear_attempts(std::slice::from_ref(account))?;
+                self.clear_attempts(account)?;
                 self.forgive_attempt(address)?;
                 let token = insert_session(&mut self.conn(), &person.id, now)?;
                 Ok(Login::Ok { token, person })

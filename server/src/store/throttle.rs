@@ -47,6 +47,11 @@ fn reserve_sql() -> &'static str {
         }
         lock.push_str(&format!(" ELSE {MAX_LOCK_MS} END"));
         let until = format!("CASE WHEN {lock} = 0 THEN 0 ELSE ?2 + {lock} END");
+        // The first attempt's lock, by the same rule as the rest.
+        let first = match lock_ms(1) {
+            0 => "0".to_string(),
+            ms => format!("?2 + {ms}"),
+        };
         format!(
             "INSERT INTO login_failures (key, failures, locked_until_ms, last_ms, attempt)
              VALUES (?1, 1, {first}, ?2, ?3)
@@ -56,7 +61,6 @@ fn reserve_sql() -> &'static str {
                last_ms = CASE WHEN {locked} THEN login_failures.last_ms ELSE ?2 END,
                attempt = CASE WHEN {locked} THEN login_failures.attempt ELSE ?3 END
              RETURNING locked_until_ms, attempt",
-            first = lock_ms(1),
         )
     })
 }
@@ -74,12 +78,10 @@ impl Store {
         Ok((attempt != mine).then_some(until))
     }
 
-    /// A successful login: the counts under `keys` start over.
-    pub(super) fn clear_attempts(&self, keys: &[String]) -> Result<(), StoreError> {
-        let mut conn = self.conn();
-        for k in keys {
-            conn.execute("DELETE FROM login_failures WHERE key = ?1", params![k])?;
-        }
+    /// A successful login: the count under `key` starts over.
+    pub(super) fn clear_attempts(&self, key: &str) -> Result<(), StoreError> {
+        self.conn()
+            .execute("DELETE FROM login_failures WHERE key = ?1", params![key])?;
         Ok(())
     }
 
@@ -146,7 +148,7 @@ mod tests {
             store.reserve_attempt("k", later + 1).unwrap(),
             Some(later + 1000)
         );
-        store.clear_attempts(&["k".into()]).unwrap();
+        store.clear_attempts("k").unwrap();
         assert_eq!(store.reserve_attempt("k", later + 2).unwrap(), None);
         assert_eq!(store.prune_login_failures(later + KEEP_MS + 10).unwrap(), 1);
     }

@@ -19,7 +19,7 @@ use super::refusal::{blocking, Refusal};
 use super::render::{render, Nav};
 use super::sheet::{applications, csv, row, Row};
 use crate::access::Action;
-use crate::store::{Grant, Person, Store, Whose};
+use crate::store::{Grant, Person, Store};
 
 /// Everyone (not archived, and `only` if given) `viewer` may report on,
 /// each with a grant that recorded the look as `what`.
@@ -29,15 +29,9 @@ fn reported(
     only: Option<&str>,
     what: &str,
 ) -> Result<Vec<(Person, Grant)>, Refusal> {
-    let mut out = Vec::new();
-    for p in store.reachable(viewer, Action::ViewReport)? {
-        if p.archived || only.is_some_and(|id| id != p.id) {
-            continue;
-        }
-        let grant = store.grant(viewer, Whose::Person(&p.id), Action::ViewReport, what)?;
-        out.push((p, grant));
-    }
-    Ok(out)
+    Ok(store.grant_each(viewer, Action::ViewReport, what, |p| {
+        !p.archived && only.is_none_or(|id| id == p.id)
+    })?)
 }
 
 /// The longest range one timesheet covers.

@@ -89,37 +89,48 @@ impl Desktop {
             procs: vec![server],
             dir,
         };
-        let log = d.dir.path().join("openbox.log");
-        let wm = d
-            .command("openbox")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        d.procs.push(Proc(wm));
-        let read = || std::fs::read_to_string(&log).unwrap_or_default();
-        let exited = wait_for_or_show(
-            "openbox to manage the screen",
-            Duration::from_secs(30),
-            || format!("openbox's log:\n{}", read()),
-            || {
-                let out = d
-                    .command("xprop")
-                    .args(["-root", "_NET_SUPPORTING_WM_CHECK"])
-                    .output()
-                    .unwrap();
-                if String::from_utf8_lossy(&out.stdout).contains("window id") {
-                    return Some(None);
-                }
-                d.procs.last_mut().unwrap().0.try_wait().unwrap().map(Some)
-            },
-        );
-        if let Some(status) = exited {
-            panic!(
+        // openbox once exited 1 at start with nothing in its log, in a clean
+        // CI run of some hundred desktops, on display :0 that an earlier
+        // desktop had just let go of (the fleet test passed when run again):
+        // a second start is tried, and said so, before the desktop counts as
+        // broken.
+        for attempt in 1..=2 {
+            let log = d.dir.path().join(format!("openbox-{attempt}.log"));
+            let wm = d
+                .command("openbox")
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).unwrap())
+                .spawn()
+                .unwrap();
+            d.procs.push(Proc(wm));
+            let read = || std::fs::read_to_string(&log).unwrap_or_default();
+            let exited = wait_for_or_show(
+                "openbox to manage the screen",
+                Duration::from_secs(30),
+                || format!("openbox's log:\n{}", read()),
+                || {
+                    let out = d
+                        .command("xprop")
+                        .args(["-root", "_NET_SUPPORTING_WM_CHECK"])
+                        .output()
+                        .unwrap();
+                    if String::from_utf8_lossy(&out.stdout).contains("window id") {
+                        return Some(None);
+                    }
+                    d.procs.last_mut().unwrap().0.try_wait().unwrap().map(Some)
+                },
+            );
+            let Some(status) = exited else {
+                break;
+            };
+            let said = format!(
                 "openbox exited ({status}) before managing {}; its log:\n{}",
                 d.display,
                 read()
             );
+            assert!(attempt < 2, "{said}");
+            eprintln!("{said}\nstarting openbox once more");
+            d.procs.pop();
         }
         d
     }

@@ -1,5 +1,8 @@
 //! Answers with the next injected fault of a request's route
-//! (`faults.rs`), before anything else looks at the request.
+//! (`faults.rs`), before anything else looks at the request but after its
+//! body arrived: an answer sent while the client still uploads can reach
+//! it as a reset connection instead, and the fault the test asked for
+//! would never be seen.
 
 use std::sync::Arc;
 
@@ -24,6 +27,15 @@ pub async fn inject(State(state): State<Arc<AppState>>, req: Request, next: Next
     let Some(f) = fault else {
         return next.run(req).await;
     };
+    let (parts, body) = req.into_parts();
+    let limit = state
+        .limits
+        .max_capture_bytes
+        .max(state.limits.max_batch_bytes);
+    // A body too large or too slow is the client's to be told about by the
+    // real route; the fault answers either way.
+    let _ =
+        super::extract::body_limited(body, &parts.headers, limit, state.limits.idle_timeout).await;
     let c = f.code;
     let status = StatusCode::from_u16(c).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut fail = Fail::new(status, "injected", format!("injected fault {c}"));

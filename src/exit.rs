@@ -12,6 +12,10 @@ pub enum Exit {
     Failure = 1,
     /// The command line was malformed (clap also uses 2).
     Usage = 2,
+    /// The request was understood and refused: a project the policy
+    /// requires, a name no project has, no idle span to decide
+    /// (EX_DATAERR).
+    Refused = 65,
     /// A requested item (capture id, file) does not exist.
     NotFound = 66,
     /// `doctor` found a required capability missing on this machine.

@@ -103,6 +103,7 @@ mod tests {
             daemon: None,
             deletable: None,
             recovery: None,
+            work: Default::default(),
         }
     }
 

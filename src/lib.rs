@@ -22,3 +22,4 @@ pub mod sampler;
 pub mod status;
 pub mod sync;
 pub mod sysfacts;
+pub mod work;

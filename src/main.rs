@@ -37,7 +37,38 @@ enum Command {
         no_tray: bool,
     },
     /// Turn tracking on (tells the running daemon; remembered for the next start).
-    Start,
+    Start {
+        /// Track this project (its name or id) from now on.
+        #[arg(long, value_name = "NAME")]
+        project: Option<String>,
+        /// A task of that project.
+        #[arg(long, value_name = "NAME", requires = "project")]
+        task: Option<String>,
+    },
+    /// Record from now on against another project or task; the minute is
+    /// split at this second.
+    Switch {
+        /// The project's name or id.
+        #[arg(required_unless_present = "none", conflicts_with = "none")]
+        project: Option<String>,
+        #[arg(long, value_name = "NAME")]
+        task: Option<String>,
+        /// No project: the time is unassigned (and can be assigned later).
+        #[arg(long)]
+        none: bool,
+    },
+    /// The projects and tasks this computer knows, with today's time on each.
+    Projects {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Idle spans waiting for a decision; `stint idle keep|discard` decides.
+    Idle {
+        #[command(subcommand)]
+        command: Option<IdleCommand>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Turn tracking off (tells the running daemon; remembered for the next start).
     Stop,
     /// Tracking state, today's time and the local queue.
@@ -81,6 +112,21 @@ enum Command {
         #[command(subcommand)]
         command: cli::managed::ManagedCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum IdleCommand {
+    /// Count the span(s) as worked time, on a project if given.
+    Keep {
+        /// One span (`stint idle` lists them); every waiting span without.
+        id: Option<String>,
+        #[arg(long, value_name = "NAME")]
+        project: Option<String>,
+        #[arg(long, value_name = "NAME", requires = "project")]
+        task: Option<String>,
+    },
+    /// Leave the span(s) out of worked time.
+    Discard { id: Option<String> },
 }
 
 #[derive(Subcommand)]
@@ -132,7 +178,11 @@ fn exit_for(e: &anyhow::Error) -> Exit {
         {
             return Exit::Storage;
         }
+        if cause.is::<stint::work::Refused>() {
+            return Exit::Refused;
+        }
         match cause.downcast_ref::<IpcError>() {
+            Some(IpcError::Refused(_)) => return Exit::Refused,
             Some(IpcError::AlreadyRunning { .. }) => return Exit::AlreadyRunning,
             Some(IpcError::Denied(_)) => return Exit::Denied,
             Some(IpcError::NoAnswer(..)) => return Exit::NoAnswer,
@@ -170,8 +220,28 @@ fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Run { no_tray } => {
             rt.block_on(cli::daemon::run(cfg, (!no_tray).then_some(cli.config)))
         }
-        Command::Start => rt.block_on(cli::tracking::set_tracking(&cfg, true)),
+        Command::Start { project, task } => rt.block_on(async {
+            if project.is_some() {
+                cli::work::switch(&cfg, project, task).await?;
+            }
+            cli::tracking::set_tracking(&cfg, true).await
+        }),
+        Command::Switch {
+            project,
+            task,
+            none,
+        } => rt.block_on(cli::work::switch(&cfg, project.filter(|_| !none), task)),
         Command::Stop => rt.block_on(cli::tracking::set_tracking(&cfg, false)),
+        Command::Projects { json } => rt.block_on(cli::work::projects(&cfg, json)),
+        Command::Idle { command, json } => {
+            let decide = command.map(|c| match c {
+                IdleCommand::Keep { id, project, task } => {
+                    (id, stint_proto::Decision::Keep, project, task)
+                }
+                IdleCommand::Discard { id } => (id, stint_proto::Decision::Discard, None, None),
+            });
+            rt.block_on(cli::work::idle(&cfg, json, decide))
+        }
         Command::Status { json } => rt.block_on(cli::status::status(&cfg, json)),
         Command::Log { json, since } => cli::log::log(&cfg, json, since.as_deref()),
         Command::Doctor { json } => {

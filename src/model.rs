@@ -10,6 +10,10 @@ pub struct LogOutput {
     pub sessions: Vec<SessionRecord>,
     pub minutes: Vec<MinuteRecord>,
     pub captures: Vec<CaptureRecord>,
+    /// Idle spans still on this computer: pending, or decided and not yet
+    /// uploaded.
+    #[serde(default)]
+    pub idle_spans: Vec<IdleSpan>,
 }
 
 /// Queue-wide numbers for `stint status`.
@@ -122,6 +126,9 @@ mod tests {
             exe_path: None,
             app: None,
             session_id: "s".into(),
+            from_secs: 0,
+            project_id: None,
+            task_id: None,
         };
         for (minute, want) in [
             (m(12, 0, false), "keys   12  clicks    2  scrolls    0"),
@@ -137,4 +144,61 @@ mod tests {
             assert_eq!(counts_text(&minute), want);
         }
     }
+}
+
+/// A span of idle time as the queue keeps it: pending until someone (or
+/// the policy's default, after a day) decides, then waiting for upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdleSpan {
+    pub id: String,
+    pub start: String,
+    pub end: String,
+    pub utc_offset: i32,
+    /// `None`: nobody decided yet.
+    pub decision: Option<stint_proto::Decision>,
+    #[serde(default)]
+    pub auto: bool,
+    #[serde(default, flatten)]
+    pub work: stint_proto::Work,
+    pub decided_at: Option<String>,
+}
+
+impl IdleSpan {
+    /// The record the server receives; `None` while the span is pending.
+    pub fn record(&self) -> Option<stint_proto::IdleSpanRecord> {
+        Some(stint_proto::IdleSpanRecord {
+            id: self.id.clone(),
+            start: self.start.clone(),
+            end: self.end.clone(),
+            utc_offset: self.utc_offset,
+            decision: self.decision?,
+            auto: self.auto,
+            work: self.work.clone(),
+            decided_at: self.decided_at.clone()?,
+        })
+    }
+
+    /// "10:42-11:17 (35 min)" in local time.
+    pub fn span_text(&self) -> String {
+        let mins = (parse_ms(&self.end) - parse_ms(&self.start)) / 60_000;
+        format!(
+            "{}-{} ({mins} min)",
+            local_hm(&self.start),
+            local_hm(&self.end)
+        )
+    }
+}
+
+/// "14:05": an RFC 3339 instant in the user's own time zone, for people.
+pub fn local_hm(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| t.with_timezone(&chrono::Local).format("%H:%M").to_string())
+        .unwrap_or_else(|_| rfc3339.to_string())
+}
+
+/// Epoch milliseconds of an RFC 3339 time; 0 when it is not one.
+pub fn parse_ms(t: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|t| t.timestamp_millis())
+        .unwrap_or_default()
 }

@@ -33,6 +33,9 @@ pub fn apply(base: &Config, policy: &Policy) -> Config {
     if let Some(v) = policy.review_delay_mins {
         c.privacy.review_delay = secs(v * 60);
     }
+    if let Some(v) = policy.idle_decision {
+        c.tracking.idle_decision = v;
+    }
     c
 }
 
@@ -108,6 +111,7 @@ mod tests {
                 stint_proto::Kind::Number { range, .. } => {
                     vec![range.start().to_string(), range.end().to_string()]
                 }
+                stint_proto::Kind::Choice(words) => words.iter().map(|w| w.to_string()).collect(),
             };
             let changed = values.iter().any(|v| {
                 let mut p = Policy::default();

@@ -28,6 +28,9 @@ pub struct Report {
     /// What the daemon did with a queue it found corrupt, and where that went.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery: Option<String>,
+    /// The project choice, the projects known and idle spans to decide.
+    #[serde(default)]
+    pub work: crate::work::WorkStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,20 +62,16 @@ pub fn gather(store: &Store, cfg: &Config) -> Result<Report, QueueError> {
         queue: store.stats(local_day_start_ms(now))?,
         samplers,
         sync,
-        policy,
+        policy: policy.clone(),
         data_dir: cfg.storage.data_dir.clone(),
         daemon: None,
         deletable,
         recovery: store.recovery()?,
+        work: crate::work::WorkStatus::gather(store, &policy, local_day_start_ms(now))?,
     })
 }
 
-/// "14:05": an RFC 3339 instant in the user's own time zone, for people.
-pub fn local_hm(rfc3339: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| t.with_timezone(&chrono::Local).format("%H:%M").to_string())
-        .unwrap_or_else(|_| rfc3339.to_string())
-}
+pub use crate::model::local_hm;
 
 /// "1h 05m": how `stint status` and the tray show durations.
 pub fn hours_minutes(secs: u64) -> String {

@@ -63,6 +63,7 @@ pub fn run() {
         let batch = stint_proto::MinuteBatch {
             sessions: vec![],
             minutes: chunk.to_vec(),
+            idle_spans: vec![],
         };
         store.upsert_batch(&device, &batch, "127.0.0.0").unwrap();
     }

@@ -185,6 +185,7 @@ fn ingest(label: &str, servers: &[&Server], shot: &[u8]) -> (f64, f64) {
                     let body = stint_proto::MinuteBatch {
                         sessions: Vec::new(),
                         minutes,
+                        idle_spans: Vec::new(),
                     };
                     let a: stint_proto::Accepted = http
                         .post(format!("{base}/minutes"))

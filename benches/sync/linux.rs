@@ -257,5 +257,8 @@ pub(crate) fn minute(device: usize, i: usize) -> stint_proto::MinuteRecord {
         exe_path: Some(exe.into()),
         app: Some(app.into()),
         session_id: "bench-session".into(),
+        from_secs: 0,
+        project_id: None,
+        task_id: None,
     }
 }

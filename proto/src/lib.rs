@@ -9,15 +9,23 @@ use std::net::IpAddr;
 
 mod policy;
 mod validate;
-pub use policy::{policy_keys, policy_keys_markdown, Kind, Policy, PolicyKey, Value};
+mod work;
+pub use policy::{policy_keys, policy_keys_markdown, IdleDecision, Kind, Policy, PolicyKey, Value};
 pub use validate::{
     is_wire_time, validate_id, Invalid, MAX_COUNT_PER_MINUTE, MAX_OFFSET_SECS, MAX_TEXT,
+};
+pub use work::{
+    Decision, IdleSpanRecord, ProjectChoice, TaskChoice, Work, WorkList, MAX_IDLE_SPAN_SECS,
 };
 
 use serde::{Deserialize, Serialize};
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Activity of one wall-clock minute. Only counts: never which keys, never text.
@@ -32,6 +40,11 @@ pub struct MinuteRecord {
     /// Seconds of the minute that were actually tracked (a minute in which tracking
     /// started or stopped is partial).
     pub seconds: u32,
+    /// Where in the slot those seconds begin, in seconds from `start`: a
+    /// minute in which tracking started, or the second part of a split
+    /// one, begins later. Absent (older agents): 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub from_secs: u32,
     pub keystrokes: u32,
     pub clicks: u32,
     pub scrolls: u32,
@@ -53,6 +66,15 @@ pub struct MinuteRecord {
     pub exe_path: Option<String>,
     pub app: Option<String>,
     pub session_id: String,
+    /// The project the person chose for these seconds (`stint switch`, the
+    /// tray); absent: unassigned. A minute in which the choice changed is
+    /// split: one record per choice, their `seconds` adding up to the
+    /// minute's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+    /// The task of `project_id`; absent: the project as a whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,6 +164,10 @@ pub struct MinuteBatch {
     pub sessions: Vec<SessionRecord>,
     #[serde(default)]
     pub minutes: Vec<MinuteRecord>,
+    /// Idle spans the person (or the policy's default) decided on. Absent
+    /// from older agents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub idle_spans: Vec<IdleSpanRecord>,
 }
 
 /// Answer to an accepted batch or capture: how many records were new and how
@@ -175,6 +201,10 @@ pub struct Heartbeat {
 pub struct HeartbeatResponse {
     pub policy: Policy,
     pub server_time: String,
+    /// The projects the device's person may track time on. Absent (older
+    /// servers, or a device bound to nobody): the agent keeps what it had.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work: Option<WorkList>,
 }
 
 /// Query parameters of `PUT /api/v1/captures/{id}`: the capture's metadata; the
@@ -292,6 +322,7 @@ mod tests {
             start: "2026-11-22T10:00:00Z".into(),
             utc_offset: 3600,
             seconds: 60,
+            from_secs: 0,
             keystrokes: 10,
             clicks: 2,
             scrolls: 0,
@@ -303,6 +334,8 @@ mod tests {
             exe_path: None,
             app: None,
             session_id: "s1".into(),
+            project_id: Some("p1".into()),
+            task_id: None,
         }
     }
 
@@ -318,10 +351,20 @@ mod tests {
             (|m| m.start = "2026-11-29 10:00:00Z".into(), "start"),
             (|m| m.utc_offset = 90_000, "utc_offset"),
             (|m| m.seconds = 4000, "seconds"),
+            (|m| m.from_secs = 3590, "from_secs"),
             (|m| m.keystrokes = 1_000_000, "keystrokes"),
             (|m| m.synthetic_keystrokes = 11, "synthetic_keystrokes"),
             (|m| m.synthetic_clicks = 3, "synthetic_clicks"),
             (|m| m.title = Some("x".repeat(5000)), "title"),
+            (|m| m.project_id = Some("../x".into()), "project_id"),
+            (|m| m.task_id = Some(String::new()), "task_id"),
+            (
+                |m| {
+                    m.project_id = None;
+                    m.task_id = Some("t1".into());
+                },
+                "task_id",
+            ),
         ];
         assert_eq!(minute().validate(), Ok(()));
         for (edit, field) in cases {
@@ -337,7 +380,12 @@ mod tests {
     fn minutes_without_the_newer_fields_stay_valid() {
         let mut old = serde_json::to_value(minute()).unwrap();
         let obj = old.as_object_mut().unwrap();
-        for key in ["synthetic_keystrokes", "synthetic_clicks", "counts_unknown"] {
+        for key in [
+            "synthetic_keystrokes",
+            "synthetic_clicks",
+            "counts_unknown",
+            "project_id",
+        ] {
             obj.remove(key);
         }
         let m: MinuteRecord = serde_json::from_value(old).unwrap();
@@ -345,6 +393,7 @@ mod tests {
             (m.synthetic_keystrokes, m.synthetic_clicks, m.counts_unknown),
             (0, 0, false)
         );
+        assert_eq!((&m.project_id, &m.task_id), (&None, &None), "unassigned");
         assert_eq!(m.validate(), Ok(()));
         let wire = serde_json::to_value(minute()).unwrap();
         assert_eq!(wire["synthetic_keystrokes"], 4);

@@ -18,6 +18,8 @@ pub enum Kind {
         range: RangeInclusive<u64>,
         unit: &'static str,
     },
+    /// One of a few words.
+    Choice(&'static [&'static str]),
 }
 
 /// One policy key as the table defines it.
@@ -37,6 +39,69 @@ pub struct PolicyKey {
 pub enum Value {
     Flag(Option<bool>),
     Number(Option<u64>),
+    Choice(Option<&'static str>),
+}
+
+impl Value {
+    pub fn is_set(self) -> bool {
+        match self {
+            Value::Flag(v) => v.is_some(),
+            Value::Number(v) => v.is_some(),
+            Value::Choice(v) => v.is_some(),
+        }
+    }
+}
+
+/// What happens to a span of idle time once input returns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdleDecision {
+    /// Ask the person; unanswered after 24 hours, the span is discarded.
+    #[default]
+    Prompt,
+    /// Keep it as worked time without asking.
+    Keep,
+    /// Leave it out of worked time without asking.
+    Discard,
+}
+
+impl IdleDecision {
+    pub const ALL: [IdleDecision; 3] = [
+        IdleDecision::Prompt,
+        IdleDecision::Keep,
+        IdleDecision::Discard,
+    ];
+    pub const NAMES: &'static [&'static str] = &["prompt", "keep", "discard"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            IdleDecision::Prompt => "prompt",
+            IdleDecision::Keep => "keep",
+            IdleDecision::Discard => "discard",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<IdleDecision> {
+        IdleDecision::ALL.into_iter().find(|d| d.name() == text)
+    }
+}
+
+impl Field for IdleDecision {
+    fn wrap(v: Option<IdleDecision>) -> Value {
+        Value::Choice(v.map(IdleDecision::name))
+    }
+    fn parse(key: &PolicyKey, v: &str) -> Result<Option<IdleDecision>, String> {
+        if v.is_empty() {
+            return Ok(None);
+        }
+        IdleDecision::parse(v).map(Some).ok_or_else(|| {
+            format!(
+                "{} = {v:?}: expected one of {} or nothing (to unset)",
+                key.name,
+                IdleDecision::NAMES.join(", ")
+            )
+        })
+    }
 }
 
 trait Field: Copy {
@@ -162,6 +227,12 @@ policy_keys! {
     truncate_ip: bool = Kind::Flag, config Some("privacy.truncate_ip");
     /// Whether the tray may offer Quit.
     allow_quit: bool = Kind::Flag, config None;
+    /// Tracking needs a project: `stint start` and the tray refuse to track
+    /// without one chosen.
+    project_required: bool = Kind::Flag, config None;
+    /// What becomes of idle time once input returns: prompt (ask; after 24
+    /// hours unanswered, discard), keep or discard.
+    idle_decision: IdleDecision = Kind::Choice(IdleDecision::NAMES), config Some("tracking.idle_decision");
 }
 
 impl Policy {
@@ -206,6 +277,7 @@ pub fn policy_keys_markdown() -> String {
         let accepts = match &k.kind {
             Kind::Flag => "true / false".to_string(),
             Kind::Number { range, unit } => format!("{}–{} {unit}", range.start(), range.end()),
+            Kind::Choice(words) => words.join(" / "),
         };
         let config = k.config.map_or("—".to_string(), |c| format!("`{c}`"));
         out.push_str(&format!(
@@ -294,6 +366,7 @@ mod tests {
             let text = match &k.kind {
                 Kind::Flag => "true".to_string(),
                 Kind::Number { range, .. } => range.end().to_string(),
+                Kind::Choice(words) => words[words.len() - 1].to_string(),
             };
             p.set(k.name, &text).unwrap();
             assert_ne!(p, Policy::default(), "{}", k.name);

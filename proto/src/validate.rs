@@ -22,7 +22,11 @@ impl std::fmt::Display for Invalid {
     }
 }
 
-fn check(ok: bool, field: &'static str, problem: impl FnOnce() -> String) -> Result<(), Invalid> {
+pub(crate) fn check(
+    ok: bool,
+    field: &'static str,
+    problem: impl FnOnce() -> String,
+) -> Result<(), Invalid> {
     if ok {
         Ok(())
     } else {
@@ -33,7 +37,7 @@ fn check(ok: bool, field: &'static str, problem: impl FnOnce() -> String) -> Res
     }
 }
 
-fn check_id(field: &'static str, id: &str) -> Result<(), Invalid> {
+pub(crate) fn check_id(field: &'static str, id: &str) -> Result<(), Invalid> {
     check(
         !id.is_empty()
             && id.len() <= 64
@@ -56,20 +60,20 @@ pub fn is_wire_time(t: &str) -> bool {
         && chrono::DateTime::parse_from_rfc3339(t).is_ok()
 }
 
-fn check_time(field: &'static str, t: &str) -> Result<(), Invalid> {
+pub(crate) fn check_time(field: &'static str, t: &str) -> Result<(), Invalid> {
     check(is_wire_time(t), field, || {
         format!("{t:?} is not a UTC timestamp like 2026-11-29T10:00:00Z")
     })
 }
 
-fn check_text(field: &'static str, t: Option<&str>) -> Result<(), Invalid> {
+pub(crate) fn check_text(field: &'static str, t: Option<&str>) -> Result<(), Invalid> {
     let len = t.map_or(0, str::len);
     check(len <= MAX_TEXT, field, || {
         format!("{len} bytes, at most {MAX_TEXT} allowed")
     })
 }
 
-fn check_offset(o: i32) -> Result<(), Invalid> {
+pub(crate) fn check_offset(o: i32) -> Result<(), Invalid> {
     check(o.abs() <= MAX_OFFSET_SECS, "utc_offset", || {
         format!("{o} is outside -{MAX_OFFSET_SECS}..={MAX_OFFSET_SECS} seconds")
     })
@@ -84,6 +88,12 @@ impl MinuteRecord {
         check_offset(self.utc_offset)?;
         check(self.seconds <= 3600, "seconds", || {
             format!("{} is more than an hour", self.seconds)
+        })?;
+        check(self.from_secs + self.seconds <= 3600, "from_secs", || {
+            format!(
+                "{} + {} seconds runs past an hour from the minute's start",
+                self.from_secs, self.seconds
+            )
         })?;
         for (field, n) in [
             ("keystrokes", self.keystrokes),
@@ -108,8 +118,24 @@ impl MinuteRecord {
         }
         check_text("title", self.title.as_deref())?;
         check_text("exe_path", self.exe_path.as_deref())?;
-        check_text("app", self.app.as_deref())
+        check_text("app", self.app.as_deref())?;
+        check_work(self.project_id.as_deref(), self.task_id.as_deref())
     }
+}
+
+/// A project id and a task id as a record carries them: each an id, and a
+/// task only within a project.
+pub(crate) fn check_work(project: Option<&str>, task: Option<&str>) -> Result<(), Invalid> {
+    if let Some(p) = project {
+        check_id("project_id", p)?;
+    }
+    if let Some(t) = task {
+        check_id("task_id", t)?;
+        check(project.is_some(), "task_id", || {
+            format!("{t:?} names a task but the record names no project")
+        })?;
+    }
+    Ok(())
 }
 
 impl SessionRecord {

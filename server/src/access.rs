@@ -190,9 +190,109 @@ pub fn allowed(role: Role, action: Action, subject: Subject) -> bool {
     }
 }
 
+/// What a person is in one project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProjectRole {
+    /// Manages the project's members and tasks, and tracks on it.
+    Lead,
+    /// Tracks time on it.
+    Member,
+    /// Sees it, never tracks on it.
+    Viewer,
+}
+
+impl ProjectRole {
+    pub const ALL: [ProjectRole; 3] = [ProjectRole::Lead, ProjectRole::Member, ProjectRole::Viewer];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ProjectRole::Lead => "lead",
+            ProjectRole::Member => "member",
+            ProjectRole::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ProjectRole> {
+        ProjectRole::ALL.into_iter().find(|r| r.name() == text)
+    }
+}
+
+/// What is being done with a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectAction {
+    /// Record time on it (the agent offers it).
+    Track,
+    /// See that it exists, its tasks and members.
+    See,
+    /// Its tasks and members.
+    Manage,
+    /// Create projects, archive them, change their names, clients and dates.
+    Administer,
+}
+
+impl ProjectAction {
+    pub const ALL: [ProjectAction; 4] = [
+        ProjectAction::Track,
+        ProjectAction::See,
+        ProjectAction::Manage,
+        ProjectAction::Administer,
+    ];
+}
+
+/// The one decision on projects: an account's role in the organisation
+/// and its role in the project (`None`: not a member).
+pub fn project_allowed(role: Role, member: Option<ProjectRole>, action: ProjectAction) -> bool {
+    use ProjectAction::*;
+    let admin = matches!(role, Role::Owner | Role::Admin);
+    match action {
+        // Tracking is for members, whatever else the account may do;
+        // viewers see, never track.
+        Track => matches!(member, Some(ProjectRole::Lead | ProjectRole::Member)),
+        See => admin || role == Role::Auditor || member.is_some(),
+        Manage => admin || member == Some(ProjectRole::Lead),
+        Administer => admin,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every cell of the project table: for each action, each role's
+    /// answer as a lead, member, viewer and non-member ('y' allowed).
+    #[test]
+    fn every_role_project_role_and_project_action() {
+        use ProjectAction::*;
+        let table: [(ProjectAction, [&str; 5]); 4] = [
+            //            owner   admin   manager member  auditor
+            (Track, ["yy..", "yy..", "yy..", "yy..", "yy.."]),
+            (See, ["yyyy", "yyyy", "yyy.", "yyy.", "yyyy"]),
+            (Manage, ["yyyy", "yyyy", "y...", "y...", "y..."]),
+            (Administer, ["yyyy", "yyyy", "....", "....", "...."]),
+        ];
+        assert_eq!(table.len(), ProjectAction::ALL.len());
+        let members = [
+            Some(ProjectRole::Lead),
+            Some(ProjectRole::Member),
+            Some(ProjectRole::Viewer),
+            None,
+        ];
+        let mut cells = 0;
+        for (action, rows) in table {
+            for (role, row) in Role::ALL.into_iter().zip(rows) {
+                for (member, want) in members.into_iter().zip(row.chars()) {
+                    assert_eq!(
+                        project_allowed(role, member, action),
+                        want == 'y',
+                        "{role:?} {member:?} {action:?}"
+                    );
+                    cells += 1;
+                }
+            }
+        }
+        assert_eq!(cells, 4 * 5 * 4);
+    }
 
     /// Every cell: for each action, each role's answer for the subjects in
     /// the order own, managed, other, unbound, org ('y' allowed, '.' not).

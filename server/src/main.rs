@@ -49,6 +49,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::user::UserCommand,
     },
+    /// Projects (with their clients and dates), their tasks and members.
+    Project {
+        #[command(subcommand)]
+        command: cli::project::ProjectCommand,
+    },
     /// Teams and their managers.
     Team {
         #[command(subcommand)]
@@ -118,6 +123,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => cli::serve::run(&place, args),
         Command::User { command } => cli::user::run(&place.open()?, command),
         Command::Team { command } => cli::team::run(&place.open()?, command),
+        Command::Project { command } => cli::project::run(&place.open()?, command),
         Command::Delete(args) => cli::records::delete(&place.open()?, args),
         Command::Retention(args) => cli::retention::run(&place.open()?, args),
         Command::BindDevice(args) => cli::devices::bind(&place.open()?, args),

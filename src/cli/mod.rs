@@ -7,6 +7,7 @@ pub(crate) mod log;
 pub(crate) mod managed;
 pub(crate) mod status;
 pub(crate) mod tracking;
+pub(crate) mod work;
 
 use anyhow::Result;
 use stint::config::Config;

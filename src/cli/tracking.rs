@@ -15,7 +15,16 @@ pub(crate) async fn set_tracking(cfg: &Config, on: bool) -> Result<Exit> {
         Ok(_) => println!("tracking {word}"),
         Err(IpcError::NotRunning(at)) => {
             // Remembered in the queue, which is what the daemon reads when it starts.
-            open_reader(cfg)?.call(move |s| s.set_tracking(on)).await?;
+            open_reader(cfg)?
+                .call(move |s| {
+                    if on {
+                        if let Err(refused) = stint::work::may_track(&s.policy()?, &s.work()?) {
+                            return Ok(Err(refused));
+                        }
+                    }
+                    s.set_tracking(on).map(Ok)
+                })
+                .await??;
             println!("tracking {word}");
             eprintln!(
                 "stint: no stint daemon is running (nothing listens at {at}); tracking will be {word} when it starts"

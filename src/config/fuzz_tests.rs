@@ -7,7 +7,8 @@ use super::*;
 const TABLES: [&str; 8] = [
     "schedule", "storage", "capture", "tracking", "privacy", "server", "bogus", "",
 ];
-const KEYS: [&str; 26] = [
+const KEYS: [&str; 27] = [
+    "idle_decision",
     "minute",
     "segment",
     "idle_after",

@@ -112,6 +112,8 @@ impl Capture {
 pub struct Tracking {
     /// Whether tracking is on the very first time, before the user ever chose.
     pub initial: bool,
+    /// What becomes of idle time once input returns (the policy may decide).
+    pub idle_decision: stint_proto::IdleDecision,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -201,7 +203,10 @@ impl Config {
                 max_width: 0,
                 timeout: Duration::from_secs(20),
             },
-            tracking: Tracking { initial: false },
+            tracking: Tracking {
+                initial: false,
+                idle_decision: stint_proto::IdleDecision::Prompt,
+            },
             privacy: Privacy {
                 truncate_ip: true,
                 blur: false,
@@ -300,6 +305,16 @@ impl Config {
         }
         if let Some(t) = raw.tracking {
             set(&mut self.tracking.initial, t.initial);
+            if let Some(d) = t.idle_decision {
+                self.tracking.idle_decision =
+                    stint_proto::IdleDecision::parse(&d).ok_or_else(|| {
+                        v.invalid(
+                            "tracking.idle_decision",
+                            &d,
+                            &format!("one of {}", stint_proto::IdleDecision::NAMES.join(", ")),
+                        )
+                    })?;
+            }
         }
         if let Some(p) = raw.privacy {
             set(&mut self.privacy.truncate_ip, p.truncate_ip);

@@ -56,6 +56,7 @@ pub(super) struct RawCapture {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawTracking {
     pub(super) initial: Option<bool>,
+    pub(super) idle_decision: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -7,6 +7,7 @@
 //! the monotonic clock and checked against the wall clock at every wake, so suspend,
 //! SIGSTOP and clock changes are noticed instead of producing bogus minutes.
 
+mod away;
 mod samplers;
 
 use std::collections::VecDeque;
@@ -41,6 +42,9 @@ pub enum DaemonError {
 /// The minute being accumulated.
 struct Minute {
     slot_ms: i64,
+    /// What its seconds are for: a switch closes the minute and opens the
+    /// rest of the slot under the new choice.
+    work: stint_proto::Work,
     /// When accumulation began: the slot start, or later if tracking started mid-minute.
     open: Now,
     window_at_ms: i64,
@@ -67,6 +71,9 @@ struct Recorder {
     minute: Option<Minute>,
     segment: Option<Segment>,
     pending: VecDeque<(MinuteRecord, i64, u32)>,
+    /// The project choice the next minutes are for.
+    work: stint_proto::Work,
+    away: away::Away,
 }
 
 /// Runs the recorder until `shutdown` resolves; then closes the open minute.
@@ -92,8 +99,11 @@ pub async fn run(
         minute: None,
         segment: None,
         pending: VecDeque::new(),
+        work: control.borrow().work.clone(),
+        away: away::Away::default(),
     };
     rec.refresh_policy().await;
+    rec.decide_overdue().await;
     tracing::info!(tracking, "recorder started");
     if tracking {
         rec.start(Now::read()).await;
@@ -120,8 +130,14 @@ pub async fn run(
                 return Ok(());
             }
         }
-        let wanted = control.borrow_and_update().tracking.unwrap_or(initial);
+        let (wanted, work) = {
+            let c = control.borrow_and_update();
+            (c.tracking.unwrap_or(initial), c.work.clone())
+        };
         let now = Now::read();
+        if work != rec.work {
+            rec.switch(now, work).await;
+        }
         if wanted != tracking {
             tracking = wanted;
             tracing::info!(tracking, "tracking switched");
@@ -172,12 +188,39 @@ impl Recorder {
         }
         let slot = align_down(now.wall_ms, self.minute_ms());
         self.open_minute(now, slot);
+        self.away = away::Away::tracking_from(now.wall_ms);
     }
 
     async fn stop(&mut self, now: Now) {
         if self.minute.is_some() {
             self.close_minute(now, false).await;
         }
+        self.end_away(now.wall_ms).await;
+    }
+
+    /// A new project choice: the open minute ends at this second and the
+    /// rest of its slot opens under the new choice, so every second is
+    /// counted once, for the choice it was tracked under.
+    async fn switch(&mut self, now: Now, work: stint_proto::Work) {
+        tracing::info!(project = ?work.project_id, task = ?work.task_id, "project switched");
+        self.work = work;
+        let Some(m) = &self.minute else { return };
+        let end = m.slot_ms + self.minute_ms();
+        let at = ((now.wall_ms + 500) / 1000 * 1000).clamp(m.open.wall_ms, end);
+        if at >= end {
+            // The minute is over anyway: the next one opens under the new choice.
+            if let Some(m) = self.minute.as_mut() {
+                m.work = self.work.clone();
+            }
+            return;
+        }
+        let boundary = Now {
+            wall_ms: at,
+            mono: now.mono_at(at),
+        };
+        let slot = m.slot_ms;
+        self.close_minute(boundary, false).await;
+        self.open_minute(boundary, slot);
     }
 
     fn open_minute(&mut self, open: Now, slot_ms: i64) {
@@ -185,6 +228,7 @@ impl Recorder {
         let from = open.wall_ms.max(slot_ms);
         self.minute = Some(Minute {
             slot_ms,
+            work: self.work.clone(),
             open,
             window_at_ms: random_moment(from, end),
             window: None,
@@ -263,10 +307,12 @@ impl Recorder {
             }
             self.spawn_capture(now);
         }
+        self.follow_away(now).await;
         let m = self.minute.as_ref().expect("minute is open");
         if due(&m.open, end) {
             self.close_minute(now, true).await;
             self.refresh_policy().await;
+            self.decide_overdue().await;
             self.samplers.reprobe(&self.cfg, &self.queue).await;
         }
     }
@@ -319,6 +365,7 @@ impl Recorder {
                 start: rfc3339(m.slot_ms),
                 utc_offset: local_offset_at(m.slot_ms),
                 seconds,
+                from_secs: (((m.open.wall_ms - m.slot_ms).max(0) + 500) / 1000) as u32,
                 keystrokes: known.keystrokes,
                 clicks: known.clicks,
                 scrolls: known.scrolls,
@@ -330,6 +377,8 @@ impl Recorder {
                 exe_path: non_empty(w.exe_path),
                 app: non_empty(w.app),
                 session_id: self.session_id.clone(),
+                project_id: m.work.project_id.clone(),
+                task_id: m.work.task_id.clone(),
             };
             let slot_secs = (minute_ms / 1000).max(1) as u32;
             self.commit_minute(record, m.slot_ms, slot_secs).await;

@@ -34,6 +34,25 @@ pub enum Request {
     DeleteCapture {
         id: String,
     },
+    /// Record from now on against this project and task (names or ids; none:
+    /// unassigned). The open minute is split at this second.
+    Switch {
+        #[serde(default)]
+        project: Option<String>,
+        #[serde(default)]
+        task: Option<String>,
+    },
+    /// Decide idle span `id` (every pending one without an id); keeping it
+    /// may assign it to a project and task.
+    DecideIdle {
+        #[serde(default)]
+        id: Option<String>,
+        decision: stint_proto::Decision,
+        #[serde(default)]
+        project: Option<String>,
+        #[serde(default)]
+        task: Option<String>,
+    },
 }
 
 /// A connection, sorted by who is on the other end.
@@ -208,7 +227,65 @@ async fn handle(req: Request, ctx: Context<'_>) -> Response {
         ..
     } = ctx;
     let switch = match req {
-        Request::Start => Some(true),
+        Request::Start => {
+            let refused = queue
+                .call(|s| Ok(crate::work::may_track(&s.policy()?, &s.work()?)))
+                .await;
+            match refused {
+                Ok(Ok(())) => Some(true),
+                Ok(Err(why)) => return Response::Refused(why.to_string()),
+                Err(e) => return Response::Refused(format!("could not read the queue: {e}")),
+            }
+        }
+        Request::Switch { project, task } => {
+            let initial = cfg.tracking.initial;
+            let done = queue
+                .call(move |s| {
+                    let tracking = s.tracking()?.unwrap_or(initial);
+                    crate::work::switch(s, tracking, project.as_deref(), task.as_deref())
+                })
+                .await;
+            match done {
+                Ok(Ok(work)) => {
+                    tracing::info!(project = ?work.project_id, task = ?work.task_id, "project chosen over the control channel")
+                }
+                Ok(Err(why)) => return Response::Refused(why.to_string()),
+                Err(e) => return Response::Refused(format!("could not save the choice: {e}")),
+            }
+            None
+        }
+        Request::DecideIdle {
+            id,
+            decision,
+            project,
+            task,
+        } => {
+            let now = stint_common::time::now_ms();
+            let done = queue
+                .call(move |s| {
+                    crate::work::decide(
+                        s,
+                        id.as_deref(),
+                        decision,
+                        project.as_deref(),
+                        task.as_deref(),
+                        now,
+                    )
+                })
+                .await;
+            match done {
+                Ok(Ok(n)) => {
+                    tracing::info!(
+                        spans = n,
+                        decision = decision.as_str(),
+                        "idle decided by the user"
+                    )
+                }
+                Ok(Err(why)) => return Response::Refused(why.to_string()),
+                Err(e) => return Response::Refused(format!("could not save the decision: {e}")),
+            }
+            None
+        }
         Request::Stop => Some(false),
         Request::Status => None,
         Request::DeleteCapture { id } => return delete_capture(id, cfg, queue).await,

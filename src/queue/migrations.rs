@@ -83,6 +83,74 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE minutes ADD COLUMN counts_unknown INTEGER NOT NULL DEFAULT 0
         CHECK (counts_unknown IN (0, 1));
     "#,
+    // 3 -> 4: what time is for, and where in its slot a minute's seconds
+    // begin. A minute names the project and task chosen
+    // ('' for none: SQLite's UNIQUE treats NULLs as distinct, and a minute
+    // is unique per slot and choice, so a switch splits it into one row per
+    // choice). Idle spans wait here for a decision and then for upload.
+    // Existing minutes: unassigned.
+    r#"
+    CREATE TABLE minutes_v4 (
+        id          TEXT PRIMARY KEY,
+        start_ms    INTEGER NOT NULL,
+        utc_offset  INTEGER NOT NULL,
+        seconds     INTEGER NOT NULL CHECK (seconds >= 0),
+        keystrokes  INTEGER NOT NULL CHECK (keystrokes >= 0),
+        clicks      INTEGER NOT NULL CHECK (clicks >= 0),
+        scrolls     INTEGER NOT NULL CHECK (scrolls >= 0),
+        idle        INTEGER NOT NULL CHECK (idle IN (0, 1)),
+        title       TEXT,
+        exe_path    TEXT,
+        app         TEXT,
+        session_id  TEXT NOT NULL,
+        from_secs   INTEGER NOT NULL DEFAULT 0 CHECK (from_secs >= 0),
+        synthetic_keystrokes INTEGER NOT NULL DEFAULT 0
+            CHECK (synthetic_keystrokes BETWEEN 0 AND keystrokes),
+        synthetic_clicks INTEGER NOT NULL DEFAULT 0
+            CHECK (synthetic_clicks BETWEEN 0 AND clicks),
+        counts_unknown INTEGER NOT NULL DEFAULT 0 CHECK (counts_unknown IN (0, 1)),
+        project_id  TEXT NOT NULL DEFAULT '',
+        task_id     TEXT NOT NULL DEFAULT '',
+        UNIQUE (start_ms, project_id, task_id)
+    );
+    INSERT INTO minutes_v4 (id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle,
+                            title, exe_path, app, session_id, synthetic_keystrokes,
+                            synthetic_clicks, counts_unknown)
+        SELECT id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle,
+               title, exe_path, app, session_id, synthetic_keystrokes,
+               synthetic_clicks, counts_unknown FROM minutes;
+    DROP TABLE minutes;
+    ALTER TABLE minutes_v4 RENAME TO minutes;
+    CREATE TABLE idle_spans (
+        id          TEXT PRIMARY KEY,
+        start_ms    INTEGER NOT NULL,
+        end_ms      INTEGER NOT NULL CHECK (end_ms > start_ms),
+        utc_offset  INTEGER NOT NULL,
+        decision    TEXT CHECK (decision IN ('keep', 'discard')), -- NULL: pending
+        auto        INTEGER NOT NULL DEFAULT 0 CHECK (auto IN (0, 1)),
+        project_id  TEXT NOT NULL DEFAULT '',
+        task_id     TEXT NOT NULL DEFAULT '',
+        decided_ms  INTEGER
+    );
+    CREATE INDEX idle_spans_start ON idle_spans (start_ms);
+    CREATE TABLE dead_letter_v4 (
+        id      TEXT PRIMARY KEY,
+        kind    TEXT NOT NULL CHECK (kind IN ('session', 'minute', 'capture', 'idle_span')),
+        record  TEXT NOT NULL, -- the record as JSON
+        reason  TEXT NOT NULL,
+        at_ms   INTEGER NOT NULL
+    );
+    INSERT INTO dead_letter_v4 SELECT id, kind, record, reason, at_ms FROM dead_letter;
+    DROP TABLE dead_letter;
+    ALTER TABLE dead_letter_v4 RENAME TO dead_letter;
+    CREATE TABLE work_totals (
+        day_ms      INTEGER NOT NULL, -- local midnight, epoch ms
+        project_id  TEXT NOT NULL,
+        task_id     TEXT NOT NULL,
+        tracked     INTEGER NOT NULL,
+        PRIMARY KEY (day_ms, project_id, task_id)
+    );
+    "#,
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -127,7 +195,7 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(tables, 6);
+        assert_eq!(tables, 8);
     }
 
     /// Fixture for 1 -> 2: a version-1 queue with a session, a minute and a
@@ -171,7 +239,7 @@ mod tests {
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        assert_eq!(version(&conn).unwrap(), 3);
+        assert_eq!(version(&conn).unwrap(), LATEST);
         let row: (i64, i64, i64, i64, i64) = conn
             .query_row(
                 "SELECT keystrokes, clicks, synthetic_keystrokes, synthetic_clicks, counts_unknown FROM minutes",
@@ -184,6 +252,55 @@ mod tests {
             .unwrap();
         let too_many = conn.execute("UPDATE minutes SET synthetic_clicks = 3", []);
         assert!(too_many.is_err(), "3 of 2 clicks injected");
+    }
+
+    /// Fixture for 3 -> 4: a version-3 minute keeps every field and reads as
+    /// unassigned; afterwards one slot holds one row per project choice.
+    #[test]
+    fn version_3_with_data_migrates_to_4() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, step) in MIGRATIONS[..3].iter().enumerate() {
+            conn.execute_batch(step).unwrap();
+            conn.pragma_update(None, "user_version", i + 1).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO minutes VALUES ('m1', 60000, 0, 60, 5, 2, 1, 0, 't', '/bin/x', 'x', 's1', 3, 1, 0);
+             INSERT INTO dead_letter VALUES ('m0', 'minute', '{}', 'bad', 1);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), LATEST);
+        let row: (i64, i64, i64, String, String, String) = conn
+            .query_row(
+                "SELECT keystrokes, synthetic_keystrokes, synthetic_clicks, title, project_id, task_id FROM minutes",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .unwrap();
+        assert_eq!(row, (5, 3, 1, "t".into(), String::new(), String::new()));
+        conn.execute(
+            "INSERT INTO minutes (id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle, session_id, project_id)
+             VALUES ('m2', 60000, 0, 20, 0, 0, 0, 0, 's1', 'p1')",
+            [],
+        )
+        .expect("a second choice in the same slot");
+        let again = conn.execute(
+            "INSERT INTO minutes (id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle, session_id, project_id)
+             VALUES ('m3', 60000, 0, 20, 0, 0, 0, 0, 's1', 'p1')",
+            [],
+        );
+        assert!(again.is_err(), "one row per slot and choice");
+        let kept: String = conn
+            .query_row("SELECT reason FROM dead_letter WHERE id = 'm0'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(kept, "bad");
+        conn.execute(
+            "INSERT INTO dead_letter VALUES ('i1', 'idle_span', '{}', 'bad', 1)",
+            [],
+        )
+        .expect("refused idle spans have a place too");
     }
 
     /// Another program's database where the queue should be: one sentence,

@@ -4,12 +4,13 @@
 use rusqlite::params;
 use stint_proto::MinuteBatch;
 
-use super::{local_day_start_ms, session_row, QueueError, Store, SESSION_COLUMNS};
+use super::{local_day_start_ms, none_if_empty, session_row, QueueError, Store, SESSION_COLUMNS};
 use crate::model::{rfc3339, MinuteRecord};
 
 impl Store {
-    /// Inserts a minute, or merges it into an existing row for the same start (a clock
-    /// set back can revisit a minute): counts add up, tracked seconds are capped at the
+    /// Inserts a minute, or merges it into an existing row for the same start
+    /// and project choice (a clock set back can revisit a minute, a switch
+    /// back to the first choice within one): counts add up, tracked seconds are capped at the
     /// minute's length so time is never counted twice, and counts unknown for
     /// either part are unknown for the whole.
     pub fn upsert_minute(
@@ -22,10 +23,12 @@ impl Store {
             .execute(
                 "INSERT INTO minutes (id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle,
                                       title, exe_path, app, session_id, synthetic_keystrokes,
-                                      synthetic_clicks, counts_unknown)
-                 VALUES (?1, ?2, ?3, MIN(?4, ?13), ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?16)
-                 ON CONFLICT(start_ms) DO UPDATE SET
+                                      synthetic_clicks, counts_unknown, project_id, task_id, from_secs)
+                 VALUES (?1, ?2, ?3, MIN(?4, ?13), ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?16,
+                         ?17, ?18, ?19)
+                 ON CONFLICT(start_ms, project_id, task_id) DO UPDATE SET
                     seconds    = MIN(?13, seconds + excluded.seconds),
+                    from_secs  = MIN(from_secs, excluded.from_secs),
                     keystrokes = keystrokes + excluded.keystrokes,
                     clicks     = clicks + excluded.clicks,
                     scrolls    = scrolls + excluded.scrolls,
@@ -52,7 +55,10 @@ impl Store {
                     slot_secs,
                     m.synthetic_keystrokes,
                     m.synthetic_clicks,
-                    m.counts_unknown
+                    m.counts_unknown,
+                    m.project_id.as_deref().unwrap_or(""),
+                    m.task_id.as_deref().unwrap_or(""),
+                    m.from_secs
                 ],
             )
             .map(drop)
@@ -85,7 +91,12 @@ impl Store {
             .map_err(e)?
             .collect::<Result<_, _>>()
             .map_err(e)?;
-        Ok(MinuteBatch { sessions, minutes })
+        let idle_spans = self.idle_batch(before_ms)?;
+        Ok(MinuteBatch {
+            sessions,
+            minutes,
+            idle_spans,
+        })
     }
 
     /// Removes what the server acknowledged, in one transaction. A minute whose
@@ -97,6 +108,7 @@ impl Store {
             tx.execute("UPDATE sessions SET uploaded = 1 WHERE id = ?1", [&s.id])
                 .map_err(QueueError::Sql)?;
         }
+        super::idle::ack(&tx, &batch.idle_spans).map_err(QueueError::Sql)?;
         for m in &batch.minutes {
             let start_ms = chrono::DateTime::parse_from_rfc3339(&m.start)
                 .map(|t| t.timestamp_millis())
@@ -125,13 +137,57 @@ impl Store {
                     params![local_day_start_ms(start_ms), m.seconds, active],
                 )
                 .map_err(QueueError::Sql)?;
+                tx.execute(
+                    "INSERT INTO work_totals (day_ms, project_id, task_id, tracked) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (day_ms, project_id, task_id) DO UPDATE SET tracked = tracked + excluded.tracked",
+                    params![
+                        local_day_start_ms(start_ms),
+                        m.project_id.as_deref().unwrap_or(""),
+                        m.task_id.as_deref().unwrap_or(""),
+                        m.seconds
+                    ],
+                )
+                .map_err(QueueError::Sql)?;
             }
         }
         tx.commit().map_err(|e| self.sql_err(e))
     }
 }
 
-pub(super) const MINUTE_COLUMNS: &str = "SELECT id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, exe_path, app, session_id, synthetic_keystrokes, synthetic_clicks, counts_unknown FROM minutes";
+impl Store {
+    /// Seconds tracked since `day_start_ms` per project choice, uploaded
+    /// or not: what the tray shows beside each project.
+    pub fn today_by_work(
+        &self,
+        day_start_ms: i64,
+    ) -> Result<Vec<(stint_proto::Work, u64)>, QueueError> {
+        let e = |e| self.sql_err(e);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT project_id, task_id, sum(s) FROM (
+                    SELECT project_id, task_id, seconds AS s FROM minutes WHERE start_ms >= ?1
+                    UNION ALL
+                    SELECT project_id, task_id, tracked AS s FROM work_totals WHERE day_ms >= ?1)
+                 GROUP BY project_id, task_id ORDER BY project_id, task_id",
+            )
+            .map_err(e)?;
+        let rows = stmt
+            .query_map([day_start_ms], |r| {
+                Ok((
+                    stint_proto::Work {
+                        project_id: none_if_empty(r.get(0)?),
+                        task_id: none_if_empty(r.get(1)?),
+                    },
+                    r.get::<_, i64>(2)? as u64,
+                ))
+            })
+            .map_err(e)?;
+        rows.collect::<Result<_, _>>().map_err(e)
+    }
+}
+
+pub(super) const MINUTE_COLUMNS: &str = "SELECT id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, exe_path, app, session_id, synthetic_keystrokes, synthetic_clicks, counts_unknown, project_id, task_id, from_secs FROM minutes";
 
 pub(super) fn minute_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MinuteRecord> {
     Ok(MinuteRecord {
@@ -150,5 +206,8 @@ pub(super) fn minute_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MinuteRecord
         exe_path: r.get(9)?,
         app: r.get(10)?,
         session_id: r.get(11)?,
+        project_id: none_if_empty(r.get(15)?),
+        task_id: none_if_empty(r.get(16)?),
+        from_secs: r.get(17)?,
     })
 }

@@ -7,11 +7,13 @@
 //! half-written capture visible, and the owner sweeps leftovers when it opens.
 
 mod captures;
+mod idle;
 mod migrations;
 mod minutes;
 mod open;
 mod state;
 
+pub use idle::ANSWER_WITHIN_MS;
 pub use state::{Control, Key, Sampler};
 
 use std::path::{Path, PathBuf};
@@ -295,6 +297,7 @@ impl Store {
             .map(|r| r.map(|(c, _)| c))
             .collect::<Result<_, _>>()
             .map_err(e)?;
+        out.idle_spans = self.idle_spans(since_ms)?;
         Ok(out)
     }
 
@@ -326,7 +329,23 @@ impl Store {
                 .optional()
                 .map_err(QueueError::Sql)?
                 .map(|(r, _)| ("capture", serde_json::to_string(&r).unwrap_or_default()));
-            session.or(minute).or(capture)
+            let idle = tx
+                .query_row(
+                    "SELECT id, start_ms, end_ms, decision FROM idle_spans WHERE id = ?1",
+                    [id],
+                    |r| {
+                        let v = serde_json::json!({
+                            "id": r.get::<_, String>(0)?,
+                            "start": rfc3339(r.get(1)?),
+                            "end": rfc3339(r.get(2)?),
+                            "decision": r.get::<_, Option<String>>(3)?,
+                        });
+                        Ok(("idle_span", v.to_string()))
+                    },
+                )
+                .optional()
+                .map_err(QueueError::Sql)?;
+            session.or(minute).or(capture).or(idle)
         };
         let Some((kind, json)) = found else {
             return Ok(());
@@ -344,6 +363,11 @@ impl Store {
             }
             "minute" => {
                 tx.execute("DELETE FROM minutes WHERE id = ?1", [id])
+                    .map_err(QueueError::Sql)?;
+                None
+            }
+            "idle_span" => {
+                tx.execute("DELETE FROM idle_spans WHERE id = ?1", [id])
                     .map_err(QueueError::Sql)?;
                 None
             }
@@ -411,6 +435,11 @@ impl Store {
             last_minute: last.map(rfc3339),
         })
     }
+}
+
+/// The queue spells "no project" as '' (see migration 3 -> 4).
+pub(super) fn none_if_empty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
 }
 
 pub(super) const SESSION_COLUMNS: &str = "SELECT id, started_ms, utc_offset, os_type, os_version, kernel, hostname, os_user, agent_version, ip_addresses FROM sessions";

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use rusqlite::OptionalExtension;
-use stint_proto::Policy;
+use stint_proto::{Policy, Work, WorkList};
 
 use super::{QueueError, Store};
 use crate::model::SyncStatus;
@@ -24,6 +24,11 @@ pub enum Key {
     Recovery,
     /// One sampler's line in `stint status`.
     Sampler(Sampler),
+    /// The project and task chosen last, as JSON `Work`.
+    Work,
+    /// The last project list the server sent, as JSON `WorkList`: the
+    /// choice works offline.
+    Projects,
 }
 
 /// The samplers whose state `stint status` shows.
@@ -61,6 +66,8 @@ impl Key {
             Key::Sync => "sync".into(),
             Key::Recovery => "recovery".into(),
             Key::Sampler(s) => format!("sampler.{}", s.name()).into(),
+            Key::Work => "work".into(),
+            Key::Projects => "projects".into(),
         }
     }
 }
@@ -71,6 +78,8 @@ pub struct Control {
     /// `None` until anyone chose: the config's `[tracking] initial` decides.
     pub tracking: Option<bool>,
     pub policy: Policy,
+    /// What the minutes from now on are for.
+    pub work: Work,
 }
 
 impl Store {
@@ -156,11 +165,47 @@ impl Store {
         self.write(Key::Sampler(sampler), line)
     }
 
+    /// The project choice stored last; unassigned when there is none.
+    pub fn work(&self) -> Result<Work, QueueError> {
+        Ok(self
+            .read(Key::Work)?
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default())
+    }
+
+    /// Records the choice and tells the recorder, which splits the open
+    /// minute at this moment.
+    pub fn set_work(&mut self, work: &Work) -> Result<(), QueueError> {
+        let text = serde_json::to_string(work).expect("a choice serialises");
+        self.write(Key::Work, &text)?;
+        self.control.send_if_modified(|c| {
+            let changed = c.work != *work;
+            c.work = work.clone();
+            changed
+        });
+        Ok(())
+    }
+
+    /// The project list the server sent last (empty before any).
+    pub fn projects(&self) -> Result<WorkList, QueueError> {
+        Ok(self
+            .read(Key::Projects)?
+            .and_then(|t| serde_json::from_str::<WorkList>(&t).ok())
+            .filter(|l| l.validate().is_ok())
+            .unwrap_or_default())
+    }
+
+    pub fn set_projects(&mut self, list: &WorkList) -> Result<(), QueueError> {
+        let text = serde_json::to_string(list).expect("a list serialises");
+        self.write(Key::Projects, &text)
+    }
+
     /// The control values as stored, to start the watch channel with.
     pub(super) fn control_now(&self) -> Result<Control, QueueError> {
         Ok(Control {
             tracking: self.tracking()?,
             policy: self.policy()?,
+            work: self.work()?,
         })
     }
 }

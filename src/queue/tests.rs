@@ -19,6 +19,9 @@ fn minute(id: &str, seconds: u32, keys: u32, idle: bool) -> MinuteRecord {
         exe_path: None,
         app: None,
         session_id: "s".into(),
+        from_secs: 0,
+        project_id: None,
+        task_id: None,
     }
 }
 
@@ -269,4 +272,125 @@ fn a_job_that_panics_is_an_error_and_the_queue_goes_on() {
         })
         .unwrap();
     assert_eq!(half, 0, "the panicking job's write was rolled back");
+}
+
+fn on(project: Option<&str>) -> stint_proto::Work {
+    stint_proto::Work {
+        project_id: project.map(str::to_string),
+        task_id: None,
+    }
+}
+
+/// A switch splits a slot into one row per choice; switching back merges
+/// into the first choice's row; the upload acknowledges each part, and
+/// today's time per choice survives the upload.
+#[test]
+fn a_split_minute_keeps_one_row_per_choice_through_upload() {
+    let dir = tempfile::tempdir().unwrap();
+    let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
+    let now = stint_common::time::now_ms();
+    let slot = now - now.rem_euclid(60_000);
+    let part = move |id: &str, secs, from, project: Option<&str>| MinuteRecord {
+        start: crate::model::rfc3339(slot),
+        from_secs: from,
+        project_id: project.map(str::to_string),
+        ..minute(id, secs, 1, false)
+    };
+    q.call_blocking(move |s| {
+        s.upsert_minute(&part("a", 20, 0, Some("p1")), slot, 60)?;
+        s.upsert_minute(&part("b", 25, 20, Some("p2")), slot, 60)?;
+        s.upsert_minute(&part("c", 15, 45, Some("p1")), slot, 60)
+    })
+    .unwrap();
+    let day = local_day_start_ms(now);
+    let today = q.call_blocking(move |s| s.today_by_work(day)).unwrap();
+    assert_eq!(today, [(on(Some("p1")), 35), (on(Some("p2")), 25)]);
+    let batch = q.call_blocking(|s| s.upload_batch(100, i64::MAX)).unwrap();
+    let parts: Vec<_> = batch
+        .minutes
+        .iter()
+        .map(|m| (m.project_id.clone(), m.seconds, m.from_secs))
+        .collect();
+    assert_eq!(
+        parts,
+        [(Some("p1".into()), 35, 0), (Some("p2".into()), 25, 20)]
+    );
+    q.call_blocking(move |s| s.ack_batch(&batch)).unwrap();
+    let after = q.call_blocking(move |s| s.today_by_work(day)).unwrap();
+    assert_eq!(after, today, "uploaded time still counts for today");
+    assert_eq!(
+        q.call_blocking(move |s| s.stats(day))
+            .unwrap()
+            .pending_minutes,
+        0
+    );
+}
+
+/// A span waits for a decision; a decision is final; a day after it ended
+/// the default decides the rest, recorded as the policy's; only decided
+/// spans are uploaded, and the acknowledged ones leave the queue.
+#[test]
+fn idle_spans_wait_are_decided_once_and_default_after_a_day() {
+    use stint_proto::Decision;
+    let dir = tempfile::tempdir().unwrap();
+    let (q, _) = Queue::open(dir.path(), Role::Owner).unwrap();
+    let t0 = 1_764_763_200_000; // 2025-12-03T12:00:00Z
+    let span = |id: &str, from: i64| crate::model::IdleSpan {
+        id: id.into(),
+        start: crate::model::rfc3339(t0 + from),
+        end: crate::model::rfc3339(t0 + from + 600_000),
+        utc_offset: 0,
+        decision: None,
+        auto: false,
+        work: on(Some("p1")),
+        decided_at: None,
+    };
+    let (a, b) = (span("a", 0), span("b", 3_600_000));
+    q.call_blocking(move |s| {
+        s.add_idle_span(&a)?;
+        s.add_idle_span(&b)
+    })
+    .unwrap();
+    let kept = q
+        .call_blocking(move |s| {
+            s.decide_idle("a", Decision::Keep, &on(Some("p2")), false, t0 + 700_000)
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (kept.decision, kept.work),
+        (Some(Decision::Keep), on(Some("p2")))
+    );
+    let again = q
+        .call_blocking(move |s| s.decide_idle("a", Decision::Discard, &on(None), false, t0))
+        .unwrap();
+    assert!(again.is_none(), "a decision is final");
+    assert_eq!(q.call_blocking(|s| s.pending_idle()).unwrap().len(), 1);
+
+    // Before a day has passed since "b" ended nothing is defaulted; after, it is.
+    let b_end = t0 + 3_600_000 + 600_000;
+    let early = q
+        .call_blocking(move |s| s.decide_overdue(Decision::Discard, b_end + ANSWER_WITHIN_MS - 1))
+        .unwrap();
+    assert!(early.is_empty());
+    let late = q
+        .call_blocking(move |s| s.decide_overdue(Decision::Discard, b_end + ANSWER_WITHIN_MS))
+        .unwrap();
+    assert_eq!(late.len(), 1);
+    assert!(late[0].auto && late[0].decision == Some(Decision::Discard));
+    assert_eq!(
+        late[0].work,
+        on(Some("p1")),
+        "the span keeps its minutes' choice"
+    );
+
+    let batch = q.call_blocking(|s| s.upload_batch(100, i64::MAX)).unwrap();
+    let sent: Vec<_> = batch
+        .idle_spans
+        .iter()
+        .map(|s| (s.id.as_str(), s.auto))
+        .collect();
+    assert_eq!(sent, [("a", false), ("b", true)]);
+    q.call_blocking(move |s| s.ack_batch(&batch)).unwrap();
+    assert!(q.call_blocking(|s| s.idle_spans(0)).unwrap().is_empty());
 }

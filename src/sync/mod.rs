@@ -237,7 +237,7 @@ impl Sync {
             Err(e) => return self.queue_failed(e).await,
         };
         let mut progressed = false;
-        if !batch.minutes.is_empty() || !batch.sessions.is_empty() {
+        if !batch.minutes.is_empty() || !batch.sessions.is_empty() || !batch.idle_spans.is_empty() {
             match self.send_batch(batch).await {
                 Step::Progress => progressed = true,
                 other => return other,
@@ -394,6 +394,15 @@ impl Sync {
                 self.review = crate::policy::review_window(&self.cfg, &r.policy);
                 let policy = r.policy.clone();
                 let _ = self.queue.call(move |q| q.set_policy(&policy)).await;
+                match r.work.map(|w| w.validate().map(|()| w)) {
+                    Some(Ok(list)) => {
+                        let _ = self.queue.call(move |q| q.set_projects(&list)).await;
+                    }
+                    Some(Err(e)) => {
+                        tracing::warn!(error = %e, "the server sent an invalid project list; kept the last one")
+                    }
+                    None => {}
+                }
                 None
             }
             Outcome::Unauthorized(why) => Some(self.unauthorized(why).await),
@@ -454,6 +463,7 @@ impl Sync {
                 let known = record_id.filter(|id| {
                     batch.minutes.iter().any(|m| &m.id == id)
                         || batch.sessions.iter().any(|s| &s.id == id)
+                        || batch.idle_spans.iter().any(|s| &s.id == id)
                 });
                 match known {
                     Some(id) => self.reject(Some(id), why).await,

@@ -23,3 +23,4 @@ mod web_browser;
 mod web_oidc;
 mod web_routes;
 mod wine_input;
+mod work;

@@ -115,6 +115,13 @@ pub async fn minutes(
         "minutes",
         batch.minutes.iter().map(|m| (m.id.as_str(), m.validate())),
     )?;
+    first_invalid(
+        "idle_spans",
+        batch
+            .idle_spans
+            .iter()
+            .map(|s| (s.id.as_str(), s.validate())),
+    )?;
     let (stored, duplicates) = state
         .blocking(move |s| s.upsert_batch(&device, &batch, &ip))
         .await??;
@@ -177,10 +184,16 @@ pub async fn heartbeat(
     let hb: stint_proto::Heartbeat =
         serde_json::from_slice(&bytes).map_err(|e| bad_json("heartbeat body", e))?;
     tracing::debug!(%device, pending_minutes = hb.pending_minutes, pending_captures = hb.pending_captures, "heartbeat");
-    // The effective policy of the device's person: organisation, teams, person.
-    let policy = state.blocking(move |s| s.device_policy(&device)).await??;
+    // The effective policy of the device's person: organisation, teams,
+    // person; and the projects that person may track time on.
+    let (policy, work) = state
+        .blocking(move |s| {
+            Ok::<_, crate::store::StoreError>((s.device_policy(&device)?, s.device_work(&device)?))
+        })
+        .await??;
     Ok(Json(HeartbeatResponse {
         policy,
+        work,
         server_time: crate::store::rfc3339(crate::store::now_ms()),
     }))
 }

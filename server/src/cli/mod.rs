@@ -8,6 +8,7 @@ pub mod config;
 pub mod devices;
 pub mod migrate;
 pub mod policy;
+pub mod project;
 pub mod records;
 pub mod retention;
 pub mod serve;

@@ -39,6 +39,7 @@ fn setup_at(base: i64, records: &[(i64, &str)]) -> (tempfile::TempDir, Store, St
             let batch = stint_proto::MinuteBatch {
                 sessions: vec![],
                 minutes: vec![m],
+                idle_spans: vec![],
             };
             store.upsert_batch(&device, &batch, "127.0.0.0").unwrap();
         } else {
@@ -142,6 +143,7 @@ fn a_deleted_range_leaves_tombstones_and_a_reupload_is_dropped() {
     let batch = stint_proto::MinuteBatch {
         sessions: vec![],
         minutes: vec![m],
+        idle_spans: vec![],
     };
     assert_eq!(
         store.upsert_batch(&device, &batch, "127.0.0.0").unwrap(),

@@ -12,12 +12,28 @@ use crate::access::Action;
 pub struct DiaryMinute {
     pub start_ms: i64,
     pub seconds: u32,
+    /// Where in the slot the seconds begin.
+    pub from_secs: u32,
     pub keystrokes: u32,
     pub clicks: u32,
     pub scrolls: u32,
     pub idle: bool,
     pub app: Option<String>,
     pub title: Option<String>,
+    pub project_id: Option<String>,
+    pub task_id: Option<String>,
+}
+
+/// A decided idle span as the diary and the reports need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiaryIdle {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub decision: stint_proto::Decision,
+    /// Decided by the policy's default, not by the person.
+    pub auto: bool,
+    pub project_id: Option<String>,
+    pub task_id: Option<String>,
 }
 
 impl DiaryMinute {
@@ -92,7 +108,8 @@ impl Store {
         let person = grant.person_for(&[Action::ViewDiary, Action::ViewReport])?;
         let (lo, hi) = text_bounds(from_ms, to_ms);
         let mut conn = self.conn();
-        let mut minutes: Vec<DiaryMinute> = conn.query_map("SELECT m.start, m.seconds, m.keystrokes, m.clicks, m.scrolls, m.idle, m.app, m.title
+        let mut minutes: Vec<DiaryMinute> = conn.query_map("SELECT m.start, m.seconds, m.keystrokes, m.clicks, m.scrolls, m.idle, m.app, m.title,
+                    m.project_id, m.task_id, m.from_secs
              FROM minutes m JOIN devices d ON d.id = m.device_id
              WHERE d.person_id = ?1 AND m.start >= ?2 AND m.start <= ?3", params![person, lo, hi], |r| {
                 let start: String = r.get(0)?;
@@ -107,6 +124,9 @@ impl Store {
                         idle: r.get(5)?,
                         app: r.get(6)?,
                         title: r.get(7)?,
+                        project_id: r.get(8)?,
+                        task_id: r.get(9)?,
+                        from_secs: r.get(10)?,
                     },
                 ))
             })?
@@ -145,6 +165,52 @@ impl Store {
             .collect();
         captures.sort_by(|a, b| (a.taken_ms, &a.monitor).cmp(&(b.taken_ms, &b.monitor)));
         Ok((minutes, captures))
+    }
+
+    /// The decided idle spans of the grant's person that overlap
+    /// [from_ms, to_ms), oldest first.
+    pub fn day_idle(
+        &self,
+        grant: &Grant,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<DiaryIdle>, StoreError> {
+        let person = grant.person_for(&[Action::ViewDiary, Action::ViewReport])?;
+        // A span is at most a week long (stint-proto refuses longer ones).
+        let (lo, hi) = text_bounds(from_ms - stint_proto::MAX_IDLE_SPAN_SECS * 1000, to_ms);
+        let mut conn = self.conn();
+        let rows = conn.query_map(
+            "SELECT s.start, s.end_at, s.decision, s.auto, s.project_id, s.task_id
+             FROM idle_spans s JOIN devices d ON d.id = s.device_id
+             WHERE d.person_id = ?1 AND s.start >= ?2 AND s.start <= ?3",
+            params![person, lo, hi],
+            |r| {
+                Ok((
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<String>(2)?,
+                    r.get::<bool>(3)?,
+                    r.get::<Option<String>>(4)?,
+                    r.get::<Option<String>>(5)?,
+                ))
+            },
+        )?;
+        let mut spans: Vec<DiaryIdle> = rows
+            .into_iter()
+            .filter_map(|(start, end, decision, auto, project_id, task_id)| {
+                Some(DiaryIdle {
+                    start_ms: ms(&start)?,
+                    end_ms: ms(&end)?,
+                    decision: stint_proto::Decision::parse(&decision)?,
+                    auto,
+                    project_id,
+                    task_id,
+                })
+            })
+            .filter(|s| s.start_ms < to_ms && s.end_ms > from_ms)
+            .collect();
+        spans.sort_by_key(|s| s.start_ms);
+        Ok(spans)
     }
 
     /// Whose a capture is, and when it was taken; `None` when there is no

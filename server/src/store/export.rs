@@ -62,7 +62,7 @@ impl Store {
                 })
                 .collect();
             let minutes = conn.query_map("SELECT id, start, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, exe_path, app, session_id, received_ms, public_ip,
-                        synthetic_keystrokes, synthetic_clicks, counts_unknown
+                        synthetic_keystrokes, synthetic_clicks, counts_unknown, project_id, task_id, from_secs
                  FROM minutes WHERE device_id = ?1 AND start >= ?2 AND start < ?3 ORDER BY start, id", params![id, from, to], |r| {
                     Ok(Received {
                         record: MinuteRecord {
@@ -76,6 +76,9 @@ impl Store {
                             synthetic_keystrokes: r.get(14)?,
                             synthetic_clicks: r.get(15)?,
                             counts_unknown: r.get(16)?,
+                            project_id: r.get(17)?,
+                            task_id: r.get(18)?,
+                            from_secs: r.get(19)?,
                             idle: r.get(7)?,
                             title: r.get(8)?,
                             exe_path: r.get(9)?,

@@ -26,6 +26,7 @@ mod oidc;
 mod passwords;
 mod people;
 mod policy;
+mod projects;
 mod records;
 mod schema;
 mod schema_pg;
@@ -36,7 +37,7 @@ mod tokens;
 
 pub use copy::{Checked, CopyError};
 pub use deletion::{Deleted, Deletion, Retention};
-pub use diary::{CaptureOwner, DiaryCapture, DiaryMinute, Image, Size};
+pub use diary::{CaptureOwner, DiaryCapture, DiaryIdle, DiaryMinute, Image, Size};
 pub use export::{DeviceRecords, Received};
 pub use grants::{Actor, Grant, View, Whose, SAME_VIEW_MS};
 pub use leases::ORPHAN_GRACE_MS;
@@ -44,6 +45,7 @@ pub use links::{INVITE_MS, RESET_MS};
 pub use oidc::{OidcRefusal, OIDC_LOGIN_MS};
 pub use people::{Login, Person, Team, SESSION_MAX_MS};
 pub use policy::{Effective, Scope};
+pub use projects::{Member, Names, Project, Task};
 pub use tokens::{TokenInfo, TokenLimits, TokenPerson};
 
 #[derive(Debug, thiserror::Error)]

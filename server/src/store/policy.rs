@@ -108,11 +108,7 @@ impl Store {
         let mut sources: Vec<(&'static str, String)> = Vec::new();
         for (name, layer) in layers {
             for key in stint_proto::policy_keys() {
-                let set = match layer.get(key.name) {
-                    Some(stint_proto::Value::Flag(v)) => v.is_some(),
-                    Some(stint_proto::Value::Number(v)) => v.is_some(),
-                    None => false,
-                };
+                let set = layer.get(key.name).is_some_and(|v| v.is_set());
                 if set {
                     sources.retain(|(k, _)| *k != key.name);
                     sources.push((key.name, name.clone()));

@@ -14,7 +14,7 @@ use super::{now_ms, Store, StoreError};
 
 /// The columns a minute's row is inserted with; the statement, its width
 /// and each row's values all derive from this list.
-const MINUTE_COLUMNS: [&str; 18] = [
+const MINUTE_COLUMNS: [&str; 21] = [
     "id",
     "device_id",
     "start",
@@ -33,6 +33,9 @@ const MINUTE_COLUMNS: [&str; 18] = [
     "synthetic_keystrokes",
     "synthetic_clicks",
     "counts_unknown",
+    "project_id",
+    "task_id",
+    "from_secs",
 ];
 
 /// Rows per INSERT: 1,800 parameters stay far below both engines' limits
@@ -66,6 +69,9 @@ fn minute_values<'a>(
         &m.synthetic_keystrokes,
         &m.synthetic_clicks,
         &m.counts_unknown,
+        &m.project_id,
+        &m.task_id,
+        &m.from_secs,
     ]
 }
 
@@ -154,7 +160,8 @@ impl Store {
             // on the device's own row.
             let n = tx.execute(
                 "UPDATE minutes SET seconds = ?3, keystrokes = ?4, clicks = ?5, scrolls = ?6, idle = ?7, title = ?8, exe_path = ?9, app = ?10,
-                 synthetic_keystrokes = ?11, synthetic_clicks = ?12, counts_unknown = ?13 WHERE id = ?1 AND device_id = ?2",
+                 synthetic_keystrokes = ?11, synthetic_clicks = ?12, counts_unknown = ?13, project_id = ?14, task_id = ?15, from_secs = ?16
+                 WHERE id = ?1 AND device_id = ?2",
                 params![
                     m.id,
                     device,
@@ -168,11 +175,47 @@ impl Store {
                     m.app,
                     m.synthetic_keystrokes,
                     m.synthetic_clicks,
-                    m.counts_unknown
+                    m.counts_unknown,
+                    m.project_id,
+                    m.task_id,
+                    m.from_secs
                 ],
             )?;
             if n == 0 {
                 return Err(StoreError::Conflict(m.id.clone()));
+            }
+            dup += 1;
+        }
+        for s in &batch.idle_spans {
+            // A decision is final on the agent: a repeat is the same span.
+            let n = tx.execute(
+                "INSERT INTO idle_spans (id, device_id, start, end_at, utc_offset, decision, auto, project_id, task_id, decided_at, received_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING",
+                params![
+                    s.id,
+                    device,
+                    s.start,
+                    s.end,
+                    s.utc_offset,
+                    s.decision.as_str(),
+                    s.auto,
+                    s.work.project_id,
+                    s.work.task_id,
+                    s.decided_at,
+                    now
+                ],
+            )?;
+            if n == 1 {
+                stored += 1;
+                continue;
+            }
+            let owner: String = tx.query_row(
+                "SELECT device_id FROM idle_spans WHERE id = ?1",
+                params![s.id],
+                |r| r.get(0),
+            )?;
+            if owner != device {
+                return Err(StoreError::Conflict(s.id.clone()));
             }
             dup += 1;
         }
@@ -308,6 +351,7 @@ mod tests {
         MinuteBatch {
             sessions: Vec::new(),
             minutes,
+            idle_spans: Vec::new(),
         }
     }
 

@@ -178,7 +178,72 @@ CREATE INDEX object_writes_by_age ON object_writes (since_ms);
 ALTER TABLE login_failures ADD COLUMN last_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE login_failures ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
 "#,
+    WORK_STEP,
 ];
+
+/// 9 -> 10 here, 4 -> 5 on PostgreSQL (one text: SQLite reads BIGINT as
+/// INTEGER): what time is for, and where in its slot a minute's seconds
+/// begin (0 for older minutes). Clients, projects (dated, archivable),
+/// their tasks and members with a project role; a minute's project and
+/// task; idle spans and their decisions; reassignments of recorded time,
+/// with who and why. Existing minutes: unassigned.
+pub(super) const WORK_STEP: &str = r#"
+CREATE TABLE clients (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE projects (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    client_id TEXT,
+    starts_on TEXT,
+    ends_on TEXT,
+    archived BIGINT NOT NULL DEFAULT 0,
+    created_ms BIGINT NOT NULL
+);
+CREATE TABLE tasks (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    archived BIGINT NOT NULL DEFAULT 0,
+    UNIQUE (project_id, name)
+);
+CREATE TABLE project_members (
+    project_id TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('lead', 'member', 'viewer')),
+    PRIMARY KEY (project_id, person_id)
+);
+ALTER TABLE minutes ADD COLUMN project_id TEXT;
+ALTER TABLE minutes ADD COLUMN task_id TEXT;
+ALTER TABLE minutes ADD COLUMN from_secs BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE idle_spans (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    start TEXT NOT NULL,
+    end_at TEXT NOT NULL,
+    utc_offset BIGINT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('keep', 'discard')),
+    auto BIGINT NOT NULL,
+    project_id TEXT,
+    task_id TEXT,
+    decided_at TEXT NOT NULL,
+    received_ms BIGINT NOT NULL
+);
+CREATE INDEX idle_spans_by_device ON idle_spans (device_id, start);
+CREATE TABLE reassignments (
+    id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL,
+    from_ms BIGINT NOT NULL,
+    to_ms BIGINT NOT NULL,
+    project_id TEXT,
+    task_id TEXT,
+    reason TEXT NOT NULL,
+    by_id TEXT NOT NULL,
+    at_ms BIGINT NOT NULL
+);
+CREATE INDEX reassignments_by_person ON reassignments (person_id, from_ms);
+"#;
 
 pub(super) const SCHEMA: stint_common::migrate::Schema = stint_common::migrate::Schema {
     what: "stint-server database",
@@ -382,6 +447,39 @@ mod tests {
             )
             .unwrap();
         assert_eq!(row, (7, 99, 0, String::new()));
+    }
+
+    /// Fixture for 9 -> 10: a stored minute reads as unassigned, and the
+    /// work tables start empty and take a project with its task.
+    #[test]
+    fn version_9_with_a_minute_migrates_to_10() {
+        let mut conn = at_version(9);
+        conn.execute(
+            "INSERT INTO minutes (id, device_id, start, utc_offset, seconds, keystrokes, clicks, scrolls, idle, session_id, received_ms, public_ip)
+             VALUES ('m1', 'd1', '2026-11-01T10:00:00Z', 0, 60, 7, 3, 1, 0, 's1', 1, '127.0.0.1')",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let row: (i64, Option<String>, Option<String>, i64) = conn
+            .query_row(
+                "SELECT keystrokes, project_id, task_id, (SELECT count(*) FROM projects) FROM minutes",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(row, (7, None, None, 0));
+        conn.execute_batch(
+            "INSERT INTO projects (id, name, created_ms) VALUES ('p1', 'Website', 1);
+             INSERT INTO tasks (id, project_id, name) VALUES ('t1', 'p1', 'Design');
+             INSERT INTO project_members VALUES ('p1', 'x', 'lead');",
+        )
+        .unwrap();
+        let dup = conn.execute(
+            "INSERT INTO tasks (id, project_id, name) VALUES ('t2', 'p1', 'Design')",
+            [],
+        );
+        assert!(dup.is_err(), "task names are unique within a project");
     }
 
     #[test]

@@ -163,6 +163,7 @@ CREATE INDEX object_writes_by_age ON object_writes (since_ms);
 ALTER TABLE login_failures ADD COLUMN last_ms BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE login_failures ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
 "#,
+    super::schema::WORK_STEP,
 ];
 
 /// Any fixed number: replicas serialise their migrations on it.
@@ -234,7 +235,8 @@ mod tests {
             "CREATE TABLE stint_schema (version BIGINT NOT NULL);
              INSERT INTO stint_schema (version) VALUES (1);
              INSERT INTO people (id, email, name, role, password_hash, created_ms) VALUES ('p1', 'a@x', 'A', 'owner', 'h', 1);
-             INSERT INTO captures (id, device_id, kind, taken_at, utc_offset, monitor, width, height, bytes, format, session_id, file, received_ms, public_ip) VALUES ('c1', 'd', 'screenshot', 't', 0, 'M', 1, 1, 1, 'jpeg', 's', 'd/c1.jpg', 1, '127.0.0.0');",
+             INSERT INTO captures (id, device_id, kind, taken_at, utc_offset, monitor, width, height, bytes, format, session_id, file, received_ms, public_ip) VALUES ('c1', 'd', 'screenshot', 't', 0, 'M', 1, 1, 1, 'jpeg', 's', 'd/c1.jpg', 1, '127.0.0.0');
+             INSERT INTO minutes (id, device_id, start, utc_offset, seconds, keystrokes, clicks, scrolls, idle, session_id, received_ms, public_ip) VALUES ('m1', 'd', '2026-11-01T10:00:00Z', 0, 60, 7, 3, 1, 0, 's', 1, '127.0.0.1');",
         )
         .unwrap();
         migrate(&mut conn).unwrap();
@@ -248,6 +250,14 @@ mod tests {
             )
             .unwrap();
         assert_eq!(row, ("h".into(), None, "d/c1.jpg".into(), 0, 0));
+        let minute: (i64, Option<String>, i64) = conn
+            .query_row(
+                "SELECT keystrokes, project_id, (SELECT count(*) FROM projects) FROM minutes",
+                params![],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(minute, (7, None, 0), "an older minute is unassigned");
         let version: i64 = conn
             .query_row("SELECT version FROM stint_schema", params![], |r| r.get(0))
             .unwrap();

@@ -17,6 +17,7 @@ use super::format::{hm, visible};
 use super::refusal::{blocking, Refusal};
 use super::render::{render, Nav};
 use super::sheet::row;
+use super::worktime::{by_work, work_label};
 use crate::access::{deletion, Action};
 use crate::state::AppState;
 use crate::store::Whose;
@@ -35,6 +36,8 @@ struct SegmentView {
     captures: Vec<(String, String, String)>,
     apps: String,
     title: Option<String>,
+    /// "Website / Design 7 min · Unassigned 3 min": what its time was for.
+    work: String,
     /// [from, to) in epoch ms when the viewer may delete the segment.
     delete: Option<(i64, i64)>,
 }
@@ -55,6 +58,11 @@ struct DiaryPage {
     tracked: String,
     active: String,
     idle: String,
+    idle_kept: String,
+    /// "Website 1:05 · Unassigned 0:10".
+    projects: String,
+    /// "10:42–11:17 kept as Website (decided by the policy)".
+    idle_spans: Vec<String>,
     segments: Vec<SegmentView>,
     /// The day's [from, to) when the viewer may delete all of it.
     day_delete: Option<(i64, i64)>,
@@ -104,8 +112,23 @@ pub async fn diary(
         let tz = zone.unwrap_or_else(|| person.tz());
         let (from, to) = day_bounds(day, tz);
         let (minutes, captures) = store.day(&grant, from, to)?;
+        let spans = store.day_idle(&grant, from, to)?;
+        let names = store.work_names()?;
         let segs = segments(&minutes, &captures, policy.segment_ms());
-        let totals = row(&person, day, &minutes);
+        let totals = row(&person, day, &minutes, &spans, &names);
+        let work_of = |from_ms: i64, to_ms: i64| {
+            let inside: Vec<_> = minutes
+                .iter()
+                .filter(|m| (from_ms..to_ms).contains(&m.start_ms))
+                .cloned()
+                .collect();
+            by_work(&inside, &spans)
+                .into_iter()
+                .filter(|(_, t)| t.tracked > 0)
+                .map(|(w, t)| format!("{} {} min", work_label(&names, &w), t.tracked.div_ceil(60)))
+                .collect::<Vec<_>>()
+                .join(" · ")
+        };
         let may_delete = |end_ms| grant.allows(deletion(end_ms, now, review_ms));
         let people = store
             .reachable(&me, Action::ViewDiary)?
@@ -137,6 +160,37 @@ pub async fn diary(
             tracked: hm(totals.tracked_secs),
             active: hm(totals.active_secs),
             idle: hm(totals.idle_secs),
+            idle_kept: hm(totals.idle_kept_secs),
+            projects: totals.projects.replace("; ", " · "),
+            idle_spans: spans
+                .iter()
+                .map(|s| {
+                    let what = match s.decision {
+                        stint_proto::Decision::Discard => "discarded".to_string(),
+                        stint_proto::Decision::Keep if s.project_id.is_some() => format!(
+                            "kept as {}",
+                            work_label(
+                                &names,
+                                &stint_proto::Work {
+                                    project_id: s.project_id.clone(),
+                                    task_id: s.task_id.clone(),
+                                }
+                            )
+                        ),
+                        stint_proto::Decision::Keep => "kept".to_string(),
+                    };
+                    let by = if s.auto {
+                        " (decided by the policy)"
+                    } else {
+                        ""
+                    };
+                    format!(
+                        "{}–{} {what}{by}",
+                        clock(s.start_ms, tz),
+                        clock(s.end_ms, tz)
+                    )
+                })
+                .collect(),
             segments: segs
                 .iter()
                 .map(|s| SegmentView {
@@ -155,6 +209,7 @@ pub async fn diary(
                         .collect::<Vec<_>>()
                         .join(", "),
                     title: s.top_title.as_deref().map(visible),
+                    work: work_of(s.start_ms, s.end_ms),
                     delete: may_delete(s.end_ms).then_some((s.start_ms, s.end_ms)),
                 })
                 .collect(),

@@ -164,12 +164,15 @@ mod tests {
         let minute = |i: i64, keys: u32, idle: bool, app: &str| DiaryMinute {
             start_ms: t0 + i * 60_000,
             seconds: 60,
+            from_secs: 0,
             keystrokes: keys,
             clicks: 1,
             scrolls: 0,
             idle,
             app: Some(app.into()),
             title: Some(format!("{app} window")),
+            project_id: None,
+            task_id: None,
         };
         let minutes = [
             minute(0, 10, false, "xterm"),

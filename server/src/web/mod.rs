@@ -28,6 +28,7 @@ mod sheet;
 mod shot;
 mod tar;
 mod views;
+mod worktime;
 
 use std::sync::Arc;
 
@@ -53,6 +54,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/me/views", get(views::my_views))
         .route("/export/{person}", get(archive::download))
         .route("/reports/timesheet", get(reports::timesheet))
+        .route("/reports/projects", get(reports::projects))
         .route("/reports/apps", get(reports::apps))
         .route("/team", get(reports::team))
         .route("/admin", get(admin::admin))

@@ -17,7 +17,8 @@ use super::extract::Viewer;
 use super::format::{hm, visible};
 use super::refusal::{blocking, Refusal};
 use super::render::{render, Nav};
-use super::sheet::{applications, csv, row, Row};
+use super::sheet::{applications, csv, project_csv, project_rows, row, Row};
+use super::worktime::Spent;
 use crate::access::Action;
 use crate::store::{Grant, Person, Store};
 
@@ -87,13 +88,15 @@ pub async fn timesheet(
     let me = viewer.person.clone();
     let rows = blocking(&state, move |store| {
         let mut rows = Vec::new();
+        let names = store.work_names()?;
         for (person, grant) in reported(store, &me, None, &format!("timesheet {from} to {to}"))? {
             let tz = person.tz();
             let mut day = from;
             while day <= to {
                 let (start, end) = day_bounds(day, tz);
                 let (minutes, _) = store.day(&grant, start, end)?;
-                rows.push(row(&person, day, &minutes));
+                let spans = store.day_idle(&grant, start, end)?;
+                rows.push(row(&person, day, &minutes, &spans, &names));
                 day = day.succ_opt().unwrap_or(day);
                 if day == NaiveDate::MAX {
                     break;
@@ -127,6 +130,98 @@ pub async fn timesheet(
             .collect(),
     };
     Ok(render(&page))
+}
+
+#[derive(Template)]
+#[template(path = "projects_report.html")]
+struct ProjectsPage {
+    nav: Nav,
+    from: NaiveDate,
+    to: NaiveDate,
+    /// Per project: its name, its client, its rows and its total, as text.
+    projects: Vec<ProjectBlock>,
+    total: (String, String, String),
+}
+
+struct ProjectBlock {
+    name: String,
+    client: String,
+    rows: Vec<(String, String, String, String, String)>,
+    total: (String, String, String),
+}
+
+/// Time per project, task and person over a range of days (each person's
+/// days in their own time zone), as a page or as CSV.
+pub async fn projects(
+    State(state): State<Arc<crate::state::AppState>>,
+    viewer: Viewer,
+    Query(range): Query<Range>,
+) -> Result<Response, Refusal> {
+    let (from, to) = days(&viewer.person, range.from.as_deref(), range.to.as_deref())?;
+    let me = viewer.person.clone();
+    let rows = blocking(&state, move |store| {
+        let names = store.work_names()?;
+        let mut rows = Vec::new();
+        let what = format!("project report {from} to {to}");
+        for (person, grant) in reported(store, &me, None, &what)? {
+            let tz = person.tz();
+            let (start, _) = day_bounds(from, tz);
+            let (_, end) = day_bounds(to, tz);
+            let (minutes, _) = store.day(&grant, start, end)?;
+            let spans = store.day_idle(&grant, start, end)?;
+            rows.extend(project_rows(&person, &minutes, &spans, &names));
+        }
+        rows.sort_by(|a, b| (&a.project, &a.task, &a.name).cmp(&(&b.project, &b.task, &b.name)));
+        Ok(rows)
+    })
+    .await?;
+    if range.format.as_deref() == Some("csv") {
+        let name = format!("attachment; filename=\"projects-{from}-{to}.csv\"");
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, name),
+            ],
+            project_csv(&rows),
+        )
+            .into_response());
+    }
+    let three = |t: &Spent| (hm(t.tracked), hm(t.active), hm(t.idle_kept));
+    let mut blocks: Vec<ProjectBlock> = Vec::new();
+    let mut grand = Spent::default();
+    for r in &rows {
+        grand += r.spent;
+        if blocks.last().is_none_or(|b| b.name != r.project) {
+            blocks.push(ProjectBlock {
+                name: visible(&r.project),
+                client: visible(&r.client),
+                rows: Vec::new(),
+                total: Default::default(),
+            });
+        }
+        let b = blocks.last_mut().expect("pushed above");
+        b.rows.push((
+            visible(&r.task),
+            visible(&r.name),
+            hm(r.spent.tracked),
+            hm(r.spent.active),
+            hm(r.spent.idle_kept),
+        ));
+    }
+    for b in &mut blocks {
+        let mut t = Spent::default();
+        for r in rows.iter().filter(|r| visible(&r.project) == b.name) {
+            t += r.spent;
+        }
+        b.total = three(&t);
+    }
+    Ok(render(&ProjectsPage {
+        nav: viewer.nav(),
+        from,
+        to,
+        projects: blocks,
+        total: three(&grand),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -215,12 +310,14 @@ pub async fn team(
     let rows = blocking(&state, move |store| {
         let now = crate::store::now_ms();
         let mut rows = Vec::new();
+        let names = store.work_names()?;
         for (person, grant) in reported(store, &me, None, "the team overview of today")? {
             let tz = person.tz();
             let day = day_of(now, tz);
             let (start, end) = day_bounds(day, tz);
             let (minutes, _) = store.day(&grant, start, end)?;
-            let r = row(&person, day, &minutes);
+            let spans = store.day_idle(&grant, start, end)?;
+            let r = row(&person, day, &minutes, &spans, &names);
             let last = minutes.last().map_or_else(String::new, |m| {
                 format!(
                     "{} in {}",

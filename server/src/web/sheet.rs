@@ -5,7 +5,8 @@
 use chrono::NaiveDate;
 
 use super::format::{field, hm};
-use crate::store::{DiaryMinute, Person};
+use super::worktime::{by_work, Spent};
+use crate::store::{DiaryIdle, DiaryMinute, Names, Person};
 
 /// One person's day.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +17,12 @@ pub struct Row {
     pub time_zone: String,
     pub tracked_secs: u64,
     pub active_secs: u64,
+    /// Idle time counted as worked: undecided and kept.
     pub idle_secs: u64,
+    /// Of `idle_secs`, what someone decided to keep.
+    pub idle_kept_secs: u64,
+    /// "Website 1:05; Unassigned 0:10": tracked time per project.
+    pub projects: String,
 }
 
 impl Row {
@@ -27,30 +33,46 @@ impl Row {
     }
 }
 
-/// Sums one day's minutes.
-pub fn row(person: &Person, day: NaiveDate, minutes: &[DiaryMinute]) -> Row {
-    let sum = |keep: &dyn Fn(&DiaryMinute) -> bool| -> u64 {
-        minutes
-            .iter()
-            .filter(|m| keep(m))
-            .map(|m| u64::from(m.seconds))
-            .sum()
-    };
+/// Sums one day's minutes with the idle spans decided in it.
+pub fn row(
+    person: &Person,
+    day: NaiveDate,
+    minutes: &[DiaryMinute],
+    spans: &[DiaryIdle],
+    names: &Names,
+) -> Row {
+    let by = by_work(minutes, spans);
+    let mut projects: Vec<(String, u64)> = Vec::new();
+    for (work, spent) in &by {
+        let name = names.project(work.project_id.as_deref());
+        match projects.iter_mut().find(|(n, _)| *n == name) {
+            Some(p) => p.1 += spent.tracked,
+            None => projects.push((name, spent.tracked)),
+        }
+    }
+    projects.retain(|(_, secs)| *secs > 0);
+    let sum = |f: fn(&super::worktime::Spent) -> u64| by.values().map(f).sum::<u64>();
     Row {
         name: person.name.clone(),
         email: person.email.clone(),
         day,
         time_zone: person.time_zone.clone(),
-        tracked_secs: sum(&|_| true),
-        active_secs: sum(&|m| m.is_active()),
-        idle_secs: sum(&|m| m.idle),
+        tracked_secs: sum(|s| s.tracked),
+        active_secs: sum(|s| s.active),
+        idle_secs: sum(|s| s.idle + s.idle_kept),
+        idle_kept_secs: sum(|s| s.idle_kept),
+        projects: projects
+            .into_iter()
+            .map(|(n, secs)| format!("{n} {}", hm(secs)))
+            .collect::<Vec<_>>()
+            .join("; "),
     }
 }
 
 /// The timesheet as RFC 4180 CSV.
 pub fn csv(rows: &[Row]) -> String {
     let mut out = String::from(
-        "name,email,day,time_zone,tracked,active,idle,active_percent,tracked_seconds,active_seconds,idle_seconds\r\n",
+        "name,email,day,time_zone,tracked,active,idle,active_percent,tracked_seconds,active_seconds,idle_seconds,idle_kept_seconds,projects\r\n",
     );
     for r in rows {
         out.push_str(
@@ -66,6 +88,67 @@ pub fn csv(rows: &[Row]) -> String {
                 r.tracked_secs.to_string(),
                 r.active_secs.to_string(),
                 r.idle_secs.to_string(),
+                r.idle_kept_secs.to_string(),
+                field(&r.projects),
+            ]
+            .join(","),
+        );
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// One person's time on one project and task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectRow {
+    pub client: String,
+    pub project: String,
+    pub task: String,
+    pub name: String,
+    pub email: String,
+    pub spent: Spent,
+}
+
+/// A person's rows of the project report.
+pub fn project_rows(
+    person: &Person,
+    minutes: &[DiaryMinute],
+    spans: &[DiaryIdle],
+    names: &Names,
+) -> Vec<ProjectRow> {
+    by_work(minutes, spans)
+        .into_iter()
+        .filter(|(_, s)| s.tracked > 0)
+        .map(|(w, spent)| ProjectRow {
+            client: names.client(w.project_id.as_deref()),
+            project: names.project(w.project_id.as_deref()),
+            task: names.task(w.task_id.as_deref()),
+            name: person.name.clone(),
+            email: person.email.clone(),
+            spent,
+        })
+        .collect()
+}
+
+/// The project report as RFC 4180 CSV: one row per project, task and person.
+pub fn project_csv(rows: &[ProjectRow]) -> String {
+    let mut out = String::from(
+        "client,project,task,name,email,tracked,active,idle_kept,tracked_seconds,active_seconds,idle_kept_seconds\r\n",
+    );
+    for r in rows {
+        out.push_str(
+            &[
+                field(&r.client),
+                field(&r.project),
+                field(&r.task),
+                field(&r.name),
+                field(&r.email),
+                hm(r.spent.tracked),
+                hm(r.spent.active),
+                hm(r.spent.idle_kept),
+                r.spent.tracked.to_string(),
+                r.spent.active.to_string(),
+                r.spent.idle_kept.to_string(),
             ]
             .join(","),
         );
@@ -111,12 +194,15 @@ mod tests {
         let m = |app: &str, title: &str, seconds, idle| DiaryMinute {
             start_ms: 0,
             seconds,
+            from_secs: 0,
             keystrokes: 1,
             clicks: 0,
             scrolls: 0,
             idle,
             app: Some(app.into()),
             title: Some(title.into()),
+            project_id: None,
+            task_id: None,
         };
         let got = applications(&[
             m("code", "main.rs", 60, false),
@@ -147,12 +233,15 @@ mod tests {
         let minute = |seconds, keys, idle| DiaryMinute {
             start_ms: 0,
             seconds,
+            from_secs: 0,
             keystrokes: keys,
             clicks: 0,
             scrolls: 0,
             idle,
             app: None,
             title: None,
+            project_id: None,
+            task_id: None,
         };
         let day: NaiveDate = "2026-11-29".parse().unwrap();
         let r = row(
@@ -163,6 +252,8 @@ mod tests {
                 minute(60, 0, true),
                 minute(30, 0, false),
             ],
+            &[],
+            &Names::default(),
         );
         assert_eq!(
             (
@@ -177,7 +268,7 @@ mod tests {
         let line = text.lines().nth(1).unwrap();
         assert_eq!(
             line,
-            "\"'=Max, \"\"the\"\" tester\",max@example.com,2026-11-29,Pacific/Auckland,0:02,0:01,0:01,40,150,60,60"
+            "\"'=Max, \"\"the\"\" tester\",max@example.com,2026-11-29,Pacific/Auckland,0:02,0:01,0:01,40,150,60,60,0,Unassigned 0:02"
         );
     }
 }

@@ -21,6 +21,7 @@ mod icon;
 #[cfg_attr(target_os = "windows", path = "windows.rs")]
 #[cfg_attr(target_os = "macos", path = "macos.rs")]
 mod platform;
+mod work;
 
 use icon::icon;
 
@@ -94,6 +95,7 @@ pub struct Tray {
     deletable: Option<stint::review::Deletable>,
     quit: MenuItem,
     quit_shown: bool,
+    work: work::WorkMenu,
     shown: Option<TrayState>,
     tracking: bool,
     /// Uploads are failing (or stuck): the server's diary would be stale.
@@ -112,9 +114,11 @@ impl Tray {
         let open = MenuItem::new("Open my activity", true, None);
         let delete = MenuItem::new("Delete", true, None);
         let quit = MenuItem::new("Quit stint", true, None);
+        let work = work::WorkMenu::new();
         let menu = Menu::new();
         menu.append_items(&[
             &toggle,
+            work.project_menu(),
             &PredefinedMenuItem::separator(),
             &today,
             &sync,
@@ -145,6 +149,7 @@ impl Tray {
             open,
             quit,
             quit_shown: true,
+            work,
             delete,
             deletable: None,
             shown: None,
@@ -175,6 +180,8 @@ impl Tray {
             } else if ev.id == *self.quit.id() && self.quit_shown {
                 tracing::info!("quit from the tray");
                 self.courier.send(Request::Quit);
+            } else if let Some(req) = self.work.request(&ev.id) {
+                self.courier.send(req);
             }
         }
         let mut acted = false;
@@ -193,7 +200,8 @@ impl Tray {
                     acted = true;
                 }
                 (Request::Start | Request::Stop, Err(e)) => {
-                    tracing::error!(error = %e, "could not switch tracking")
+                    tracing::error!(error = %e, "could not switch tracking");
+                    let _ = self.icon.set_tooltip(Some(format!("stint: {e}")));
                 }
                 (Request::DeleteCapture { .. }, Ok(r)) => {
                     if let stint::ipc::Response::Deleted(d) = r {
@@ -203,6 +211,23 @@ impl Tray {
                 }
                 (Request::DeleteCapture { .. }, Err(e)) => {
                     tracing::error!(error = %e, "could not delete the segment")
+                }
+                (Request::Switch { project, task }, Ok(_)) => {
+                    tracing::info!(?project, ?task, "project chosen from the tray");
+                    acted = true;
+                }
+                (Request::DecideIdle { decision, .. }, Ok(_)) => {
+                    tracing::info!(
+                        decision = decision.as_str(),
+                        "idle span decided from the tray"
+                    );
+                    acted = true;
+                }
+                (Request::Switch { .. } | Request::DecideIdle { .. }, Err(e)) => {
+                    // The daemon's refusal is in words: a required project,
+                    // a project gone from the list.
+                    tracing::warn!(error = %e, "the daemon refused the choice");
+                    let _ = self.icon.set_tooltip(Some(format!("stint: {e}")));
                 }
             }
         }
@@ -268,11 +293,14 @@ impl Tray {
         };
         self.toggle.set_text(if report.tracking {
             "Stop tracking"
+        } else if report.work.required && report.work.current.is_unassigned() {
+            "Start tracking (choose a project first)"
         } else {
             "Start tracking"
         });
         self.today.set_text(&today);
         self.sync.set_text(&sync);
+        self.work.show(&self.menu, &report.work);
         let _ = self.icon.set_tooltip(Some(match problem(&report) {
             Some(why) => format!("stint: {why}"),
             None => format!(
@@ -290,7 +318,8 @@ impl Tray {
                     stint::status::local_hm(&d.until)
                 ));
                 // After "Open my activity": what was recorded, then the way to take it back.
-                if shown || self.menu.insert(&self.delete, 5).is_ok() {
+                let at = 5 + self.work.extra_items();
+                if shown || self.menu.insert(&self.delete, at).is_ok() {
                     self.deletable = Some(d.clone());
                 }
             }

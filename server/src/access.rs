@@ -80,10 +80,14 @@ pub enum Action {
     ManagePolicy,
     /// Make someone an owner, or archive, restore or reset an owner's account.
     ManageOwners,
+    /// Say which project and task a span of recorded time was for. One's
+    /// own only within the deletion window; a project's lead may move
+    /// time into their project through the project table instead.
+    Reassign,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::ViewDiary,
         Action::ViewImage,
         Action::ViewReport,
@@ -97,6 +101,7 @@ impl Action {
         Action::ManageTokens,
         Action::ManagePolicy,
         Action::ManageOwners,
+        Action::Reassign,
     ];
 
     /// Whether doing it shows the subject's data (and so is audited when the
@@ -171,14 +176,14 @@ pub fn allowed(role: Role, action: Action, subject: Subject) -> bool {
         Role::Owner => true,
         Role::Admin => action != ManageOwners,
         Role::Manager => match action {
-            ViewDiary | ViewImage | ViewReport => matches!(subject, Own | Managed),
+            ViewDiary | ViewImage | ViewReport | Reassign => matches!(subject, Own | Managed),
             Export | DeleteRecent | ViewAudit => subject == Own,
             _ => false,
         },
         Role::Member => {
             matches!(
                 action,
-                ViewDiary | ViewImage | ViewReport | Export | DeleteRecent | ViewAudit
+                ViewDiary | ViewImage | ViewReport | Export | DeleteRecent | ViewAudit | Reassign
             ) && subject == Own
         }
         Role::Auditor => match action {
@@ -299,7 +304,7 @@ mod tests {
     #[test]
     fn every_role_action_and_subject() {
         use Action::*;
-        let table: [(Action, [&str; 5]); 13] = [
+        let table: [(Action, [&str; 5]); 14] = [
             //                owner    admin    manager  member   auditor
             (ViewDiary, ["yyyyy", "yyyyy", "yy...", "y....", "yyy.."]),
             (ViewImage, ["yyyyy", "yyyyy", "yy...", "y....", "yyy.."]),
@@ -314,6 +319,7 @@ mod tests {
             (ManageTokens, ["yyyyy", "yyyyy", ".....", ".....", "....."]),
             (ManagePolicy, ["yyyyy", "yyyyy", ".....", ".....", "....."]),
             (ManageOwners, ["yyyyy", ".....", ".....", ".....", "....."]),
+            (Reassign, ["yyyyy", "yyyyy", "yy...", "y....", "....."]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let mut cells = 0;
@@ -329,7 +335,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cells, 5 * 13 * 5);
+        assert_eq!(cells, 5 * 14 * 5);
     }
 
     /// The window is the day after a record ended, or the review window if

@@ -123,3 +123,122 @@ fn in_a_real_browser_the_manager_sees_the_screenshot_and_a_member_is_refused() {
     );
     browser.screenshot(&artefact("administration.png"));
 }
+
+/// A manager who leads a project reassigns a segment of Max's day to it in
+/// Chromium; Max sees the change, its reason and who made it on his "what
+/// changed" page; the project report's totals equal the sum of its CSV rows.
+#[test]
+fn in_a_real_browser_a_lead_reassigns_a_segment_and_the_member_sees_why() {
+    let world = World::new();
+    let server = &world.server;
+    let website = server.admin(&["project", "add", "Website", "--client", "ACME"]);
+    let website = website.trim();
+    server.admin(&[
+        "project",
+        "member",
+        "Website",
+        "mia@example.com",
+        "--role",
+        "lead",
+    ]);
+    server.admin(&[
+        "project",
+        "member",
+        "Website",
+        "max@example.com",
+        "--role",
+        "member",
+    ]);
+    let browser = WebBrowser::start();
+    let base = format!("https://localhost:{}", server.port);
+
+    log_in(
+        &browser,
+        &base,
+        "mia@example.com",
+        "Mia has a long password",
+    );
+    browser.open(&format!("{base}{}", world.max_day()));
+    browser.eval(&format!(
+        "document.querySelector('form.reassign select').value = '{website}'; return true"
+    ));
+    browser.type_into("form.reassign input[name=reason]", "was the website launch");
+    browser.click("form.reassign button");
+    wait_for(
+        "the segment under its new project",
+        Duration::from_secs(20),
+        || {
+            browser
+            .eval("const w = document.querySelector('.segment p.work'); return w ? w.innerText : ''")
+            .as_str()
+            .filter(|t| t.contains("Website"))
+            .map(drop)
+        },
+    );
+    browser.screenshot(&artefact("diary-reassigned.png"));
+    assert!(browser.text().contains("Website"), "{}", browser.text());
+
+    log_in(
+        &browser,
+        &base,
+        "max@example.com",
+        "Max has a long password",
+    );
+    browser.open(&format!("{base}/me/views"));
+    browser.screenshot(&artefact("what-changed.png"));
+    let changes = browser
+        .eval("const t = document.querySelector('#changes'); return t ? t.innerText : ''")
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        changes.contains("was the website launch")
+            && changes.contains("Website")
+            && changes.contains("Mia <mia@example.com>"),
+        "{changes}"
+    );
+    browser.screenshot(&artefact("what-changed.png"));
+
+    // The report page's total is the sum of its CSV rows.
+    log_in(
+        &browser,
+        &base,
+        "mia@example.com",
+        "Mia has a long password",
+    );
+    browser.open(&format!(
+        "{base}/reports/projects?from={0}&to={0}",
+        world.today
+    ));
+    let total = browser
+        .eval("return document.querySelector('#total-tracked').innerText")
+        .as_str()
+        .unwrap()
+        .to_string();
+    browser.screenshot(&artefact("time-per-project.png"));
+    let curl = Curl::new(server);
+    curl.login("mia@example.com", "Mia has a long password");
+    let csv = curl
+        .get(&format!(
+            "/reports/projects?from={0}&to={0}&format=csv",
+            world.today
+        ))
+        .body;
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let sum: u64 = rows.iter().map(|r| r[8].parse::<u64>().unwrap()).sum();
+    assert!(
+        rows.iter().any(|r| r[1] == "Website" && r[0] == "ACME"),
+        "{csv}"
+    );
+    assert_eq!(
+        total,
+        format!("{}:{:02}:{:02}", sum / 3600, sum % 3600 / 60, sum % 60),
+        "{csv}"
+    );
+    let minutes: u64 = server.minutes().len().try_into().unwrap();
+    assert!(minutes > 0 && sum > 0, "{csv}");
+}

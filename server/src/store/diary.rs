@@ -164,6 +164,11 @@ impl Store {
             })
             .collect();
         captures.sort_by(|a, b| (a.taken_ms, &a.monitor).cmp(&(b.taken_ms, &b.monitor)));
+        // One connection at a time: a pool of one would wait for itself.
+        drop(conn);
+        // Every reader sees the time as reassigned, never as first sent.
+        let rs = self.reassignments_where(person, from_ms, to_ms)?;
+        super::reassign::apply(&rs, &mut minutes, &mut []);
         Ok((minutes, captures))
     }
 
@@ -195,6 +200,7 @@ impl Store {
                 ))
             },
         )?;
+        drop(conn);
         let mut spans: Vec<DiaryIdle> = rows
             .into_iter()
             .filter_map(|(start, end, decision, auto, project_id, task_id)| {
@@ -210,6 +216,8 @@ impl Store {
             .filter(|s| s.start_ms < to_ms && s.end_ms > from_ms)
             .collect();
         spans.sort_by_key(|s| s.start_ms);
+        let rs = self.reassignments_where(person, from_ms, to_ms)?;
+        super::reassign::apply(&rs, &mut [], &mut spans);
         Ok(spans)
     }
 

@@ -27,6 +27,7 @@ mod passwords;
 mod people;
 mod policy;
 mod projects;
+mod reassign;
 mod records;
 mod schema;
 mod schema_pg;
@@ -46,6 +47,7 @@ pub use oidc::{OidcRefusal, OIDC_LOGIN_MS};
 pub use people::{Login, Person, Team, SESSION_MAX_MS};
 pub use policy::{Effective, Scope};
 pub use projects::{Member, Names, Project, Task};
+pub use reassign::{Reassignment, MAX_REASSIGN_MS};
 pub use tokens::{TokenInfo, TokenLimits, TokenPerson};
 
 #[derive(Debug, thiserror::Error)]

@@ -323,25 +323,27 @@ impl Store {
         Ok(())
     }
 
-    /// Refused in words unless `viewer` may do `action` with `project`.
+    /// Refused in words unless `viewer` may do `action` with `project`
+    /// (`None`: with projects at large, as creating one).
     pub fn project_grant(
         &self,
         viewer: &Person,
-        project: &Project,
+        project: Option<&Project>,
         action: ProjectAction,
     ) -> Result<(), StoreError> {
-        if project_allowed(viewer.role, project.role_of(&viewer.id), action) {
+        let member = project.and_then(|p| p.role_of(&viewer.id));
+        if project_allowed(viewer.role, member, action) {
             Ok(())
         } else {
             Err(StoreError::Denied(format!(
-                "you may not {} project {:?}",
+                "you may not {} {}",
                 match action {
                     ProjectAction::Track => "track time on",
                     ProjectAction::See => "see",
                     ProjectAction::Manage => "manage the tasks and members of",
-                    ProjectAction::Administer => "change",
+                    ProjectAction::Administer => "create, archive or change",
                 },
-                project.name
+                project.map_or("projects".to_string(), |p| format!("project {:?}", p.name))
             )))
         }
     }
@@ -464,7 +466,7 @@ mod tests {
 
         let project = store.project(&seen).unwrap().unwrap();
         let e = store
-            .project_grant(&max, &project, ProjectAction::Manage)
+            .project_grant(&max, Some(&project), ProjectAction::Manage)
             .unwrap_err();
         assert!(e.to_string().contains("Seen"), "{e}");
         store
@@ -472,7 +474,11 @@ mod tests {
             .unwrap();
         let project = store.project(&seen).unwrap().unwrap();
         store
-            .project_grant(&max, &project, ProjectAction::Manage)
+            .project_grant(&max, Some(&project), ProjectAction::Manage)
             .unwrap();
+        let e = store
+            .project_grant(&max, None, ProjectAction::Administer)
+            .unwrap_err();
+        assert!(e.to_string().contains("create"), "{e}");
     }
 }

@@ -40,6 +40,8 @@ struct SegmentView {
     work: String,
     /// [from, to) in epoch ms when the viewer may delete the segment.
     delete: Option<(i64, i64)>,
+    /// [from, to) in epoch ms when the viewer may reassign the segment.
+    reassign: Option<(i64, i64)>,
 }
 
 #[derive(Template)]
@@ -68,6 +70,8 @@ struct DiaryPage {
     day_delete: Option<(i64, i64)>,
     /// Whether the viewer may delete everything of this person.
     delete_all: bool,
+    /// The projects and tasks the person tracks on: (value, label).
+    choices: Vec<(String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -130,6 +134,19 @@ pub async fn diary(
                 .join(" · ")
         };
         let may_delete = |end_ms| grant.allows(deletion(end_ms, now, review_ms));
+        // As the store decides: one's own only within the deletion window.
+        let own = me.id == person.id && !grant.allows(Action::DeleteAll);
+        let may_reassign = |end_ms| grant.allows(Action::Reassign) && (!own || may_delete(end_ms));
+        let mut choices = vec![(String::new(), "Unassigned".to_string())];
+        for p in store.work_list(&person)?.projects {
+            choices.push((p.id.clone(), visible(&p.name)));
+            for t in p.tasks {
+                choices.push((
+                    format!("{}/{}", p.id, t.id),
+                    visible(&format!("{} / {}", p.name, t.name)),
+                ));
+            }
+        }
         let people = store
             .reachable(&me, Action::ViewDiary)?
             .into_iter()
@@ -157,6 +174,7 @@ pub async fn diary(
                 .is_some_and(|s| may_delete(s.end_ms))
                 .then_some((from, to)),
             delete_all: grant.allows(Action::DeleteAll),
+            choices,
             tracked: hm(totals.tracked_secs),
             active: hm(totals.active_secs),
             idle: hm(totals.idle_secs),
@@ -211,6 +229,7 @@ pub async fn diary(
                     title: s.top_title.as_deref().map(visible),
                     work: work_of(s.start_ms, s.end_ms),
                     delete: may_delete(s.end_ms).then_some((s.start_ms, s.end_ms)),
+                    reassign: may_reassign(s.end_ms).then_some((s.start_ms, s.end_ms)),
                 })
                 .collect(),
         })

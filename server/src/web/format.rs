@@ -7,6 +7,11 @@ pub fn hm(secs: u64) -> String {
     format!("{}:{:02}", secs / 3600, secs / 60 % 60)
 }
 
+/// "1:05:09": to the second, where a report promises that.
+pub fn hms(secs: u64) -> String {
+    format!("{}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
 /// One RFC 4180 CSV field; text a spreadsheet would run as a formula gets a
 /// leading apostrophe (a window title is anyone's text): one that begins
 /// with `=`, `+`, `-`, `@`, a tab or a carriage return.

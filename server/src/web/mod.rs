@@ -20,6 +20,8 @@ mod format;
 mod images;
 mod oidc;
 mod password;
+mod projects;
+mod reassign;
 mod refusal;
 mod render;
 mod reports;
@@ -48,6 +50,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/logout", post(session::logout))
         .route("/diary/{person}/{day}", get(day::diary))
         .route("/diary/{person}/{day}/delete", post(delete::delete_segment))
+        .route("/diary/{person}/{day}/reassign", post(reassign::reassign))
         .route("/people/{person}/delete-all", post(delete::delete_all))
         .route("/images/{capture}", get(images::image))
         .route("/shots/{capture}", get(shot::shot))
@@ -55,6 +58,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/export/{person}", get(archive::download))
         .route("/reports/timesheet", get(reports::timesheet))
         .route("/reports/projects", get(reports::projects))
+        .route("/projects", get(projects::list))
+        .route("/projects/add", post(projects::add))
+        .route("/projects/{id}/{change}", post(projects::change))
         .route("/reports/apps", get(reports::apps))
         .route("/team", get(reports::team))
         .route("/admin", get(admin::admin))

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::diary::{clock, day_bounds, day_of};
 use super::extract::Viewer;
-use super::format::{hm, visible};
+use super::format::{hm, hms, visible};
 use super::refusal::{blocking, Refusal};
 use super::render::{render, Nav};
 use super::sheet::{applications, csv, project_csv, project_rows, row, Row};
@@ -186,7 +186,7 @@ pub async fn projects(
         )
             .into_response());
     }
-    let three = |t: &Spent| (hm(t.tracked), hm(t.active), hm(t.idle_kept));
+    let three = |t: &Spent| (hms(t.tracked), hms(t.active), hms(t.idle_kept));
     let mut blocks: Vec<ProjectBlock> = Vec::new();
     let mut grand = Spent::default();
     for r in &rows {
@@ -201,11 +201,15 @@ pub async fn projects(
         }
         let b = blocks.last_mut().expect("pushed above");
         b.rows.push((
-            visible(&r.task),
+            if r.task.is_empty() {
+                "(no task)".to_string()
+            } else {
+                visible(&r.task)
+            },
             visible(&r.name),
-            hm(r.spent.tracked),
-            hm(r.spent.active),
-            hm(r.spent.idle_kept),
+            hms(r.spent.tracked),
+            hms(r.spent.active),
+            hms(r.spent.idle_kept),
         ));
     }
     for b in &mut blocks {

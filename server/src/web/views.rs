@@ -14,10 +14,20 @@ use crate::access::Action;
 use crate::state::AppState;
 use crate::store::{Deletion, View, Whose};
 
+/// A reassignment as the page prints it.
+struct Change {
+    at: String,
+    by: String,
+    range: String,
+    to: String,
+    reason: String,
+}
+
 #[derive(Template)]
 #[template(path = "views.html")]
 struct ViewsPage {
     deletions: Vec<Deletion>,
+    changes: Vec<Change>,
     nav: Nav,
     views: Vec<View>,
 }
@@ -33,6 +43,24 @@ pub async fn my_views(
         Ok(ViewsPage {
             views: store.views_of(&grant)?,
             deletions: store.deletions_of(&grant)?,
+            changes: {
+                let names = store.work_names()?;
+                store
+                    .reassignments_of(&grant)?
+                    .into_iter()
+                    .map(|r| Change {
+                        at: r.at,
+                        by: r.by,
+                        range: format!(
+                            "{} to {}",
+                            crate::store::rfc3339(r.from_ms),
+                            crate::store::rfc3339(r.to_ms)
+                        ),
+                        to: super::worktime::work_label(&names, &r.work),
+                        reason: r.reason,
+                    })
+                    .collect()
+            },
             nav,
         })
     })

@@ -21,20 +21,38 @@ pub struct WorkStatus {
     pub required: bool,
     /// The list the server sent last.
     pub projects: WorkList,
+    /// The current project's layer of the policy (empty: none).
+    #[serde(default)]
+    pub project_policy: Policy,
     /// Seconds tracked today per choice.
     pub today: Vec<(Work, u64)>,
     /// Idle spans waiting for a decision, oldest first.
     pub pending_idle: Vec<IdleSpan>,
+    /// The current project's budget or limit, if it has one.
+    #[serde(default)]
+    pub allowance: Option<AllowanceNow>,
+    /// Why a budget or limit stopped tracking, until it starts again.
+    #[serde(default)]
+    pub stopped: Option<String>,
 }
 
 impl WorkStatus {
     pub fn gather(store: &Store, policy: &Policy, day_start_ms: i64) -> Result<Self, QueueError> {
         let current = store.work()?;
         let projects = store.projects()?;
+        let project_policy = current
+            .project_id
+            .as_deref()
+            .and_then(|id| projects.project(id))
+            .map(|p| p.policy.clone())
+            .unwrap_or_default();
         Ok(WorkStatus {
+            allowance: allowance_now(store, &current, stint_common::time::now_ms())?,
+            stopped: store.stopped()?,
+            project_policy,
             label: projects.label(&current),
             current,
-            required: policy.project_required == Some(true),
+            required: effective(policy, &projects, &Work::default()).project_required == Some(true),
             today: store.today_by_work(day_start_ms)?,
             projects,
             pending_idle: store.pending_idle()?,
@@ -70,6 +88,10 @@ pub enum Refused {
     TaskWithoutProject,
     #[error("your organisation requires a project for tracked time: choose one with `stint start --project NAME` or in the tray's Project menu")]
     ProjectRequired,
+    #[error("project {0:?} requires a task: choose one with --task (`stint projects` lists them) or in the tray's Project menu")]
+    TaskRequired(String),
+    #[error("{what} is used up: tracking on {project:?} stops; choose another project or ask your manager")]
+    LimitReached { project: String, what: String },
     #[error("no idle span {0} waits for a decision (`stint idle` lists them)")]
     NoSpan(String),
     #[error("no idle span waits for a decision")]
@@ -116,13 +138,91 @@ pub fn resolve(
     })
 }
 
-/// Whether tracking may run under `work` with `policy`.
-pub fn may_track(policy: &Policy, work: &Work) -> Result<(), Refused> {
-    if policy.project_required == Some(true) && work.is_unassigned() {
-        Err(Refused::ProjectRequired)
-    } else {
-        Ok(())
+/// The policy in force while tracking under `work`: the server's, with
+/// the project's own layer over it.
+pub fn effective(policy: &Policy, list: &WorkList, work: &Work) -> Policy {
+    match work.project_id.as_deref().and_then(|id| list.project(id)) {
+        Some(p) => policy.overlay(&p.policy),
+        None => policy.clone(),
     }
+}
+
+/// Whether tracking may run under `work` with `policy`.
+pub fn may_track(policy: &Policy, list: &WorkList, work: &Work) -> Result<(), Refused> {
+    let policy = effective(policy, list, work);
+    if policy.project_required == Some(true) && work.is_unassigned() {
+        return Err(Refused::ProjectRequired);
+    }
+    if policy.task_required == Some(true) && work.task_id.is_none() {
+        if let Some(id) = &work.project_id {
+            let name = list.project(id).map_or(id.clone(), |p| p.name.clone());
+            return Err(Refused::TaskRequired(name));
+        }
+    }
+    Ok(())
+}
+
+/// The same, for what the queue holds, and the project's allowance.
+pub fn may_track_now(store: &Store, work: &Work) -> Result<Result<(), Refused>, QueueError> {
+    if let Some(a) = allowance_now(store, work, stint_common::time::now_ms())? {
+        if a.hard_stop && a.remaining_secs == 0 {
+            return Ok(Err(Refused::LimitReached {
+                project: a.project,
+                what: a.what,
+            }));
+        }
+    }
+    Ok(may_track(&store.policy()?, &store.projects()?, work))
+}
+
+/// A project's allowance as of now: what the server said was left, less
+/// what was tracked on the project since (the rest of the day offline).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowanceNow {
+    pub project: String,
+    pub remaining_secs: u64,
+    /// Below the warning level.
+    pub warn: bool,
+    pub hard_stop: bool,
+    pub what: String,
+}
+
+pub fn allowance_now(
+    store: &Store,
+    work: &Work,
+    now_ms: i64,
+) -> Result<Option<AllowanceNow>, QueueError> {
+    let Some(pid) = &work.project_id else {
+        return Ok(None);
+    };
+    let list = store.projects()?;
+    let Some((p, a)) = list
+        .project(pid)
+        .and_then(|p| p.allowance.as_ref().map(|a| (p, a)))
+    else {
+        return Ok(None);
+    };
+    let day_ms = crate::queue::local_day_start_ms(now_ms);
+    let today: u64 = store
+        .today_by_work(day_ms)?
+        .into_iter()
+        .filter(|(w, _)| w.project_id.as_ref() == Some(pid))
+        .map(|(_, s)| s)
+        .sum();
+    let base = store.projects_baseline()?;
+    let since = if base.day_ms == day_ms {
+        today.saturating_sub(base.secs.get(pid).copied().unwrap_or(0))
+    } else {
+        today
+    };
+    let remaining_secs = a.remaining_secs.saturating_sub(since);
+    Ok(Some(AllowanceNow {
+        project: p.name.clone(),
+        remaining_secs,
+        warn: remaining_secs <= a.warn_below_secs,
+        hard_stop: a.hard_stop,
+        what: a.what.clone(),
+    }))
 }
 
 /// The choice, made in one turn of the queue thread: resolved against the
@@ -138,7 +238,7 @@ pub fn switch(
         Err(e) => return Ok(Err(e)),
     };
     if tracking {
-        if let Err(e) = may_track(&store.policy()?, &work) {
+        if let Err(e) = may_track_now(store, &work)? {
             return Ok(Err(e));
         }
     }
@@ -202,6 +302,8 @@ mod tests {
                     id: "t1".into(),
                     name: "Design".into(),
                 }],
+                policy: Policy::default(),
+                allowance: None,
             }],
         }
     }
@@ -240,12 +342,25 @@ mod tests {
             ..Policy::default()
         };
         let some = resolve(&list(), Some("Website"), None).unwrap();
-        for (policy, work, ok) in [
-            (&required, &Work::default(), false),
-            (&required, &some, true),
-            (&Policy::default(), &Work::default(), true),
+        let task = resolve(&list(), Some("Website"), Some("Design")).unwrap();
+        let mut tasks = list();
+        tasks.projects[0].policy.task_required = Some(true);
+        let none = Policy::default();
+        for (policy, list, work, ok) in [
+            (&required, &list(), &Work::default(), false),
+            (&required, &list(), &some, true),
+            (&none, &list(), &Work::default(), true),
+            (&none, &tasks, &some, false),
+            (&none, &tasks, &task, true),
+            (&none, &tasks, &Work::default(), true),
         ] {
-            assert_eq!(may_track(policy, work).is_ok(), ok, "{policy:?} {work:?}");
+            assert_eq!(
+                may_track(policy, list, work).is_ok(),
+                ok,
+                "{policy:?} {work:?}"
+            );
         }
+        let e = may_track(&none, &tasks, &some).unwrap_err().to_string();
+        assert!(e.contains("\"Website\" requires a task"), "{e}");
     }
 }

@@ -15,7 +15,8 @@ pub use validate::{
     is_wire_time, validate_id, Invalid, MAX_COUNT_PER_MINUTE, MAX_OFFSET_SECS, MAX_TEXT,
 };
 pub use work::{
-    Decision, IdleSpanRecord, ProjectChoice, TaskChoice, Work, WorkList, MAX_IDLE_SPAN_SECS,
+    Allowance, Decision, IdleSpanRecord, ProjectChoice, TaskChoice, Work, WorkList,
+    MAX_IDLE_SPAN_SECS,
 };
 
 use serde::{Deserialize, Serialize};

@@ -233,6 +233,9 @@ policy_keys! {
     /// What becomes of idle time once input returns: prompt (ask; after 24
     /// hours unanswered, discard), keep or discard.
     idle_decision: IdleDecision = Kind::Choice(IdleDecision::NAMES), config Some("tracking.idle_decision");
+    /// Time on a project needs one of its tasks: choosing the project alone
+    /// is refused (set on a project's layer, or for everyone).
+    task_required: bool = Kind::Flag, config None;
 }
 
 impl Policy {

@@ -37,6 +37,33 @@ pub struct ProjectChoice {
     pub client: Option<String>,
     #[serde(default)]
     pub tasks: Vec<TaskChoice>,
+    /// The project's layer of the policy, laid over the person's while
+    /// time is tracked on it (screenshots, blur, idle threshold and
+    /// decision, task required). Empty: the person's policy alone.
+    #[serde(default, skip_serializing_if = "is_empty_policy")]
+    pub policy: crate::Policy,
+    /// The tightest budget or limit on the person's time on it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowance: Option<Allowance>,
+}
+
+/// What is left of a budget or limit, as of the heartbeat: the agent
+/// subtracts what it tracks on the project afterwards, so it holds
+/// offline for the rest of the day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Allowance {
+    /// Seconds left, as of the heartbeat's `server_time`.
+    pub remaining_secs: u64,
+    /// Below this many seconds left the person is warned.
+    pub warn_below_secs: u64,
+    /// At none left tracking on the project stops; without, a warning only.
+    pub hard_stop: bool,
+    /// The limit in words: "the project's budget of 100 h this month".
+    pub what: String,
+}
+
+fn is_empty_policy(p: &crate::Policy) -> bool {
+    *p == crate::Policy::default()
 }
 
 /// The heartbeat's list of projects for the device's person.
@@ -74,6 +101,10 @@ impl WorkList {
             for t in &p.tasks {
                 check_id("tasks.id", &t.id)?;
                 name("tasks.name", &t.name)?;
+            }
+            p.policy.validate()?;
+            if let Some(a) = &p.allowance {
+                name("allowance.what", &a.what)?;
             }
         }
         Ok(())
@@ -259,6 +290,8 @@ mod tests {
                     id: "t1".into(),
                     name: "Design".into(),
                 }],
+                policy: crate::Policy::default(),
+                allowance: None,
             }],
         };
         assert_eq!(list.validate(), Ok(()));
@@ -278,8 +311,11 @@ mod tests {
         let mut bad = list.clone();
         bad.projects[0].name = "x".repeat(MAX_NAME + 1);
         assert_eq!(bad.validate().unwrap_err().field, "projects.name");
-        let mut bad = list;
+        let mut bad = list.clone();
         bad.projects[0].tasks[0].id = "../".into();
         assert_eq!(bad.validate().unwrap_err().field, "tasks.id");
+        let mut bad = list;
+        bad.projects[0].policy.segment_secs = Some(0);
+        assert_eq!(bad.validate().unwrap_err().field, "segment_secs");
     }
 }

@@ -33,6 +33,7 @@ pub(crate) async fn status(cfg: &Config, json: bool) -> Result<Exit> {
         daemon,
         deletable,
         recovery,
+        work,
         ..
     } = &report;
     if json {
@@ -47,6 +48,48 @@ pub(crate) async fn status(cfg: &Config, json: bool) -> Result<Exit> {
         ),
     }
     println!("tracking:  {}", if *tracking { "on" } else { "off" });
+    let layer = serde_json::to_value(&work.project_policy).unwrap_or_default();
+    let layer: Vec<String> = layer
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    println!(
+        "project:   {}{}{}",
+        work.label,
+        if layer.is_empty() {
+            String::new()
+        } else {
+            format!(" (the project's policy: {})", layer.join(", "))
+        },
+        if work.required {
+            "; a project is required"
+        } else {
+            ""
+        }
+    );
+    if let Some(a) = &work.allowance {
+        println!(
+            "limit:     {} left of {}{}",
+            stint::status::hours_minutes(a.remaining_secs),
+            a.what,
+            if a.hard_stop {
+                " (tracking stops there)"
+            } else {
+                ""
+            }
+        );
+    }
+    if let (Some(why), false) = (&work.stopped, tracking) {
+        println!("stopped:   {why}");
+    }
+    if !work.pending_idle.is_empty() {
+        println!(
+            "idle:      {} span(s) wait for a decision (`stint idle`)",
+            work.pending_idle.len()
+        );
+    }
     println!(
         "today:     {} tracked, {} active",
         stint::status::hours_minutes(stats.tracked_seconds_today),

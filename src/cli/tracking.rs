@@ -18,7 +18,7 @@ pub(crate) async fn set_tracking(cfg: &Config, on: bool) -> Result<Exit> {
             open_reader(cfg)?
                 .call(move |s| {
                     if on {
-                        if let Err(refused) = stint::work::may_track(&s.policy()?, &s.work()?) {
+                        if let Err(refused) = stint::work::may_track_now(s, &s.work()?)? {
                             return Ok(Err(refused));
                         }
                     }

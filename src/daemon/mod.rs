@@ -8,6 +8,7 @@
 //! SIGSTOP and clock changes are noticed instead of producing bogus minutes.
 
 mod away;
+mod limits;
 mod samplers;
 
 use std::collections::VecDeque;
@@ -204,6 +205,8 @@ impl Recorder {
     async fn switch(&mut self, now: Now, work: stint_proto::Work) {
         tracing::info!(project = ?work.project_id, task = ?work.task_id, "project switched");
         self.work = work;
+        // The project's policy (screenshots, idle threshold) from now on.
+        self.refresh_policy().await;
         let Some(m) = &self.minute else { return };
         let end = m.slot_ms + self.minute_ms();
         let at = ((now.wall_ms + 500) / 1000 * 1000).clamp(m.open.wall_ms, end);
@@ -313,6 +316,7 @@ impl Recorder {
             self.close_minute(now, true).await;
             self.refresh_policy().await;
             self.decide_overdue().await;
+            self.enforce_allowance().await;
             self.samplers.reprobe(&self.cfg, &self.queue).await;
         }
     }
@@ -486,7 +490,20 @@ impl Recorder {
     /// next minute: the open segment keeps its moment, later ones follow the
     /// new length.
     async fn refresh_policy(&mut self) {
-        let policy = self.queue.control().borrow().policy.clone();
+        let server = self.queue.control().borrow().policy.clone();
+        // A project's own layer lies over the server's while it is chosen.
+        let work = self.work.clone();
+        let policy = match self
+            .queue
+            .call(move |q| Ok(crate::work::effective(&server, &q.projects()?, &work)))
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the project list");
+                self.queue.control().borrow().policy.clone()
+            }
+        };
         if policy == self.policy {
             return;
         }

@@ -229,7 +229,7 @@ async fn handle(req: Request, ctx: Context<'_>) -> Response {
     let switch = match req {
         Request::Start => {
             let refused = queue
-                .call(|s| Ok(crate::work::may_track(&s.policy()?, &s.work()?)))
+                .call(|s| crate::work::may_track_now(s, &s.work()?))
                 .await;
             match refused {
                 Ok(Ok(())) => Some(true),

@@ -14,7 +14,7 @@ mod open;
 mod state;
 
 pub use idle::ANSWER_WITHIN_MS;
-pub use state::{Control, Key, Sampler};
+pub use state::{Baseline, Control, Key, Sampler};
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;

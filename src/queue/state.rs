@@ -29,6 +29,18 @@ pub enum Key {
     /// The last project list the server sent, as JSON `WorkList`: the
     /// choice works offline.
     Projects,
+    /// Seconds tracked today per project when that list arrived, as JSON
+    /// `Baseline`: what an allowance's remaining seconds are counted from.
+    ProjectsBaseline,
+    /// Why tracking was stopped by a budget or limit, until it starts again.
+    Stopped,
+}
+
+/// Today's seconds per project as the project list arrived.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Baseline {
+    pub day_ms: i64,
+    pub secs: std::collections::BTreeMap<String, u64>,
 }
 
 /// The samplers whose state `stint status` shows.
@@ -68,6 +80,8 @@ impl Key {
             Key::Sampler(s) => format!("sampler.{}", s.name()).into(),
             Key::Work => "work".into(),
             Key::Projects => "projects".into(),
+            Key::ProjectsBaseline => "projects.baseline".into(),
+            Key::Stopped => "stopped".into(),
         }
     }
 }
@@ -107,6 +121,11 @@ impl Store {
 
     pub fn set_tracking(&mut self, on: bool) -> Result<(), QueueError> {
         self.write(Key::Tracking, if on { "on" } else { "off" })?;
+        if on {
+            self.conn
+                .execute("DELETE FROM state WHERE key = ?1", [Key::Stopped.name()])
+                .map_err(|e| self.sql_err(e))?;
+        }
         self.control.send_if_modified(|c| {
             let changed = c.tracking != Some(on);
             c.tracking = Some(on);
@@ -195,9 +214,37 @@ impl Store {
             .unwrap_or_default())
     }
 
-    pub fn set_projects(&mut self, list: &WorkList) -> Result<(), QueueError> {
+    /// Stores the list with today's seconds per project at this moment,
+    /// from which the list's allowances count down.
+    pub fn set_projects(&mut self, list: &WorkList, now_ms: i64) -> Result<(), QueueError> {
+        let day_ms = super::local_day_start_ms(now_ms);
+        let mut secs = std::collections::BTreeMap::new();
+        for (work, s) in self.today_by_work(day_ms)? {
+            if let Some(p) = work.project_id {
+                *secs.entry(p).or_default() += s;
+            }
+        }
+        let baseline = serde_json::to_string(&Baseline { day_ms, secs }).expect("serialises");
         let text = serde_json::to_string(list).expect("a list serialises");
-        self.write(Key::Projects, &text)
+        self.write(Key::Projects, &text)?;
+        self.write(Key::ProjectsBaseline, &baseline)
+    }
+
+    pub fn projects_baseline(&self) -> Result<Baseline, QueueError> {
+        Ok(self
+            .read(Key::ProjectsBaseline)?
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default())
+    }
+
+    /// Why a budget or limit stopped tracking, until it starts again.
+    pub fn stopped(&self) -> Result<Option<String>, QueueError> {
+        self.read(Key::Stopped)
+    }
+
+    pub fn stop_for(&mut self, why: &str) -> Result<(), QueueError> {
+        self.set_tracking(false)?;
+        self.write(Key::Stopped, why)
     }
 
     /// The control values as stored, to start the watch channel with.

@@ -396,7 +396,10 @@ impl Sync {
                 let _ = self.queue.call(move |q| q.set_policy(&policy)).await;
                 match r.work.map(|w| w.validate().map(|()| w)) {
                     Some(Ok(list)) => {
-                        let _ = self.queue.call(move |q| q.set_projects(&list)).await;
+                        let _ = self
+                            .queue
+                            .call(move |q| q.set_projects(&list, now_ms()))
+                            .await;
                     }
                     Some(Err(e)) => {
                         tracing::warn!(error = %e, "the server sent an invalid project list; kept the last one")

@@ -228,6 +228,29 @@ fn a_required_project_refuses_to_track_without_one() {
     let work = Work::new();
     work.server
         .admin(&["policy", "--set", "project_required=true"]);
+    // Website's own layer: a task is required on it, and idle time is kept.
+    work.server.admin(&[
+        "policy",
+        "--project",
+        "Website",
+        "--set",
+        "task_required=true",
+        "--set",
+        "idle_decision=keep",
+    ]);
+    let effective: serde_json::Value = serde_json::from_str(&work.server.admin(&[
+        "policy",
+        "--effective",
+        "max@example.com",
+        "--on",
+        "Website",
+    ]))
+    .unwrap();
+    assert_eq!(
+        effective["sources"]["task_required"], "project Website",
+        "{effective}"
+    );
+    assert_eq!(effective["sources"]["project_required"], "organisation");
     let mut agent = Agent::new(
         None,
         &work.agent_toml("[schedule]\nminute = \"1s\"\nsegment = \"2s\"\n"),
@@ -246,6 +269,21 @@ fn a_required_project_refuses_to_track_without_one() {
     let out = agent.run(&["start", "--project", "Nope"]);
     assert_eq!(out.status.code(), Some(65), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("no project \"Nope\""));
+    let out = agent.run(&["start", "--project", "Website"]);
+    assert_eq!(out.status.code(), Some(65), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("requires a task"),
+        "{out:?}"
+    );
+    agent.ok(&["start", "--project", "Website", "--task", "Design"]);
+    let status = agent.ok(&["status"]);
+    assert!(
+        status.contains(
+            "Website / Design (the project's policy: idle_decision=\"keep\", task_required=true)"
+        ),
+        "{status}"
+    );
+    agent.ok(&["stop"]);
     agent.ok(&["start", "--project", "shop"]);
     let s = agent.status();
     assert_eq!(
@@ -331,4 +369,80 @@ fn an_idle_span_kept_as_another_project_arrives_and_is_counted() {
         "{status}"
     );
     let _ = &work.shop;
+}
+
+/// A hard budget reached while tracking stops tracking on the project and
+/// says why, in the status and on the next `stint start`; a weekly limit
+/// already used up refuses the project from the start.
+#[test]
+fn a_hard_budget_stops_tracking_and_a_used_up_limit_refuses_the_project() {
+    let work = Work::new();
+    // 10 seconds in all, a hard stop; and no time a week on Shop for Max.
+    work.server.admin(&[
+        "project",
+        "budget",
+        "Website",
+        "--hours",
+        "0.0028",
+        "--hard-stop",
+    ]);
+    work.server.admin(&[
+        "project",
+        "limit",
+        "Shop",
+        "max@example.com",
+        "--weekly-hours",
+        "0",
+    ]);
+    let mut agent = Agent::new(
+        None,
+        &work.agent_toml("[schedule]\nminute = \"2s\"\nsegment = \"10s\"\n"),
+    );
+    agent.start_daemon();
+    wait_for_projects(&agent);
+    let out = agent.run(&["start", "--project", "Shop"]);
+    assert_eq!(out.status.code(), Some(65), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("weekly limit of 0 h") && err.contains("used up"),
+        "{err}"
+    );
+
+    agent.ok(&["start", "--project", "Website"]);
+    let status = wait_for(
+        "the budget to stop tracking",
+        Duration::from_secs(40),
+        || {
+            let s = agent.status();
+            (s["tracking"] == false).then_some(s)
+        },
+    );
+    let why = status["work"]["stopped"].as_str().unwrap_or_default();
+    assert!(why.contains("budget of 0:00:10"), "{status}");
+    assert!(
+        agent
+            .ok(&["status"])
+            .contains("stopped:   tracking stopped"),
+        "{status}"
+    );
+    let out = agent.run(&["start"]);
+    assert_eq!(out.status.code(), Some(65), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("used up"),
+        "{out:?}"
+    );
+    wait_for_upload(&agent);
+    agent.stop_daemon();
+    // What was tracked before the stop is the budget, give or take a minute
+    // still on its way when the last heartbeat counted.
+    let tracked: u64 = work
+        .minutes()
+        .iter()
+        .map(|m| m["seconds"].as_u64().unwrap())
+        .sum();
+    assert!(
+        (8..=16).contains(&tracked),
+        "{tracked} s tracked on a 10 s budget"
+    );
+    let _ = (&work.website, &work.shop);
 }

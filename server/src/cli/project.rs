@@ -34,6 +34,32 @@ pub enum ProjectCommand {
     Restore { project: String },
     /// Add a task to a project; prints its id.
     Task { project: String, name: String },
+    /// Set a project's budget in hours (in all, or --monthly), warned at
+    /// --warn percent, and with --hard-stop stopping tracking when used up.
+    Budget {
+        project: String,
+        #[arg(long, required_unless_present = "none", conflicts_with = "none", value_parser = parse_hours)]
+        hours: Option<u64>,
+        #[arg(long)]
+        monthly: bool,
+        #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u8).range(0..=100))]
+        warn: u8,
+        #[arg(long)]
+        hard_stop: bool,
+        /// Remove the budget.
+        #[arg(long)]
+        none: bool,
+    },
+    /// Limit a member's hours on a project per week (weeks from Monday in
+    /// their time zone); tracking on it stops at the limit.
+    Limit {
+        project: String,
+        email: String,
+        #[arg(long, required_unless_present = "none", conflicts_with = "none", value_parser = parse_hours)]
+        weekly_hours: Option<u64>,
+        #[arg(long)]
+        none: bool,
+    },
     /// Make a person a lead, member or viewer of a project, or "none".
     Member {
         project: String,
@@ -41,6 +67,16 @@ pub enum ProjectCommand {
         #[arg(long, value_parser = ["lead", "member", "viewer", "none"])]
         role: String,
     },
+}
+
+/// Hours, whole or decimal ("40", "0.5"), as seconds.
+fn parse_hours(text: &str) -> Result<u64, String> {
+    match text.parse::<f64>() {
+        Ok(h) if h.is_finite() && (0.0..=100_000.0).contains(&h) => Ok((h * 3600.0).round() as u64),
+        _ => Err(format!(
+            "{text:?}: expected hours from 0 to 100000, e.g. 40 or 0.5"
+        )),
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -121,6 +157,45 @@ pub fn run(store: &Store, command: ProjectCommand) -> anyhow::Result<()> {
         ProjectCommand::Task { project, name } => {
             let p = store.project_named(&project)?;
             println!("{}", store.add_task(&p.id, &name)?);
+        }
+        ProjectCommand::Budget {
+            project,
+            hours,
+            monthly,
+            warn,
+            hard_stop,
+            none: _,
+        } => {
+            let p = store.project_named(&project)?;
+            let budget = hours.map(|secs| stint_server::store::Budget {
+                secs,
+                monthly,
+                warn_percent: warn,
+                hard_stop,
+            });
+            store.set_budget(&p.id, budget)?;
+            match budget {
+                Some(b) => println!("{}: {}", p.name, b.describe()),
+                None => println!("{}: no budget", p.name),
+            }
+        }
+        ProjectCommand::Limit {
+            project,
+            email,
+            weekly_hours,
+            none: _,
+        } => {
+            let p = store.project_named(&project)?;
+            let person = person_id(store, &email)?;
+            store.set_weekly_limit(&p.id, &person, weekly_hours)?;
+            match weekly_hours {
+                Some(s) => println!(
+                    "{email}: at most {} a week on {}",
+                    stint_server::store::hours(s),
+                    p.name
+                ),
+                None => println!("{email}: no weekly limit on {}", p.name),
+            }
         }
         ProjectCommand::Member {
             project,

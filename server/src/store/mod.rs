@@ -13,6 +13,7 @@ use sql::{params, Conn, OptionalExtension};
 use stint_proto::Policy;
 
 mod aws_profile;
+mod budgets;
 mod copy;
 mod deletion;
 mod diary;
@@ -36,6 +37,7 @@ mod throttle;
 pub mod thumbs;
 mod tokens;
 
+pub use budgets::{hours, Budget};
 pub use copy::{Checked, CopyError};
 pub use deletion::{Deleted, Deletion, Retention};
 pub use diary::{CaptureOwner, DiaryCapture, DiaryIdle, DiaryMinute, Image, Size};

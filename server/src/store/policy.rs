@@ -14,6 +14,8 @@ pub enum Scope {
     Org,
     Team(String),
     Person(String),
+    /// Laid over the person's policy while they track time on it.
+    Project(String),
 }
 
 impl Scope {
@@ -22,6 +24,7 @@ impl Scope {
             Scope::Org => None,
             Scope::Team(id) => Some(format!("team:{id}")),
             Scope::Person(id) => Some(format!("person:{id}")),
+            Scope::Project(id) => Some(format!("project:{id}")),
         }
     }
 }
@@ -85,6 +88,16 @@ impl Store {
     /// The policy `person` works under (`None`: a device bound to nobody,
     /// which gets the organisation's).
     pub fn effective_policy(&self, person: Option<&str>) -> Result<Effective, StoreError> {
+        self.effective_policy_on(person, None)
+    }
+
+    /// The policy `person` works under while tracking time on `project`:
+    /// the project's layer over everything else.
+    pub fn effective_policy_on(
+        &self,
+        person: Option<&str>,
+        project: Option<(&str, &str)>,
+    ) -> Result<Effective, StoreError> {
         let mut layers = vec![("organisation".to_string(), self.policy()?)];
         if let Some(person) = person {
             let teams: Vec<(String, String)> = self.conn().query_map(
@@ -102,6 +115,12 @@ impl Store {
             layers.push((
                 "person".to_string(),
                 self.scoped_policy(&Scope::Person(person.to_string()))?,
+            ));
+        }
+        if let Some((id, name)) = project {
+            layers.push((
+                format!("project {name}"),
+                self.scoped_policy(&Scope::Project(id.to_string()))?,
             ));
         }
         let mut policy = Policy::default();

@@ -352,12 +352,16 @@ impl Store {
     /// not archived, within their dates, with their open tasks.
     pub fn work_list(&self, person: &Person) -> Result<WorkList, StoreError> {
         let today = chrono::Utc::now().with_timezone(&person.tz()).date_naive();
-        let projects = self
+        let mut projects = Vec::new();
+        for p in self
             .projects()?
             .into_iter()
             .filter(|p| !p.archived && p.open_on(today))
             .filter(|p| project_allowed(person.role, p.role_of(&person.id), ProjectAction::Track))
-            .map(|p| ProjectChoice {
+        {
+            let policy = self.scoped_policy(&super::Scope::Project(p.id.clone()))?;
+            let allowance = self.allowance(person, &p, super::now_ms())?;
+            projects.push(ProjectChoice {
                 id: p.id,
                 name: p.name,
                 client: p.client,
@@ -370,8 +374,10 @@ impl Store {
                         name: t.name,
                     })
                     .collect(),
-            })
-            .collect();
+                policy,
+                allowance,
+            });
+        }
         Ok(WorkList { projects })
     }
 

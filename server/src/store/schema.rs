@@ -185,8 +185,9 @@ ALTER TABLE login_failures ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
 /// INTEGER): what time is for, and where in its slot a minute's seconds
 /// begin (0 for older minutes). Clients, projects (dated, archivable),
 /// their tasks and members with a project role; a minute's project and
-/// task; idle spans and their decisions; reassignments of recorded time,
-/// with who and why. Existing minutes: unassigned.
+/// task; budgets of projects and weekly limits of members; idle spans and
+/// their decisions; reassignments of recorded time, with who and why.
+/// Existing minutes: unassigned.
 pub(super) const WORK_STEP: &str = r#"
 CREATE TABLE clients (
     id TEXT PRIMARY KEY,
@@ -199,7 +200,11 @@ CREATE TABLE projects (
     starts_on TEXT,
     ends_on TEXT,
     archived BIGINT NOT NULL DEFAULT 0,
-    created_ms BIGINT NOT NULL
+    created_ms BIGINT NOT NULL,
+    budget_secs BIGINT,
+    budget_monthly BIGINT NOT NULL DEFAULT 0,
+    budget_warn_percent BIGINT NOT NULL DEFAULT 80,
+    budget_hard_stop BIGINT NOT NULL DEFAULT 0
 );
 CREATE TABLE tasks (
     id TEXT PRIMARY KEY,
@@ -212,11 +217,13 @@ CREATE TABLE project_members (
     project_id TEXT NOT NULL,
     person_id TEXT NOT NULL,
     role TEXT NOT NULL CHECK (role IN ('lead', 'member', 'viewer')),
+    weekly_limit_secs BIGINT,
     PRIMARY KEY (project_id, person_id)
 );
 ALTER TABLE minutes ADD COLUMN project_id TEXT;
 ALTER TABLE minutes ADD COLUMN task_id TEXT;
 ALTER TABLE minutes ADD COLUMN from_secs BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX minutes_by_project ON minutes (project_id, start);
 CREATE TABLE idle_spans (
     id TEXT PRIMARY KEY,
     device_id TEXT NOT NULL,
@@ -472,7 +479,7 @@ mod tests {
         conn.execute_batch(
             "INSERT INTO projects (id, name, created_ms) VALUES ('p1', 'Website', 1);
              INSERT INTO tasks (id, project_id, name) VALUES ('t1', 'p1', 'Design');
-             INSERT INTO project_members VALUES ('p1', 'x', 'lead');",
+             INSERT INTO project_members (project_id, person_id, role) VALUES ('p1', 'x', 'lead');",
         )
         .unwrap();
         let dup = conn.execute(

@@ -182,8 +182,9 @@ pub fn scope(store: &Store, text: &str) -> Result<Scope, Refusal> {
             Some(p) => Ok(Scope::Person(p.id)),
             None => bad(format!("no person {email:?}")),
         },
+        Some(("project", name)) => Ok(Scope::Project(store.project_named(name)?.id)),
         _ => bad(format!(
-            "{text:?}: the layer is organisation, team:NAME or person:EMAIL"
+            "{text:?}: the layer is organisation, team:NAME, person:EMAIL or project:NAME"
         )),
     }
 }

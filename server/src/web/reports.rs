@@ -146,6 +146,8 @@ struct ProjectsPage {
 struct ProjectBlock {
     name: String,
     client: String,
+    /// "92 % of the project's budget of 100 h this month (92:00 used)".
+    burn: String,
     rows: Vec<(String, String, String, String, String)>,
     total: (String, String, String),
 }
@@ -159,7 +161,7 @@ pub async fn projects(
 ) -> Result<Response, Refusal> {
     let (from, to) = days(&viewer.person, range.from.as_deref(), range.to.as_deref())?;
     let me = viewer.person.clone();
-    let rows = blocking(&state, move |store| {
+    let (rows, burns) = blocking(&state, move |store| {
         let names = store.work_names()?;
         let mut rows = Vec::new();
         let what = format!("project report {from} to {to}");
@@ -172,7 +174,21 @@ pub async fn projects(
             rows.extend(project_rows(&person, &minutes, &spans, &names));
         }
         rows.sort_by(|a, b| (&a.project, &a.task, &a.name).cmp(&(&b.project, &b.task, &b.name)));
-        Ok(rows)
+        // Budget burn is the project's: everyone's time in its period.
+        let mut burns = std::collections::HashMap::new();
+        for id in rows.iter().filter_map(|r| r.project_id.clone()) {
+            if burns.contains_key(&id) {
+                continue;
+            }
+            if let Some((b, used)) = store.budget_used(&id, crate::store::now_ms())? {
+                let percent = used * 100 / b.secs.max(1);
+                burns.insert(
+                    id,
+                    format!("{percent} % of {} ({} used)", b.describe(), hm(used)),
+                );
+            }
+        }
+        Ok((rows, burns))
     })
     .await?;
     if range.format.as_deref() == Some("csv") {
@@ -195,6 +211,12 @@ pub async fn projects(
             blocks.push(ProjectBlock {
                 name: visible(&r.project),
                 client: visible(&r.client),
+                burn: r
+                    .project_id
+                    .as_ref()
+                    .and_then(|id| burns.get(id))
+                    .cloned()
+                    .unwrap_or_default(),
                 rows: Vec::new(),
                 total: Default::default(),
             });

@@ -101,6 +101,7 @@ pub fn csv(rows: &[Row]) -> String {
 /// One person's time on one project and task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectRow {
+    pub project_id: Option<String>,
     pub client: String,
     pub project: String,
     pub task: String,
@@ -120,6 +121,7 @@ pub fn project_rows(
         .into_iter()
         .filter(|(_, s)| s.tracked > 0)
         .map(|(w, spent)| ProjectRow {
+            project_id: w.project_id.clone(),
             client: names.client(w.project_id.as_deref()),
             project: names.project(w.project_id.as_deref()),
             task: names.task(w.task_id.as_deref()),

@@ -303,6 +303,12 @@ impl Tray {
         self.work.show(&self.menu, &report.work);
         let _ = self.icon.set_tooltip(Some(match problem(&report) {
             Some(why) => format!("stint: {why}"),
+            None if report.work.stopped.is_some() && !report.tracking => {
+                format!(
+                    "stint: {}",
+                    report.work.stopped.as_deref().unwrap_or_default()
+                )
+            }
             None => format!(
                 "stint: {} - {}",
                 state.name(),

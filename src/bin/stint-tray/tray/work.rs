@@ -102,7 +102,19 @@ pub fn project_entries(s: &WorkStatus) -> (String, Vec<(String, Pick)>) {
         ),
         Pick::Work(none),
     ));
-    (format!("Project: {}", s.label), out)
+    let title = match &s.allowance {
+        Some(a) if a.hard_stop && a.remaining_secs == 0 => {
+            format!("Project: {} ({} used up)", s.label, a.what)
+        }
+        Some(a) if a.warn => format!(
+            "Project: {} ({} left of {})",
+            s.label,
+            hours_minutes(a.remaining_secs),
+            a.what
+        ),
+        _ => format!("Project: {}", s.label),
+    };
+    (title, out)
 }
 
 /// The "Away ▸" title and entries for the oldest span waiting; `None`
@@ -265,6 +277,8 @@ mod tests {
                     name: (*name).into(),
                 })
                 .collect(),
+            policy: Default::default(),
+            allowance: None,
         };
         let w = |p: &str, t: Option<&str>| Work {
             project_id: Some(p.into()),
@@ -279,6 +293,7 @@ mod tests {
             },
             today: vec![(w("p2", Some("t1")), 3600), (Work::default(), 60)],
             pending_idle: vec![],
+            ..WorkStatus::default()
         }
     }
 
@@ -302,6 +317,18 @@ mod tests {
                 project: Some("p2".into()),
                 task: None
             }
+        );
+        let mut warned = status();
+        warned.allowance = Some(stint::work::AllowanceNow {
+            project: "Shop".into(),
+            remaining_secs: 600,
+            warn: true,
+            hard_stop: true,
+            what: "the project's budget of 10 h".into(),
+        });
+        assert_eq!(
+            project_entries(&warned).0,
+            "Project: Shop / Build (0h 10m left of the project's budget of 10 h)"
         );
     }
 

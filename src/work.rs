@@ -47,7 +47,7 @@ impl WorkStatus {
             .map(|p| p.policy.clone())
             .unwrap_or_default();
         Ok(WorkStatus {
-            allowance: allowance_now(store, &current, stint_common::time::now_ms())?,
+            allowance: allowance_now(store, &projects, &current, stint_common::time::now_ms())?,
             stopped: store.stopped()?,
             project_policy,
             label: projects.label(&current),
@@ -164,7 +164,8 @@ pub fn may_track(policy: &Policy, list: &WorkList, work: &Work) -> Result<(), Re
 
 /// The same, for what the queue holds, and the project's allowance.
 pub fn may_track_now(store: &Store, work: &Work) -> Result<Result<(), Refused>, QueueError> {
-    if let Some(a) = allowance_now(store, work, stint_common::time::now_ms())? {
+    let list = store.projects()?;
+    if let Some(a) = allowance_now(store, &list, work, stint_common::time::now_ms())? {
         if a.hard_stop && a.remaining_secs == 0 {
             return Ok(Err(Refused::LimitReached {
                 project: a.project,
@@ -172,7 +173,7 @@ pub fn may_track_now(store: &Store, work: &Work) -> Result<Result<(), Refused>, 
             }));
         }
     }
-    Ok(may_track(&store.policy()?, &store.projects()?, work))
+    Ok(may_track(&store.policy()?, &list, work))
 }
 
 /// A project's allowance as of now: what the server said was left, less
@@ -187,15 +188,16 @@ pub struct AllowanceNow {
     pub what: String,
 }
 
+/// `list` is the project list the queue holds.
 pub fn allowance_now(
     store: &Store,
+    list: &WorkList,
     work: &Work,
     now_ms: i64,
 ) -> Result<Option<AllowanceNow>, QueueError> {
     let Some(pid) = &work.project_id else {
         return Ok(None);
     };
-    let list = store.projects()?;
     let Some((p, a)) = list
         .project(pid)
         .and_then(|p| p.allowance.as_ref().map(|a| (p, a)))
@@ -203,12 +205,11 @@ pub fn allowance_now(
         return Ok(None);
     };
     let day_ms = crate::queue::local_day_start_ms(now_ms);
-    let today: u64 = store
-        .today_by_work(day_ms)?
-        .into_iter()
-        .filter(|(w, _)| w.project_id.as_ref() == Some(pid))
-        .map(|(_, s)| s)
-        .sum();
+    let today = store
+        .today_by_project(day_ms)?
+        .get(pid)
+        .copied()
+        .unwrap_or(0);
     let base = store.projects_baseline()?;
     let since = if base.day_ms == day_ms {
         today.saturating_sub(base.secs.get(pid).copied().unwrap_or(0))

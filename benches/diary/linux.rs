@@ -99,30 +99,7 @@ pub fn run() {
         303
     );
     let path = format!("/diary/{}/{day}", max.id);
-    let mut times = Vec::new();
-    for _ in 0..30 {
-        let out = Command::new("curl")
-            .args([
-                "--silent",
-                "--output",
-                "/dev/null",
-                "--write-out",
-                "%{time_starttransfer} %{time_pretransfer}",
-                "--cacert",
-            ])
-            .arg(server.ca())
-            .arg("-b")
-            .arg(browser.jar.path())
-            .arg(format!("https://localhost:{}{path}", server.port))
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let mut f = text.split_whitespace().map(|v| v.parse::<f64>().unwrap());
-        let (ttfb, pre) = (f.next().unwrap(), f.next().unwrap());
-        // Server time: from the request sent to the first byte back.
-        times.push((ttfb - pre) * 1000.0);
-    }
-    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let times = server_times(&server, &browser, &path, 30);
     let body = browser.get(&path).body;
     println!(
         "== web diary, one person's 8-hour day: 480 minutes, 48 segments of 1920x1080 screenshots"
@@ -144,6 +121,35 @@ pub fn run() {
         thumbs.iter().sum::<u64>() as f64 / thumbs.len().max(1) as f64 / 1024.0,
         *thumbs.iter().max().unwrap_or(&0) as f64 / 1024.0
     );
+}
+
+/// The server's time for `n` GETs of `path` (request sent to first byte
+/// back, curl over TLS on loopback with `browser`'s cookies), in ms, sorted.
+pub(crate) fn server_times(server: &Server, browser: &Curl, path: &str, n: usize) -> Vec<f64> {
+    let mut times = Vec::new();
+    for _ in 0..n {
+        let out = Command::new("curl")
+            .args([
+                "--silent",
+                "--output",
+                "/dev/null",
+                "--write-out",
+                "%{time_starttransfer} %{time_pretransfer}",
+                "--cacert",
+            ])
+            .arg(server.ca())
+            .arg("-b")
+            .arg(browser.jar.path())
+            .arg(format!("https://localhost:{}{path}", server.port))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mut f = text.split_whitespace().map(|v| v.parse::<f64>().unwrap());
+        let (ttfb, pre) = (f.next().unwrap(), f.next().unwrap());
+        times.push((ttfb - pre) * 1000.0);
+    }
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    times
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

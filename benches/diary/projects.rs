@@ -2,7 +2,6 @@
 //! 8-hour days (2.88 million minutes), on the embedded default, asked for
 //! over TLS by an admin (see main.rs).
 
-use std::process::Command;
 use std::time::Instant;
 
 use crate::helpers::{Curl, Server};
@@ -87,29 +86,7 @@ pub fn run() {
     );
     let last = first + chrono::Duration::days(DAYS - 1);
     let path = format!("/reports/projects?from={first}&to={last}&format=csv");
-    let mut times = Vec::new();
-    for _ in 0..5 {
-        let out = Command::new("curl")
-            .args([
-                "--silent",
-                "--output",
-                "/dev/null",
-                "--write-out",
-                "%{time_starttransfer} %{time_pretransfer}",
-                "--cacert",
-            ])
-            .arg(server.ca())
-            .arg("-b")
-            .arg(browser.jar.path())
-            .arg(format!("https://localhost:{}{path}", server.port))
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let mut f = text.split_whitespace().map(|v| v.parse::<f64>().unwrap());
-        let (ttfb, pre) = (f.next().unwrap(), f.next().unwrap());
-        times.push((ttfb - pre) * 1000.0);
-    }
-    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let times = crate::linux::server_times(&server, &browser, &path, 5);
     let rows = browser.get(&path).body.lines().count() - 1;
     println!(
         "== project report: {PEOPLE} people x {PROJECTS} projects x {DAYS} days of {MINUTES_A_DAY} minutes ({} minutes), embedded SQLite",

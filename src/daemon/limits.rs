@@ -12,7 +12,7 @@ impl super::Recorder {
         let stopped = self
             .queue
             .call(move |q| {
-                let Some(a) = crate::work::allowance_now(q, &work, now)? else {
+                let Some(a) = crate::work::allowance_now(q, &q.projects()?, &work, now)? else {
                     return Ok(None);
                 };
                 if !(a.hard_stop && a.remaining_secs == 0) {

@@ -185,6 +185,20 @@ impl Store {
             .map_err(e)?;
         rows.collect::<Result<_, _>>().map_err(e)
     }
+
+    /// The same, summed per project over its tasks (unassigned time left out).
+    pub fn today_by_project(
+        &self,
+        day_start_ms: i64,
+    ) -> Result<std::collections::BTreeMap<String, u64>, QueueError> {
+        let mut by = std::collections::BTreeMap::new();
+        for (work, secs) in self.today_by_work(day_start_ms)? {
+            if let Some(p) = work.project_id {
+                *by.entry(p).or_default() += secs;
+            }
+        }
+        Ok(by)
+    }
 }
 
 pub(super) const MINUTE_COLUMNS: &str = "SELECT id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, exe_path, app, session_id, synthetic_keystrokes, synthetic_clicks, counts_unknown, project_id, task_id, from_secs FROM minutes";

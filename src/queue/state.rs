@@ -218,12 +218,7 @@ impl Store {
     /// from which the list's allowances count down.
     pub fn set_projects(&mut self, list: &WorkList, now_ms: i64) -> Result<(), QueueError> {
         let day_ms = super::local_day_start_ms(now_ms);
-        let mut secs = std::collections::BTreeMap::new();
-        for (work, s) in self.today_by_work(day_ms)? {
-            if let Some(p) = work.project_id {
-                *secs.entry(p).or_default() += s;
-            }
-        }
+        let secs = self.today_by_project(day_ms)?;
         let baseline = serde_json::to_string(&Baseline { day_ms, secs }).expect("serialises");
         let text = serde_json::to_string(list).expect("a list serialises");
         self.write(Key::Projects, &text)?;

@@ -49,7 +49,7 @@ pub use oidc::{OidcRefusal, OIDC_LOGIN_MS};
 pub use people::{Login, Person, Team, SESSION_MAX_MS};
 pub use policy::{Effective, Scope};
 pub use projects::{Member, Names, Project, Task};
-pub use reassign::{Reassignment, MAX_REASSIGN_MS};
+pub use reassign::{window_allows, Reassignment, MAX_REASSIGN_MS};
 pub use tokens::{TokenInfo, TokenLimits, TokenPerson};
 
 #[derive(Debug, thiserror::Error)]

@@ -140,7 +140,13 @@ impl Store {
 
     /// The effective policy of a device's person, for its heartbeat.
     pub fn device_policy(&self, device: &str) -> Result<Policy, StoreError> {
-        let person: Option<String> = self
+        let person = self.device_person(device)?;
+        Ok(self.effective_policy(person.as_deref())?.policy)
+    }
+
+    /// The id of the person a device is bound to, if any.
+    pub(super) fn device_person(&self, device: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
             .conn()
             .query_row(
                 "SELECT person_id FROM devices WHERE id = ?1",
@@ -148,8 +154,7 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()?
-            .flatten();
-        Ok(self.effective_policy(person.as_deref())?.policy)
+            .flatten())
     }
 }
 

@@ -383,15 +383,7 @@ impl Store {
 
     /// The heartbeat's project list: `None` for a device bound to nobody.
     pub fn device_work(&self, device: &str) -> Result<Option<WorkList>, StoreError> {
-        let person: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT person_id FROM devices WHERE id = ?1",
-                params![device],
-                |r| r.get(0),
-            )
-            .optional()?
-            .flatten();
+        let person = self.device_person(device)?;
         let Some(person) = person.map(|p| self.person(&p)).transpose()?.flatten() else {
             return Ok(None);
         };

@@ -26,6 +26,20 @@ pub struct Reassignment {
     pub at: String,
 }
 
+/// Whether the deletion window lets `viewer` reassign `person`'s time that
+/// ended at `to_ms`: it binds one's own time only, and not an owner's or
+/// admin's.
+pub fn window_allows(
+    viewer: &Person,
+    person: &Person,
+    to_ms: i64,
+    now_ms: i64,
+    review_ms: i64,
+) -> bool {
+    let admin = matches!(viewer.role, Role::Owner | Role::Admin);
+    viewer.id != person.id || admin || deletion(to_ms, now_ms, review_ms) == Action::DeleteRecent
+}
+
 /// Lays `rs` (oldest first) over a day's minutes and kept spans: a minute
 /// whose seconds begin inside a reassigned range, and a span that begins
 /// inside one, are for its project and task.
@@ -109,14 +123,11 @@ impl Store {
             "",
         ) {
             Ok(_) => {
-                let admin = matches!(viewer.role, Role::Owner | Role::Admin);
-                if viewer.id == person.id && !admin {
-                    let review = self.effective_policy(Some(&person.id))?.review_ms();
-                    if deletion(to_ms, super::now_ms(), review) != Action::DeleteRecent {
-                        return Err(StoreError::Denied(
-                            "your own time can be reassigned only within a day after it (or the review window, if longer); ask your manager".into(),
-                        ));
-                    }
+                let review = self.effective_policy(Some(&person.id))?.review_ms();
+                if !window_allows(viewer, person, to_ms, super::now_ms(), review) {
+                    return Err(StoreError::Denied(
+                        "your own time can be reassigned only within a day after it (or the review window, if longer); ask your manager".into(),
+                    ));
                 }
             }
             // A lead moves time into their own project.

@@ -75,6 +75,30 @@ fn minute_values<'a>(
     ]
 }
 
+/// After an `INSERT … ON CONFLICT (id) DO NOTHING` into `table` that
+/// changed `n` rows: true for a new record, false for a repeat by the same
+/// device, a conflict when the id is another device's.
+fn first_or_repeat(
+    conn: &mut super::sql::Conn,
+    n: usize,
+    table: &'static str,
+    id: &str,
+    device: &str,
+) -> Result<bool, StoreError> {
+    if n == 1 {
+        return Ok(true);
+    }
+    let owner: String = conn.query_row(
+        &format!("SELECT device_id FROM {table} WHERE id = ?1"),
+        params![id],
+        |r| r.get(0),
+    )?;
+    if owner != device {
+        return Err(StoreError::Conflict(id.to_string()));
+    }
+    Ok(false)
+}
+
 /// `?from, ?from+1, ...`: `n` parameter marks.
 pub(super) fn marks(from: usize, n: usize) -> String {
     (from..from + n)
@@ -105,19 +129,11 @@ impl Store {
                  ON CONFLICT (id) DO NOTHING",
                 params![s.id, device, body, now, ip],
             )?;
-            if n == 1 {
+            if first_or_repeat(&mut tx, n, "sessions", &s.id, device)? {
                 stored += 1;
-                continue;
+            } else {
+                dup += 1;
             }
-            let owner: String = tx.query_row(
-                "SELECT device_id FROM sessions WHERE id = ?1",
-                params![s.id],
-                |r| r.get(0),
-            )?;
-            if owner != device {
-                return Err(StoreError::Conflict(s.id.clone()));
-            }
-            dup += 1;
         }
         // Deleted for good: answered as done, so the agent drops them.
         let mut tombstoned = HashSet::new();
@@ -205,19 +221,11 @@ impl Store {
                     now
                 ],
             )?;
-            if n == 1 {
+            if first_or_repeat(&mut tx, n, "idle_spans", &s.id, device)? {
                 stored += 1;
-                continue;
+            } else {
+                dup += 1;
             }
-            let owner: String = tx.query_row(
-                "SELECT device_id FROM idle_spans WHERE id = ?1",
-                params![s.id],
-                |r| r.get(0),
-            )?;
-            if owner != device {
-                return Err(StoreError::Conflict(s.id.clone()));
-            }
-            dup += 1;
         }
         tx.commit()?;
         Ok((stored, dup))

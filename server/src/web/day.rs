@@ -135,8 +135,10 @@ pub async fn diary(
         };
         let may_delete = |end_ms| grant.allows(deletion(end_ms, now, review_ms));
         // As the store decides: one's own only within the deletion window.
-        let own = me.id == person.id && !grant.allows(Action::DeleteAll);
-        let may_reassign = |end_ms| grant.allows(Action::Reassign) && (!own || may_delete(end_ms));
+        let may_reassign = |end_ms| {
+            grant.allows(Action::Reassign)
+                && crate::store::window_allows(&me, &person, end_ms, now, review_ms)
+        };
         let mut choices = vec![(String::new(), "Unassigned".to_string())];
         for p in store.work_list(&person)?.projects {
             choices.push((p.id.clone(), visible(&p.name)));

@@ -35,6 +35,19 @@ fn reported(
     })?)
 }
 
+/// A report as a CSV file named `name`.csv.
+fn csv_download(name: &str, body: String) -> Response {
+    let disposition = format!("attachment; filename=\"{name}.csv\"");
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 /// The longest range one timesheet covers.
 const MAX_DAYS: i64 = 92;
 
@@ -107,15 +120,7 @@ pub async fn timesheet(
     })
     .await?;
     if range.format.as_deref() == Some("csv") {
-        let name = format!("attachment; filename=\"timesheet-{from}-{to}.csv\"");
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (header::CONTENT_DISPOSITION, name),
-            ],
-            csv(&rows),
-        )
-            .into_response());
+        return Ok(csv_download(&format!("timesheet-{from}-{to}"), csv(&rows)));
     }
     let page = TimesheetPage {
         nav: viewer.nav(),
@@ -144,6 +149,9 @@ struct ProjectsPage {
 }
 
 struct ProjectBlock {
+    /// The project as stored, which the rows are grouped by.
+    key: String,
+    spent: Spent,
     name: String,
     client: String,
     /// "92 % of the project's budget of 100 h this month (92:00 used)".
@@ -192,23 +200,20 @@ pub async fn projects(
     })
     .await?;
     if range.format.as_deref() == Some("csv") {
-        let name = format!("attachment; filename=\"projects-{from}-{to}.csv\"");
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (header::CONTENT_DISPOSITION, name),
-            ],
+        return Ok(csv_download(
+            &format!("projects-{from}-{to}"),
             project_csv(&rows),
-        )
-            .into_response());
+        ));
     }
     let three = |t: &Spent| (hms(t.tracked), hms(t.active), hms(t.idle_kept));
     let mut blocks: Vec<ProjectBlock> = Vec::new();
     let mut grand = Spent::default();
     for r in &rows {
         grand += r.spent;
-        if blocks.last().is_none_or(|b| b.name != r.project) {
+        if blocks.last().is_none_or(|b| b.key != r.project) {
             blocks.push(ProjectBlock {
+                key: r.project.clone(),
+                spent: Spent::default(),
                 name: visible(&r.project),
                 client: visible(&r.client),
                 burn: r
@@ -222,6 +227,7 @@ pub async fn projects(
             });
         }
         let b = blocks.last_mut().expect("pushed above");
+        b.spent += r.spent;
         b.rows.push((
             if r.task.is_empty() {
                 "(no task)".to_string()
@@ -235,11 +241,7 @@ pub async fn projects(
         ));
     }
     for b in &mut blocks {
-        let mut t = Spent::default();
-        for r in rows.iter().filter(|r| visible(&r.project) == b.name) {
-            t += r.spent;
-        }
-        b.total = three(&t);
+        b.total = three(&b.spent);
     }
     Ok(render(&ProjectsPage {
         nav: viewer.nav(),

@@ -2,16 +2,19 @@
 //! address before anything else (so requests with bad tokens are limited
 //! too) and stored truncated unless the policy says otherwise; [`Device`]
 //! adds the device behind the bearer token, limited per device. Bodies are
-//! read with [`body_limited`], which caps their size and their silences.
+//! read with [`body_limited`], which caps their size and their silences;
+//! small ones are read before any of that ([`settle_small_body`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 
 use super::fail::Fail;
 use crate::limiter::Wait;
@@ -91,6 +94,47 @@ impl FromRequestParts<Arc<AppState>> for Device {
     }
 }
 
+/// Bodies declared at most this long are read whole before anything may
+/// refuse the request.
+pub const SETTLE_BYTES: usize = 64 << 10;
+
+/// Reads a small body before the extractors run. A refusal (a bad token, a
+/// rate limit) sent while an HTTP/2 client still has its body to send ends
+/// with a stream reset, and clients such as curl 7.88 report the reset
+/// instead of the answer: 3 % of unauthenticated heartbeats under load.
+/// Large bodies (batches, images) still stream into their routes' limits.
+pub async fn settle_small_body(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if !declared_length(req.headers()).is_some_and(|n| n > 0 && n <= SETTLE_BYTES) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    match body_limited(
+        body,
+        &parts.headers,
+        SETTLE_BYTES,
+        state.limits.idle_timeout,
+    )
+    .await
+    {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(fail) => fail.into_response(),
+    }
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<usize> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+}
+
 /// Reads a body up to `limit` bytes; beyond it answers 413 naming the limit.
 /// A body that breaks off or stalls for the idle timeout is 408, which
 /// agents retry: the record is fine, the transfer was not.
@@ -115,10 +159,7 @@ pub async fn body_limited(
             format!("the request body did not arrive whole ({why}); send it again"),
         )
     };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared = declared_length(headers);
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }

@@ -35,7 +35,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/heartbeat", post(device::heartbeat))
         .fallback(not_found)
         // Bodies are limited per route, with a JSON 413.
-        .layer(axum::extract::DefaultBodyLimit::disable());
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            extract::settle_small_body,
+        ));
     #[cfg(feature = "faults")]
     let router = router.layer(axum::middleware::from_fn_with_state(
         state.clone(),

@@ -125,6 +125,8 @@ pub enum Subject {
     Own,
     /// A person in a team the account manages.
     Managed,
+    /// A member of a project the account leads: only their time on it.
+    Led,
     /// Any other person.
     Other,
     /// Records of a device bound to nobody yet.
@@ -134,9 +136,10 @@ pub enum Subject {
 }
 
 impl Subject {
-    pub const ALL: [Subject; 5] = [
+    pub const ALL: [Subject; 6] = [
         Subject::Own,
         Subject::Managed,
+        Subject::Led,
         Subject::Other,
         Subject::Unbound,
         Subject::Org,
@@ -171,17 +174,19 @@ pub fn account(role: Role) -> Action {
 pub fn allowed(role: Role, action: Action, subject: Subject) -> bool {
     use Action::*;
     use Subject::*;
-    let person = matches!(subject, Own | Managed | Other | Unbound);
+    let person = matches!(subject, Own | Managed | Led | Other | Unbound);
+    // A project's lead sees (and moves) the time on it, whatever their role.
+    let lead = subject == Led && matches!(action, ViewDiary | ViewImage | ViewReport | Reassign);
     match role {
         Role::Owner => true,
         Role::Admin => action != ManageOwners,
         Role::Manager => match action {
-            ViewDiary | ViewImage | ViewReport | Reassign => matches!(subject, Own | Managed),
+            ViewDiary | ViewImage | ViewReport | Reassign => matches!(subject, Own | Managed | Led),
             Export | DeleteRecent | ViewAudit => subject == Own,
             _ => false,
         },
         Role::Member => {
-            matches!(
+            lead || matches!(
                 action,
                 ViewDiary | ViewImage | ViewReport | Export | DeleteRecent | ViewAudit | Reassign
             ) && subject == Own
@@ -190,9 +195,16 @@ pub fn allowed(role: Role, action: Action, subject: Subject) -> bool {
             // Read-only over everyone; unbound devices stay with the admins.
             ViewDiary | ViewImage | ViewReport | ViewAudit => person && subject != Unbound,
             Export | DeleteRecent => subject == Own,
+            Reassign => lead,
             _ => false,
         },
     }
+}
+
+/// Whether a grant [`allowed`] gives opens only the time on the projects the
+/// account leads: it does when being their lead is all that allows it.
+pub fn scoped(role: Role, action: Action, subject: Subject) -> bool {
+    subject == Subject::Led && !allowed(role, action, Subject::Other)
 }
 
 /// What a person is in one project.
@@ -300,26 +312,63 @@ mod tests {
     }
 
     /// Every cell: for each action, each role's answer for the subjects in
-    /// the order own, managed, other, unbound, org ('y' allowed, '.' not).
+    /// the order own, managed, led, other, unbound, org ('y' allowed, '.'
+    /// not); and which of the allowed ones open a project's time only.
     #[test]
     fn every_role_action_and_subject() {
         use Action::*;
         let table: [(Action, [&str; 5]); 14] = [
-            //                owner    admin    manager  member   auditor
-            (ViewDiary, ["yyyyy", "yyyyy", "yy...", "y....", "yyy.."]),
-            (ViewImage, ["yyyyy", "yyyyy", "yy...", "y....", "yyy.."]),
-            (ViewReport, ["yyyyy", "yyyyy", "yy...", "y....", "yyy.."]),
-            (Export, ["yyyyy", "yyyyy", "y....", "y....", "y...."]),
-            (DeleteRecent, ["yyyyy", "yyyyy", "y....", "y....", "y...."]),
-            (DeleteOld, ["yyyyy", "yyyyy", ".....", ".....", "....."]),
-            (DeleteAll, ["yyyyy", "yyyyy", ".....", ".....", "....."]),
-            (ViewAudit, ["yyyyy", "yyyyy", "y....", "y....", "yyy.."]),
-            (ManagePeople, ["yyyyy", "yyyyy", ".....", ".....", "....."]),
-            (ManageDevices, ["yyyyy", "yyyyy", ".....", ".....", "....."]),
-            (ManageTokens, ["yyyyy", "yyyyy", ".....", ".....", "....."]),
-            (ManagePolicy, ["yyyyy", "yyyyy", ".....", ".....", "....."]),
-            (ManageOwners, ["yyyyy", ".....", ".....", ".....", "....."]),
-            (Reassign, ["yyyyy", "yyyyy", "yy...", "y....", "....."]),
+            //                owner     admin     manager   member    auditor
+            (
+                ViewDiary,
+                ["yyyyyy", "yyyyyy", "yyy...", "y.y...", "yyyy.."],
+            ),
+            (
+                ViewImage,
+                ["yyyyyy", "yyyyyy", "yyy...", "y.y...", "yyyy.."],
+            ),
+            (
+                ViewReport,
+                ["yyyyyy", "yyyyyy", "yyy...", "y.y...", "yyyy.."],
+            ),
+            (Export, ["yyyyyy", "yyyyyy", "y.....", "y.....", "y....."]),
+            (
+                DeleteRecent,
+                ["yyyyyy", "yyyyyy", "y.....", "y.....", "y....."],
+            ),
+            (
+                DeleteOld,
+                ["yyyyyy", "yyyyyy", "......", "......", "......"],
+            ),
+            (
+                DeleteAll,
+                ["yyyyyy", "yyyyyy", "......", "......", "......"],
+            ),
+            (
+                ViewAudit,
+                ["yyyyyy", "yyyyyy", "y.....", "y.....", "yyyy.."],
+            ),
+            (
+                ManagePeople,
+                ["yyyyyy", "yyyyyy", "......", "......", "......"],
+            ),
+            (
+                ManageDevices,
+                ["yyyyyy", "yyyyyy", "......", "......", "......"],
+            ),
+            (
+                ManageTokens,
+                ["yyyyyy", "yyyyyy", "......", "......", "......"],
+            ),
+            (
+                ManagePolicy,
+                ["yyyyyy", "yyyyyy", "......", "......", "......"],
+            ),
+            (
+                ManageOwners,
+                ["yyyyyy", "......", "......", "......", "......"],
+            ),
+            (Reassign, ["yyyyyy", "yyyyyy", "yyy...", "y.y...", "..y..."]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let mut cells = 0;
@@ -335,7 +384,21 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cells, 5 * 14 * 5);
+        assert_eq!(cells, 5 * 14 * 6);
+        for role in Role::ALL {
+            for action in Action::ALL {
+                for subject in Subject::ALL {
+                    let want = subject == Subject::Led
+                        && matches!(role, Role::Manager | Role::Member)
+                        || (subject == Subject::Led && role == Role::Auditor && action == Reassign);
+                    assert_eq!(
+                        scoped(role, action, subject) && allowed(role, action, subject),
+                        want && allowed(role, action, subject),
+                        "{role:?} {action:?} {subject:?}"
+                    );
+                }
+            }
+        }
     }
 
     /// The window is the day after a record ended, or the review window if

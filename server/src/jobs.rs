@@ -1,4 +1,5 @@
-//! The server's own work on a clock: retention and the orphan sweep, each
+//! The server's own work on a clock: retention, the sums of recorded hours
+//! (`store/work_hours.rs`) and the orphan sweep, each
 //! hourly and, across replicas, run by whichever replica holds its lease.
 
 use std::sync::Arc;
@@ -39,6 +40,13 @@ fn run_due(store: &Store, holder: &str) -> Result<(), StoreError> {
                 audit = d.audit,
                 "retention deleted what was kept long enough"
             );
+        }
+    }
+    if store.take_lease("work-hours", holder, now, LEASE_MS)? {
+        // Hours before this one: the present hour changes by the minute.
+        let summed = store.sum_stale_hours(now - now % 3_600_000)?;
+        if summed > 0 {
+            tracing::info!(hours = summed, "summed the hours reports read");
         }
     }
     if store.take_lease("orphan-sweep", holder, now, LEASE_MS)? {

@@ -241,4 +241,46 @@ fn in_a_real_browser_a_lead_reassigns_a_segment_and_the_member_sees_why() {
     );
     let minutes: u64 = server.minutes().len().try_into().unwrap();
     assert!(minutes > 0 && sum > 0, "{csv}");
+
+    // A lead who is not Max's manager sees his time on her project, is told
+    // that is all she sees, and Max sees that she looked and at what.
+    server.admin(&[
+        "project",
+        "member",
+        "Website",
+        "eve@example.com",
+        "--role",
+        "lead",
+    ]);
+    log_in(
+        &browser,
+        &base,
+        "eve@example.com",
+        "Eve has a long password",
+    );
+    browser.open(&format!("{base}{}", world.max_day()));
+    let scope = browser
+        .eval("const n = document.querySelector('#scope'); return n ? n.innerText : ''")
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    browser.screenshot(&artefact("lead-view.png"));
+    assert!(
+        scope.contains("only the time on Website"),
+        "{scope}\n{}",
+        browser.text()
+    );
+    assert!(browser.text().contains("Website"), "{}", browser.text());
+    log_in(
+        &browser,
+        &base,
+        "max@example.com",
+        "Max has a long password",
+    );
+    browser.open(&format!("{base}/me/views"));
+    let views = browser.text();
+    assert!(
+        views.contains("Eve") && views.contains("(time on Website)"),
+        "{views}"
+    );
 }

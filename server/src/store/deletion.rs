@@ -164,6 +164,9 @@ impl Store {
         {
             let mut conn = self.conn();
             let mut tx = conn.transaction()?;
+            // The hours whose sums the deleted minutes leave, per device.
+            let mut hours: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+                Default::default();
             for (kind, ids) in [("minute", minutes), ("capture", captures)] {
                 for id in ids {
                     if kind == "capture" {
@@ -181,13 +184,25 @@ impl Store {
                         }
                         tx.execute("DELETE FROM captures WHERE id = ?1", params![id])?;
                     } else {
-                        tx.execute("DELETE FROM minutes WHERE id = ?1", params![id])?;
+                        let gone: Vec<(String, String)> = tx.query_map(
+                            "DELETE FROM minutes WHERE id = ?1 RETURNING device_id, start",
+                            params![id],
+                            |r| Ok((r.get(0)?, r.get(1)?)),
+                        )?;
+                        for (device, start) in gone {
+                            if let Some(h) = start.get(..13) {
+                                hours.entry(device).or_default().insert(h.to_string());
+                            }
+                        }
                     }
                     tx.execute(
                         "INSERT INTO tombstones (id, kind, deleted_ms, deleted_by, reason, person_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
                         params![id, kind, now, by, reason, person],
                     )?;
                 }
+            }
+            for (device, hours) in hours {
+                super::work_hours::mark_device(&mut tx, &device, hours)?;
             }
             tx.commit()?;
         }

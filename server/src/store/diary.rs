@@ -81,6 +81,13 @@ pub enum Image {
     },
 }
 
+/// Whether `at_ms` falls in the slot of one of `minutes`.
+pub(super) fn during(minutes: &[DiaryMinute], at_ms: i64) -> bool {
+    minutes
+        .iter()
+        .any(|m| (m.start_ms..m.start_ms + 60_000).contains(&at_ms))
+}
+
 pub(super) fn ms(text: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(text)
         .ok()
@@ -169,6 +176,12 @@ impl Store {
         // Every reader sees the time as reassigned, never as first sent.
         let rs = self.reassignments_where(person, from_ms, to_ms)?;
         super::reassign::apply(&rs, &mut minutes, &mut []);
+        // A lead's grant: the minutes on the lead's projects, and what was
+        // captured while they ran.
+        if grant.projects().is_some() {
+            minutes.retain(|m| grant.opens(m.project_id.as_deref()));
+            captures.retain(|c| during(&minutes, c.taken_ms));
+        }
         Ok((minutes, captures))
     }
 
@@ -181,10 +194,34 @@ impl Store {
         to_ms: i64,
     ) -> Result<Vec<DiaryIdle>, StoreError> {
         let person = grant.person_for(&[Action::ViewDiary, Action::ViewReport])?;
+        let mut spans = self.idle_of(person, from_ms, to_ms)?;
+        let rs = self.reassignments_where(person, from_ms, to_ms)?;
+        super::reassign::apply(&rs, &mut [], &mut spans);
+        if grant.projects().is_some() {
+            // A span without a project of its own is the time of the
+            // minutes under it: shown where those are the lead's.
+            let (minutes, _) = self.day(grant, from_ms - 3_600_000, to_ms)?;
+            spans.retain(|s| match &s.project_id {
+                Some(p) => grant.opens(Some(p)),
+                None => minutes
+                    .iter()
+                    .any(|m| m.start_ms + 60_000 > s.start_ms && m.start_ms < s.end_ms),
+            });
+        }
+        Ok(spans)
+    }
+
+    /// `person`'s decided idle spans that overlap [from_ms, to_ms), oldest
+    /// first, as sent (not reassigned).
+    pub(super) fn idle_of(
+        &self,
+        person: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<DiaryIdle>, StoreError> {
         // A span is at most a week long (stint-proto refuses longer ones).
         let (lo, hi) = text_bounds(from_ms - stint_proto::MAX_IDLE_SPAN_SECS * 1000, to_ms);
-        let mut conn = self.conn();
-        let rows = conn.query_map(
+        let rows = self.conn().query_map(
             "SELECT s.start, s.end_at, s.decision, s.auto, s.project_id, s.task_id
              FROM idle_spans s JOIN devices d ON d.id = s.device_id
              WHERE d.person_id = ?1 AND s.start >= ?2 AND s.start <= ?3",
@@ -200,7 +237,6 @@ impl Store {
                 ))
             },
         )?;
-        drop(conn);
         let mut spans: Vec<DiaryIdle> = rows
             .into_iter()
             .filter_map(|(start, end, decision, auto, project_id, task_id)| {
@@ -216,8 +252,6 @@ impl Store {
             .filter(|s| s.start_ms < to_ms && s.end_ms > from_ms)
             .collect();
         spans.sort_by_key(|s| s.start_ms);
-        let rs = self.reassignments_where(person, from_ms, to_ms)?;
-        super::reassign::apply(&rs, &mut [], &mut spans);
         Ok(spans)
     }
 
@@ -267,6 +301,16 @@ impl Store {
         };
         if person.as_deref() != owner {
             return Err(StoreError::WrongGrant(grant.action()));
+        }
+        if let (Some(_), Some(p)) = (grant.projects(), owner) {
+            let taken = self.capture_owner(id)?.map_or(0, |c| c.taken_ms);
+            let (mut minutes, _) = self.minutes_for_work(p, taken - 3_600_000, taken + 1)?;
+            minutes.retain(|m| grant.opens(m.project_id.as_deref()));
+            if !during(&minutes, taken) {
+                return Err(StoreError::Denied(
+                    "this screenshot was taken outside the time on your projects".into(),
+                ));
+            }
         }
         if size == Size::Thumbnail {
             if let Some(bytes) = self.objects.get(&super::thumbs::thumb_key(&key))? {

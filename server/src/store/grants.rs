@@ -7,7 +7,7 @@
 
 use super::sql::params;
 use super::{now_ms, rfc3339, Person, Store, StoreError};
-use crate::access::{allowed, Action, Role, Subject};
+use crate::access::{allowed, scoped, Action, Role, Subject};
 
 /// Whose data an action is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +46,9 @@ pub struct Grant {
     subject: Subject,
     person: Option<String>,
     action: Action,
+    /// Only the time on these projects (those the viewer leads): the
+    /// grant of a lead who may see nothing else of the person's.
+    projects: Option<Vec<String>>,
 }
 
 /// Two looks at the same thing by the same person within this long are one
@@ -64,6 +67,19 @@ impl Grant {
     /// Whose records: `None` for an unbound device or the organisation.
     pub fn person(&self) -> Option<&str> {
         self.person.as_deref()
+    }
+
+    /// The projects whose time alone this grant opens; `None`: all of it.
+    pub fn projects(&self) -> Option<&[String]> {
+        self.projects.as_deref()
+    }
+
+    /// Whether the grant opens time on `project`.
+    pub fn opens(&self, project: Option<&str>) -> bool {
+        match &self.projects {
+            None => true,
+            Some(ps) => project.is_some_and(|p| ps.iter().any(|x| x == p)),
+        }
     }
 
     /// Who acted, as a tombstone and the employee's "what was deleted" say.
@@ -154,14 +170,28 @@ impl Store {
         if !allowed(viewer.role, action, subject) {
             return Ok(None);
         }
+        let projects = match (&person, scoped(viewer.role, action, subject)) {
+            (Some(id), true) => Some(self.led_projects(&viewer.id, id)?),
+            _ => None,
+        };
         if let (Some(id), true) = (&person, action.shows_data()) {
-            self.record_view(viewer, id, what)?;
+            // The person reads what the lead could see, not only that they looked.
+            let what = match &projects {
+                None => what.to_string(),
+                Some(ps) => {
+                    let names = self.work_names()?;
+                    let on: Vec<String> = ps.iter().map(|p| names.project(Some(p))).collect();
+                    format!("{what} (time on {})", on.join(", "))
+                }
+            };
+            self.record_view(viewer, id, &what)?;
         }
         Ok(Some(Grant {
             actor: Actor::Person(viewer.clone()),
             subject,
             person,
             action,
+            projects,
         }))
     }
 
@@ -178,6 +208,7 @@ impl Store {
             subject,
             person,
             action,
+            projects: None,
         }
     }
 
@@ -225,11 +256,24 @@ impl Store {
             params![viewer.id, subject],
             |r| r.get(0),
         )?;
-        Ok(if managed {
-            Subject::Managed
-        } else {
+        if managed {
+            return Ok(Subject::Managed);
+        }
+        Ok(if self.led_projects(&viewer.id, subject)?.is_empty() {
             Subject::Other
+        } else {
+            Subject::Led
         })
+    }
+
+    /// The projects `lead` leads that `person` is a member of (any role).
+    fn led_projects(&self, lead: &str, person: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self.conn().query_map(
+            "SELECT l.project_id FROM project_members l JOIN project_members m ON m.project_id = l.project_id
+             WHERE l.person_id = ?1 AND l.role = 'lead' AND m.person_id = ?2 ORDER BY l.project_id",
+            params![lead, person],
+            |r| r.get(0),
+        )?)
     }
 
     /// Notes that `viewer` looked at `subject`'s data, unless it is their

@@ -36,6 +36,8 @@ pub(crate) mod sql;
 mod throttle;
 pub mod thumbs;
 mod tokens;
+mod work_hours;
+pub mod worktime;
 
 pub use budgets::{hours, Budget};
 pub use copy::{Checked, CopyError};
@@ -51,6 +53,7 @@ pub use policy::{Effective, Scope};
 pub use projects::{Member, Names, Project, Task};
 pub use reassign::{window_allows, Reassignment, MAX_REASSIGN_MS};
 pub use tokens::{TokenInfo, TokenLimits, TokenPerson};
+pub use worktime::Spent;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -313,13 +316,19 @@ impl Store {
     /// Binds (or re-binds) a device to a person: its records, past and
     /// future, are that person's.
     pub fn bind_device(&self, device_id: &str, person_id: &str) -> Result<(), StoreError> {
-        let n = self.conn().execute(
+        let mut conn = self.conn();
+        let mut tx = conn.transaction()?;
+        // Both people's sums change: the one it leaves and the one it joins.
+        work_hours::mark_all_of_device(&mut tx, device_id)?;
+        let n = tx.execute(
             "UPDATE devices SET person_id = ?2 WHERE id = ?1",
             params![device_id, person_id],
         )?;
         if n == 0 {
             return Err(StoreError::NotFound(format!("no device {device_id}")));
         }
+        work_hours::mark_all_of_device(&mut tx, device_id)?;
+        tx.commit()?;
         Ok(())
     }
 

@@ -61,6 +61,15 @@ pub struct Names {
 }
 
 impl Names {
+    /// "Website / Design", "Website" or "Unassigned".
+    pub fn label(&self, w: &stint_proto::Work) -> String {
+        let project = self.project(w.project_id.as_deref());
+        match w.task_id.as_deref() {
+            None => project,
+            Some(t) => format!("{project} / {}", self.task(Some(t))),
+        }
+    }
+
     pub fn project(&self, id: Option<&str>) -> String {
         match id {
             None => "Unassigned".into(),

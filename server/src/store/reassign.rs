@@ -89,57 +89,51 @@ impl Store {
                 rfc3339(to_ms)
             )));
         }
-        let target = match &work.project_id {
-            None => None,
-            Some(id) => {
-                let p = self
-                    .project(id)?
-                    .filter(|p| !p.archived)
-                    .ok_or_else(|| StoreError::Invalid(format!("no open project {id}")))?;
-                if let Some(t) = &work.task_id {
-                    if !p.tasks.iter().any(|x| &x.id == t && !x.archived) {
-                        return Err(StoreError::Invalid(format!(
-                            "project {:?} has no open task {t}",
-                            p.name
-                        )));
-                    }
-                }
-                if !matches!(
-                    p.role_of(&person.id),
-                    Some(ProjectRole::Lead | ProjectRole::Member)
-                ) {
+        // Into an open project (and task) the person tracks time on.
+        if let Some(id) = &work.project_id {
+            let p = self
+                .project(id)?
+                .filter(|p| !p.archived)
+                .ok_or_else(|| StoreError::Invalid(format!("no open project {id}")))?;
+            if let Some(t) = &work.task_id {
+                if !p.tasks.iter().any(|x| &x.id == t && !x.archived) {
                     return Err(StoreError::Invalid(format!(
-                        "{} does not track time on project {:?}",
-                        person.name, p.name
+                        "project {:?} has no open task {t}",
+                        p.name
                     )));
                 }
-                Some(p)
             }
-        };
-        match self.grant(
+            if !matches!(
+                p.role_of(&person.id),
+                Some(ProjectRole::Lead | ProjectRole::Member)
+            ) {
+                return Err(StoreError::Invalid(format!(
+                    "{} does not track time on project {:?}",
+                    person.name, p.name
+                )));
+            }
+        }
+        let grant = self.grant(
             viewer,
             super::Whose::Person(&person.id),
             Action::Reassign,
             "",
-        ) {
-            Ok(_) => {
-                let review = self.effective_policy(Some(&person.id))?.review_ms();
-                if !window_allows(viewer, person, to_ms, super::now_ms(), review) {
-                    return Err(StoreError::Denied(
+        )?;
+        // A lead moves time into the projects they lead, and only there.
+        if !grant.opens(work.project_id.as_deref()) {
+            return Err(StoreError::Denied(
+                "a project's lead may move time into the projects they lead only".into(),
+            ));
+        }
+        let review = self.effective_policy(Some(&person.id))?.review_ms();
+        if !window_allows(viewer, person, to_ms, super::now_ms(), review) {
+            return Err(StoreError::Denied(
                         "your own time can be reassigned only within a day after it (or the review window, if longer); ask your manager".into(),
                     ));
-                }
-            }
-            // A lead moves time into their own project.
-            Err(StoreError::Denied(why)) => {
-                let lead = target.is_some_and(|p| p.role_of(&viewer.id) == Some(ProjectRole::Lead));
-                if !lead {
-                    return Err(StoreError::Denied(why));
-                }
-            }
-            Err(e) => return Err(e),
         }
-        self.conn().execute(
+        let mut conn = self.conn();
+        let mut tx = conn.transaction()?;
+        tx.execute(
             "INSERT INTO reassignments (id, person_id, from_ms, to_ms, project_id, task_id, reason, by_id, at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
@@ -154,6 +148,16 @@ impl Store {
                 super::now_ms()
             ],
         )?;
+        // The minutes in the range, and those under idle spans that start
+        // in it (a span's project follows the reassignment).
+        let week = stint_proto::MAX_IDLE_SPAN_SECS * 1000;
+        super::work_hours::mark(
+            &mut tx,
+            &person.id,
+            super::work_hours::hours_touching(from_ms, to_ms + week),
+        )?;
+        tx.commit()?;
+        drop(conn);
         tracing::info!(by = %viewer.id, person = %person.id, from_ms, to_ms, project = ?work.project_id, "time reassigned");
         Ok(())
     }

@@ -227,6 +227,19 @@ impl Store {
                 dup += 1;
             }
         }
+        // What the reports sum changes in the hours of these minutes, and
+        // in those under these spans.
+        let mut hours: std::collections::BTreeSet<String> = fresh
+            .iter()
+            .filter_map(|m| m.start.get(..13).map(str::to_string))
+            .collect();
+        for s in &batch.idle_spans {
+            let (Some(a), Some(b)) = (super::diary::ms(&s.start), super::diary::ms(&s.end)) else {
+                continue;
+            };
+            hours.extend(super::work_hours::hours_touching(a, b));
+        }
+        super::work_hours::mark_device(&mut tx, device, hours)?;
         tx.commit()?;
         Ok((stored, dup))
     }

@@ -179,6 +179,7 @@ ALTER TABLE login_failures ADD COLUMN last_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE login_failures ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
 "#,
     WORK_STEP,
+    WORK_HOURS_STEP,
 ];
 
 /// 9 -> 10 here, 4 -> 5 on PostgreSQL (one text: SQLite reads BIGINT as
@@ -250,6 +251,36 @@ CREATE TABLE reassignments (
     at_ms BIGINT NOT NULL
 );
 CREATE INDEX reassignments_by_person ON reassignments (person_id, from_ms);
+"#;
+
+/// 10 -> 11 here, 5 -> 6 on PostgreSQL: each person's time summed per UTC
+/// hour (a key like `2026-12-03T10`), project and task ('' for none), for
+/// reports that would otherwise read every minute; and the hours whose sums
+/// are stale. Existing minutes: every hour of them stale, summed by the
+/// hourly job or the first report that needs it.
+pub(super) const WORK_HOURS_STEP: &str = r#"
+CREATE TABLE work_hours (
+    person_id TEXT NOT NULL,
+    hour TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    tracked BIGINT NOT NULL,
+    active BIGINT NOT NULL,
+    idle BIGINT NOT NULL,
+    idle_kept BIGINT NOT NULL,
+    discarded BIGINT NOT NULL,
+    PRIMARY KEY (person_id, hour, project_id, task_id)
+);
+CREATE TABLE work_hours_stale (
+    person_id TEXT NOT NULL,
+    hour TEXT NOT NULL,
+    gen BIGINT NOT NULL,
+    PRIMARY KEY (person_id, hour)
+);
+INSERT INTO work_hours_stale (person_id, hour, gen)
+SELECT DISTINCT d.person_id, substr(m.start, 1, 13), 1
+FROM minutes m JOIN devices d ON d.id = m.device_id
+WHERE d.person_id IS NOT NULL;
 "#;
 
 pub(super) const SCHEMA: stint_common::migrate::Schema = stint_common::migrate::Schema {
@@ -487,6 +518,35 @@ mod tests {
             [],
         );
         assert!(dup.is_err(), "task names are unique within a project");
+    }
+
+    /// Fixture for 10 -> 11: a bound device's minutes leave their hours
+    /// stale (summed before any report reads them), an unbound one's none.
+    #[test]
+    fn version_10_with_minutes_migrates_to_11() {
+        let mut conn = at_version(10);
+        conn.execute_batch(
+            "INSERT INTO devices (id, token_hash, hostname, os_type, os_version, os_user, agent_version, enrolled_ms, last_seen_ms, last_ip, person_id)
+             VALUES ('d1', 'h1', 'pc', 'Linux', '12', 'u', '0.1', 1, 1, '127.0.0.0', 'p1'),
+                    ('d2', 'h2', 'pc', 'Linux', '12', 'u', '0.1', 1, 1, '127.0.0.0', NULL);
+             INSERT INTO minutes (id, device_id, start, utc_offset, seconds, keystrokes, clicks, scrolls, idle, session_id, received_ms, public_ip)
+             VALUES ('m1', 'd1', '2026-11-01T10:00:00Z', 0, 60, 7, 3, 1, 0, 's1', 1, '127.0.0.1'),
+                    ('m2', 'd1', '2026-11-01T10:59:00Z', 0, 60, 7, 3, 1, 0, 's1', 1, '127.0.0.1'),
+                    ('m3', 'd1', '2026-11-01T11:00:00Z', 0, 60, 7, 3, 1, 0, 's1', 1, '127.0.0.1'),
+                    ('m4', 'd2', '2026-11-01T12:00:00Z', 0, 60, 7, 3, 1, 0, 's1', 1, '127.0.0.1');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT person_id, hour, gen FROM work_hours_stale ORDER BY hour")
+            .unwrap();
+        let rows: Vec<(String, String, i64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let want = |h: &str| ("p1".to_string(), h.to_string(), 1);
+        assert_eq!(rows, [want("2026-11-01T10"), want("2026-11-01T11")]);
     }
 
     #[test]

@@ -164,6 +164,7 @@ ALTER TABLE login_failures ADD COLUMN last_ms BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE login_failures ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
 "#,
     super::schema::WORK_STEP,
+    super::schema::WORK_HOURS_STEP,
 ];
 
 /// Any fixed number: replicas serialise their migrations on it.
@@ -218,7 +219,8 @@ mod tests {
 
     /// Fixture from version 1 (the SQLite schema at its version 6) through
     /// every later step: a person keeps their password and gains an empty
-    /// OIDC subject, a capture keeps its file, the new tables start empty;
+    /// OIDC subject, a capture keeps its file, the new tables start empty,
+    /// a minute's hour is stale;
     /// then a newer schema and a foreign database are refused.
     #[test]
     fn version_1_with_a_person_and_a_capture_migrates_to_the_latest() {
@@ -236,6 +238,7 @@ mod tests {
              INSERT INTO stint_schema (version) VALUES (1);
              INSERT INTO people (id, email, name, role, password_hash, created_ms) VALUES ('p1', 'a@x', 'A', 'owner', 'h', 1);
              INSERT INTO captures (id, device_id, kind, taken_at, utc_offset, monitor, width, height, bytes, format, session_id, file, received_ms, public_ip) VALUES ('c1', 'd', 'screenshot', 't', 0, 'M', 1, 1, 1, 'jpeg', 's', 'd/c1.jpg', 1, '127.0.0.0');
+             INSERT INTO devices (id, token_hash, hostname, os_type, os_version, os_user, agent_version, enrolled_ms, last_seen_ms, last_ip, person_id) VALUES ('d', 'h', 'pc', 'Linux', '12', 'u', '0.1', 1, 1, '127.0.0.0', 'p1');
              INSERT INTO minutes (id, device_id, start, utc_offset, seconds, keystrokes, clicks, scrolls, idle, session_id, received_ms, public_ip) VALUES ('m1', 'd', '2026-11-01T10:00:00Z', 0, 60, 7, 3, 1, 0, 's', 1, '127.0.0.1');",
         )
         .unwrap();
@@ -258,6 +261,18 @@ mod tests {
             )
             .unwrap();
         assert_eq!(minute, (7, None, 0), "an older minute is unassigned");
+        let stale: (String, String, i64) = conn
+            .query_row(
+                "SELECT person_id, hour, gen FROM work_hours_stale",
+                params![],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            stale,
+            ("p1".into(), "2026-11-01T10".into(), 1),
+            "an older minute's hour is summed before it is read"
+        );
         let version: i64 = conn
             .query_row("SELECT version FROM stint_schema", params![], |r| r.get(0))
             .unwrap();

@@ -17,9 +17,9 @@ use super::format::{hm, visible};
 use super::refusal::{blocking, Refusal};
 use super::render::{render, Nav};
 use super::sheet::row;
-use super::worktime::{by_work, work_label};
 use crate::access::{deletion, Action};
 use crate::state::AppState;
+use crate::store::worktime::by_work;
 use crate::store::Whose;
 
 /// A segment as the diary page prints it.
@@ -72,6 +72,8 @@ struct DiaryPage {
     delete_all: bool,
     /// The projects and tasks the person tracks on: (value, label).
     choices: Vec<(String, String)>,
+    /// For a lead's view: "only the time on Website, the project you lead".
+    scope: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -129,7 +131,7 @@ pub async fn diary(
             by_work(&inside, &spans)
                 .into_iter()
                 .filter(|(_, t)| t.tracked > 0)
-                .map(|(w, t)| format!("{} {} min", work_label(&names, &w), t.tracked.div_ceil(60)))
+                .map(|(w, t)| format!("{} {} min", names.label(&w), t.tracked.div_ceil(60)))
                 .collect::<Vec<_>>()
                 .join(" · ")
         };
@@ -139,8 +141,15 @@ pub async fn diary(
             grant.allows(Action::Reassign)
                 && crate::store::window_allows(&me, &person, end_ms, now, review_ms)
         };
-        let mut choices = vec![(String::new(), "Unassigned".to_string())];
+        // A lead moves time within the projects they lead only.
+        let mut choices = Vec::new();
+        if grant.opens(None) {
+            choices.push((String::new(), "Unassigned".to_string()));
+        }
         for p in store.work_list(&person)?.projects {
+            if !grant.opens(Some(&p.id)) {
+                continue;
+            }
             choices.push((p.id.clone(), visible(&p.name)));
             for t in p.tasks {
                 choices.push((
@@ -160,7 +169,19 @@ pub async fn diary(
             .max()
             .unwrap_or(0)
             .max(1);
+        let scope = grant.projects().map(|ps| {
+            let on: Vec<String> = ps
+                .iter()
+                .map(|p| visible(&names.project(Some(p))))
+                .collect();
+            format!(
+                "You see only the time on {}, the project you lead; {} sees that you looked.",
+                on.join(", "),
+                visible(&person.name)
+            )
+        });
         Ok(DiaryPage {
+            scope,
             nav,
             person_id: person.id.clone(),
             person_name: person.name.clone(),
@@ -189,13 +210,10 @@ pub async fn diary(
                         stint_proto::Decision::Discard => "discarded".to_string(),
                         stint_proto::Decision::Keep if s.project_id.is_some() => format!(
                             "kept as {}",
-                            work_label(
-                                &names,
-                                &stint_proto::Work {
-                                    project_id: s.project_id.clone(),
-                                    task_id: s.task_id.clone(),
-                                }
-                            )
+                            names.label(&stint_proto::Work {
+                                project_id: s.project_id.clone(),
+                                task_id: s.task_id.clone(),
+                            })
                         ),
                         stint_proto::Decision::Keep => "kept".to_string(),
                     };

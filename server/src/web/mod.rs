@@ -30,7 +30,6 @@ mod sheet;
 mod shot;
 mod tar;
 mod views;
-mod worktime;
 
 use std::sync::Arc;
 

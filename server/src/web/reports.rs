@@ -18,8 +18,8 @@ use super::format::{hm, hms, visible};
 use super::refusal::{blocking, Refusal};
 use super::render::{render, Nav};
 use super::sheet::{applications, csv, project_csv, project_rows, row, Row};
-use super::worktime::Spent;
 use crate::access::Action;
+use crate::store::Spent;
 use crate::store::{Grant, Person, Store};
 
 /// Everyone (not archived, and `only` if given) `viewer` may report on,
@@ -177,9 +177,11 @@ pub async fn projects(
             let tz = person.tz();
             let (start, _) = day_bounds(from, tz);
             let (_, end) = day_bounds(to, tz);
-            let (minutes, _) = store.day(&grant, start, end)?;
-            let spans = store.day_idle(&grant, start, end)?;
-            rows.extend(project_rows(&person, &minutes, &spans, &names));
+            rows.extend(project_rows(
+                &person,
+                store.work_spent(&grant, start, end)?,
+                &names,
+            ));
         }
         rows.sort_by(|a, b| (&a.project, &a.task, &a.name).cmp(&(&b.project, &b.task, &b.name)));
         // Budget burn is the project's: everyone's time in its period.

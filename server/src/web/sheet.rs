@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 
 use super::format::{field, hm};
-use super::worktime::{by_work, Spent};
+use crate::store::worktime::{by_work, Spent};
 use crate::store::{DiaryIdle, DiaryMinute, Names, Person};
 
 /// One person's day.
@@ -51,7 +51,7 @@ pub fn row(
         }
     }
     projects.retain(|(_, secs)| *secs > 0);
-    let sum = |f: fn(&super::worktime::Spent) -> u64| by.values().map(f).sum::<u64>();
+    let sum = |f: fn(&crate::store::Spent) -> u64| by.values().map(f).sum::<u64>();
     Row {
         name: person.name.clone(),
         email: person.email.clone(),
@@ -110,14 +110,14 @@ pub struct ProjectRow {
     pub spent: Spent,
 }
 
-/// A person's rows of the project report.
+/// A person's rows of the project report, from their time per project
+/// choice.
 pub fn project_rows(
     person: &Person,
-    minutes: &[DiaryMinute],
-    spans: &[DiaryIdle],
+    spent: std::collections::BTreeMap<stint_proto::Work, Spent>,
     names: &Names,
 ) -> Vec<ProjectRow> {
-    by_work(minutes, spans)
+    spent
         .into_iter()
         .filter(|(_, s)| s.tracked > 0)
         .map(|(w, spent)| ProjectRow {

@@ -56,7 +56,7 @@ pub async fn my_views(
                             crate::store::rfc3339(r.from_ms),
                             crate::store::rfc3339(r.to_ms)
                         ),
-                        to: super::worktime::work_label(&names, &r.work),
+                        to: names.label(&r.work),
                         reason: r.reason,
                     })
                     .collect()

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::store::{DiaryIdle, DiaryMinute};
+use super::{DiaryIdle, DiaryMinute};
 use stint_proto::{Decision, Work};
 
 /// Seconds of one (project, task).
@@ -83,15 +83,6 @@ pub fn by_work(minutes: &[DiaryMinute], spans: &[DiaryIdle]) -> BTreeMap<Work, S
         }
     }
     out
-}
-
-/// "Website / Design", "Website" or "Unassigned".
-pub fn work_label(names: &crate::store::Names, w: &Work) -> String {
-    let project = names.project(w.project_id.as_deref());
-    match w.task_id.as_deref() {
-        None => project,
-        Some(t) => format!("{project} / {}", names.task(Some(t))),
-    }
 }
 
 #[cfg(test)]

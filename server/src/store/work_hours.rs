@@ -1,0 +1,368 @@
+//! Each person's time per UTC hour, project and task, summed once and kept,
+//! so a report over a month reads a few hundred sums a person instead of
+//! every minute. The sums are a cache of [`worktime::by_work`] over the
+//! minutes as every reader sees them (reassigned, idle spans applied):
+//! every write that changes what an hour sums to marks the hour stale in
+//! the same transaction, and a stale hour is summed again before it is
+//! read. Hours are keys like `2026-12-03T10` (the first 13 characters of a
+//! stored UTC time), the same text in SQL and here.
+//!
+//! A minute belongs to the hour its slot starts in, as it belongs to the
+//! day it starts in; its seconds may run up to an hour past that start
+//! (`from_secs + seconds <= 3600`), which is why marks reach an hour back.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use stint_proto::Work;
+
+use super::diary::{ms, text_bounds};
+use super::sql::{params, Conn, ToValue};
+use super::worktime::{by_work, Spent};
+use super::{rfc3339, DiaryIdle, DiaryMinute, Grant, Store, StoreError};
+use crate::access::Action;
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// Rows to one statement where many go at once.
+const CHUNK: usize = 100;
+
+/// The hour `ms` falls in, as a key.
+pub(super) fn hour_key(ms: i64) -> String {
+    rfc3339(ms.div_euclid(HOUR_MS) * HOUR_MS)[..13].to_string()
+}
+
+fn key_ms(key: &str) -> Option<i64> {
+    ms(&format!("{key}:00:00Z"))
+}
+
+/// The hours whose minutes a span or a reassignment over [from_ms, to_ms)
+/// can change: a minute's seconds run up to an hour past its start.
+pub(super) fn hours_touching(from_ms: i64, to_ms: i64) -> Vec<String> {
+    let first = (from_ms - HOUR_MS).div_euclid(HOUR_MS);
+    let last = to_ms.div_euclid(HOUR_MS);
+    (first..=last).map(|h| hour_key(h * HOUR_MS)).collect()
+}
+
+/// Marks `hours` of `person` stale: summed again before they are read.
+/// The generation tells a summing that raced with this write that its sums
+/// are already old.
+pub(super) fn mark(
+    conn: &mut Conn,
+    person: &str,
+    hours: impl IntoIterator<Item = String>,
+) -> Result<(), StoreError> {
+    let hours: Vec<String> = hours
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for chunk in hours.chunks(CHUNK) {
+        let mut args: Vec<&dyn ToValue> = vec![&person as &dyn ToValue];
+        let rows: Vec<String> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                args.push(h);
+                format!("(?1, ?{}, 1)", i + 2)
+            })
+            .collect();
+        conn.execute(
+            &format!(
+                "INSERT INTO work_hours_stale (person_id, hour, gen) VALUES {}
+                 ON CONFLICT (person_id, hour) DO UPDATE SET gen = work_hours_stale.gen + 1",
+                rows.join(", ")
+            ),
+            &args,
+        )?;
+    }
+    Ok(())
+}
+
+/// Like [`mark`], for the person `device` is bound to (none: nothing to mark,
+/// binding marks its hours later).
+pub(super) fn mark_device(
+    conn: &mut Conn,
+    device: &str,
+    hours: impl IntoIterator<Item = String>,
+) -> Result<(), StoreError> {
+    let person: Option<Option<String>> = {
+        use super::sql::OptionalExtension;
+        conn.query_row(
+            "SELECT person_id FROM devices WHERE id = ?1",
+            params![device],
+            |r| r.get(0),
+        )
+        .optional()?
+    };
+    match person.flatten() {
+        Some(p) => mark(conn, &p, hours),
+        None => Ok(()),
+    }
+}
+
+/// Marks every hour with a minute of `device` for its present person: run
+/// before and after the device changes hands.
+pub(super) fn mark_all_of_device(conn: &mut Conn, device: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO work_hours_stale (person_id, hour, gen)
+         SELECT DISTINCT d.person_id, substr(m.start, 1, 13), 1
+         FROM minutes m JOIN devices d ON d.id = m.device_id
+         WHERE m.device_id = ?1 AND d.person_id IS NOT NULL
+         ON CONFLICT (person_id, hour) DO UPDATE SET gen = work_hours_stale.gen + 1",
+        params![device],
+    )?;
+    Ok(())
+}
+
+fn add_all(into: &mut BTreeMap<Work, Spent>, from: BTreeMap<Work, Spent>) {
+    for (w, s) in from {
+        *into.entry(w).or_default() += s;
+    }
+}
+
+fn unkey(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+impl Store {
+    /// The grant's person's time in [from_ms, to_ms) per project choice:
+    /// whole hours from the kept sums (summed again first where stale),
+    /// the parts of hours at either end from the minutes. Equal, second for
+    /// second, to [`by_work`] over all the minutes of the range at once.
+    pub fn work_spent(
+        &self,
+        grant: &Grant,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<BTreeMap<Work, Spent>, StoreError> {
+        let person = grant.person_for(&[Action::ViewDiary, Action::ViewReport])?;
+        let first = from_ms.div_euclid(HOUR_MS) * HOUR_MS;
+        let first = if first < from_ms {
+            first + HOUR_MS
+        } else {
+            first
+        };
+        let last = to_ms.div_euclid(HOUR_MS) * HOUR_MS;
+        let mut out = BTreeMap::new();
+        if first >= last {
+            add_all(&mut out, self.work_from_minutes(person, from_ms, to_ms)?);
+            out.retain(|w, _| grant.opens(w.project_id.as_deref()));
+            return Ok(out);
+        }
+        for (a, b) in [(from_ms, first), (last, to_ms)] {
+            if a < b {
+                add_all(&mut out, self.work_from_minutes(person, a, b)?);
+            }
+        }
+        self.sum_stale(person, first, last)?;
+        let rows = self.conn().query_map(
+            "SELECT project_id, task_id, CAST(sum(tracked) AS BIGINT), CAST(sum(active) AS BIGINT),
+                    CAST(sum(idle) AS BIGINT), CAST(sum(idle_kept) AS BIGINT), CAST(sum(discarded) AS BIGINT)
+             FROM work_hours WHERE person_id = ?1 AND hour >= ?2 AND hour < ?3
+             GROUP BY project_id, task_id",
+            params![person, hour_key(first), hour_key(last)],
+            |r| {
+                Ok((
+                    Work {
+                        project_id: unkey(r.get(0)?),
+                        task_id: unkey(r.get(1)?),
+                    },
+                    Spent {
+                        tracked: r.get(2)?,
+                        active: r.get(3)?,
+                        idle: r.get(4)?,
+                        idle_kept: r.get(5)?,
+                        discarded: r.get(6)?,
+                    },
+                ))
+            },
+        )?;
+        add_all(&mut out, rows.into_iter().collect());
+        // A lead's grant: the lead's projects alone.
+        out.retain(|w, _| grant.opens(w.project_id.as_deref()));
+        Ok(out)
+    }
+
+    /// Sums every stale hour before `before_ms`, for everyone: the hourly
+    /// job, so a report's first reader does not wait for the sums. Returns
+    /// how many hours were summed.
+    pub fn sum_stale_hours(&self, before_ms: i64) -> Result<u64, StoreError> {
+        let people: Vec<String> = self.conn().query_map(
+            "SELECT DISTINCT person_id FROM work_hours_stale WHERE hour < ?1",
+            params![hour_key(before_ms)],
+            |r| r.get(0),
+        )?;
+        let mut n = 0;
+        for p in people {
+            n += self.sum_stale(&p, i64::MIN / 2, before_ms)?;
+        }
+        Ok(n)
+    }
+
+    /// Sums the person's stale hours in [from_ms, to_ms) again.
+    fn sum_stale(&self, person: &str, from_ms: i64, to_ms: i64) -> Result<u64, StoreError> {
+        // Generations first, minutes second: a write committed in between
+        // leaves a newer generation, and its hour stays stale.
+        let lo = if from_ms < 0 {
+            String::new()
+        } else {
+            hour_key(from_ms)
+        };
+        let stale: Vec<(String, i64)> = self.conn().query_map(
+            "SELECT hour, gen FROM work_hours_stale WHERE person_id = ?1 AND hour >= ?2 AND hour < ?3
+             ORDER BY hour",
+            params![person, lo, hour_key(to_ms)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let (Some(first), Some(last)) = (
+            stale.first().and_then(|(h, _)| key_ms(h)),
+            stale.last().and_then(|(h, _)| key_ms(h)),
+        ) else {
+            return Ok(0);
+        };
+        let (minutes, spans) = self.minutes_for_work(person, first, last + HOUR_MS)?;
+        let mut by_hour: BTreeMap<String, Vec<DiaryMinute>> = BTreeMap::new();
+        for m in minutes {
+            by_hour.entry(hour_key(m.start_ms)).or_default().push(m);
+        }
+        let mut conn = self.conn();
+        let mut tx = conn.transaction()?;
+        for chunk in stale.chunks(CHUNK) {
+            let keys: Vec<&dyn ToValue> = std::iter::once(&person as &dyn ToValue)
+                .chain(chunk.iter().map(|(h, _)| h as &dyn ToValue))
+                .collect();
+            tx.execute(
+                &format!(
+                    "DELETE FROM work_hours WHERE person_id = ?1 AND hour IN ({})",
+                    super::records::marks(2, chunk.len())
+                ),
+                &keys,
+            )?;
+            let mut rows = Vec::new();
+            for (hour, _) in chunk {
+                let Some(h) = key_ms(hour) else { continue };
+                let Some(ms) = by_hour.get(hour) else {
+                    continue;
+                };
+                let near: Vec<DiaryIdle> = spans
+                    .iter()
+                    .filter(|s| s.end_ms > h && s.start_ms < h + 2 * HOUR_MS)
+                    .cloned()
+                    .collect();
+                for (w, s) in by_work(ms, &near) {
+                    rows.push((
+                        hour.clone(),
+                        w.project_id.unwrap_or_default(),
+                        w.task_id.unwrap_or_default(),
+                        s,
+                    ));
+                }
+            }
+            for part in rows.chunks(CHUNK) {
+                let mut args: Vec<&dyn ToValue> = vec![&person as &dyn ToValue];
+                let values: Vec<String> = part
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (h, p, t, s))| {
+                        args.extend([
+                            h as &dyn ToValue,
+                            p,
+                            t,
+                            &s.tracked,
+                            &s.active,
+                            &s.idle,
+                            &s.idle_kept,
+                            &s.discarded,
+                        ]);
+                        format!("(?1, {})", super::records::marks(2 + i * 8, 8))
+                    })
+                    .collect();
+                tx.execute(
+                    &format!(
+                        "INSERT INTO work_hours (person_id, hour, project_id, task_id, tracked, active, idle, idle_kept, discarded)
+                         VALUES {} ON CONFLICT (person_id, hour, project_id, task_id) DO UPDATE SET
+                         tracked = excluded.tracked, active = excluded.active, idle = excluded.idle,
+                         idle_kept = excluded.idle_kept, discarded = excluded.discarded",
+                        values.join(", ")
+                    ),
+                    &args,
+                )?;
+            }
+            for (hour, gen) in chunk {
+                tx.execute(
+                    "DELETE FROM work_hours_stale WHERE person_id = ?1 AND hour = ?2 AND gen = ?3",
+                    params![person, hour, gen],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(stale.len() as u64)
+    }
+
+    /// [`by_work`] straight from the minutes of [from_ms, to_ms).
+    fn work_from_minutes(
+        &self,
+        person: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<BTreeMap<Work, Spent>, StoreError> {
+        let (minutes, spans) = self.minutes_for_work(person, from_ms, to_ms)?;
+        Ok(by_work(&minutes, &spans))
+    }
+
+    /// The person's minutes that start in [from_ms, to_ms) (without their
+    /// windows: the sums need none), and every decided span that can reach
+    /// them, reassigned as every reader sees them.
+    pub(super) fn minutes_for_work(
+        &self,
+        person: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<(Vec<DiaryMinute>, Vec<DiaryIdle>), StoreError> {
+        let (lo, hi) = text_bounds(from_ms, to_ms);
+        let rows = self.conn().query_map(
+            "SELECT m.start, m.seconds, m.keystrokes, m.clicks, m.scrolls, m.idle, m.project_id, m.task_id, m.from_secs
+             FROM minutes m JOIN devices d ON d.id = m.device_id
+             WHERE d.person_id = ?1 AND m.start >= ?2 AND m.start <= ?3",
+            params![person, lo, hi],
+            |r| {
+                Ok((
+                    r.get::<String>(0)?,
+                    DiaryMinute {
+                        start_ms: 0,
+                        seconds: r.get(1)?,
+                        keystrokes: r.get(2)?,
+                        clicks: r.get(3)?,
+                        scrolls: r.get(4)?,
+                        idle: r.get(5)?,
+                        app: None,
+                        title: None,
+                        project_id: r.get(6)?,
+                        task_id: r.get(7)?,
+                        from_secs: r.get(8)?,
+                    },
+                ))
+            },
+        )?;
+        let mut minutes: Vec<DiaryMinute> = rows
+            .into_iter()
+            .filter_map(|(start, m)| {
+                let start_ms = ms(&start)?;
+                (from_ms..to_ms)
+                    .contains(&start_ms)
+                    .then_some(DiaryMinute { start_ms, ..m })
+            })
+            .collect();
+        minutes.sort_by_key(|m| m.start_ms);
+        // A minute's seconds end at most an hour after its start.
+        let mut spans = self.idle_of(person, from_ms, to_ms + HOUR_MS)?;
+        let week = stint_proto::MAX_IDLE_SPAN_SECS * 1000;
+        let rs = self.reassignments_where(person, from_ms - week, to_ms + HOUR_MS)?;
+        super::reassign::apply(&rs, &mut minutes, &mut spans);
+        Ok((minutes, spans))
+    }
+}
+
+#[cfg(test)]
+#[path = "work_hours_tests.rs"]
+mod tests;

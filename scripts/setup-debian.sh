@@ -16,8 +16,9 @@ PKGS=(
   # an X server nested in a window, turns XTEST input outside into device input
   xvfb xserver-xorg-core xserver-xorg-video-dummy xserver-xephyr openbox xdotool xterm x11-utils x11-xserver-utils sqlite3 procps
   # tests: real tray hosts, XEmbed (trayer) and StatusNotifierItem (xfce4-panel on a
-  # private session bus); runuser for the second-OS-user IPC test
-  trayer xfce4-panel dbus-daemon dbus-bin util-linux
+  # private session bus); dunst, a notification server, for the idle prompt;
+  # runuser for the second-OS-user IPC test
+  trayer xfce4-panel dunst dbus-daemon dbus-bin util-linux
   # packaging: the .deb is built with dpkg-deb and installed with apt-get
   dpkg-dev rpm
   # Windows artefacts: wixl builds the MSI, msiinfo reads it, Wine installs and runs it

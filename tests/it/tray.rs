@@ -390,3 +390,76 @@ fn without_a_tray_host_the_log_and_doctor_say_so() {
         "{text}"
     );
 }
+
+/// `dunstctl` against the test's own session bus.
+fn dunstctl(bus: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new("dunstctl")
+        .args(args)
+        .env("DBUS_SESSION_BUS_ADDRESS", bus)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A span of absence waiting for a decision is announced by a desktop
+/// notification, once, through a real notification server (dunst on the
+/// test's display and session bus); deciding it announces nothing more.
+#[test]
+fn a_waiting_idle_span_is_announced_by_a_desktop_notification() {
+    let test = "tray::a_waiting_idle_span_is_announced_by_a_desktop_notification";
+    if !have_tools(test, &["dunst", "dunstctl", "dbus-send"]) {
+        return;
+    }
+    let mut desk = desktop_with_trayer();
+    let (_bus, address) = session_bus();
+    let home = tempfile::tempdir().unwrap();
+    let _dunst = Proc(
+        desk.command("dunst")
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("dunst is installed (scripts/setup-debian.sh)"),
+    );
+    wait_for("dunst on the session bus", Duration::from_secs(10), || {
+        let paused = dunstctl(&address, &["is-paused"]);
+        (paused.trim() == "false").then_some(())
+    });
+    desk.xterm("editor");
+    let mut agent = Agent::new(
+        Some(&desk),
+        "[schedule]\nminute = \"2s\"\nsegment = \"10s\"\nidle_after = \"3s\"\n[tracking]\ninitial = true\n",
+    );
+    agent
+        .env
+        .push(("DBUS_SESSION_BUS_ADDRESS".into(), address.clone()));
+    agent.tray = true;
+    agent.start_daemon();
+    agent.wait_for_log("tray icon shown", Duration::from_secs(10));
+    desk.xdotool(&["type", "--delay", "50", "before "]);
+    std::thread::sleep(Duration::from_secs(7));
+    desk.xdotool(&["type", "--delay", "50", "back "]);
+    agent.wait_for_log("idle span announced", Duration::from_secs(20));
+    // Closed notifications move to dunst's history, which says what it showed.
+    dunstctl(&address, &["close-all"]);
+    let history = wait_for(
+        "the notification in dunst's history",
+        Duration::from_secs(10),
+        || {
+            let h = dunstctl(&address, &["history"]);
+            h.contains("Away ").then_some(h)
+        },
+    );
+    assert!(
+        history.contains("stint idle") && history.contains("min)"),
+        "{history}"
+    );
+    agent.ok(&["idle", "discard"]);
+    std::thread::sleep(Duration::from_secs(5));
+    desk.xdotool(&["type", "--delay", "50", "still here "]);
+    let announced = agent.stderr().matches("idle span announced").count();
+    assert_eq!(announced, 1, "{}", agent.stderr());
+    agent.stop_daemon();
+}

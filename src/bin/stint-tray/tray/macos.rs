@@ -1,5 +1,6 @@
 //! macOS menu-bar loop: the status item lives on the tray process's main thread,
-//! which must run AppKit's event loop for the icon and its menu to answer.
+//! which must run AppKit's event loop for the icon and its menu to answer;
+//! desktop notifications through Notification Center.
 
 use objc2::MainThreadMarker;
 use objc2_app_kit::{NSApplication, NSApplicationActivationPolicy, NSEventMask};
@@ -38,5 +39,25 @@ pub fn run(cfg: Config) -> Result<(), TrayError> {
         if !tray.tick() {
             return Ok(());
         }
+    }
+}
+
+/// Shows a notification in Notification Center, through `osascript` (the
+/// UserNotifications framework serves app bundles only).
+pub fn notify(summary: &str, body: &str) -> Result<(), String> {
+    let quoted = |t: &str| format!("\"{}\"", t.replace('\\', "\\\\").replace('"', "\\\""));
+    let script = format!(
+        "display notification {} with title \"stint\" subtitle {}",
+        quoted(body),
+        quoted(summary)
+    );
+    let status = std::process::Command::new("osascript")
+        .args(["-e", &script])
+        .status()
+        .map_err(|e| format!("osascript: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("osascript: {status}"))
     }
 }

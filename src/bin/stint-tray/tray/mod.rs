@@ -96,6 +96,8 @@ pub struct Tray {
     quit: MenuItem,
     quit_shown: bool,
     work: work::WorkMenu,
+    /// Idle spans waiting that a notification announced already.
+    announced: std::collections::BTreeSet<String>,
     shown: Option<TrayState>,
     tracking: bool,
     /// Uploads are failing (or stuck): the server's diary would be stale.
@@ -150,6 +152,7 @@ impl Tray {
             quit,
             quit_shown: true,
             work,
+            announced: Default::default(),
             delete,
             deletable: None,
             shown: None,
@@ -301,6 +304,15 @@ impl Tray {
         self.today.set_text(&today);
         self.sync.set_text(&sync);
         self.work.show(&self.menu, &report.work);
+        for (summary, body) in work::announce(&mut self.announced, &report.work) {
+            // A notification server may take its time; the menu must not.
+            std::thread::spawn(move || match platform::notify(&summary, &body) {
+                Ok(()) => tracing::info!(summary = ?summary, "idle span announced"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not announce an idle span; the Away menu still asks")
+                }
+            });
+        }
         let _ = self.icon.set_tooltip(Some(match problem(&report) {
             Some(why) => format!("stint: {why}"),
             None if report.work.stopped.is_some() && !report.tracking => {

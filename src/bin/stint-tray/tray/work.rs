@@ -1,10 +1,13 @@
 //! The tray's work menus: "Project ▸" (the projects and tasks with today's
 //! time on each, and "No project") and, while an idle span waits for a
-//! decision, "Away 10:42-11:17 ▸" (Discard, Keep, Keep as a project).
+//! decision, "Away 10:42-11:17 ▸" (Discard, Keep, Keep as a project),
+//! announced once per span by a desktop notification.
 //!
 //! The entries are computed from the daemon's status by pure functions;
 //! the menus are rebuilt only when the entries themselves change, and
 //! otherwise only their texts are updated, so an open menu stays usable.
+
+use std::collections::BTreeSet;
 
 use stint::ipc::Request;
 use stint::status::hours_minutes;
@@ -149,6 +152,20 @@ pub fn away_entries(s: &WorkStatus) -> Option<(String, Vec<(String, Pick)>)> {
         }
     }
     Some((title, out))
+}
+
+/// What the desktop notification of a waiting span says.
+const ANNOUNCE_BODY: &str = "Was it work? Choose Discard, Keep or Keep as another project under \"Away\" in the stint menu, or run stint idle. Nothing is lost meanwhile; after 24 hours the policy decides.";
+
+/// The notifications (summary, body) for spans waiting that were not
+/// announced yet; `announced` keeps the ids of those still waiting.
+pub fn announce(announced: &mut BTreeSet<String>, s: &WorkStatus) -> Vec<(String, String)> {
+    announced.retain(|id| s.pending_idle.iter().any(|p| &p.id == id));
+    s.pending_idle
+        .iter()
+        .filter(|p| announced.insert(p.id.clone()))
+        .map(|p| (format!("Away {}", p.span_text()), ANNOUNCE_BODY.to_string()))
+        .collect()
 }
 
 /// One submenu and the picks behind its items.
@@ -367,5 +384,38 @@ mod tests {
                 task: None
             }
         );
+    }
+
+    /// Each waiting span is announced once, and one decided and gone
+    /// leaves room for a later span with the same texts.
+    #[test]
+    fn each_waiting_span_is_announced_once() {
+        let span = |id: &str| IdleSpan {
+            id: id.into(),
+            start: "2026-12-03T10:42:00Z".into(),
+            end: "2026-12-03T11:17:00Z".into(),
+            utc_offset: 0,
+            decision: None,
+            auto: false,
+            work: Work::default(),
+            decided_at: None,
+        };
+        let mut announced = BTreeSet::new();
+        let mut s = status();
+        assert!(announce(&mut announced, &s).is_empty());
+        s.pending_idle.push(span("i1"));
+        let first = announce(&mut announced, &s);
+        assert_eq!(first.len(), 1);
+        assert!(
+            first[0].0.starts_with("Away ") && first[0].0.ends_with("(35 min)"),
+            "{first:?}"
+        );
+        assert!(first[0].1.contains("stint idle"));
+        assert!(announce(&mut announced, &s).is_empty(), "once");
+        s.pending_idle.push(span("i2"));
+        assert_eq!(announce(&mut announced, &s).len(), 1, "the new one only");
+        s.pending_idle.clear();
+        assert!(announce(&mut announced, &s).is_empty());
+        assert!(announced.is_empty(), "decided spans are forgotten");
     }
 }

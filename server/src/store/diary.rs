@@ -103,6 +103,14 @@ pub(super) fn text_bounds(from_ms: i64, to_ms: i64) -> (String, String) {
     )
 }
 
+/// Whether a read of minutes includes their windows (application and
+/// title): the diary shows them, sums need none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Windows {
+    Read,
+    Left,
+}
+
 impl Store {
     /// The minutes and captures of every device bound to the grant's person
     /// in [from_ms, to_ms), oldest first.
@@ -114,38 +122,8 @@ impl Store {
     ) -> Result<(Vec<DiaryMinute>, Vec<DiaryCapture>), StoreError> {
         let person = grant.person_for(&[Action::ViewDiary, Action::ViewReport])?;
         let (lo, hi) = text_bounds(from_ms, to_ms);
+        let mut minutes = self.minutes_of(person, from_ms, to_ms, Windows::Read)?;
         let mut conn = self.conn();
-        let mut minutes: Vec<DiaryMinute> = conn.query_map("SELECT m.start, m.seconds, m.keystrokes, m.clicks, m.scrolls, m.idle, m.app, m.title,
-                    m.project_id, m.task_id, m.from_secs
-             FROM minutes m JOIN devices d ON d.id = m.device_id
-             WHERE d.person_id = ?1 AND m.start >= ?2 AND m.start <= ?3", params![person, lo, hi], |r| {
-                let start: String = r.get(0)?;
-                Ok((
-                    start,
-                    DiaryMinute {
-                        start_ms: 0,
-                        seconds: r.get(1)?,
-                        keystrokes: r.get(2)?,
-                        clicks: r.get(3)?,
-                        scrolls: r.get(4)?,
-                        idle: r.get(5)?,
-                        app: r.get(6)?,
-                        title: r.get(7)?,
-                        project_id: r.get(8)?,
-                        task_id: r.get(9)?,
-                        from_secs: r.get(10)?,
-                    },
-                ))
-            })?
-            .into_iter()
-            .filter_map(|(start, m)| {
-                let start_ms = ms(&start)?;
-                (from_ms..to_ms)
-                    .contains(&start_ms)
-                    .then_some(DiaryMinute { start_ms, ..m })
-            })
-            .collect();
-        minutes.sort_by_key(|m| m.start_ms);
         let mut captures: Vec<DiaryCapture> = conn
             .query_map(
                 "SELECT c.id, c.taken_at, c.kind, c.monitor
@@ -183,6 +161,57 @@ impl Store {
             captures.retain(|c| during(&minutes, c.taken_ms));
         }
         Ok((minutes, captures))
+    }
+
+    /// `person`'s minutes that start in [from_ms, to_ms), oldest first, as
+    /// sent (not reassigned).
+    pub(super) fn minutes_of(
+        &self,
+        person: &str,
+        from_ms: i64,
+        to_ms: i64,
+        windows: Windows,
+    ) -> Result<Vec<DiaryMinute>, StoreError> {
+        let (lo, hi) = text_bounds(from_ms, to_ms);
+        let sql = format!(
+            "SELECT m.start, m.seconds, m.keystrokes, m.clicks, m.scrolls, m.idle, {},
+                    m.project_id, m.task_id, m.from_secs
+             FROM minutes m JOIN devices d ON d.id = m.device_id
+             WHERE d.person_id = ?1 AND m.start >= ?2 AND m.start <= ?3",
+            match windows {
+                Windows::Read => "m.app, m.title",
+                Windows::Left => "NULL, NULL",
+            }
+        );
+        let rows = self.conn().query_map(&sql, params![person, lo, hi], |r| {
+            Ok((
+                r.get::<String>(0)?,
+                DiaryMinute {
+                    start_ms: 0,
+                    seconds: r.get(1)?,
+                    keystrokes: r.get(2)?,
+                    clicks: r.get(3)?,
+                    scrolls: r.get(4)?,
+                    idle: r.get(5)?,
+                    app: r.get(6)?,
+                    title: r.get(7)?,
+                    project_id: r.get(8)?,
+                    task_id: r.get(9)?,
+                    from_secs: r.get(10)?,
+                },
+            ))
+        })?;
+        let mut minutes: Vec<DiaryMinute> = rows
+            .into_iter()
+            .filter_map(|(start, m)| {
+                let start_ms = ms(&start)?;
+                (from_ms..to_ms)
+                    .contains(&start_ms)
+                    .then_some(DiaryMinute { start_ms, ..m })
+            })
+            .collect();
+        minutes.sort_by_key(|m| m.start_ms);
+        Ok(minutes)
     }
 
     /// The decided idle spans of the grant's person that overlap

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use stint_proto::Work;
 
-use super::diary::{ms, text_bounds};
+use super::diary::{ms, Windows};
 use super::sql::{params, Conn, ToValue};
 use super::worktime::{by_work, Spent};
 use super::{rfc3339, DiaryIdle, DiaryMinute, Grant, Store, StoreError};
@@ -319,41 +319,7 @@ impl Store {
         from_ms: i64,
         to_ms: i64,
     ) -> Result<(Vec<DiaryMinute>, Vec<DiaryIdle>), StoreError> {
-        let (lo, hi) = text_bounds(from_ms, to_ms);
-        let rows = self.conn().query_map(
-            "SELECT m.start, m.seconds, m.keystrokes, m.clicks, m.scrolls, m.idle, m.project_id, m.task_id, m.from_secs
-             FROM minutes m JOIN devices d ON d.id = m.device_id
-             WHERE d.person_id = ?1 AND m.start >= ?2 AND m.start <= ?3",
-            params![person, lo, hi],
-            |r| {
-                Ok((
-                    r.get::<String>(0)?,
-                    DiaryMinute {
-                        start_ms: 0,
-                        seconds: r.get(1)?,
-                        keystrokes: r.get(2)?,
-                        clicks: r.get(3)?,
-                        scrolls: r.get(4)?,
-                        idle: r.get(5)?,
-                        app: None,
-                        title: None,
-                        project_id: r.get(6)?,
-                        task_id: r.get(7)?,
-                        from_secs: r.get(8)?,
-                    },
-                ))
-            },
-        )?;
-        let mut minutes: Vec<DiaryMinute> = rows
-            .into_iter()
-            .filter_map(|(start, m)| {
-                let start_ms = ms(&start)?;
-                (from_ms..to_ms)
-                    .contains(&start_ms)
-                    .then_some(DiaryMinute { start_ms, ..m })
-            })
-            .collect();
-        minutes.sort_by_key(|m| m.start_ms);
+        let mut minutes = self.minutes_of(person, from_ms, to_ms, Windows::Left)?;
         // A minute's seconds end at most an hour after its start.
         let mut spans = self.idle_of(person, from_ms, to_ms + HOUR_MS)?;
         let week = stint_proto::MAX_IDLE_SPAN_SECS * 1000;

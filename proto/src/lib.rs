@@ -10,7 +10,9 @@ use std::net::IpAddr;
 mod policy;
 mod validate;
 mod work;
-pub use policy::{policy_keys, policy_keys_markdown, IdleDecision, Kind, Policy, PolicyKey, Value};
+pub use policy::{
+    policy_keys, policy_keys_markdown, IdleDecision, Kind, ManualTime, Policy, PolicyKey, Value,
+};
 pub use validate::{
     is_wire_time, validate_id, Invalid, MAX_COUNT_PER_MINUTE, MAX_OFFSET_SECS, MAX_TEXT,
 };

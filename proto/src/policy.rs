@@ -52,55 +52,82 @@ impl Value {
     }
 }
 
-/// What happens to a span of idle time once input returns.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum IdleDecision {
-    /// Ask the person; unanswered after 24 hours, the span is discarded.
-    #[default]
-    Prompt,
-    /// Keep it as worked time without asking.
-    Keep,
-    /// Leave it out of worked time without asking.
-    Discard,
+/// A policy value that is one of a few words: the enum, its words, and how
+/// the policy table reads and shows it.
+macro_rules! choice {
+    ($(#[doc = $doc:literal])+ $name:ident, default $def:ident {
+        $( $(#[doc = $vdoc:literal])+ $variant:ident = $text:literal, )+
+    }) => {
+        $(#[doc = $doc])+
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum $name {
+            $( $(#[doc = $vdoc])+ #[serde(rename = $text)] $variant, )+
+        }
+
+        impl Default for $name {
+            fn default() -> $name {
+                $name::$def
+            }
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            pub fn parse(text: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|d| d.name() == text)
+            }
+        }
+
+        impl Field for $name {
+            fn wrap(v: Option<$name>) -> Value {
+                Value::Choice(v.map($name::name))
+            }
+            fn parse(key: &PolicyKey, v: &str) -> Result<Option<$name>, String> {
+                if v.is_empty() {
+                    return Ok(None);
+                }
+                $name::parse(v).map(Some).ok_or_else(|| {
+                    format!(
+                        "{} = {v:?}: expected one of {} or nothing (to unset)",
+                        key.name,
+                        $name::NAMES.join(", ")
+                    )
+                })
+            }
+        }
+    };
 }
 
-impl IdleDecision {
-    pub const ALL: [IdleDecision; 3] = [
-        IdleDecision::Prompt,
-        IdleDecision::Keep,
-        IdleDecision::Discard,
-    ];
-    pub const NAMES: &'static [&'static str] = &["prompt", "keep", "discard"];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            IdleDecision::Prompt => "prompt",
-            IdleDecision::Keep => "keep",
-            IdleDecision::Discard => "discard",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<IdleDecision> {
-        IdleDecision::ALL.into_iter().find(|d| d.name() == text)
+choice! {
+    /// What happens to a span of idle time once input returns.
+    IdleDecision, default Prompt {
+        /// Ask the person; unanswered after 24 hours, the span is discarded.
+        Prompt = "prompt",
+        /// Keep it as worked time without asking.
+        Keep = "keep",
+        /// Leave it out of worked time without asking.
+        Discard = "discard",
     }
 }
 
-impl Field for IdleDecision {
-    fn wrap(v: Option<IdleDecision>) -> Value {
-        Value::Choice(v.map(IdleDecision::name))
-    }
-    fn parse(key: &PolicyKey, v: &str) -> Result<Option<IdleDecision>, String> {
-        if v.is_empty() {
-            return Ok(None);
-        }
-        IdleDecision::parse(v).map(Some).ok_or_else(|| {
-            format!(
-                "{} = {v:?}: expected one of {} or nothing (to unset)",
-                key.name,
-                IdleDecision::NAMES.join(", ")
-            )
-        })
+choice! {
+    /// Whether people may claim time the agent did not record (a meeting
+    /// away from the computer), and who says yes.
+    ManualTime, default Approval {
+        /// No offline time.
+        Off = "off",
+        /// Requests count at once, flagged as approved by the policy.
+        Auto = "auto",
+        /// A request counts once the project's lead or the person's manager
+        /// (or an admin) approves it; nobody approves their own.
+        Approval = "approval",
     }
 }
 
@@ -236,6 +263,10 @@ policy_keys! {
     /// Time on a project needs one of its tasks: choosing the project alone
     /// is refused (set on a project's layer, or for everyone).
     task_required: bool = Kind::Flag, config None;
+    /// Offline time the agent did not record: off, auto (counted at once,
+    /// flagged) or approval (by the project's lead or the person's manager;
+    /// the default).
+    manual_time: ManualTime = Kind::Choice(ManualTime::NAMES), config None;
 }
 
 impl Policy {

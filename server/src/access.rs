@@ -84,10 +84,15 @@ pub enum Action {
     /// own only within the deletion window; a project's lead may move
     /// time into their project through the project table instead.
     Reassign,
+    /// Ask for offline time: time the agent did not record. One's own only.
+    RequestTime,
+    /// Approve or deny someone's offline time. Never one's own: a request
+    /// needs a second person, whoever the first is.
+    DecideTime,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 16] = [
         Action::ViewDiary,
         Action::ViewImage,
         Action::ViewReport,
@@ -102,6 +107,8 @@ impl Action {
         Action::ManagePolicy,
         Action::ManageOwners,
         Action::Reassign,
+        Action::RequestTime,
+        Action::DecideTime,
     ];
 
     /// Whether doing it shows the subject's data (and so is audited when the
@@ -176,12 +183,23 @@ pub fn allowed(role: Role, action: Action, subject: Subject) -> bool {
     use Subject::*;
     let person = matches!(subject, Own | Managed | Led | Other | Unbound);
     // A project's lead sees (and moves) the time on it, whatever their role.
-    let lead = subject == Led && matches!(action, ViewDiary | ViewImage | ViewReport | Reassign);
+    let lead = subject == Led
+        && matches!(
+            action,
+            ViewDiary | ViewImage | ViewReport | Reassign | DecideTime
+        );
+    match action {
+        RequestTime => return subject == Own,
+        DecideTime if subject == Own => return false,
+        _ => {}
+    }
     match role {
         Role::Owner => true,
         Role::Admin => action != ManageOwners,
         Role::Manager => match action {
-            ViewDiary | ViewImage | ViewReport | Reassign => matches!(subject, Own | Managed | Led),
+            ViewDiary | ViewImage | ViewReport | Reassign | DecideTime => {
+                matches!(subject, Own | Managed | Led)
+            }
             Export | DeleteRecent | ViewAudit => subject == Own,
             _ => false,
         },
@@ -195,7 +213,7 @@ pub fn allowed(role: Role, action: Action, subject: Subject) -> bool {
             // Read-only over everyone; unbound devices stay with the admins.
             ViewDiary | ViewImage | ViewReport | ViewAudit => person && subject != Unbound,
             Export | DeleteRecent => subject == Own,
-            Reassign => lead,
+            Reassign | DecideTime => lead,
             _ => false,
         },
     }
@@ -317,7 +335,7 @@ mod tests {
     #[test]
     fn every_role_action_and_subject() {
         use Action::*;
-        let table: [(Action, [&str; 5]); 14] = [
+        let table: [(Action, [&str; 5]); 16] = [
             //                owner     admin     manager   member    auditor
             (
                 ViewDiary,
@@ -369,6 +387,14 @@ mod tests {
                 ["yyyyyy", "......", "......", "......", "......"],
             ),
             (Reassign, ["yyyyyy", "yyyyyy", "yyy...", "y.y...", "..y..."]),
+            (
+                RequestTime,
+                ["y.....", "y.....", "y.....", "y.....", "y....."],
+            ),
+            (
+                DecideTime,
+                [".yyyyy", ".yyyyy", ".yy...", "..y...", "..y..."],
+            ),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let mut cells = 0;
@@ -384,13 +410,18 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cells, 5 * 14 * 6);
+        assert_eq!(cells, 5 * 16 * 6);
         for role in Role::ALL {
             for action in Action::ALL {
                 for subject in Subject::ALL {
+                    // A lead's grant is scoped unless the role sees everyone anyway
+                    // (an auditor sees all, but moves and decides only as a lead).
                     let want = subject == Subject::Led
-                        && matches!(role, Role::Manager | Role::Member)
-                        || (subject == Subject::Led && role == Role::Auditor && action == Reassign);
+                        && match role {
+                            Role::Manager | Role::Member => true,
+                            Role::Auditor => matches!(action, Reassign | DecideTime),
+                            Role::Owner | Role::Admin => false,
+                        };
                     assert_eq!(
                         scoped(role, action, subject) && allowed(role, action, subject),
                         want && allowed(role, action, subject),

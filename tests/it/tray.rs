@@ -281,7 +281,8 @@ fn the_tray_menu_deletes_a_segment_in_its_review_window() {
 }
 
 /// Enrolled and uploading, "Open my activity" opens the server's diary in the
-/// browser (a stand-in `xdg-open` notes what it was asked to open).
+/// browser and "Add offline time…" its form for offline time (a stand-in
+/// `xdg-open` notes what it was asked to open).
 #[test]
 fn open_my_activity_opens_the_servers_diary_once_enrolled() {
     let server = Server::start("127.0.0.1", &[]);
@@ -328,6 +329,19 @@ fn open_my_activity_opens_the_servers_diary_once_enrolled() {
             .filter(|t| !t.is_empty())
     });
     assert_eq!(url.trim(), format!("https://localhost:{}/", server.port));
+    // Above it, "Add offline time…" opens the server's form for it.
+    std::fs::remove_file(&opened).unwrap();
+    open_menu(&desk);
+    desk.xdotool(&["key", "Up", "Up", "Up", "Return"]);
+    let url = wait_for("the browser opened again", Duration::from_secs(10), || {
+        std::fs::read_to_string(&opened)
+            .ok()
+            .filter(|t| !t.is_empty())
+    });
+    assert_eq!(
+        url.trim(),
+        format!("https://localhost:{}/me/offline", server.port)
+    );
     agent.stop_daemon();
 }
 

@@ -284,3 +284,154 @@ fn in_a_real_browser_a_lead_reassigns_a_segment_and_the_member_sees_why() {
         "{views}"
     );
 }
+
+/// Max asks for two stretches of offline time on yesterday's diary; Mia,
+/// his manager, sees both in her inbox (its count in the navigation),
+/// each within his day, ticks both and approves them at once; the
+/// timesheet then shows them as offline time, apart from tracked time, and
+/// Max sees who decided.
+#[test]
+fn in_a_real_browser_offline_time_is_asked_for_approved_and_counted_apart() {
+    let world = World::new();
+    let server = &world.server;
+    let browser = WebBrowser::start();
+    let base = format!("https://localhost:{}", server.port);
+    let yesterday = chrono::NaiveDate::parse_from_str(&world.today, "%Y-%m-%d")
+        .unwrap()
+        .pred_opt()
+        .unwrap();
+    let max_yesterday = format!("{base}/diary/{}/{yesterday}", world.max);
+
+    log_in(
+        &browser,
+        &base,
+        "max@example.com",
+        "Max has a long password",
+    );
+    for (from, to, why) in [
+        ("09:00", "10:30", "Client meeting at ACME"),
+        ("11:00", "11:15", "Phone call with the printer"),
+    ] {
+        browser.open(&max_yesterday);
+        browser.eval(&format!(
+            "document.querySelector('form.offline-form input[name=from]').value = '{from}';
+             document.querySelector('form.offline-form input[name=to]').value = '{to}'; return true"
+        ));
+        browser.type_into("form.offline-form input[name=reason]", why);
+        browser.click("form.offline-form button");
+        wait_for("the request on the diary", Duration::from_secs(20), || {
+            browser.text().contains(why).then_some(())
+        });
+    }
+    browser.screenshot(&artefact("offline-asked.png"));
+    let listed = browser.text();
+    assert!(
+        listed.contains("09:00–10:30 (1:30)") && listed.contains("waiting for a decision"),
+        "{listed}"
+    );
+    // Time the agent recorded cannot be claimed again.
+    let curl = Curl::new(server);
+    curl.login("max@example.com", "Max has a long password");
+    let csrf = Curl::csrf(&curl.get("/me/views"));
+    // The first minute the agent recorded today (Max's zone is UTC).
+    let first = server.minutes()[0].1.clone();
+    let at = chrono::DateTime::parse_from_rfc3339(&first).unwrap();
+    let (from, to) = (
+        at.format("%H:%M").to_string(),
+        (at + chrono::Duration::minutes(1))
+            .format("%H:%M")
+            .to_string(),
+    );
+    let overlap = curl.request(
+        &format!("{}/offline", world.max_day()),
+        &[
+            ("csrf", csrf.as_str()),
+            ("from", from.as_str()),
+            ("to", to.as_str()),
+            ("work", ""),
+            ("reason", "all day"),
+        ],
+    );
+    assert_eq!(overlap.status, 400, "{}", overlap.body);
+    assert!(
+        overlap.body.contains("overlaps time the agent recorded"),
+        "{}",
+        overlap.body
+    );
+
+    log_in(
+        &browser,
+        &base,
+        "mia@example.com",
+        "Mia has a long password",
+    );
+    let count = browser
+        .eval("const c = document.querySelector('#nav-inbox .count'); return c ? c.innerText : ''")
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(count, "2", "{}", browser.text());
+    browser.open(&format!("{base}/inbox"));
+    let inbox = browser.text();
+    assert!(
+        inbox.contains("Client meeting at ACME") && inbox.contains("asked 09:00-10:30"),
+        "{inbox}"
+    );
+    browser.screenshot(&artefact("offline-inbox.png"));
+    browser.eval(
+        "document.querySelectorAll('input[type=checkbox][form=bulk]').forEach(c => c.checked = true); return true",
+    );
+    browser.click("#approve-selected");
+    wait_for("an empty inbox", Duration::from_secs(20), || {
+        browser
+            .text()
+            .contains("No offline time waits")
+            .then_some(())
+    });
+
+    // The timesheet counts it apart from tracked time.
+    browser.open(&format!(
+        "{base}/reports/timesheet?from={yesterday}&to={yesterday}"
+    ));
+    browser.screenshot(&artefact("offline-timesheet.png"));
+    let cells = browser
+        .eval("return [...document.querySelectorAll('td.offline')].map(c => c.innerText).join(' ')")
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(cells.contains("1:45"), "{cells}");
+    let mia = Curl::new(server);
+    mia.login("mia@example.com", "Mia has a long password");
+    let csv = mia
+        .get(&format!(
+            "/reports/timesheet?from={yesterday}&to={yesterday}&format=csv"
+        ))
+        .body;
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let at = header.iter().position(|h| *h == "offline_seconds").unwrap();
+    let max_row = csv
+        .lines()
+        .find(|l| l.contains("max@example.com"))
+        .unwrap_or_else(|| panic!("{csv}"));
+    assert_eq!(max_row.split(',').nth(at), Some("6300"), "{csv}");
+    let tracked = header.iter().position(|h| *h == "tracked_seconds").unwrap();
+    assert_eq!(max_row.split(',').nth(tracked), Some("0"), "{csv}");
+
+    // Max sees who decided, and when.
+    log_in(
+        &browser,
+        &base,
+        "max@example.com",
+        "Max has a long password",
+    );
+    browser.open(&format!("{base}/me/views"));
+    let asked = browser
+        .eval("const t = document.querySelector('#offline'); return t ? t.innerText : ''")
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        asked.matches("approved").count() == 2 && asked.contains("Mia <mia@example.com>"),
+        "{asked}"
+    );
+}

@@ -140,8 +140,9 @@ impl Store {
         let Some(b) = self.budget(project)? else {
             return Ok(None);
         };
+        let since_ms = if b.monthly { month_start_ms(now_ms) } else { 0 };
         let since = if b.monthly {
-            rfc3339(month_start_ms(now_ms))
+            rfc3339(since_ms)
         } else {
             String::new()
         };
@@ -150,7 +151,8 @@ impl Store {
             params![project, since],
             |r| r.get(0),
         )?;
-        Ok(Some((b, used.max(0) as u64)))
+        let offline = self.offline_used(project, None, since_ms)?;
+        Ok(Some((b, used.max(0) as u64 + offline)))
     }
 
     /// The tightest of the project's budget (when it stops or warns) and
@@ -161,6 +163,20 @@ impl Store {
         project: &Project,
         now_ms: i64,
     ) -> Result<Option<Allowance>, StoreError> {
+        Ok(self
+            .allowances(person, project, now_ms)?
+            .into_iter()
+            .min_by_key(|a| a.remaining_secs))
+    }
+
+    /// Each of the project's budget and the person's weekly limit on it
+    /// that applies, as of `now_ms`.
+    pub(super) fn allowances(
+        &self,
+        person: &Person,
+        project: &Project,
+        now_ms: i64,
+    ) -> Result<Vec<Allowance>, StoreError> {
         let mut all = Vec::new();
         if let Some((b, used)) = self.budget_used(&project.id, now_ms)? {
             all.push(Allowance {
@@ -180,21 +196,23 @@ impl Store {
             .optional()?
             .flatten();
         if let Some(limit) = limit.and_then(|l| u64::try_from(l).ok()) {
-            let since = rfc3339(week_start_ms(now_ms, person.tz()));
+            let since_ms = week_start_ms(now_ms, person.tz());
             let used: i64 = self.conn().query_row(
                 "SELECT coalesce(sum(m.seconds), 0) FROM minutes m JOIN devices d ON d.id = m.device_id
                  WHERE d.person_id = ?1 AND m.project_id = ?2 AND m.start >= ?3",
-                params![person.id, project.id, since],
+                params![person.id, project.id, rfc3339(since_ms)],
                 |r| r.get(0),
             )?;
+            let used =
+                used.max(0) as u64 + self.offline_used(&project.id, Some(&person.id), since_ms)?;
             all.push(Allowance {
-                remaining_secs: limit.saturating_sub(used.max(0) as u64),
+                remaining_secs: limit.saturating_sub(used),
                 warn_below_secs: limit / 10,
                 hard_stop: true,
                 what: format!("your weekly limit of {} on it", hours(limit)),
             });
         }
-        Ok(all.into_iter().min_by_key(|a| a.remaining_secs))
+        Ok(all)
     }
 }
 

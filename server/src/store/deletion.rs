@@ -202,7 +202,7 @@ impl Store {
                 }
             }
             for (device, hours) in hours {
-                super::work_hours::mark_device(&mut tx, &device, hours)?;
+                super::stale::mark_device(&mut tx, &device, hours)?;
             }
             tx.commit()?;
         }

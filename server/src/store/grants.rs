@@ -246,7 +246,7 @@ impl Store {
     }
 
     /// Whose data `subject` is, seen from `viewer`.
-    fn subject(&self, viewer: &Person, subject: &str) -> Result<Subject, StoreError> {
+    pub(super) fn subject(&self, viewer: &Person, subject: &str) -> Result<Subject, StoreError> {
         if subject == viewer.id {
             return Ok(Subject::Own);
         }
@@ -267,7 +267,7 @@ impl Store {
     }
 
     /// The projects `lead` leads that `person` is a member of (any role).
-    fn led_projects(&self, lead: &str, person: &str) -> Result<Vec<String>, StoreError> {
+    pub(super) fn led_projects(&self, lead: &str, person: &str) -> Result<Vec<String>, StoreError> {
         Ok(self.conn().query_map(
             "SELECT l.project_id FROM project_members l JOIN project_members m ON m.project_id = l.project_id
              WHERE l.person_id = ?1 AND l.role = 'lead' AND m.person_id = ?2 ORDER BY l.project_id",

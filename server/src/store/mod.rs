@@ -23,6 +23,7 @@ mod leases;
 mod links;
 mod names;
 pub mod objects;
+mod offline;
 mod oidc;
 mod passwords;
 mod people;
@@ -33,6 +34,7 @@ mod records;
 mod schema;
 mod schema_pg;
 pub(crate) mod sql;
+mod stale;
 mod throttle;
 pub mod thumbs;
 mod tokens;
@@ -47,6 +49,7 @@ pub use export::{DeviceRecords, Received};
 pub use grants::{Actor, Grant, View, Whose, SAME_VIEW_MS};
 pub use leases::ORPHAN_GRACE_MS;
 pub use links::{INVITE_MS, RESET_MS};
+pub use offline::{Offline, OfflineState, MAX_OFFLINE_MS};
 pub use oidc::{OidcRefusal, OIDC_LOGIN_MS};
 pub use people::{Login, Person, Team, SESSION_MAX_MS};
 pub use policy::{Effective, Scope};
@@ -319,7 +322,7 @@ impl Store {
         let mut conn = self.conn();
         let mut tx = conn.transaction()?;
         // Both people's sums change: the one it leaves and the one it joins.
-        work_hours::mark_all_of_device(&mut tx, device_id)?;
+        stale::mark_all_of_device(&mut tx, device_id)?;
         let n = tx.execute(
             "UPDATE devices SET person_id = ?2 WHERE id = ?1",
             params![device_id, person_id],
@@ -327,7 +330,7 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound(format!("no device {device_id}")));
         }
-        work_hours::mark_all_of_device(&mut tx, device_id)?;
+        stale::mark_all_of_device(&mut tx, device_id)?;
         tx.commit()?;
         Ok(())
     }

@@ -250,6 +250,41 @@ impl Store {
     }
 
     /// The project called `name` (or with id `name`), ignoring case.
+    /// The project of `work`, when it is an open one (with an open task, if
+    /// it names one) that `person` tracks time on: where recorded or
+    /// offline time may go. `None`: unassigned.
+    pub(super) fn open_work_for(
+        &self,
+        person: &Person,
+        work: &stint_proto::Work,
+    ) -> Result<Option<Project>, StoreError> {
+        let Some(id) = &work.project_id else {
+            return Ok(None);
+        };
+        let p = self
+            .project(id)?
+            .filter(|p| !p.archived)
+            .ok_or_else(|| StoreError::Invalid(format!("no open project {id}")))?;
+        if let Some(t) = &work.task_id {
+            if !p.tasks.iter().any(|x| &x.id == t && !x.archived) {
+                return Err(StoreError::Invalid(format!(
+                    "project {:?} has no open task {t}",
+                    p.name
+                )));
+            }
+        }
+        if !matches!(
+            p.role_of(&person.id),
+            Some(ProjectRole::Lead | ProjectRole::Member)
+        ) {
+            return Err(StoreError::Invalid(format!(
+                "{} does not track time on project {:?}",
+                person.name, p.name
+            )));
+        }
+        Ok(Some(p))
+    }
+
     pub fn project_named(&self, name: &str) -> Result<Project, StoreError> {
         let name = name.trim();
         self.projects()?

@@ -9,7 +9,7 @@ use stint_proto::Work;
 
 use super::sql::params;
 use super::{rfc3339, Grant, Person, Store, StoreError};
-use crate::access::{deletion, Action, ProjectRole, Role};
+use crate::access::{deletion, Action, Role};
 
 /// The longest range one reassignment covers.
 pub const MAX_REASSIGN_MS: i64 = 31 * 86_400_000;
@@ -89,30 +89,7 @@ impl Store {
                 rfc3339(to_ms)
             )));
         }
-        // Into an open project (and task) the person tracks time on.
-        if let Some(id) = &work.project_id {
-            let p = self
-                .project(id)?
-                .filter(|p| !p.archived)
-                .ok_or_else(|| StoreError::Invalid(format!("no open project {id}")))?;
-            if let Some(t) = &work.task_id {
-                if !p.tasks.iter().any(|x| &x.id == t && !x.archived) {
-                    return Err(StoreError::Invalid(format!(
-                        "project {:?} has no open task {t}",
-                        p.name
-                    )));
-                }
-            }
-            if !matches!(
-                p.role_of(&person.id),
-                Some(ProjectRole::Lead | ProjectRole::Member)
-            ) {
-                return Err(StoreError::Invalid(format!(
-                    "{} does not track time on project {:?}",
-                    person.name, p.name
-                )));
-            }
-        }
+        self.open_work_for(person, work)?;
         let grant = self.grant(
             viewer,
             super::Whose::Person(&person.id),
@@ -151,10 +128,10 @@ impl Store {
         // The minutes in the range, and those under idle spans that start
         // in it (a span's project follows the reassignment).
         let week = stint_proto::MAX_IDLE_SPAN_SECS * 1000;
-        super::work_hours::mark(
+        super::stale::mark(
             &mut tx,
             &person.id,
-            super::work_hours::hours_touching(from_ms, to_ms + week),
+            super::stale::hours_touching(from_ms, to_ms + week),
         )?;
         tx.commit()?;
         drop(conn);
@@ -204,6 +181,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::ProjectRole;
     use crate::store::Whose;
 
     /// Who may reassign whose time, table-driven: the person within the

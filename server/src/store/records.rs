@@ -237,9 +237,9 @@ impl Store {
             let (Some(a), Some(b)) = (super::diary::ms(&s.start), super::diary::ms(&s.end)) else {
                 continue;
             };
-            hours.extend(super::work_hours::hours_touching(a, b));
+            hours.extend(super::stale::hours_touching(a, b));
         }
-        super::work_hours::mark_device(&mut tx, device, hours)?;
+        super::stale::mark_device(&mut tx, device, hours)?;
         tx.commit()?;
         Ok((stored, dup))
     }

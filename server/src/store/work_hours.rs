@@ -3,7 +3,7 @@
 //! every minute. The sums are a cache of [`worktime::by_work`] over the
 //! minutes as every reader sees them (reassigned, idle spans applied):
 //! every write that changes what an hour sums to marks the hour stale in
-//! the same transaction, and a stale hour is summed again before it is
+//! the same transaction (`stale.rs`), and a stale hour is summed again before it is
 //! read. Hours are keys like `2026-12-03T10` (the first 13 characters of a
 //! stored UTC time), the same text in SQL and here.
 //!
@@ -11,107 +11,22 @@
 //! day it starts in; its seconds may run up to an hour past that start
 //! (`from_secs + seconds <= 3600`), which is why marks reach an hour back.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use stint_proto::Work;
 
 use super::diary::{ms, Windows};
-use super::sql::{params, Conn, ToValue};
+use super::sql::{params, ToValue};
+use super::stale::{hour_key, HOUR_MS};
 use super::worktime::{by_work, Spent};
-use super::{rfc3339, DiaryIdle, DiaryMinute, Grant, Store, StoreError};
+use super::{DiaryIdle, DiaryMinute, Grant, Store, StoreError};
 use crate::access::Action;
-
-const HOUR_MS: i64 = 3_600_000;
 
 /// Rows to one statement where many go at once.
 const CHUNK: usize = 100;
 
-/// The hour `ms` falls in, as a key.
-pub(super) fn hour_key(ms: i64) -> String {
-    rfc3339(ms.div_euclid(HOUR_MS) * HOUR_MS)[..13].to_string()
-}
-
 fn key_ms(key: &str) -> Option<i64> {
     ms(&format!("{key}:00:00Z"))
-}
-
-/// The hours whose minutes a span or a reassignment over [from_ms, to_ms)
-/// can change: a minute's seconds run up to an hour past its start.
-pub(super) fn hours_touching(from_ms: i64, to_ms: i64) -> Vec<String> {
-    let first = (from_ms - HOUR_MS).div_euclid(HOUR_MS);
-    let last = to_ms.div_euclid(HOUR_MS);
-    (first..=last).map(|h| hour_key(h * HOUR_MS)).collect()
-}
-
-/// Marks `hours` of `person` stale: summed again before they are read.
-/// The generation tells a summing that raced with this write that its sums
-/// are already old.
-pub(super) fn mark(
-    conn: &mut Conn,
-    person: &str,
-    hours: impl IntoIterator<Item = String>,
-) -> Result<(), StoreError> {
-    let hours: Vec<String> = hours
-        .into_iter()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    for chunk in hours.chunks(CHUNK) {
-        let mut args: Vec<&dyn ToValue> = vec![&person as &dyn ToValue];
-        let rows: Vec<String> = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                args.push(h);
-                format!("(?1, ?{}, 1)", i + 2)
-            })
-            .collect();
-        conn.execute(
-            &format!(
-                "INSERT INTO work_hours_stale (person_id, hour, gen) VALUES {}
-                 ON CONFLICT (person_id, hour) DO UPDATE SET gen = work_hours_stale.gen + 1",
-                rows.join(", ")
-            ),
-            &args,
-        )?;
-    }
-    Ok(())
-}
-
-/// Like [`mark`], for the person `device` is bound to (none: nothing to mark,
-/// binding marks its hours later).
-pub(super) fn mark_device(
-    conn: &mut Conn,
-    device: &str,
-    hours: impl IntoIterator<Item = String>,
-) -> Result<(), StoreError> {
-    let person: Option<Option<String>> = {
-        use super::sql::OptionalExtension;
-        conn.query_row(
-            "SELECT person_id FROM devices WHERE id = ?1",
-            params![device],
-            |r| r.get(0),
-        )
-        .optional()?
-    };
-    match person.flatten() {
-        Some(p) => mark(conn, &p, hours),
-        None => Ok(()),
-    }
-}
-
-/// Marks every hour with a minute of `device` for its present person: run
-/// before and after the device changes hands.
-pub(super) fn mark_all_of_device(conn: &mut Conn, device: &str) -> Result<(), StoreError> {
-    conn.execute(
-        "INSERT INTO work_hours_stale (person_id, hour, gen)
-         SELECT DISTINCT d.person_id, substr(m.start, 1, 13), 1
-         FROM minutes m JOIN devices d ON d.id = m.device_id
-         WHERE m.device_id = ?1 AND d.person_id IS NOT NULL
-         ON CONFLICT (person_id, hour) DO UPDATE SET gen = work_hours_stale.gen + 1",
-        params![device],
-    )?;
-    Ok(())
 }
 
 fn add_all(into: &mut BTreeMap<Work, Spent>, from: BTreeMap<Work, Spent>) {
@@ -127,7 +42,8 @@ fn unkey(s: String) -> Option<String> {
 impl Store {
     /// The grant's person's time in [from_ms, to_ms) per project choice:
     /// whole hours from the kept sums (summed again first where stale),
-    /// the parts of hours at either end from the minutes. Equal, second for
+    /// the parts of hours at either end from the minutes; and approved
+    /// offline time. Equal, second for
     /// second, to [`by_work`] over all the minutes of the range at once.
     pub fn work_spent(
         &self,
@@ -146,6 +62,9 @@ impl Store {
         let mut out = BTreeMap::new();
         if first >= last {
             add_all(&mut out, self.work_from_minutes(person, from_ms, to_ms)?);
+            for (w, secs) in self.offline_spent(grant, from_ms, to_ms)? {
+                out.entry(w).or_default().offline += secs;
+            }
             out.retain(|w, _| grant.opens(w.project_id.as_deref()));
             return Ok(out);
         }
@@ -173,11 +92,15 @@ impl Store {
                         idle: r.get(4)?,
                         idle_kept: r.get(5)?,
                         discarded: r.get(6)?,
+                        offline: 0,
                     },
                 ))
             },
         )?;
         add_all(&mut out, rows.into_iter().collect());
+        for (w, secs) in self.offline_spent(grant, from_ms, to_ms)? {
+            out.entry(w).or_default().offline += secs;
+        }
         // A lead's grant: the lead's projects alone.
         out.retain(|w, _| grant.opens(w.project_id.as_deref()));
         Ok(out)

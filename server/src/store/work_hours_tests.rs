@@ -4,6 +4,8 @@
 
 use super::*;
 use crate::access::{ProjectRole, Role};
+use crate::store::rfc3339;
+use crate::store::stale::hours_touching;
 use crate::store::Whose;
 
 const T0: &str = "2026-11-30T08:00:00Z";

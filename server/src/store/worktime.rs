@@ -22,6 +22,9 @@ pub struct Spent {
     pub idle_kept: u64,
     /// Not in `tracked`: idle seconds decided as not worked.
     pub discarded: u64,
+    /// Not in `tracked` and never activity: approved offline time, which
+    /// the agent did not record.
+    pub offline: u64,
 }
 
 impl std::ops::AddAssign for Spent {
@@ -31,6 +34,7 @@ impl std::ops::AddAssign for Spent {
         self.idle += o.idle;
         self.idle_kept += o.idle_kept;
         self.discarded += o.discarded;
+        self.offline += o.offline;
     }
 }
 
@@ -154,6 +158,7 @@ mod tests {
             idle: 0,
             idle_kept,
             discarded,
+            offline: 0,
         };
         assert_eq!(got[&on(Some("A"))], spent(25, 25, 0, 0));
         // B: 35 + 15 (10:01:00-10:01:15) + 30 (10:04:30-10:05:00) active.
@@ -186,7 +191,8 @@ mod tests {
                 active: 0,
                 idle: 60,
                 idle_kept: 0,
-                discarded: 0
+                discarded: 0,
+                offline: 0,
             }
         );
     }

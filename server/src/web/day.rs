@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use super::diary::{clock, day_bounds, day_of, segments};
+use super::diary::{clock, day_bounds, day_of, offline_lines, segments};
 use super::extract::Viewer;
 use super::format::{hm, visible};
 use super::refusal::{blocking, Refusal};
@@ -74,6 +74,13 @@ struct DiaryPage {
     choices: Vec<(String, String)>,
     /// For a lead's view: "only the time on Website, the project you lead".
     scope: Option<String>,
+    /// The day's offline time: (state, line).
+    offline: Vec<(&'static str, String)>,
+    /// Approved offline time of the day, h:mm.
+    offline_total: String,
+    /// Whether the viewer may ask for offline time here (their own day,
+    /// and the policy allows it).
+    offline_form: bool,
 }
 
 #[derive(Deserialize)]
@@ -122,6 +129,10 @@ pub async fn diary(
         let names = store.work_names()?;
         let segs = segments(&minutes, &captures, policy.segment_ms());
         let totals = row(&person, day, &minutes, &spans, &names);
+        let (offline, offline_secs) =
+            offline_lines(&store.offline_of(&grant, from, to)?, &names, tz, (from, to));
+        let offline_form = me.id == person.id
+            && policy.policy.manual_time.unwrap_or_default() != stint_proto::ManualTime::Off;
         let work_of = |from_ms: i64, to_ms: i64| {
             let inside: Vec<_> = minutes
                 .iter()
@@ -181,6 +192,9 @@ pub async fn diary(
             )
         });
         Ok(DiaryPage {
+            offline,
+            offline_total: hm(offline_secs),
+            offline_form,
             scope,
             nav,
             person_id: person.id.clone(),

@@ -125,6 +125,51 @@ pub fn segments(minutes: &[DiaryMinute], captures: &[DiaryCapture], seg_ms: i64)
         .collect()
 }
 
+/// A day's offline time as the diary lists it, each line with its state
+/// (a CSS class), and the approved seconds within [from_ms, to_ms).
+pub fn offline_lines(
+    entries: &[crate::store::Offline],
+    names: &crate::store::Names,
+    tz: Tz,
+    (from_ms, to_ms): (i64, i64),
+) -> (Vec<(&'static str, String)>, u64) {
+    use crate::store::OfflineState;
+    let mut approved = 0;
+    let lines = entries
+        .iter()
+        .map(|o| {
+            let state = match (o.state, o.auto) {
+                (OfflineState::Pending, _) => "waiting for a decision".to_string(),
+                (OfflineState::Approved, true) => "approved by the policy".to_string(),
+                (s, _) => format!(
+                    "{} by {}{}",
+                    s.name(),
+                    o.decided_by.as_deref().unwrap_or("?"),
+                    o.decision_reason
+                        .as_deref()
+                        .map(|r| format!(": {}", super::format::visible(r)))
+                        .unwrap_or_default()
+                ),
+            };
+            if o.state == OfflineState::Approved {
+                approved += ((o.to_ms.min(to_ms) - o.from_ms.max(from_ms)).max(0) / 1000) as u64;
+            }
+            (
+                o.state.name(),
+                format!(
+                    "{}–{} ({}) {} — “{}” · {state}",
+                    clock(o.from_ms, tz),
+                    clock(o.to_ms, tz),
+                    super::format::hm(o.seconds()),
+                    super::format::visible(&names.label(&o.work)),
+                    super::format::visible(&o.reason),
+                ),
+            )
+        })
+        .collect();
+    (lines, approved)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -112,6 +112,8 @@ fn same_secret(a: &str, b: &str) -> bool {
 pub struct Viewer {
     pub person: Person,
     pub csrf: String,
+    /// Offline time waiting for this person's decision, for the navigation.
+    pub inbox: usize,
 }
 
 impl Viewer {
@@ -124,6 +126,7 @@ impl Viewer {
             role: self.person.role.name(),
             csrf: self.csrf.clone(),
             admin: allowed(self.person.role, Action::ManagePeople, Subject::Org),
+            inbox: self.inbox,
         }
     }
 }
@@ -139,10 +142,20 @@ impl FromRequestParts<Arc<AppState>> for Viewer {
             .filter(|t| !t.is_empty())
             .ok_or(Refusal::Login)?;
         let csrf = csrf_for(&token);
-        let person = blocking(state, move |s| Ok(s.session(&token)?))
-            .await?
-            .ok_or(Refusal::Login)?;
-        Ok(Viewer { person, csrf })
+        let (person, inbox) = blocking(state, move |s| {
+            let Some(person) = s.session(&token)? else {
+                return Ok(None);
+            };
+            let inbox = s.offline_waiting(&person)?;
+            Ok(Some((person, inbox)))
+        })
+        .await?
+        .ok_or(Refusal::Login)?;
+        Ok(Viewer {
+            person,
+            csrf,
+            inbox,
+        })
     }
 }
 

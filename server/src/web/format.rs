@@ -51,6 +51,17 @@ pub fn visible(text: &str) -> String {
     out
 }
 
+/// The choice a form's `work` field names.
+pub fn parse_work(text: &str) -> stint_proto::Work {
+    let mut parts = text.trim().splitn(2, '/');
+    let project = parts.next().filter(|p| !p.is_empty()).map(str::to_string);
+    let task = parts.next().filter(|t| !t.is_empty()).map(str::to_string);
+    stint_proto::Work {
+        task_id: task.filter(|_| project.is_some()),
+        project_id: project,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +97,21 @@ mod tests {
             assert_eq!(visible(text), want, "{text:?}");
         }
         assert_eq!(hm(3_900), "1:05");
+    }
+
+    #[test]
+    fn the_work_field_names_a_project_and_maybe_a_task() {
+        let w = |p: Option<&str>, t: Option<&str>| stint_proto::Work {
+            project_id: p.map(str::to_string),
+            task_id: t.map(str::to_string),
+        };
+        for (text, want) in [
+            ("", w(None, None)),
+            ("p1", w(Some("p1"), None)),
+            ("p1/t1", w(Some("p1"), Some("t1"))),
+            ("/t1", w(None, None)),
+        ] {
+            assert_eq!(parse_work(text), want, "{text:?}");
+        }
     }
 }

@@ -18,6 +18,7 @@ pub mod diary;
 mod extract;
 mod format;
 mod images;
+mod offline;
 mod oidc;
 mod password;
 mod projects;
@@ -50,6 +51,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/diary/{person}/{day}", get(day::diary))
         .route("/diary/{person}/{day}/delete", post(delete::delete_segment))
         .route("/diary/{person}/{day}/reassign", post(reassign::reassign))
+        .route("/diary/{person}/{day}/offline", post(offline::request))
+        .route("/me/offline", get(offline::mine))
+        .route("/inbox", get(offline::inbox))
+        .route("/inbox/decide", post(offline::decide))
         .route("/people/{person}/delete-all", post(delete::delete_all))
         .route("/images/{capture}", get(images::image))
         .route("/shots/{capture}", get(shot::shot))

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use stint_proto::Work;
 
 use super::extract::Signed;
+use super::format::parse_work;
 use super::refusal::{blocking, Refusal};
 use crate::state::AppState;
 
@@ -22,17 +22,6 @@ pub struct ReassignForm {
     work: String,
     #[serde(default)]
     reason: String,
-}
-
-/// The choice a form's `work` field names.
-pub fn parse_work(text: &str) -> Work {
-    let mut parts = text.trim().splitn(2, '/');
-    let project = parts.next().filter(|p| !p.is_empty()).map(str::to_string);
-    let task = parts.next().filter(|t| !t.is_empty()).map(str::to_string);
-    Work {
-        task_id: task.filter(|_| project.is_some()),
-        project_id: project,
-    }
 }
 
 pub async fn reassign(
@@ -55,25 +44,4 @@ pub async fn reassign(
     })
     .await?;
     Ok(Redirect::to(&back).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_work_field_names_a_project_and_maybe_a_task() {
-        let w = |p: Option<&str>, t: Option<&str>| Work {
-            project_id: p.map(str::to_string),
-            task_id: t.map(str::to_string),
-        };
-        for (text, want) in [
-            ("", w(None, None)),
-            ("p1", w(Some("p1"), None)),
-            ("p1/t1", w(Some("p1"), Some("t1"))),
-            ("/t1", w(None, None)),
-        ] {
-            assert_eq!(parse_work(text), want, "{text:?}");
-        }
-    }
 }

@@ -53,4 +53,6 @@ pub struct Nav {
     pub csrf: String,
     /// Whether to offer the administration page.
     pub admin: bool,
+    /// Offline time waiting for the viewer's decision.
+    pub inbox: usize,
 }

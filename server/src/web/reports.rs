@@ -89,7 +89,7 @@ struct TimesheetPage {
     nav: Nav,
     from: NaiveDate,
     to: NaiveDate,
-    rows: Vec<(Row, String, String, String)>,
+    rows: Vec<(Row, String, String, String, String)>,
 }
 
 pub async fn timesheet(
@@ -109,7 +109,9 @@ pub async fn timesheet(
                 let (start, end) = day_bounds(day, tz);
                 let (minutes, _) = store.day(&grant, start, end)?;
                 let spans = store.day_idle(&grant, start, end)?;
-                rows.push(row(&person, day, &minutes, &spans, &names));
+                let mut r = row(&person, day, &minutes, &spans, &names);
+                r.offline_secs = store.offline_spent(&grant, start, end)?.values().sum();
+                rows.push(r);
                 day = day.succ_opt().unwrap_or(day);
                 if day == NaiveDate::MAX {
                     break;
@@ -130,7 +132,8 @@ pub async fn timesheet(
             .into_iter()
             .map(|r| {
                 let (t, a, i) = (hm(r.tracked_secs), hm(r.active_secs), hm(r.idle_secs));
-                (r, t, a, i)
+                let o = hm(r.offline_secs);
+                (r, t, a, i, o)
             })
             .collect(),
     };
@@ -145,7 +148,7 @@ struct ProjectsPage {
     to: NaiveDate,
     /// Per project: its name, its client, its rows and its total, as text.
     projects: Vec<ProjectBlock>,
-    total: (String, String, String),
+    total: (String, String, String, String),
 }
 
 struct ProjectBlock {
@@ -156,8 +159,8 @@ struct ProjectBlock {
     client: String,
     /// "92 % of the project's budget of 100 h this month (92:00 used)".
     burn: String,
-    rows: Vec<(String, String, String, String, String)>,
-    total: (String, String, String),
+    rows: Vec<(String, String, String, String, String, String)>,
+    total: (String, String, String, String),
 }
 
 /// Time per project, task and person over a range of days (each person's
@@ -207,7 +210,14 @@ pub async fn projects(
             project_csv(&rows),
         ));
     }
-    let three = |t: &Spent| (hms(t.tracked), hms(t.active), hms(t.idle_kept));
+    let four = |t: &Spent| {
+        (
+            hms(t.tracked),
+            hms(t.active),
+            hms(t.idle_kept),
+            hms(t.offline),
+        )
+    };
     let mut blocks: Vec<ProjectBlock> = Vec::new();
     let mut grand = Spent::default();
     for r in &rows {
@@ -240,17 +250,18 @@ pub async fn projects(
             hms(r.spent.tracked),
             hms(r.spent.active),
             hms(r.spent.idle_kept),
+            hms(r.spent.offline),
         ));
     }
     for b in &mut blocks {
-        b.total = three(&b.spent);
+        b.total = four(&b.spent);
     }
     Ok(render(&ProjectsPage {
         nav: viewer.nav(),
         from,
         to,
         projects: blocks,
-        total: three(&grand),
+        total: four(&grand),
     }))
 }
 

@@ -23,6 +23,8 @@ pub struct Row {
     pub idle_kept_secs: u64,
     /// "Website 1:05; Unassigned 0:10": tracked time per project.
     pub projects: String,
+    /// Approved offline time: not tracked, never active.
+    pub offline_secs: u64,
 }
 
 impl Row {
@@ -66,13 +68,14 @@ pub fn row(
             .map(|(n, secs)| format!("{n} {}", hm(secs)))
             .collect::<Vec<_>>()
             .join("; "),
+        offline_secs: 0,
     }
 }
 
 /// The timesheet as RFC 4180 CSV.
 pub fn csv(rows: &[Row]) -> String {
     let mut out = String::from(
-        "name,email,day,time_zone,tracked,active,idle,active_percent,tracked_seconds,active_seconds,idle_seconds,idle_kept_seconds,projects\r\n",
+        "name,email,day,time_zone,tracked,active,idle,active_percent,tracked_seconds,active_seconds,idle_seconds,idle_kept_seconds,projects,offline,offline_seconds\r\n",
     );
     for r in rows {
         out.push_str(
@@ -90,6 +93,8 @@ pub fn csv(rows: &[Row]) -> String {
                 r.idle_secs.to_string(),
                 r.idle_kept_secs.to_string(),
                 field(&r.projects),
+                hm(r.offline_secs),
+                r.offline_secs.to_string(),
             ]
             .join(","),
         );
@@ -119,7 +124,7 @@ pub fn project_rows(
 ) -> Vec<ProjectRow> {
     spent
         .into_iter()
-        .filter(|(_, s)| s.tracked > 0)
+        .filter(|(_, s)| s.tracked + s.offline > 0)
         .map(|(w, spent)| ProjectRow {
             project_id: w.project_id.clone(),
             client: names.client(w.project_id.as_deref()),
@@ -135,7 +140,7 @@ pub fn project_rows(
 /// The project report as RFC 4180 CSV: one row per project, task and person.
 pub fn project_csv(rows: &[ProjectRow]) -> String {
     let mut out = String::from(
-        "client,project,task,name,email,tracked,active,idle_kept,tracked_seconds,active_seconds,idle_kept_seconds\r\n",
+        "client,project,task,name,email,tracked,active,idle_kept,tracked_seconds,active_seconds,idle_kept_seconds,offline,offline_seconds\r\n",
     );
     for r in rows {
         out.push_str(
@@ -151,6 +156,8 @@ pub fn project_csv(rows: &[ProjectRow]) -> String {
                 r.spent.tracked.to_string(),
                 r.spent.active.to_string(),
                 r.spent.idle_kept.to_string(),
+                hm(r.spent.offline),
+                r.spent.offline.to_string(),
             ]
             .join(","),
         );
@@ -266,11 +273,14 @@ mod tests {
             ),
             (150, 60, 60, 40)
         );
-        let text = csv(&[r]);
+        let text = csv(&[Row {
+            offline_secs: 5400,
+            ..r
+        }]);
         let line = text.lines().nth(1).unwrap();
         assert_eq!(
             line,
-            "\"'=Max, \"\"the\"\" tester\",max@example.com,2026-11-29,Pacific/Auckland,0:02,0:01,0:01,40,150,60,60,0,Unassigned 0:02"
+            "\"'=Max, \"\"the\"\" tester\",max@example.com,2026-11-29,Pacific/Auckland,0:02,0:01,0:01,40,150,60,60,0,Unassigned 0:02,1:30,5400"
         );
     }
 }

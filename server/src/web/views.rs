@@ -1,5 +1,6 @@
 //! "Who looked at my data": every look at the person's data by someone
-//! else, and every deletion of their records, with who, when and why.
+//! else, every deletion of their records, every reassignment of their time
+//! and every request for offline time with its decision: who, when and why.
 
 use std::sync::Arc;
 
@@ -23,11 +24,23 @@ struct Change {
     reason: String,
 }
 
+/// A request for offline time as the page prints it.
+struct Asked {
+    at: String,
+    range: String,
+    to: String,
+    reason: String,
+    state: &'static str,
+    /// "Mia <mia@example.com> at 2026-12-03T10:00:00Z: that was lunch".
+    decided: String,
+}
+
 #[derive(Template)]
 #[template(path = "views.html")]
 struct ViewsPage {
     deletions: Vec<Deletion>,
     changes: Vec<Change>,
+    offline: Vec<Asked>,
     nav: Nav,
     views: Vec<View>,
 }
@@ -58,6 +71,33 @@ pub async fn my_views(
                         ),
                         to: names.label(&r.work),
                         reason: r.reason,
+                    })
+                    .collect()
+            },
+            offline: {
+                let names = store.work_names()?;
+                let t = crate::store::rfc3339;
+                store
+                    .offline_of(&grant, i64::MIN / 2, i64::MAX / 2)?
+                    .into_iter()
+                    .rev()
+                    .map(|o| Asked {
+                        at: t(o.requested_ms),
+                        range: format!("{} to {}", t(o.from_ms), t(o.to_ms)),
+                        to: names.label(&o.work),
+                        state: o.state.name(),
+                        decided: match (&o.decided_by, o.decided_ms) {
+                            (Some(by), Some(at)) => format!(
+                                "{by} at {}{}",
+                                t(at),
+                                o.decision_reason
+                                    .as_deref()
+                                    .map(|r| format!(": {r}"))
+                                    .unwrap_or_default()
+                            ),
+                            _ => String::new(),
+                        },
+                        reason: o.reason,
                     })
                     .collect()
             },

@@ -1,6 +1,6 @@
 //! The tray icon: shows whether stint is tracking, paused, offline with a
 //! backlog, or in trouble, and offers start/stop, today's time, sync status,
-//! "Open my activity" and (unless policy forbids it) Quit.
+//! "Add offline time…", "Open my activity" and (unless policy forbids it) Quit.
 //!
 //! It runs as its own process (`stint-tray`, started by `stint run`) so the
 //! recording daemon never loads a GUI toolkit, and talks to the daemon over the
@@ -90,6 +90,8 @@ pub struct Tray {
     today: MenuItem,
     sync: MenuItem,
     open: MenuItem,
+    /// "Add offline time…": the server's form for time the agent did not record.
+    offline_time: MenuItem,
     /// "Delete 14:00-14:10", in the menu only while a segment is deletable.
     delete: MenuItem,
     deletable: Option<stint::review::Deletable>,
@@ -114,6 +116,7 @@ impl Tray {
         let today = MenuItem::new("Today: -", false, None);
         let sync = MenuItem::new("Sync: -", false, None);
         let open = MenuItem::new("Open my activity", true, None);
+        let offline_time = MenuItem::new("Add offline time…", true, None);
         let delete = MenuItem::new("Delete", true, None);
         let quit = MenuItem::new("Quit stint", true, None);
         let work = work::WorkMenu::new();
@@ -124,6 +127,7 @@ impl Tray {
             &PredefinedMenuItem::separator(),
             &today,
             &sync,
+            &offline_time,
             &open,
             &PredefinedMenuItem::separator(),
             &quit,
@@ -149,6 +153,7 @@ impl Tray {
             today,
             sync,
             open,
+            offline_time,
             quit,
             quit_shown: true,
             work,
@@ -180,6 +185,8 @@ impl Tray {
                 }
             } else if ev.id == *self.open.id() {
                 self.open_activity();
+            } else if ev.id == *self.offline_time.id() {
+                self.add_offline_time();
             } else if ev.id == *self.quit.id() && self.quit_shown {
                 tracing::info!("quit from the tray");
                 self.courier.send(Request::Quit);
@@ -336,7 +343,7 @@ impl Tray {
                     stint::status::local_hm(&d.until)
                 ));
                 // After "Open my activity": what was recorded, then the way to take it back.
-                let at = 5 + self.work.extra_items();
+                let at = 6 + self.work.extra_items();
                 if shown || self.menu.insert(&self.delete, at).is_ok() {
                     self.deletable = Some(d.clone());
                 }
@@ -365,6 +372,22 @@ impl Tray {
     /// Opens the person's own diary on the server when this device is
     /// enrolled and uploads are going through; otherwise (offline, or no
     /// server) today's records as text, from the local queue.
+    /// Opens the server's form for offline time on today's own diary; the
+    /// server decides whether it may be asked for.
+    fn add_offline_time(&self) {
+        match stint::sync::diary_url(&self.cfg) {
+            Some(url) => {
+                let form = format!("{url}me/offline");
+                if let Err(e) = stint::platform::open_url(&form) {
+                    tracing::warn!(error = %e, url = %form, "could not open the browser");
+                }
+            }
+            None => tracing::warn!(
+                "offline time is asked for on the server, and this computer is not enrolled with one"
+            ),
+        }
+    }
+
     fn open_activity(&self) {
         if let (Some(url), false) = (stint::sync::diary_url(&self.cfg), self.offline) {
             match stint::platform::open_url(&url) {

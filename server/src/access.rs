@@ -89,10 +89,18 @@ pub enum Action {
     /// Approve or deny someone's offline time. Never one's own: a request
     /// needs a second person, whoever the first is.
     DecideTime,
+    /// Hand in one's own timesheet period for approval.
+    SubmitPeriod,
+    /// Approve or reject someone's submitted period: their manager or an
+    /// admin, never they themself and never as a project's lead (a period
+    /// is all of a person's time).
+    ApprovePeriod,
+    /// Reopen someone's approved period: admins only, never their own.
+    ReopenPeriod,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 19] = [
         Action::ViewDiary,
         Action::ViewImage,
         Action::ViewReport,
@@ -109,6 +117,9 @@ impl Action {
         Action::Reassign,
         Action::RequestTime,
         Action::DecideTime,
+        Action::SubmitPeriod,
+        Action::ApprovePeriod,
+        Action::ReopenPeriod,
     ];
 
     /// Whether doing it shows the subject's data (and so is audited when the
@@ -189,8 +200,10 @@ pub fn allowed(role: Role, action: Action, subject: Subject) -> bool {
             ViewDiary | ViewImage | ViewReport | Reassign | DecideTime
         );
     match action {
-        RequestTime => return subject == Own,
-        DecideTime if subject == Own => return false,
+        RequestTime | SubmitPeriod => return subject == Own,
+        DecideTime | ApprovePeriod | ReopenPeriod if subject == Own => return false,
+        // Leading a project opens nothing of a whole period.
+        ApprovePeriod | ReopenPeriod if subject == Led => return allowed(role, action, Other),
         _ => {}
     }
     match role {
@@ -200,6 +213,7 @@ pub fn allowed(role: Role, action: Action, subject: Subject) -> bool {
             ViewDiary | ViewImage | ViewReport | Reassign | DecideTime => {
                 matches!(subject, Own | Managed | Led)
             }
+            ApprovePeriod => subject == Managed,
             Export | DeleteRecent | ViewAudit => subject == Own,
             _ => false,
         },
@@ -335,66 +349,28 @@ mod tests {
     #[test]
     fn every_role_action_and_subject() {
         use Action::*;
-        let table: [(Action, [&str; 5]); 16] = [
+        #[rustfmt::skip]
+        let table: [(Action, [&str; 5]); 19] = [
             //                owner     admin     manager   member    auditor
-            (
-                ViewDiary,
-                ["yyyyyy", "yyyyyy", "yyy...", "y.y...", "yyyy.."],
-            ),
-            (
-                ViewImage,
-                ["yyyyyy", "yyyyyy", "yyy...", "y.y...", "yyyy.."],
-            ),
-            (
-                ViewReport,
-                ["yyyyyy", "yyyyyy", "yyy...", "y.y...", "yyyy.."],
-            ),
-            (Export, ["yyyyyy", "yyyyyy", "y.....", "y.....", "y....."]),
-            (
-                DeleteRecent,
-                ["yyyyyy", "yyyyyy", "y.....", "y.....", "y....."],
-            ),
-            (
-                DeleteOld,
-                ["yyyyyy", "yyyyyy", "......", "......", "......"],
-            ),
-            (
-                DeleteAll,
-                ["yyyyyy", "yyyyyy", "......", "......", "......"],
-            ),
-            (
-                ViewAudit,
-                ["yyyyyy", "yyyyyy", "y.....", "y.....", "yyyy.."],
-            ),
-            (
-                ManagePeople,
-                ["yyyyyy", "yyyyyy", "......", "......", "......"],
-            ),
-            (
-                ManageDevices,
-                ["yyyyyy", "yyyyyy", "......", "......", "......"],
-            ),
-            (
-                ManageTokens,
-                ["yyyyyy", "yyyyyy", "......", "......", "......"],
-            ),
-            (
-                ManagePolicy,
-                ["yyyyyy", "yyyyyy", "......", "......", "......"],
-            ),
-            (
-                ManageOwners,
-                ["yyyyyy", "......", "......", "......", "......"],
-            ),
-            (Reassign, ["yyyyyy", "yyyyyy", "yyy...", "y.y...", "..y..."]),
-            (
-                RequestTime,
-                ["y.....", "y.....", "y.....", "y.....", "y....."],
-            ),
-            (
-                DecideTime,
-                [".yyyyy", ".yyyyy", ".yy...", "..y...", "..y..."],
-            ),
+            (ViewDiary,     ["yyyyyy", "yyyyyy", "yyy...", "y.y...", "yyyy.."]),
+            (ViewImage,     ["yyyyyy", "yyyyyy", "yyy...", "y.y...", "yyyy.."]),
+            (ViewReport,    ["yyyyyy", "yyyyyy", "yyy...", "y.y...", "yyyy.."]),
+            (Export,        ["yyyyyy", "yyyyyy", "y.....", "y.....", "y....."]),
+            (DeleteRecent,  ["yyyyyy", "yyyyyy", "y.....", "y.....", "y....."]),
+            (DeleteOld,     ["yyyyyy", "yyyyyy", "......", "......", "......"]),
+            (DeleteAll,     ["yyyyyy", "yyyyyy", "......", "......", "......"]),
+            (ViewAudit,     ["yyyyyy", "yyyyyy", "y.....", "y.....", "yyyy.."]),
+            (ManagePeople,  ["yyyyyy", "yyyyyy", "......", "......", "......"]),
+            (ManageDevices, ["yyyyyy", "yyyyyy", "......", "......", "......"]),
+            (ManageTokens,  ["yyyyyy", "yyyyyy", "......", "......", "......"]),
+            (ManagePolicy,  ["yyyyyy", "yyyyyy", "......", "......", "......"]),
+            (ManageOwners,  ["yyyyyy", "......", "......", "......", "......"]),
+            (Reassign,      ["yyyyyy", "yyyyyy", "yyy...", "y.y...", "..y..."]),
+            (RequestTime,   ["y.....", "y.....", "y.....", "y.....", "y....."]),
+            (DecideTime,    [".yyyyy", ".yyyyy", ".yy...", "..y...", "..y..."]),
+            (SubmitPeriod,  ["y.....", "y.....", "y.....", "y.....", "y....."]),
+            (ApprovePeriod, [".yyyyy", ".yyyyy", ".y....", "......", "......"]),
+            (ReopenPeriod,  [".yyyyy", ".yyyyy", "......", "......", "......"]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let mut cells = 0;
@@ -410,7 +386,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cells, 5 * 16 * 6);
+        assert_eq!(cells, 5 * 19 * 6);
         for role in Role::ALL {
             for action in Action::ALL {
                 for subject in Subject::ALL {

@@ -1,5 +1,6 @@
 //! The server's own work on a clock: retention, the sums of recorded hours
-//! (`store/work_hours.rs`) and the orphan sweep, each
+//! (`store/work_hours.rs`), approving periods by the policy and the orphan
+//! sweep, each
 //! hourly and, across replicas, run by whichever replica holds its lease.
 
 use std::sync::Arc;
@@ -47,6 +48,15 @@ fn run_due(store: &Store, holder: &str) -> Result<(), StoreError> {
         let summed = store.sum_stale_hours(now - now % 3_600_000)?;
         if summed > 0 {
             tracing::info!(hours = summed, "summed the hours reports read");
+        }
+    }
+    if store.take_lease("auto-approve", holder, now, LEASE_MS)? {
+        let approved = store.auto_approve_periods(now)?;
+        if approved > 0 {
+            tracing::info!(
+                periods = approved,
+                "approved submitted periods, as the policy says, once due"
+            );
         }
     }
     if store.take_lease("orphan-sweep", holder, now, LEASE_MS)? {

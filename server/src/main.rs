@@ -65,6 +65,8 @@ enum Command {
     /// Show how long data is kept, or change it: --set screenshots_days=45
     /// (keys screenshots_days, webcam_days, minutes_days, audit_days; KEY= keeps for ever).
     Retention(cli::retention::Retention),
+    /// Timesheet periods: how time is cut into them (--rule weekly:monday, biweekly:2026-11-30, semi-monthly, monthly) and after how many days a submitted one is approved by the policy (--auto-approve-days N, 0 for never)
+    Periods(cli::periods::Periods),
     /// Bind (or re-bind) a device to a person: its records become theirs.
     BindDevice(cli::devices::BindDevice),
     /// Enrollment tokens.
@@ -126,6 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Project { command } => cli::project::run(&place.open()?, command),
         Command::Delete(args) => cli::records::delete(&place.open()?, args),
         Command::Retention(args) => cli::retention::run(&place.open()?, args),
+        Command::Periods(args) => cli::periods::run(&place.open()?, args),
         Command::BindDevice(args) => cli::devices::bind(&place.open()?, args),
         Command::Token { command } => cli::token::run(&place.open()?, command),
         Command::Devices(args) => cli::devices::list(&place.open()?, args),

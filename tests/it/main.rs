@@ -22,5 +22,6 @@ mod web_admin;
 mod web_browser;
 mod web_oidc;
 mod web_routes;
+mod web_time;
 mod wine_input;
 mod work;

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod devices;
 pub mod migrate;
+pub mod periods;
 pub mod policy;
 pub mod project;
 pub mod records;

@@ -65,6 +65,10 @@ impl Store {
         reason: &str,
     ) -> Result<Deleted, StoreError> {
         let person = grant.person_for(&[Action::DeleteRecent, Action::DeleteOld])?;
+        // A submitted or approved timesheet period stays as it was handed in.
+        if let (super::Actor::Person(viewer), Some(p)) = (grant.actor(), self.person(person)?) {
+            self.check_unlocked(viewer, &p, (from_ms, to_ms))?;
+        }
         let (lo, hi) = super::diary::text_bounds(from_ms, to_ms);
         let minutes = self.ids_where(
             "SELECT m.id, m.start FROM minutes m JOIN devices d ON d.id = m.device_id

@@ -122,7 +122,7 @@ impl Store {
     ) -> Result<(Vec<DiaryMinute>, Vec<DiaryCapture>), StoreError> {
         let person = grant.person_for(&[Action::ViewDiary, Action::ViewReport])?;
         let (lo, hi) = text_bounds(from_ms, to_ms);
-        let mut minutes = self.minutes_of(person, from_ms, to_ms, Windows::Read)?;
+        let mut minutes = self.minutes_of(person, from_ms, to_ms, Windows::Read, i64::MAX)?;
         let mut conn = self.conn();
         let mut captures: Vec<DiaryCapture> = conn
             .query_map(
@@ -164,43 +164,47 @@ impl Store {
     }
 
     /// `person`'s minutes that start in [from_ms, to_ms), oldest first, as
-    /// sent (not reassigned).
+    /// sent (not reassigned); only those the server had by `received_by`
+    /// (`i64::MAX`: all), which is what an approved period counts.
     pub(super) fn minutes_of(
         &self,
         person: &str,
         from_ms: i64,
         to_ms: i64,
         windows: Windows,
+        received_by: i64,
     ) -> Result<Vec<DiaryMinute>, StoreError> {
         let (lo, hi) = text_bounds(from_ms, to_ms);
         let sql = format!(
             "SELECT m.start, m.seconds, m.keystrokes, m.clicks, m.scrolls, m.idle, {},
                     m.project_id, m.task_id, m.from_secs
              FROM minutes m JOIN devices d ON d.id = m.device_id
-             WHERE d.person_id = ?1 AND m.start >= ?2 AND m.start <= ?3",
+             WHERE d.person_id = ?1 AND m.start >= ?2 AND m.start <= ?3 AND m.received_ms <= ?4",
             match windows {
                 Windows::Read => "m.app, m.title",
                 Windows::Left => "NULL, NULL",
             }
         );
-        let rows = self.conn().query_map(&sql, params![person, lo, hi], |r| {
-            Ok((
-                r.get::<String>(0)?,
-                DiaryMinute {
-                    start_ms: 0,
-                    seconds: r.get(1)?,
-                    keystrokes: r.get(2)?,
-                    clicks: r.get(3)?,
-                    scrolls: r.get(4)?,
-                    idle: r.get(5)?,
-                    app: r.get(6)?,
-                    title: r.get(7)?,
-                    project_id: r.get(8)?,
-                    task_id: r.get(9)?,
-                    from_secs: r.get(10)?,
-                },
-            ))
-        })?;
+        let rows = self
+            .conn()
+            .query_map(&sql, params![person, lo, hi, received_by], |r| {
+                Ok((
+                    r.get::<String>(0)?,
+                    DiaryMinute {
+                        start_ms: 0,
+                        seconds: r.get(1)?,
+                        keystrokes: r.get(2)?,
+                        clicks: r.get(3)?,
+                        scrolls: r.get(4)?,
+                        idle: r.get(5)?,
+                        app: r.get(6)?,
+                        title: r.get(7)?,
+                        project_id: r.get(8)?,
+                        task_id: r.get(9)?,
+                        from_secs: r.get(10)?,
+                    },
+                ))
+            })?;
         let mut minutes: Vec<DiaryMinute> = rows
             .into_iter()
             .filter_map(|(start, m)| {
@@ -223,7 +227,7 @@ impl Store {
         to_ms: i64,
     ) -> Result<Vec<DiaryIdle>, StoreError> {
         let person = grant.person_for(&[Action::ViewDiary, Action::ViewReport])?;
-        let mut spans = self.idle_of(person, from_ms, to_ms)?;
+        let mut spans = self.idle_of(person, from_ms, to_ms, i64::MAX)?;
         let rs = self.reassignments_where(person, from_ms, to_ms)?;
         super::reassign::apply(&rs, &mut [], &mut spans);
         if grant.projects().is_some() {
@@ -241,20 +245,22 @@ impl Store {
     }
 
     /// `person`'s decided idle spans that overlap [from_ms, to_ms), oldest
-    /// first, as sent (not reassigned).
+    /// first, as sent (not reassigned), of those the server had by
+    /// `received_by`.
     pub(super) fn idle_of(
         &self,
         person: &str,
         from_ms: i64,
         to_ms: i64,
+        received_by: i64,
     ) -> Result<Vec<DiaryIdle>, StoreError> {
         // A span is at most a week long (stint-proto refuses longer ones).
         let (lo, hi) = text_bounds(from_ms - stint_proto::MAX_IDLE_SPAN_SECS * 1000, to_ms);
         let rows = self.conn().query_map(
             "SELECT s.start, s.end_at, s.decision, s.auto, s.project_id, s.task_id
              FROM idle_spans s JOIN devices d ON d.id = s.device_id
-             WHERE d.person_id = ?1 AND s.start >= ?2 AND s.start <= ?3",
-            params![person, lo, hi],
+             WHERE d.person_id = ?1 AND s.start >= ?2 AND s.start <= ?3 AND s.received_ms <= ?4",
+            params![person, lo, hi, received_by],
             |r| {
                 Ok((
                     r.get::<String>(0)?,

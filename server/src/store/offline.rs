@@ -153,6 +153,7 @@ impl Store {
                 span_words(from_ms, to_ms)
             )));
         }
+        self.check_unlocked(viewer, viewer, (from_ms, to_ms))?;
         let project = self.open_work_for(viewer, work)?;
         let on = project.as_ref().map(|p| (p.id.as_str(), p.name.as_str()));
         let policy = self.effective_policy_on(Some(&viewer.id), on)?.policy;
@@ -167,7 +168,13 @@ impl Store {
                 "the policy needs a project for every stretch of time: choose one".into(),
             ));
         }
-        let recorded = self.minutes_of(&viewer.id, from_ms - 3_600_000, to_ms, Windows::Left)?;
+        let recorded = self.minutes_of(
+            &viewer.id,
+            from_ms - 3_600_000,
+            to_ms,
+            Windows::Left,
+            i64::MAX,
+        )?;
         if let Some(m) = recorded.iter().find(|m| {
             let start = m.start_ms + i64::from(m.from_secs) * 1000;
             start < to_ms && start + i64::from(m.seconds) * 1000 > from_ms && m.seconds > 0
@@ -254,6 +261,9 @@ impl Store {
             return Err(StoreError::Denied(
                 "a project's lead decides on offline time for the projects they lead only".into(),
             ));
+        }
+        if let Some(person) = self.person(&o.person_id)? {
+            self.check_unlocked(viewer, &person, (o.from_ms, o.to_ms))?;
         }
         let reason = match (approve, reason.trim().is_empty()) {
             (true, true) => None,

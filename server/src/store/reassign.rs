@@ -90,6 +90,7 @@ impl Store {
             )));
         }
         self.open_work_for(person, work)?;
+        self.check_unlocked(viewer, person, (from_ms, to_ms))?;
         let grant = self.grant(
             viewer,
             super::Whose::Person(&person.id),

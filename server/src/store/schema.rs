@@ -181,6 +181,7 @@ ALTER TABLE login_failures ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
     WORK_STEP,
     WORK_HOURS_STEP,
     OFFLINE_STEP,
+    PERIODS_STEP,
 ];
 
 /// 9 -> 10 here, 4 -> 5 on PostgreSQL (one text: SQLite reads BIGINT as
@@ -304,6 +305,31 @@ CREATE TABLE offline_time (
 );
 CREATE INDEX offline_time_by_person ON offline_time (person_id, from_ms);
 CREATE INDEX offline_time_by_state ON offline_time (state, requested_ms);
+"#;
+
+/// 12 -> 13 here, 7 -> 8 on PostgreSQL: timesheet periods handed in (a row
+/// only once a period leaves "open"), and every step of each.
+pub(super) const PERIODS_STEP: &str = r#"
+CREATE TABLE periods (
+    person_id TEXT NOT NULL,
+    first_day TEXT NOT NULL,
+    last_day TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('open', 'submitted', 'approved', 'rejected')),
+    changed_ms BIGINT NOT NULL,
+    approved_ms BIGINT,
+    PRIMARY KEY (person_id, first_day)
+);
+CREATE INDEX periods_by_state ON periods (state, changed_ms);
+CREATE TABLE period_events (
+    id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL,
+    first_day TEXT NOT NULL,
+    at_ms BIGINT NOT NULL,
+    by_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    reason TEXT
+);
+CREATE INDEX period_events_by_person ON period_events (person_id, at_ms);
 "#;
 
 pub(super) const SCHEMA: stint_common::migrate::Schema = stint_common::migrate::Schema {

@@ -166,6 +166,7 @@ ALTER TABLE login_failures ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
     super::schema::WORK_STEP,
     super::schema::WORK_HOURS_STEP,
     super::schema::OFFLINE_STEP,
+    super::schema::PERIODS_STEP,
 ];
 
 /// Any fixed number: replicas serialise their migrations on it.

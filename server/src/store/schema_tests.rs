@@ -284,6 +284,33 @@ fn version_11_with_hour_sums_migrates_to_12() {
     assert!(bad.is_err(), "a state is one of three");
 }
 
+/// Fixture for 12 -> 13: offline time stays, and periods start open (no
+/// rows) and take one.
+#[test]
+fn version_12_with_offline_time_migrates_to_13() {
+    let mut conn = at_version(12);
+    conn.execute(
+        "INSERT INTO offline_time (id, person_id, from_ms, to_ms, reason, state, requested_ms)
+         VALUES ('o1', 'p1', 0, 60000, 'meeting', 'approved', 1)",
+        [],
+    )
+    .unwrap();
+    migrate(&mut conn).unwrap();
+    let row: (String, i64) = conn
+        .query_row(
+            "SELECT (SELECT state FROM offline_time), (SELECT count(*) FROM periods)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(row, ("approved".into(), 0));
+    conn.execute(
+        "INSERT INTO periods (person_id, first_day, last_day, state, changed_ms) VALUES ('p1', '2026-11-30', '2026-12-06', 'submitted', 1)",
+        [],
+    )
+    .unwrap();
+}
+
 #[test]
 fn a_newer_schema_is_refused() {
     let mut conn = Connection::open_in_memory().unwrap();

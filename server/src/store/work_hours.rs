@@ -242,9 +242,20 @@ impl Store {
         from_ms: i64,
         to_ms: i64,
     ) -> Result<(Vec<DiaryMinute>, Vec<DiaryIdle>), StoreError> {
-        let mut minutes = self.minutes_of(person, from_ms, to_ms, Windows::Left)?;
+        self.minutes_received_for_work(person, from_ms, to_ms, i64::MAX)
+    }
+
+    /// [`Store::minutes_for_work`] of what the server had by `received_by`.
+    pub(super) fn minutes_received_for_work(
+        &self,
+        person: &str,
+        from_ms: i64,
+        to_ms: i64,
+        received_by: i64,
+    ) -> Result<(Vec<DiaryMinute>, Vec<DiaryIdle>), StoreError> {
+        let mut minutes = self.minutes_of(person, from_ms, to_ms, Windows::Left, received_by)?;
         // A minute's seconds end at most an hour after its start.
-        let mut spans = self.idle_of(person, from_ms, to_ms + HOUR_MS)?;
+        let mut spans = self.idle_of(person, from_ms, to_ms + HOUR_MS, received_by)?;
         let week = stint_proto::MAX_IDLE_SPAN_SECS * 1000;
         let rs = self.reassignments_where(person, from_ms - week, to_ms + HOUR_MS)?;
         super::reassign::apply(&rs, &mut minutes, &mut spans);

@@ -81,6 +81,10 @@ struct DiaryPage {
     /// Whether the viewer may ask for offline time here (their own day,
     /// and the policy allows it).
     offline_form: bool,
+    /// "In the period 2026-11-23 to 2026-11-29, approved; 3 minutes …".
+    period: Option<String>,
+    /// The period's first day, when the viewer may reopen it (an admin).
+    reopen: Option<NaiveDate>,
 }
 
 #[derive(Deserialize)]
@@ -131,7 +135,31 @@ pub async fn diary(
         let totals = row(&person, day, &minutes, &spans, &names);
         let (offline, offline_secs) =
             offline_lines(&store.offline_of(&grant, from, to)?, &names, tz, (from, to));
+        let p = store.period_at(&person, day)?;
+        let period = (p.state != crate::store::PeriodState::Open).then(|| {
+            let late = if p.state.locked() {
+                store
+                    .late_minutes(&grant, (from, to), p.changed_ms)
+                    .unwrap_or(0)
+            } else {
+                0
+            };
+            let mut text = format!("In {}, {}.", p.words(), p.state.name());
+            if late > 0 {
+                text.push_str(&format!(
+                    " {late} minute(s) of this day arrived after it was {}: kept and shown here, not counted as approved.",
+                    p.state.name()
+                ));
+            }
+            text
+        });
+        let reopen = (p.state == crate::store::PeriodState::Approved
+            && store
+                .grant(&me, Whose::Person(&person.id), Action::ReopenPeriod, "")
+                .is_ok())
+        .then_some(p.first);
         let offline_form = me.id == person.id
+            && !p.state.locked()
             && policy.policy.manual_time.unwrap_or_default() != stint_proto::ManualTime::Off;
         let work_of = |from_ms: i64, to_ms: i64| {
             let inside: Vec<_> = minutes
@@ -146,10 +174,15 @@ pub async fn diary(
                 .collect::<Vec<_>>()
                 .join(" · ")
         };
-        let may_delete = |end_ms| grant.allows(deletion(end_ms, now, review_ms));
+        // As the store decides: an approved period changes for nobody, a
+        // submitted one not for its person.
+        let locked = p.state == crate::store::PeriodState::Approved
+            || (p.state.locked() && me.id == person.id);
+        let may_delete = |end_ms| !locked && grant.allows(deletion(end_ms, now, review_ms));
         // As the store decides: one's own only within the deletion window.
         let may_reassign = |end_ms| {
-            grant.allows(Action::Reassign)
+            !locked
+                && grant.allows(Action::Reassign)
                 && crate::store::window_allows(&me, &person, end_ms, now, review_ms)
         };
         // A lead moves time within the projects they lead only.
@@ -192,6 +225,8 @@ pub async fn diary(
             )
         });
         Ok(DiaryPage {
+            period,
+            reopen,
             offline,
             offline_total: hm(offline_secs),
             offline_form,

@@ -112,7 +112,8 @@ fn same_secret(a: &str, b: &str) -> bool {
 pub struct Viewer {
     pub person: Person,
     pub csrf: String,
-    /// Offline time waiting for this person's decision, for the navigation.
+    /// Offline time and periods waiting for this person's decision, for the
+    /// navigation.
     pub inbox: usize,
 }
 
@@ -146,7 +147,7 @@ impl FromRequestParts<Arc<AppState>> for Viewer {
             let Some(person) = s.session(&token)? else {
                 return Ok(None);
             };
-            let inbox = s.offline_waiting(&person)?;
+            let inbox = s.offline_waiting(&person)? + s.periods_waiting(&person)?.len();
             Ok(Some((person, inbox)))
         })
         .await?

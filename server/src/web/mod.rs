@@ -21,6 +21,7 @@ mod images;
 mod offline;
 mod oidc;
 mod password;
+mod periods;
 mod projects;
 mod reassign;
 mod refusal;
@@ -55,6 +56,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/me/offline", get(offline::mine))
         .route("/inbox", get(offline::inbox))
         .route("/inbox/decide", post(offline::decide))
+        .route("/periods", get(periods::mine))
+        .route("/periods/submit", post(periods::submit))
+        .route("/periods/decide", post(periods::decide))
+        .route("/reports/payroll", get(reports::payroll))
         .route("/people/{person}/delete-all", post(delete::delete_all))
         .route("/images/{capture}", get(images::image))
         .route("/shots/{capture}", get(shot::shot))

@@ -98,11 +98,24 @@ struct Waiting {
     context: String,
 }
 
+/// A submitted period in the inbox.
+struct PeriodWaiting {
+    person: String,
+    person_id: String,
+    first: NaiveDate,
+    last: NaiveDate,
+    tracked: String,
+    offline: String,
+    /// "3 minutes arrived after it was submitted", or empty.
+    late: String,
+}
+
 #[derive(Template)]
 #[template(path = "inbox.html")]
 struct InboxPage {
     nav: Nav,
     waiting: Vec<Waiting>,
+    periods: Vec<PeriodWaiting>,
 }
 
 /// The stretches of recorded time around a request and the request
@@ -173,7 +186,36 @@ pub async fn inbox(
                 reason: visible(&o.reason),
             });
         }
-        Ok(InboxPage { nav, waiting })
+        let mut periods = Vec::new();
+        for (person, p) in store.periods_waiting(&me)? {
+            // Its totals are the person's data: a look of its own.
+            let grant = store.grant(
+                &me,
+                Whose::Person(&person.id),
+                Action::ViewReport,
+                &format!("timesheet period {} to {}, submitted", p.first, p.last),
+            )?;
+            let bounds = store.period_bounds(&person, &p);
+            let spent = store.work_spent(&grant, bounds.0, bounds.1)?;
+            let late = store.late_minutes(&grant, bounds, p.changed_ms)?;
+            periods.push(PeriodWaiting {
+                person: visible(&person.name),
+                person_id: person.id.clone(),
+                first: p.first,
+                last: p.last,
+                tracked: hm(spent.values().map(|s| s.tracked).sum()),
+                offline: hm(spent.values().map(|s| s.offline).sum()),
+                late: match late {
+                    0 => String::new(),
+                    n => format!("{n} minute(s) arrived after it was submitted"),
+                },
+            });
+        }
+        Ok(InboxPage {
+            nav,
+            waiting,
+            periods,
+        })
     })
     .await?;
     Ok(render(&page))

@@ -17,7 +17,7 @@ use super::extract::Viewer;
 use super::format::{hm, hms, visible};
 use super::refusal::{blocking, Refusal};
 use super::render::{render, Nav};
-use super::sheet::{applications, csv, project_csv, project_rows, row, Row};
+use super::sheet::{applications, csv, payroll_csv, project_csv, project_rows, row, Row};
 use crate::access::Action;
 use crate::store::Spent;
 use crate::store::{Grant, Person, Store};
@@ -138,6 +138,31 @@ pub async fn timesheet(
             .collect(),
     };
     Ok(render(&page))
+}
+
+/// Approved time only, as CSV: what payroll reads. Each person's days in
+/// their own zone, for everyone the viewer may report on (each an entry in
+/// their "Who looked at my data").
+pub async fn payroll(
+    State(state): State<Arc<crate::state::AppState>>,
+    viewer: Viewer,
+    Query(range): Query<Range>,
+) -> Result<Response, Refusal> {
+    let (from, to) = days(&viewer.person, range.from.as_deref(), range.to.as_deref())?;
+    let me = viewer.person.clone();
+    let body = blocking(&state, move |store| {
+        let names = store.work_names()?;
+        let mut rows = Vec::new();
+        let what = format!("payroll {from} to {to}");
+        for (person, grant) in reported(store, &me, None, &what)? {
+            for d in store.payroll(&grant, &person, (from, to))? {
+                rows.push((person.clone(), d));
+            }
+        }
+        Ok(payroll_csv(&rows, &names))
+    })
+    .await?;
+    Ok(csv_download(&format!("payroll-{from}-{to}"), body))
 }
 
 #[derive(Template)]

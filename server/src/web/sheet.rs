@@ -192,6 +192,34 @@ pub fn applications(minutes: &[DiaryMinute]) -> Vec<(String, u64, String)> {
     out
 }
 
+/// The payroll CSV: approved time only, one row per person, day and
+/// project choice, with seconds beside h:mm.
+pub fn payroll_csv(rows: &[(Person, crate::store::PayrollDay)], names: &Names) -> String {
+    let mut out = String::from(
+        "name,email,day,client,project,task,approved,approved_seconds,tracked_seconds,offline_seconds\r\n",
+    );
+    for (p, d) in rows {
+        let project = d.work.project_id.as_deref();
+        out.push_str(
+            &[
+                field(&p.name),
+                field(&p.email),
+                d.day.to_string(),
+                field(&names.client(project)),
+                field(&names.project(project)),
+                field(&names.task(d.work.task_id.as_deref())),
+                hm(d.tracked + d.offline),
+                (d.tracked + d.offline).to_string(),
+                d.tracked.to_string(),
+                d.offline.to_string(),
+            ]
+            .join(","),
+        );
+        out.push_str("\r\n");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -280,3 +280,48 @@ pub fn shown(body: &str) -> String {
         .replace("&#x2f;", "/")
         .replace("&#47;", "/")
 }
+
+/// Where the browser tests keep their screenshots of pages.
+pub fn artefact(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/web-artifacts")
+        .join(name)
+}
+
+/// Logs in through the login form, as a person would.
+pub fn log_in(browser: &super::WebBrowser, base: &str, email: &str, password: &str) {
+    browser.delete_cookies();
+    browser.open(&format!("{base}/login"));
+    browser.type_into("#email", email);
+    browser.type_into("#password", password);
+    browser.click("button[type=submit]");
+    wait_for(
+        "the diary after logging in",
+        Duration::from_secs(20),
+        || browser.url().contains("/diary/").then_some(()),
+    );
+}
+
+/// A JSON POST to the agents' API with curl; the answer's body.
+pub fn api_post(
+    server: &Server,
+    path: &str,
+    token: Option<&str>,
+    body: &serde_json::Value,
+) -> String {
+    let mut c = std::process::Command::new("curl");
+    c.args(["--silent", "--show-error", "--max-time", "15", "--cacert"])
+        .arg(server.ca())
+        .args(["-H", "content-type: application/json"]);
+    if let Some(t) = token {
+        c.args(["-H", &format!("authorization: Bearer {t}")]);
+    }
+    let out = c
+        .arg("--data")
+        .arg(body.to_string())
+        .arg(format!("https://localhost:{}{path}", server.port))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

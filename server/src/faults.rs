@@ -84,6 +84,15 @@ impl Faults {
     pub(crate) fn next(&mut self, route: &str) -> Option<Fault> {
         self.0.get_mut(route)?.pop_front()
     }
+
+    /// Puts a fault back at the front, for the route's next request: its
+    /// request broke off before the fault could be answered.
+    pub(crate) fn give_back(&mut self, route: &str, fault: Fault) {
+        self.0
+            .entry(route.to_string())
+            .or_default()
+            .push_front(fault);
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::store::StoreError;
 /// A refusal: status, JSON body and optional Retry-After.
 #[derive(Debug)]
 pub struct Fail {
-    status: StatusCode,
+    pub(crate) status: StatusCode,
     body: ApiError,
     retry_after: Option<u64>,
     /// Sent as Location (an injected redirect).

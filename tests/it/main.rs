@@ -2,6 +2,7 @@
 //! xterm) driven by real XTEST input, recording into real SQLite files.
 #![cfg(target_os = "linux")]
 
+mod api_people;
 mod control;
 mod fleet;
 mod helpers;

@@ -94,6 +94,38 @@ impl FromRequestParts<Arc<AppState>> for Device {
     }
 }
 
+/// The person behind an integration's access token (`/api/people/v1`),
+/// admitted by the address's rate like every API call.
+pub struct ApiCaller(pub crate::store::Person);
+
+impl FromRequestParts<Arc<AppState>> for ApiCaller {
+    type Rejection = Fail;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<ApiCaller, Fail> {
+        Client::from_request_parts(parts, state).await?;
+        let unauthorized = |m: &str| Fail::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| unauthorized("missing `Authorization: Bearer <access token>`"))?
+            .to_string();
+        let person = state
+            .blocking(move |s| s.api_token_person(&token, crate::store::now_ms()))
+            .await??
+            .ok_or_else(|| {
+                unauthorized(
+                    "unknown, revoked or expired access token; make a new one under API tokens",
+                )
+            })?;
+        Ok(ApiCaller(person))
+    }
+}
+
 /// Bodies declared at most this long are read whole before anything may
 /// refuse the request.
 pub const SETTLE_BYTES: usize = 64 << 10;

@@ -1,4 +1,5 @@
-//! The `/api/v1` HTTP surface the agents talk to: the routes, a JSON 404
+//! The `/api/v1` HTTP surface the agents talk to, and `/api/people/v1`, the
+//! integrations' read API (`people.rs`): the routes, a JSON 404
 //! for anything else, and (in builds with the `faults` feature) the
 //! injected faults tests bend it with (`inject.rs`). Every refusal is a JSON `ApiError`
 //! with a stable code (`fail.rs`).
@@ -8,11 +9,12 @@ mod extract;
 mod fail;
 #[cfg(feature = "faults")]
 mod inject;
+mod people;
 
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use axum::routing::{post, put};
+use axum::routing::{get, post, put};
 use axum::Router;
 
 pub use fail::Fail;
@@ -33,6 +35,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/minutes", post(device::minutes))
         .route("/api/v1/captures/{id}", put(device::capture))
         .route("/api/v1/heartbeat", post(device::heartbeat))
+        .route("/api/people/v1/people", get(people::people))
+        .route("/api/people/v1/people/{id}/days", get(people::days))
+        .route("/api/people/v1/approved", get(people::approved))
+        .route("/api/people/v1/openapi.json", get(people::openapi_json))
         .fallback(not_found)
         // Bodies are limited per route, with a JSON 413.
         .layer(axum::extract::DefaultBodyLimit::disable())

@@ -12,6 +12,7 @@ use serde::Serialize;
 use sql::{params, Conn, OptionalExtension};
 use stint_proto::Policy;
 
+mod api_tokens;
 mod aws_profile;
 mod budgets;
 mod copy;
@@ -43,6 +44,7 @@ mod tokens;
 mod work_hours;
 pub mod worktime;
 
+pub use api_tokens::{ApiToken, MAX_TOKEN_DAYS};
 pub use budgets::{hours, Budget};
 pub use copy::{Checked, CopyError};
 pub use deletion::{Deleted, Deletion, Retention};

@@ -182,6 +182,7 @@ ALTER TABLE login_failures ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
     WORK_HOURS_STEP,
     OFFLINE_STEP,
     PERIODS_STEP,
+    API_TOKENS_STEP,
 ];
 
 /// 9 -> 10 here, 4 -> 5 on PostgreSQL (one text: SQLite reads BIGINT as
@@ -330,6 +331,21 @@ CREATE TABLE period_events (
     reason TEXT
 );
 CREATE INDEX period_events_by_person ON period_events (person_id, at_ms);
+"#;
+
+/// 13 -> 14 here, 8 -> 9 on PostgreSQL: personal access tokens for the
+/// integrations' read API, as hashes.
+pub(super) const API_TOKENS_STEP: &str = r#"
+CREATE TABLE api_tokens (
+    hash TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL,
+    label TEXT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    expires_ms BIGINT NOT NULL,
+    last_used_ms BIGINT,
+    revoked BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX api_tokens_by_person ON api_tokens (person_id, created_ms);
 "#;
 
 pub(super) const SCHEMA: stint_common::migrate::Schema = stint_common::migrate::Schema {

@@ -311,6 +311,26 @@ fn version_12_with_offline_time_migrates_to_13() {
     .unwrap();
 }
 
+/// Fixture for 13 -> 14: periods stay, and there are no API tokens yet.
+#[test]
+fn version_13_with_a_period_migrates_to_14() {
+    let mut conn = at_version(13);
+    conn.execute(
+        "INSERT INTO periods (person_id, first_day, last_day, state, changed_ms) VALUES ('p1', '2026-11-30', '2026-12-06', 'approved', 1)",
+        [],
+    )
+    .unwrap();
+    migrate(&mut conn).unwrap();
+    let row: (String, i64) = conn
+        .query_row(
+            "SELECT (SELECT state FROM periods), (SELECT count(*) FROM api_tokens)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(row, ("approved".into(), 0));
+}
+
 #[test]
 fn a_newer_schema_is_refused() {
     let mut conn = Connection::open_in_memory().unwrap();

@@ -10,6 +10,7 @@
 
 mod admin;
 mod admin_action;
+mod api_tokens;
 mod archive;
 mod assets;
 mod day;
@@ -57,6 +58,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/inbox", get(offline::inbox))
         .route("/inbox/decide", post(offline::decide))
         .route("/periods", get(periods::mine))
+        .route("/me/tokens", get(api_tokens::list).post(api_tokens::make))
+        .route("/me/tokens/revoke", post(api_tokens::revoke))
         .route("/periods/submit", post(periods::submit))
         .route("/periods/decide", post(periods::decide))
         .route("/reports/payroll", get(reports::payroll))

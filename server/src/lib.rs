@@ -13,6 +13,7 @@ pub mod conns;
 pub mod days;
 #[cfg(feature = "faults")]
 pub mod faults;
+pub mod hooks;
 pub mod jobs;
 pub mod limiter;
 pub mod metrics;

@@ -74,6 +74,12 @@ enum Command {
         #[command(subcommand)]
         command: cli::token::TokenCommand,
     },
+    /// Webhooks: URLs that events (offline time, periods, people) are POSTed
+    /// to, signed; and their deliveries.
+    Webhook {
+        #[command(subcommand)]
+        command: cli::webhook::WebhookCommand,
+    },
     /// List devices and their last contact.
     Devices(cli::devices::Devices),
     /// Revoke a device: its token stops working at once.
@@ -131,6 +137,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Periods(args) => cli::periods::run(&place.open()?, args),
         Command::BindDevice(args) => cli::devices::bind(&place.open()?, args),
         Command::Token { command } => cli::token::run(&place.open()?, command),
+        Command::Webhook { command } => cli::webhook::run(&place.open()?, command),
         Command::Devices(args) => cli::devices::list(&place.open()?, args),
         Command::RevokeDevice(args) => cli::devices::revoke(&place.open()?, args),
         Command::Show(args) => cli::records::show(&place.open()?, args),

@@ -24,5 +24,6 @@ mod web_browser;
 mod web_oidc;
 mod web_routes;
 mod web_time;
+mod webhooks;
 mod wine_input;
 mod work;

@@ -16,6 +16,7 @@ pub mod serve;
 pub mod team;
 pub mod token;
 pub mod user;
+pub mod webhook;
 
 use std::path::{Path, PathBuf};
 

@@ -179,6 +179,7 @@ async fn serve(
         shutdown.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
     });
     stint_server::jobs::spawn(state.store.clone());
+    stint_server::hooks::spawn(state.store.clone());
     let announce = handle.clone();
     tokio::spawn(async move {
         if let Some(addr) = announce.listening().await {

@@ -98,6 +98,14 @@ impl Store {
         if archived {
             self.logout_everywhere(person)?;
         }
+        self.announce(
+            if archived {
+                "person.archived"
+            } else {
+                "person.restored"
+            },
+            serde_json::json!({"id": person}),
+        );
         Ok(())
     }
 }

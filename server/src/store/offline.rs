@@ -228,6 +228,12 @@ impl Store {
             ],
         )?;
         tracing::info!(person = %viewer.id, from_ms, to_ms, auto, "offline time requested");
+        self.announce(
+            "offline_time.requested",
+            serde_json::json!({"id": id, "person_id": viewer.id, "from": rfc3339(from_ms),
+                "to": rfc3339(to_ms), "project_id": work.project_id, "task_id": work.task_id,
+                "state": if auto { "approved" } else { "pending" }}),
+        );
         self.offline(&id)?
             .ok_or_else(|| StoreError::NotFound(format!("offline time {id}")))
     }
@@ -287,6 +293,11 @@ impl Store {
             )));
         }
         tracing::info!(by = %viewer.id, person = %o.person_id, id, approve, "offline time decided");
+        self.announce(
+            "offline_time.decided",
+            serde_json::json!({"id": id, "person_id": o.person_id, "by": viewer.id,
+                "state": if approve { "approved" } else { "denied" }}),
+        );
         self.offline(id)?
             .ok_or_else(|| StoreError::NotFound(format!("offline time {id}")))
     }

@@ -102,6 +102,11 @@ impl Store {
             }
             e => e.into(),
         })?;
+        self.announce(
+            "person.created",
+            serde_json::json!({"id": person.id, "email": person.email, "name": person.name,
+                "role": role.name()}),
+        );
         Ok(person)
     }
 

@@ -497,6 +497,11 @@ impl Store {
         tx.commit()?;
         drop(conn);
         tracing::info!(person = %person.id, first = %p.first, state = state.name(), by, "period changed");
+        self.announce(
+            &format!("period.{action}"),
+            serde_json::json!({"person_id": person.id, "first_day": p.first, "last_day": p.last,
+                "by": by, "reason": reason}),
+        );
         Ok(Period {
             state,
             changed_ms: now,

@@ -183,6 +183,7 @@ ALTER TABLE login_failures ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
     OFFLINE_STEP,
     PERIODS_STEP,
     API_TOKENS_STEP,
+    WEBHOOKS_STEP,
 ];
 
 /// 9 -> 10 here, 4 -> 5 on PostgreSQL (one text: SQLite reads BIGINT as
@@ -346,6 +347,29 @@ CREATE TABLE api_tokens (
     revoked BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX api_tokens_by_person ON api_tokens (person_id, created_ms);
+"#;
+
+/// 14 -> 15 here, 9 -> 10 on PostgreSQL: webhooks and the outbox of their
+/// deliveries, each try noted.
+pub(super) const WEBHOOKS_STEP: &str = r#"
+CREATE TABLE webhooks (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    created_ms BIGINT NOT NULL
+);
+CREATE TABLE webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    hook_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    attempts BIGINT NOT NULL,
+    next_ms BIGINT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+    last_result TEXT
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_ms);
 "#;
 
 pub(super) const SCHEMA: stint_common::migrate::Schema = stint_common::migrate::Schema {

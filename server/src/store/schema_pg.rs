@@ -168,6 +168,7 @@ ALTER TABLE login_failures ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
     super::schema::OFFLINE_STEP,
     super::schema::PERIODS_STEP,
     super::schema::API_TOKENS_STEP,
+    super::schema::WEBHOOKS_STEP,
 ];
 
 /// Any fixed number: replicas serialise their migrations on it.

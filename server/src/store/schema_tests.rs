@@ -331,6 +331,26 @@ fn version_13_with_a_period_migrates_to_14() {
     assert_eq!(row, ("approved".into(), 0));
 }
 
+/// Fixture for 14 -> 15: API tokens stay, and no webhook is registered.
+#[test]
+fn version_14_with_a_token_migrates_to_15() {
+    let mut conn = at_version(14);
+    conn.execute(
+        "INSERT INTO api_tokens (hash, person_id, label, created_ms, expires_ms) VALUES ('h', 'p1', 'payroll', 1, 2)",
+        [],
+    )
+    .unwrap();
+    migrate(&mut conn).unwrap();
+    let row: (String, i64) = conn
+        .query_row(
+            "SELECT (SELECT label FROM api_tokens), (SELECT count(*) FROM webhooks)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(row, ("payroll".into(), 0));
+}
+
 #[test]
 fn a_newer_schema_is_refused() {
     let mut conn = Connection::open_in_memory().unwrap();

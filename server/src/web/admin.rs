@@ -37,6 +37,9 @@ struct AdminPage {
     keys: Vec<&'static str>,
     /// Shown once: a new link or token, with what it is for.
     shown: Option<(String, String)>,
+    hooks: Vec<crate::store::Hook>,
+    /// The newest webhook deliveries and how each went.
+    deliveries: Vec<crate::store::Delivery>,
 }
 
 /// The page's data; the caller holds the grant that lets it be read.
@@ -102,6 +105,8 @@ fn page_data(
         tokens,
         people,
         shown,
+        hooks: store.webhooks()?,
+        deliveries: store.deliveries(30)?,
     })
 }
 

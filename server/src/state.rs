@@ -43,6 +43,9 @@ impl Default for Limits {
 /// read again: a change reaches every replica within this.
 const POLICY_TTL: Duration = Duration::from_secs(10);
 
+/// How long the navigation's inbox count is reused within one session.
+pub const INBOX_TTL: Duration = Duration::from_secs(10);
+
 pub struct AppState {
     pub store: Arc<Store>,
     pub limits: Limits,
@@ -51,6 +54,10 @@ pub struct AppState {
     pub oidc: OnceLock<Oidc>,
     pub(crate) limiter: Limiter,
     truncate_ip: Mutex<Option<(Instant, bool)>>,
+    /// What waits for each session's decision, for the navigation: counted
+    /// at most every [`INBOX_TTL`] per session, so a page's thumbnails do
+    /// not each count it again.
+    inbox: Mutex<std::collections::HashMap<String, (Instant, usize)>>,
     /// Answers a test asked for (`--inject-faults`); only in builds with
     /// the `faults` feature, which release builds leave out.
     #[cfg(feature = "faults")]
@@ -66,9 +73,32 @@ impl AppState {
             metrics: Default::default(),
             oidc: Default::default(),
             truncate_ip: Mutex::new(None),
+            inbox: Default::default(),
             #[cfg(feature = "faults")]
             faults: Default::default(),
         })
+    }
+
+    /// The navigation's count for session `key`, if counted within
+    /// [`INBOX_TTL`].
+    pub fn inbox_cached(&self, key: &str) -> Option<usize> {
+        let map = self.inbox.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key)
+            .filter(|(at, _)| at.elapsed() < INBOX_TTL)
+            .map(|(_, n)| *n)
+    }
+
+    /// Remembers session `key`'s count; `None` forgets it (a form post: the
+    /// page after a decision counts again).
+    pub fn inbox_remember(&self, key: &str, n: Option<usize>) {
+        let mut map = self.inbox.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, (at, _)| at.elapsed() < INBOX_TTL);
+        }
+        match n {
+            Some(n) => map.insert(key.to_string(), (Instant::now(), n)),
+            None => map.remove(key),
+        };
     }
 
     /// Like `new`, answering the next requests of each route as `faults` says.

@@ -72,20 +72,10 @@ fn audit_of_max(server: &Server) -> String {
 fn every_endpoint_as_every_token_and_the_document_matches_the_routes() {
     let world = World::new();
     let server = &world.server;
-    let people: serde_json::Value =
-        serde_json::from_str(&server.admin(&["user", "list", "--json"])).unwrap();
-    let id_of = |email: &str| {
-        people
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["email"] == email)
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    let (max, eve) = (id_of("max@example.com"), id_of("eve@example.com"));
+    let (max, eve) = (
+        server.person_id("max@example.com"),
+        server.person_id("eve@example.com"),
+    );
     let (max_web, max_token) = make_token(server, "max@example.com");
     let (_, mia_token) = make_token(server, "mia@example.com");
     let (_, eve_token) = make_token(server, "eve@example.com");

@@ -24,17 +24,7 @@ fn every_route_as_every_role() {
         format!("/shots/{}", world.capture),
     );
     let export = format!("/export/{}", world.max);
-    let people: serde_json::Value =
-        serde_json::from_str(&server.admin(&["user", "list", "--json"])).unwrap();
-    let eve = people
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["email"] == "eve@example.com")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let eve = server.person_id("eve@example.com");
     let (delete, delete_all) = (format!("{day}/delete"), format!("/people/{eve}/delete-all"));
     let reassign = format!("{day}/reassign");
     // Yesterday's first minute: passed and unrecorded whenever the test runs.

@@ -143,15 +143,22 @@ impl FromRequestParts<Arc<AppState>> for Viewer {
             .filter(|t| !t.is_empty())
             .ok_or(Refusal::Login)?;
         let csrf = csrf_for(&token);
+        let key = csrf.clone();
+        let post = parts.method != axum::http::Method::GET;
+        let cached = if post { None } else { state.inbox_cached(&key) };
         let (person, inbox) = blocking(state, move |s| {
             let Some(person) = s.session(&token)? else {
                 return Ok(None);
             };
-            let inbox = s.offline_waiting(&person)? + s.periods_waiting(&person)?.len();
+            let inbox = match cached {
+                Some(n) => n,
+                None => s.offline_waiting(&person)? + s.periods_waiting(&person)?.len(),
+            };
             Ok(Some((person, inbox)))
         })
         .await?
         .ok_or(Refusal::Login)?;
+        state.inbox_remember(&key, (!post).then_some(inbox));
         Ok(Viewer {
             person,
             csrf,

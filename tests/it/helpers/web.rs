@@ -228,20 +228,10 @@ impl World {
             (server.minutes().len() >= 3).then_some(())
         });
         agent.stop_daemon();
-        let people: serde_json::Value =
-            serde_json::from_str(&server.admin(&["user", "list", "--json"])).unwrap();
-        let id_of = |email: &str| {
-            people
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|p| p["email"] == email)
-                .unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        };
-        let (max, mia) = (id_of("max@example.com"), id_of("mia@example.com"));
+        let (max, mia) = (
+            server.person_id("max@example.com"),
+            server.person_id("mia@example.com"),
+        );
         let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
         World {
             server,
@@ -324,4 +314,21 @@ pub fn api_post(
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+impl Server {
+    /// The id of the person with `email`, as the host lists people.
+    pub fn person_id(&self, email: &str) -> String {
+        let people: serde_json::Value =
+            serde_json::from_str(&self.admin(&["user", "list", "--json"])).unwrap();
+        people
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["email"] == email)
+            .unwrap_or_else(|| panic!("no person {email}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
 }

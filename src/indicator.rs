@@ -104,6 +104,7 @@ mod tests {
             deletable: None,
             recovery: None,
             work: Default::default(),
+            rules: Vec::new(),
         }
     }
 

@@ -129,6 +129,8 @@ mod tests {
             from_secs: 0,
             project_id: None,
             task_id: None,
+            privacy_rule: None,
+            screenshot_skipped: None,
         };
         for (minute, want) in [
             (m(12, 0, false), "keys   12  clicks    2  scrolls    0"),

@@ -36,6 +36,13 @@ pub fn apply(base: &Config, policy: &Policy) -> Config {
     if let Some(v) = policy.idle_decision {
         c.tracking.idle_decision = v;
     }
+    // The server's rules add to the device's own: a rule only ever records
+    // less, so neither side can take the other's away.
+    for r in policy.privacy_rules.iter().flatten() {
+        if !c.privacy.rules.contains(r) {
+            c.privacy.rules.push(r.clone());
+        }
+    }
     c
 }
 
@@ -112,6 +119,9 @@ mod tests {
                     vec![range.start().to_string(), range.end().to_string()]
                 }
                 stint_proto::Kind::Choice(words) => words.iter().map(|w| w.to_string()).collect(),
+                stint_proto::Kind::Rules => {
+                    unreachable!("rules add to the config, not override it")
+                }
             };
             let changed = values.iter().any(|v| {
                 let mut p = Policy::default();

@@ -31,6 +31,10 @@ pub struct Report {
     /// The project choice, the projects known and idle spans to decide.
     #[serde(default)]
     pub work: crate::work::WorkStatus,
+    /// The privacy rules in force (the config files' and the policy's), one
+    /// line each.
+    #[serde(default)]
+    pub rules: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +72,12 @@ pub fn gather(store: &Store, cfg: &Config) -> Result<Report, QueueError> {
         deletable,
         recovery: store.recovery()?,
         work: crate::work::WorkStatus::gather(store, &policy, local_day_start_ms(now))?,
+        rules: crate::policy::apply(cfg, &policy)
+            .privacy
+            .rules
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     })
 }
 

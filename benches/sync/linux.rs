@@ -260,5 +260,7 @@ pub(crate) fn minute(device: usize, i: usize) -> stint_proto::MinuteRecord {
         from_secs: 0,
         project_id: None,
         task_id: None,
+        privacy_rule: None,
+        screenshot_skipped: None,
     }
 }

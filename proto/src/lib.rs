@@ -8,11 +8,14 @@
 use std::net::IpAddr;
 
 mod policy;
+mod rules;
 mod validate;
 mod work;
 pub use policy::{
-    policy_keys, policy_keys_markdown, IdleDecision, Kind, ManualTime, Policy, PolicyKey, Value,
+    policy_keys, policy_keys_markdown, IdleDecision, Kind, ManualTime, Policy, PolicyKey, RuleList,
+    Value,
 };
+pub use rules::{validate_rules, PrivacyRule, RuleAction, Rules, Verdict, MAX_PATTERN, MAX_RULES};
 pub use validate::{
     is_wire_time, validate_id, Invalid, MAX_COUNT_PER_MINUTE, MAX_OFFSET_SECS, MAX_TEXT,
 };
@@ -78,6 +81,14 @@ pub struct MinuteRecord {
     /// The task of `project_id`; absent: the project as a whole.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_id: Option<String>,
+    /// The label of the privacy rule that changed what this minute records
+    /// (its title redacted, or no window at all); absent: none did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy_rule: Option<String>,
+    /// The segment's screenshot was due in this minute and not taken: the
+    /// label of the rule that said so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screenshot_skipped: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -339,6 +350,8 @@ mod tests {
             session_id: "s1".into(),
             project_id: Some("p1".into()),
             task_id: None,
+            privacy_rule: None,
+            screenshot_skipped: None,
         }
     }
 

@@ -8,6 +8,7 @@ use std::ops::RangeInclusive;
 
 use serde::{Deserialize, Serialize};
 
+use crate::rules::PrivacyRule;
 use crate::validate::Invalid;
 
 /// What a key holds: an on/off switch, or a whole number in a range.
@@ -20,6 +21,8 @@ pub enum Kind {
     },
     /// One of a few words.
     Choice(&'static [&'static str]),
+    /// A list of privacy rules, as JSON (`rules.rs`).
+    Rules,
 }
 
 /// One policy key as the table defines it.
@@ -40,6 +43,8 @@ pub enum Value {
     Flag(Option<bool>),
     Number(Option<u64>),
     Choice(Option<&'static str>),
+    /// How many rules, when set.
+    Rules(Option<usize>),
 }
 
 impl Value {
@@ -48,6 +53,7 @@ impl Value {
             Value::Flag(v) => v.is_some(),
             Value::Number(v) => v.is_some(),
             Value::Choice(v) => v.is_some(),
+            Value::Rules(v) => v.is_some(),
         }
     }
 }
@@ -86,8 +92,8 @@ macro_rules! choice {
         }
 
         impl Field for $name {
-            fn wrap(v: Option<$name>) -> Value {
-                Value::Choice(v.map($name::name))
+            fn wrap(v: Option<&$name>) -> Value {
+                Value::Choice(v.map(|v| v.name()))
             }
             fn parse(key: &PolicyKey, v: &str) -> Result<Option<$name>, String> {
                 if v.is_empty() {
@@ -131,14 +137,14 @@ choice! {
     }
 }
 
-trait Field: Copy {
-    fn wrap(v: Option<Self>) -> Value;
+trait Field: Clone + Sized {
+    fn wrap(v: Option<&Self>) -> Value;
     fn parse(key: &PolicyKey, text: &str) -> Result<Option<Self>, String>;
 }
 
 impl Field for bool {
-    fn wrap(v: Option<bool>) -> Value {
-        Value::Flag(v)
+    fn wrap(v: Option<&bool>) -> Value {
+        Value::Flag(v.copied())
     }
     fn parse(key: &PolicyKey, v: &str) -> Result<Option<bool>, String> {
         match v {
@@ -154,8 +160,8 @@ impl Field for bool {
 }
 
 impl Field for u64 {
-    fn wrap(v: Option<u64>) -> Value {
-        Value::Number(v)
+    fn wrap(v: Option<&u64>) -> Value {
+        Value::Number(v.copied())
     }
     fn parse(key: &PolicyKey, v: &str) -> Result<Option<u64>, String> {
         if v.is_empty() {
@@ -173,6 +179,30 @@ impl Field for u64 {
                 range.end()
             )),
         }
+    }
+}
+
+/// The policy's privacy rules: a JSON list on the wire and in `policy --set`.
+pub type RuleList = Vec<PrivacyRule>;
+
+impl Field for RuleList {
+    fn wrap(v: Option<&RuleList>) -> Value {
+        Value::Rules(v.map(Vec::len))
+    }
+    fn parse(key: &PolicyKey, v: &str) -> Result<Option<RuleList>, String> {
+        if v.trim().is_empty() {
+            return Ok(None);
+        }
+        let rules: RuleList = serde_json::from_str(v).map_err(|e| {
+            format!(
+                "{} = {v:?}: expected a JSON list of rules such as \
+                 [{{\"label\":\"Vault\",\"app\":[\"keepassxc\"],\"actions\":[\"redact_title\"]}}] \
+                 or nothing (to unset): {e}",
+                key.name
+            )
+        })?;
+        crate::rules::validate_rules(&rules).map_err(|e| e.problem)?;
+        Ok(Some(rules))
     }
 }
 
@@ -206,14 +236,14 @@ macro_rules! policy_keys {
             /// a team's or a person's policy lies over the organisation's.
             pub fn overlay(&self, over: &Policy) -> Policy {
                 Policy {
-                    $($name: over.$name.or(self.$name),)+
+                    $($name: over.$name.clone().or_else(|| self.$name.clone()),)+
                 }
             }
 
             /// The value of the key called `name`.
             pub fn get(&self, name: &str) -> Option<Value> {
                 match name {
-                    $(stringify!($name) => Some(<$ty as Field>::wrap(self.$name)),)+
+                    $(stringify!($name) => Some(<$ty as Field>::wrap(self.$name.as_ref())),)+
                     _ => None,
                 }
             }
@@ -267,6 +297,9 @@ policy_keys! {
     /// flagged) or approval (by the project's lead or the person's manager;
     /// the default).
     manual_time: ManualTime = Kind::Choice(ManualTime::NAMES), config None;
+    /// Privacy rules the device applies before anything is written, added to
+    /// the agent's own `privacy.rules`: a JSON list (docs/security.md).
+    privacy_rules: RuleList = Kind::Rules, config None;
 }
 
 impl Policy {
@@ -286,6 +319,9 @@ impl Policy {
     /// What an agent must refuse, as a whole, in a policy a server sent: a
     /// value outside its key's range (a segment of 0 s divides by zero).
     pub fn validate(&self) -> Result<(), Invalid> {
+        if let Some(rules) = &self.privacy_rules {
+            crate::rules::validate_rules(rules)?;
+        }
         for key in policy_keys() {
             if let (Kind::Number { range, .. }, Some(Value::Number(Some(v)))) =
                 (&key.kind, self.get(key.name))
@@ -312,6 +348,7 @@ pub fn policy_keys_markdown() -> String {
             Kind::Flag => "true / false".to_string(),
             Kind::Number { range, unit } => format!("{}–{} {unit}", range.start(), range.end()),
             Kind::Choice(words) => words.join(" / "),
+            Kind::Rules => "a JSON list of rules".to_string(),
         };
         let config = k.config.map_or("—".to_string(), |c| format!("`{c}`"));
         out.push_str(&format!(
@@ -401,6 +438,7 @@ mod tests {
                 Kind::Flag => "true".to_string(),
                 Kind::Number { range, .. } => range.end().to_string(),
                 Kind::Choice(words) => words[words.len() - 1].to_string(),
+                Kind::Rules => r#"[{"label":"x","title":"x","actions":["untracked"]}]"#.into(),
             };
             p.set(k.name, &text).unwrap();
             assert_ne!(p, Policy::default(), "{}", k.name);

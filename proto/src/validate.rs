@@ -119,6 +119,8 @@ impl MinuteRecord {
         check_text("title", self.title.as_deref())?;
         check_text("exe_path", self.exe_path.as_deref())?;
         check_text("app", self.app.as_deref())?;
+        check_text("privacy_rule", self.privacy_rule.as_deref())?;
+        check_text("screenshot_skipped", self.screenshot_skipped.as_deref())?;
         check_work(self.project_id.as_deref(), self.task_id.as_deref())
     }
 }

@@ -46,8 +46,15 @@ pub(crate) fn log(cfg: &Config, json: bool, since: Option<&str>) -> Result<Exit>
         );
     }
     for m in &out.minutes {
+        let mut rules = String::new();
+        if let Some(r) = &m.privacy_rule {
+            rules.push_str(&format!("  (rule: {r})"));
+        }
+        if let Some(r) = &m.screenshot_skipped {
+            rules.push_str(&format!("  (screenshot skipped: {r})"));
+        }
         println!(
-            "minute   {}  {:>2}s  {}  {}  {} [{}]",
+            "minute   {}  {:>2}s  {}  {}  {} [{}]{rules}",
             m.start,
             m.seconds,
             stint::model::counts_text(m),

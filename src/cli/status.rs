@@ -156,6 +156,10 @@ pub(crate) async fn status(cfg: &Config, json: bool) -> Result<Exit> {
             d.capture_id
         );
     }
+    for (i, rule) in report.rules.iter().enumerate() {
+        let head = if i == 0 { "rules:" } else { "" };
+        println!("{head:<10} {rule}");
+    }
     let set = serde_json::to_string(&policy)?;
     if set != "{}" {
         println!("policy:    {set} (set by the server; overrides the config files)");

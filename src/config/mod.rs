@@ -12,12 +12,14 @@ use crate::encode::{EncodeOptions, Format};
 
 mod duration;
 mod raw;
+mod rules;
 
 pub use duration::{
     format_duration, parse_duration, CAPTURE_TIMEOUT, DURATION_HELP, IDLE_AFTER, MINUTE,
     REVIEW_DELAY, SEGMENT,
 };
 use raw::RawLayer;
+pub use rules::builtin_rules;
 
 /// Where a setting came from; printed in errors and by `stint doctor`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +53,8 @@ pub enum ConfigError {
         value: String,
         expected: String,
     },
+    #[error("{origin}: `privacy.rules`: {problem}")]
+    Rule { origin: Source, problem: String },
     #[error("no data directory: set `storage.data_dir`, or HOME so the OS default can be found")]
     NoDataDir,
 }
@@ -125,6 +129,10 @@ pub struct Privacy {
     /// How long each segment's records wait on the device after the segment
     /// ends, during which the employee may delete the segment; 0 sends at once.
     pub review_delay: Duration,
+    /// The privacy rules in force, applied before anything is written: the
+    /// built-in ones (unless a layer says `builtin_rules = false`), each
+    /// layer's own, and the server's policy's (`crate::policy::apply`).
+    pub rules: Vec<stint_proto::PrivacyRule>,
 }
 
 /// Where and how to upload. With no `url`, nothing leaves the machine.
@@ -211,6 +219,7 @@ impl Config {
                 truncate_ip: true,
                 blur: false,
                 review_delay: Duration::ZERO,
+                rules: builtin_rules(),
             },
             server: Server::default(),
             sources: vec![Source::Defaults],
@@ -323,6 +332,17 @@ impl Config {
                 &mut self.privacy.review_delay,
                 v.duration("privacy.review_delay", p.review_delay, &REVIEW_DELAY)?,
             );
+            let add: Vec<stint_proto::PrivacyRule> = p
+                .rules
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect();
+            stint_proto::validate_rules(&add).map_err(|e| ConfigError::Rule {
+                origin: source.clone(),
+                problem: e.problem,
+            })?;
+            rules::layer(&mut self.privacy.rules, p.builtin_rules, add);
         }
         if let Some(r) = raw.server {
             if let Some(url) = r.url {

@@ -65,4 +65,6 @@ pub(super) struct RawPrivacy {
     pub(super) truncate_ip: Option<bool>,
     pub(super) blur: Option<bool>,
     pub(super) review_delay: Option<String>,
+    pub(super) builtin_rules: Option<bool>,
+    pub(super) rules: Option<Vec<super::rules::RawRule>>,
 }

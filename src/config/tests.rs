@@ -152,3 +152,54 @@ fn shipped_example_parses_and_matches_the_defaults() {
         "assets/stint.example.toml documents the real defaults"
     );
 }
+
+/// The shipped rules are in force without a file, a layer's rules add to
+/// them once each, `builtin_rules = false` drops only the shipped ones, and
+/// a bad rule is refused naming the file, the rule and the problem.
+#[test]
+fn privacy_rules_add_up_layer_by_layer() {
+    let builtins = builtin_rules();
+    let mine = "[[privacy.rules]]\nlabel = \"Bank\"\ntitle = \"bank\"\nactions = [\"untracked\"]\n";
+    let labels = |c: &Config| {
+        c.privacy
+            .rules
+            .iter()
+            .map(|r| r.label.clone())
+            .collect::<Vec<_>>()
+    };
+    let mut c = Config::defaults().unwrap();
+    assert_eq!(c.privacy.rules, builtins);
+    c.apply_str(mine, file()).unwrap();
+    c.apply_str(mine, file()).unwrap();
+    assert_eq!(labels(&c), ["Password manager", "Private browsing", "Bank"]);
+    c.apply_str("[privacy]\nbuiltin_rules = false\n", file())
+        .unwrap();
+    assert_eq!(labels(&c), ["Bank"]);
+    c.apply_str("[privacy]\nbuiltin_rules = true\n", file())
+        .unwrap();
+    assert_eq!(labels(&c), ["Password manager", "Private browsing", "Bank"]);
+    for (text, want) in [
+        (
+            "[[privacy.rules]]\nlabel = \"X\"\ntitel = \"x\"\nactions = [\"untracked\"]\n",
+            "unknown field `titel`",
+        ),
+        (
+            "[[privacy.rules]]\nlabel = \"X\"\ntitle_regex = \"(\"\nactions = [\"untracked\"]\n",
+            "`privacy.rules`: rule 1 (\"X\"): title_regex",
+        ),
+        (
+            "[[privacy.rules]]\nlabel = \"X\"\nactions = [\"untracked\"]\n",
+            "matches every window",
+        ),
+    ] {
+        let err = Config::defaults()
+            .unwrap()
+            .apply_str(text, file())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(want) && err.contains("/etc/stint/stint.toml"),
+            "{err}"
+        );
+    }
+}

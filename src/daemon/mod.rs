@@ -8,7 +8,9 @@
 //! SIGSTOP and clock changes are noticed instead of producing bogus minutes.
 
 mod away;
+mod capture;
 mod limits;
+mod privacy;
 mod samplers;
 
 use std::collections::VecDeque;
@@ -17,8 +19,7 @@ use std::time::{Duration, Instant};
 
 use crate::clock::{self, align_down, random_moment, Continuity, Now};
 use crate::config::Config;
-use crate::encode::EncodeOptions;
-use crate::model::{local_offset_at, new_id, rfc3339, CaptureKind, CaptureRecord, MinuteRecord};
+use crate::model::{local_offset_at, new_id, rfc3339, MinuteRecord};
 use crate::queue::Queue;
 use crate::sampler::run_blocking;
 use crate::sampler::window::WindowInfo;
@@ -51,6 +52,10 @@ struct Minute {
     window_at_ms: i64,
     window: Option<WindowInfo>,
     sampled: bool,
+    /// The privacy rule that changed `window`, and the one that kept the
+    /// segment's screenshot from being taken in this minute.
+    privacy_rule: Option<String>,
+    screenshot_skipped: Option<String>,
 }
 
 /// The segment whose screenshot is pending or taken.
@@ -75,6 +80,8 @@ struct Recorder {
     /// The project choice the next minutes are for.
     work: stint_proto::Work,
     away: away::Away,
+    /// `cfg`'s privacy rules, compiled.
+    rules: stint_proto::Rules,
 }
 
 /// Runs the recorder until `shutdown` resolves; then closes the open minute.
@@ -102,7 +109,9 @@ pub async fn run(
         pending: VecDeque::new(),
         work: control.borrow().work.clone(),
         away: away::Away::default(),
+        rules: stint_proto::Rules::default(),
     };
+    rec.rules = privacy::compile(&rec.cfg);
     rec.refresh_policy().await;
     rec.decide_overdue().await;
     tracing::info!(tracking, "recorder started");
@@ -236,6 +245,8 @@ impl Recorder {
             window_at_ms: random_moment(from, end),
             window: None,
             sampled: false,
+            privacy_rule: None,
+            screenshot_skipped: None,
         });
         let seg_ms = self.segment_ms();
         let seg_start = align_down(slot_ms, seg_ms);
@@ -295,7 +306,14 @@ impl Recorder {
             m.sampled = true;
             if let Some(w) = self.samplers.window.clone() {
                 match run_blocking(WINDOW_TIMEOUT, move || w.active()).await {
-                    Ok(info) => m.window = info.map(WindowInfo::clipped),
+                    Ok(info) => {
+                        let (window, rule) = match info {
+                            Some(w) => privacy::screen(&self.rules, w),
+                            None => (None, None),
+                        };
+                        m.window = window.map(WindowInfo::clipped);
+                        m.privacy_rule = rule;
+                    }
                     Err(e) => tracing::warn!(error = %e, "active window sample failed"),
                 }
             }
@@ -308,10 +326,12 @@ impl Recorder {
             if let Some(seg) = self.segment.as_mut() {
                 seg.taken = true;
             }
-            self.spawn_capture(now);
+            self.capture(now).await;
         }
         self.follow_away(now).await;
-        let m = self.minute.as_ref().expect("minute is open");
+        let Some(m) = self.minute.as_ref() else {
+            return;
+        };
         if due(&m.open, end) {
             self.close_minute(now, true).await;
             self.refresh_policy().await;
@@ -383,6 +403,8 @@ impl Recorder {
                 session_id: self.session_id.clone(),
                 project_id: m.work.project_id.clone(),
                 task_id: m.work.task_id.clone(),
+                privacy_rule: m.privacy_rule,
+                screenshot_skipped: m.screenshot_skipped,
             };
             let slot_secs = (minute_ms / 1000).max(1) as u32;
             self.commit_minute(record, m.slot_ms, slot_secs).await;
@@ -426,66 +448,6 @@ impl Recorder {
         }
     }
 
-    /// Takes this segment's screenshots (and webcam frame) without blocking the loop.
-    fn spawn_capture(&self, now: Now) {
-        let queue = self.queue.clone();
-        let screen = self.samplers.screen.clone();
-        let webcam = self.samplers.webcam.clone();
-        let opts = self.cfg.capture.encode_options();
-        // Blur hides what is on the screens; the webcam shot (when policy enables
-        // it at all) is there to show who is at the desk.
-        let screen_opts = EncodeOptions {
-            blur: self.cfg.privacy.blur,
-            ..opts
-        };
-        let timeout = self.cfg.capture.timeout;
-        let session = self.session_id.clone();
-        tokio::spawn(async move {
-            let taken_ms = now.wall_ms;
-            let mut images = Vec::new();
-            if let Some(screen) = screen {
-                match run_blocking(timeout, move || screen.capture_all(screen_opts)).await {
-                    Ok(shots) => images.extend(
-                        shots
-                            .into_iter()
-                            .map(|s| (CaptureKind::Screenshot, s.monitor, s.image)),
-                    ),
-                    Err(e) => tracing::warn!(error = %e, fix = %e.fix(), "screenshot failed"),
-                }
-            }
-            if let Some(cam) = webcam {
-                match run_blocking(timeout, move || cam.capture(opts)).await {
-                    Ok((name, image)) => images.push((CaptureKind::Webcam, name, image)),
-                    Err(e) => tracing::warn!(error = %e, fix = %e.fix(), "webcam frame failed"),
-                }
-            }
-            for (kind, monitor, image) in images {
-                let rec = CaptureRecord {
-                    id: new_id(),
-                    kind,
-                    taken_at: rfc3339(taken_ms),
-                    utc_offset: local_offset_at(taken_ms),
-                    monitor,
-                    width: image.width,
-                    height: image.height,
-                    bytes: image.data.len() as u64,
-                    format: image.format.into(),
-                    session_id: session.clone(),
-                };
-                let (id, bytes) = (rec.id.clone(), rec.bytes);
-                match queue
-                    .call(move |s| s.store_capture(&rec, taken_ms, &image.data))
-                    .await
-                {
-                    Ok(()) => tracing::info!(%id, kind = kind.as_str(), bytes, "capture committed"),
-                    Err(e) => {
-                        tracing::error!(error = %e, kind = kind.as_str(), "could not store capture")
-                    }
-                }
-            }
-        });
-    }
-
     /// Picks up a policy sync stored since the last look. Takes effect from the
     /// next minute: the open segment keeps its moment, later ones follow the
     /// new length.
@@ -518,6 +480,7 @@ impl Recorder {
             "policy applied"
         );
         self.samplers.follow_policy(&cfg, &self.queue).await;
+        self.rules = privacy::compile(&cfg);
         self.cfg = cfg;
         self.policy = policy;
     }

@@ -151,6 +151,12 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (day_ms, project_id, task_id)
     );
     "#,
+    // 4 -> 5: what privacy rules did to a minute (the rule's label, never
+    // the original title).
+    r#"
+    ALTER TABLE minutes ADD COLUMN privacy_rule TEXT;
+    ALTER TABLE minutes ADD COLUMN screenshot_skipped TEXT;
+    "#,
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -301,6 +307,32 @@ mod tests {
             [],
         )
         .expect("refused idle spans have a place too");
+    }
+
+    /// Fixture for 4 -> 5: a version-4 minute keeps every field and reads
+    /// as changed by no rule.
+    #[test]
+    fn version_4_with_data_migrates_to_5() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, step) in MIGRATIONS[..4].iter().enumerate() {
+            conn.execute_batch(step).unwrap();
+            conn.pragma_update(None, "user_version", i + 1).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO minutes (id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, session_id, project_id)
+             VALUES ('m1', 60000, 0, 60, 5, 2, 1, 0, 't', 's1', 'p1');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), LATEST);
+        let row: (i64, String, String, Option<String>, Option<String>) = conn
+            .query_row(
+                "SELECT keystrokes, title, project_id, privacy_rule, screenshot_skipped FROM minutes",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap();
+        assert_eq!(row, (5, "t".into(), "p1".into(), None, None));
     }
 
     /// Another program's database where the queue should be: one sentence,

@@ -23,9 +23,10 @@ impl Store {
             .execute(
                 "INSERT INTO minutes (id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle,
                                       title, exe_path, app, session_id, synthetic_keystrokes,
-                                      synthetic_clicks, counts_unknown, project_id, task_id, from_secs)
+                                      synthetic_clicks, counts_unknown, project_id, task_id, from_secs,
+                                      privacy_rule, screenshot_skipped)
                  VALUES (?1, ?2, ?3, MIN(?4, ?13), ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?16,
-                         ?17, ?18, ?19)
+                         ?17, ?18, ?19, ?20, ?21)
                  ON CONFLICT(start_ms, project_id, task_id) DO UPDATE SET
                     seconds    = MIN(?13, seconds + excluded.seconds),
                     from_secs  = MIN(from_secs, excluded.from_secs),
@@ -38,7 +39,9 @@ impl Store {
                     idle       = idle AND excluded.idle,
                     title      = COALESCE(title, excluded.title),
                     exe_path   = COALESCE(exe_path, excluded.exe_path),
-                    app        = COALESCE(app, excluded.app)",
+                    app        = COALESCE(app, excluded.app),
+                    privacy_rule = COALESCE(privacy_rule, excluded.privacy_rule),
+                    screenshot_skipped = COALESCE(screenshot_skipped, excluded.screenshot_skipped)",
                 params![
                     m.id,
                     start_ms,
@@ -58,7 +61,9 @@ impl Store {
                     m.counts_unknown,
                     m.project_id.as_deref().unwrap_or(""),
                     m.task_id.as_deref().unwrap_or(""),
-                    m.from_secs
+                    m.from_secs,
+                    m.privacy_rule,
+                    m.screenshot_skipped
                 ],
             )
             .map(drop)
@@ -201,7 +206,7 @@ impl Store {
     }
 }
 
-pub(super) const MINUTE_COLUMNS: &str = "SELECT id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, exe_path, app, session_id, synthetic_keystrokes, synthetic_clicks, counts_unknown, project_id, task_id, from_secs FROM minutes";
+pub(super) const MINUTE_COLUMNS: &str = "SELECT id, start_ms, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, exe_path, app, session_id, synthetic_keystrokes, synthetic_clicks, counts_unknown, project_id, task_id, from_secs, privacy_rule, screenshot_skipped FROM minutes";
 
 pub(super) fn minute_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MinuteRecord> {
     Ok(MinuteRecord {
@@ -222,6 +227,8 @@ pub(super) fn minute_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MinuteRecord
         session_id: r.get(11)?,
         project_id: none_if_empty(r.get(15)?),
         task_id: none_if_empty(r.get(16)?),
+        privacy_rule: r.get(18)?,
+        screenshot_skipped: r.get(19)?,
         from_secs: r.get(17)?,
     })
 }

@@ -22,6 +22,8 @@ fn minute(id: &str, seconds: u32, keys: u32, idle: bool) -> MinuteRecord {
         from_secs: 0,
         project_id: None,
         task_id: None,
+        privacy_rule: None,
+        screenshot_skipped: None,
     }
 }
 

@@ -10,6 +10,7 @@ mod hostile;
 mod install;
 mod linking;
 mod msi;
+mod privacy;
 mod recording;
 mod robustness;
 mod server_files;

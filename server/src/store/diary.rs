@@ -22,6 +22,10 @@ pub struct DiaryMinute {
     pub title: Option<String>,
     pub project_id: Option<String>,
     pub task_id: Option<String>,
+    /// The device's privacy rule that redacted or dropped the window.
+    pub privacy_rule: Option<String>,
+    /// The rule that kept the segment's screenshot from being taken.
+    pub screenshot_skipped: Option<String>,
 }
 
 /// A decided idle span as the diary and the reports need it.
@@ -176,13 +180,13 @@ impl Store {
     ) -> Result<Vec<DiaryMinute>, StoreError> {
         let (lo, hi) = text_bounds(from_ms, to_ms);
         let sql = format!(
-            "SELECT m.start, m.seconds, m.keystrokes, m.clicks, m.scrolls, m.idle, {},
-                    m.project_id, m.task_id, m.from_secs
+            "SELECT m.start, m.seconds, m.keystrokes, m.clicks, m.scrolls, m.idle,
+                    m.project_id, m.task_id, m.from_secs, {}
              FROM minutes m JOIN devices d ON d.id = m.device_id
              WHERE d.person_id = ?1 AND m.start >= ?2 AND m.start <= ?3 AND m.received_ms <= ?4",
             match windows {
-                Windows::Read => "m.app, m.title",
-                Windows::Left => "NULL, NULL",
+                Windows::Read => "m.app, m.title, m.privacy_rule, m.screenshot_skipped",
+                Windows::Left => "NULL, NULL, NULL, NULL",
             }
         );
         let rows = self
@@ -197,11 +201,13 @@ impl Store {
                         clicks: r.get(3)?,
                         scrolls: r.get(4)?,
                         idle: r.get(5)?,
-                        app: r.get(6)?,
-                        title: r.get(7)?,
-                        project_id: r.get(8)?,
-                        task_id: r.get(9)?,
-                        from_secs: r.get(10)?,
+                        project_id: r.get(6)?,
+                        task_id: r.get(7)?,
+                        from_secs: r.get(8)?,
+                        app: r.get(9)?,
+                        title: r.get(10)?,
+                        privacy_rule: r.get(11)?,
+                        screenshot_skipped: r.get(12)?,
                     },
                 ))
             })?;

@@ -62,7 +62,7 @@ impl Store {
                 })
                 .collect();
             let minutes = conn.query_map("SELECT id, start, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, exe_path, app, session_id, received_ms, public_ip,
-                        synthetic_keystrokes, synthetic_clicks, counts_unknown, project_id, task_id, from_secs
+                        synthetic_keystrokes, synthetic_clicks, counts_unknown, project_id, task_id, from_secs, privacy_rule, screenshot_skipped
                  FROM minutes WHERE device_id = ?1 AND start >= ?2 AND start < ?3 ORDER BY start, id", params![id, from, to], |r| {
                     Ok(Received {
                         record: MinuteRecord {
@@ -78,6 +78,8 @@ impl Store {
                             counts_unknown: r.get(16)?,
                             project_id: r.get(17)?,
                             task_id: r.get(18)?,
+                            privacy_rule: r.get(20)?,
+                            screenshot_skipped: r.get(21)?,
                             from_secs: r.get(19)?,
                             idle: r.get(7)?,
                             title: r.get(8)?,

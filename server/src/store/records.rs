@@ -14,7 +14,7 @@ use super::{now_ms, Store, StoreError};
 
 /// The columns a minute's row is inserted with; the statement, its width
 /// and each row's values all derive from this list.
-const MINUTE_COLUMNS: [&str; 21] = [
+const MINUTE_COLUMNS: [&str; 23] = [
     "id",
     "device_id",
     "start",
@@ -36,6 +36,8 @@ const MINUTE_COLUMNS: [&str; 21] = [
     "project_id",
     "task_id",
     "from_secs",
+    "privacy_rule",
+    "screenshot_skipped",
 ];
 
 /// Rows per INSERT: 1,800 parameters stay far below both engines' limits
@@ -72,6 +74,8 @@ fn minute_values<'a>(
         &m.project_id,
         &m.task_id,
         &m.from_secs,
+        &m.privacy_rule,
+        &m.screenshot_skipped,
     ]
 }
 
@@ -176,7 +180,8 @@ impl Store {
             // on the device's own row.
             let n = tx.execute(
                 "UPDATE minutes SET seconds = ?3, keystrokes = ?4, clicks = ?5, scrolls = ?6, idle = ?7, title = ?8, exe_path = ?9, app = ?10,
-                 synthetic_keystrokes = ?11, synthetic_clicks = ?12, counts_unknown = ?13, project_id = ?14, task_id = ?15, from_secs = ?16
+                 synthetic_keystrokes = ?11, synthetic_clicks = ?12, counts_unknown = ?13, project_id = ?14, task_id = ?15, from_secs = ?16,
+                 privacy_rule = ?17, screenshot_skipped = ?18
                  WHERE id = ?1 AND device_id = ?2",
                 params![
                     m.id,
@@ -194,7 +199,9 @@ impl Store {
                     m.counts_unknown,
                     m.project_id,
                     m.task_id,
-                    m.from_secs
+                    m.from_secs,
+                    m.privacy_rule,
+                    m.screenshot_skipped
                 ],
             )?;
             if n == 0 {

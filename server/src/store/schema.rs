@@ -184,6 +184,7 @@ ALTER TABLE login_failures ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
     PERIODS_STEP,
     API_TOKENS_STEP,
     WEBHOOKS_STEP,
+    PRIVACY_STEP,
 ];
 
 /// 9 -> 10 here, 4 -> 5 on PostgreSQL (one text: SQLite reads BIGINT as
@@ -370,6 +371,14 @@ CREATE TABLE webhook_deliveries (
     last_result TEXT
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_ms);
+"#;
+
+/// 15 -> 16 (PostgreSQL 10 -> 11): what the device's privacy rules did to
+/// a minute: the label of the rule that redacted or dropped its window, and
+/// of the one that kept the segment's screenshot from being taken.
+pub(super) const PRIVACY_STEP: &str = r#"
+ALTER TABLE minutes ADD COLUMN privacy_rule TEXT;
+ALTER TABLE minutes ADD COLUMN screenshot_skipped TEXT;
 "#;
 
 pub(super) const SCHEMA: stint_common::migrate::Schema = stint_common::migrate::Schema {

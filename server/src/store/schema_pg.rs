@@ -169,6 +169,7 @@ ALTER TABLE login_failures ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
     super::schema::PERIODS_STEP,
     super::schema::API_TOKENS_STEP,
     super::schema::WEBHOOKS_STEP,
+    super::schema::PRIVACY_STEP,
 ];
 
 /// Any fixed number: replicas serialise their migrations on it.

@@ -351,6 +351,28 @@ fn version_14_with_a_token_migrates_to_15() {
     assert_eq!(row, ("payroll".into(), 0));
 }
 
+/// Fixture for 15 -> 16: a minute keeps its title and reads as changed by
+/// no privacy rule.
+#[test]
+fn version_15_with_a_minute_migrates_to_16() {
+    let mut conn = at_version(15);
+    conn.execute(
+        "INSERT INTO minutes (id, device_id, start, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, session_id, received_ms)
+         VALUES ('m1', 'd1', '2026-12-01T10:00:00Z', 0, 60, 5, 1, 0, 0, 'notes', 's1', 1)",
+        [],
+    )
+    .unwrap();
+    migrate(&mut conn).unwrap();
+    let row: (String, Option<String>, Option<String>) = conn
+        .query_row(
+            "SELECT title, privacy_rule, screenshot_skipped FROM minutes",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(row, ("notes".into(), None, None));
+}
+
 #[test]
 fn a_newer_schema_is_refused() {
     let mut conn = Connection::open_in_memory().unwrap();

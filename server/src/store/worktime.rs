@@ -108,6 +108,8 @@ mod tests {
             title: None,
             project_id: project.map(str::to_string),
             task_id: None,
+            privacy_rule: None,
+            screenshot_skipped: None,
         }
     }
 

@@ -36,6 +36,10 @@ struct SegmentView {
     captures: Vec<(String, String, String)>,
     apps: String,
     title: Option<String>,
+    /// "Privacy rule Password manager (3 min)": what the device kept back.
+    privacy: String,
+    /// The device's rule that said no screenshot.
+    shot_skipped: Option<String>,
     /// "Website / Design 7 min · Unassigned 3 min": what its time was for.
     work: String,
     /// [from, to) in epoch ms when the viewer may delete the segment.
@@ -296,6 +300,13 @@ pub async fn diary(
                         .collect::<Vec<_>>()
                         .join(", "),
                     title: s.top_title.as_deref().map(visible),
+                    privacy: s
+                        .rules
+                        .iter()
+                        .map(|(r, n)| format!("Privacy rule {} ({n} min)", visible(r)))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    shot_skipped: s.shot_skipped.as_deref().map(visible),
                     work: work_of(s.start_ms, s.end_ms),
                     delete: may_delete(s.end_ms).then_some((s.start_ms, s.end_ms)),
                     reassign: may_reassign(s.end_ms).then_some((s.start_ms, s.end_ms)),

@@ -26,6 +26,10 @@ pub struct Segment {
     /// Applications by minutes, most first, at most three.
     pub top_apps: Vec<(String, usize)>,
     pub top_title: Option<String>,
+    /// The device's privacy rules that changed minutes here, with how many.
+    pub rules: Vec<(String, usize)>,
+    /// The rule that kept the segment's screenshot from being taken.
+    pub shot_skipped: Option<String>,
 }
 
 impl Segment {
@@ -57,7 +61,11 @@ pub fn segments(minutes: &[DiaryMinute], captures: &[DiaryCapture], seg_ms: i64)
         .map(|(slot, (ms, cs))| {
             let mut apps: BTreeMap<&str, usize> = BTreeMap::new();
             let mut titles: BTreeMap<&str, usize> = BTreeMap::new();
+            let mut rules: BTreeMap<&str, usize> = BTreeMap::new();
             for m in &ms {
+                if let Some(r) = m.privacy_rule.as_deref() {
+                    *rules.entry(r).or_default() += 1;
+                }
                 if let Some(a) = m.app.as_deref() {
                     *apps.entry(a).or_default() += 1;
                 }
@@ -88,6 +96,8 @@ pub fn segments(minutes: &[DiaryMinute], captures: &[DiaryCapture], seg_ms: i64)
                 per_minute: ms.iter().map(|m| m.keystrokes + m.clicks).collect(),
                 top_apps,
                 top_title,
+                rules: rules.into_iter().map(|(r, n)| (r.to_string(), n)).collect(),
+                shot_skipped: ms.iter().find_map(|m| m.screenshot_skipped.clone()),
             }
         })
         .collect()
@@ -163,6 +173,8 @@ mod tests {
             title: Some(format!("{app} window")),
             project_id: None,
             task_id: None,
+            privacy_rule: None,
+            screenshot_skipped: None,
         };
         let minutes = [
             minute(0, 10, false, "xterm"),

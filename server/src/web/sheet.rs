@@ -240,6 +240,8 @@ mod tests {
             title: Some(title.into()),
             project_id: None,
             task_id: None,
+            privacy_rule: None,
+            screenshot_skipped: None,
         };
         let got = applications(&[
             m("code", "main.rs", 60, false),
@@ -279,6 +281,8 @@ mod tests {
             title: None,
             project_id: None,
             task_id: None,
+            privacy_rule: None,
+            screenshot_skipped: None,
         };
         let day: NaiveDate = "2026-11-29".parse().unwrap();
         let r = row(

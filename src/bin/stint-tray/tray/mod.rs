@@ -1,6 +1,6 @@
 //! The tray icon: shows whether stint is tracking, paused, offline with a
 //! backlog, or in trouble, and offers start/stop, today's time, sync status,
-//! "Add offline time…", "Open my activity" and (unless policy forbids it) Quit.
+//! the privacy rules in force, "Add offline time…", "Open my activity" and (unless policy forbids it) Quit.
 //!
 //! It runs as its own process (`stint-tray`, started by `stint run`) so the
 //! recording daemon never loads a GUI toolkit, and talks to the daemon over the
@@ -21,6 +21,7 @@ mod icon;
 #[cfg_attr(target_os = "windows", path = "windows.rs")]
 #[cfg_attr(target_os = "macos", path = "macos.rs")]
 mod platform;
+mod privacy;
 mod work;
 
 use icon::icon;
@@ -98,6 +99,7 @@ pub struct Tray {
     quit: MenuItem,
     quit_shown: bool,
     work: work::WorkMenu,
+    privacy: privacy::PrivacyMenu,
     /// Idle spans waiting that a notification announced already.
     announced: std::collections::BTreeSet<String>,
     shown: Option<TrayState>,
@@ -120,6 +122,7 @@ impl Tray {
         let delete = MenuItem::new("Delete", true, None);
         let quit = MenuItem::new("Quit stint", true, None);
         let work = work::WorkMenu::new();
+        let privacy = privacy::PrivacyMenu::new();
         let menu = Menu::new();
         menu.append_items(&[
             &toggle,
@@ -127,6 +130,7 @@ impl Tray {
             &PredefinedMenuItem::separator(),
             &today,
             &sync,
+            privacy.menu(),
             &offline_time,
             &open,
             &PredefinedMenuItem::separator(),
@@ -157,6 +161,7 @@ impl Tray {
             quit,
             quit_shown: true,
             work,
+            privacy,
             announced: Default::default(),
             delete,
             deletable: None,
@@ -311,6 +316,7 @@ impl Tray {
         self.today.set_text(&today);
         self.sync.set_text(&sync);
         self.work.show(&self.menu, &report.work);
+        self.privacy.show(&report.rules);
         for (summary, body) in work::announce(&mut self.announced, &report.work) {
             // A notification server may take its time; the menu must not.
             std::thread::spawn(move || match platform::notify(&summary, &body) {
@@ -343,7 +349,7 @@ impl Tray {
                     stint::status::local_hm(&d.until)
                 ));
                 // After "Open my activity": what was recorded, then the way to take it back.
-                let at = 6 + self.work.extra_items();
+                let at = 7 + self.work.extra_items();
                 if shown || self.menu.insert(&self.delete, at).is_ok() {
                     self.deletable = Some(d.clone());
                 }

@@ -24,7 +24,8 @@ impl TrayState {
         if problem(r).is_some() {
             return TrayState::Error;
         }
-        if !r.tracking {
+        // Private time pauses recording as stopping does.
+        if !r.tracking || r.private.active() {
             return TrayState::Paused;
         }
         let retrying = r
@@ -105,6 +106,7 @@ mod tests {
             recovery: None,
             work: Default::default(),
             rules: Vec::new(),
+            private: Default::default(),
         }
     }
 
@@ -138,5 +140,9 @@ mod tests {
         assert_eq!(problem(&r), Some(format!("input {line}")));
         r.tracking = false;
         assert_eq!((TrayState::of(&r), problem(&r)), (Paused, None));
+        // Private time: nothing is recorded, so the icon is grey.
+        let mut r = report(true, None, false, 0);
+        r.private.since = Some("2026-12-04T10:00:00.000Z".into());
+        assert_eq!(TrayState::of(&r), Paused);
     }
 }

@@ -16,6 +16,7 @@ pub mod logging;
 pub mod model;
 pub mod platform;
 pub mod policy;
+pub mod private;
 pub mod queue;
 pub mod review;
 pub mod sampler;

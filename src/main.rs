@@ -69,6 +69,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Private time: nothing is recorded for a while (15m, 30m, 1h, any
+    /// duration up to 24h, or until-stop); `off` ends it. The server learns
+    /// only the span.
+    Private {
+        #[arg(value_parser = parse_private)]
+        length: stint::private::Length,
+    },
     /// Turn tracking off (tells the running daemon; remembered for the next start).
     Stop,
     /// Tracking state, today's time and the local queue.
@@ -112,6 +119,12 @@ enum Command {
         #[command(subcommand)]
         command: cli::managed::ManagedCommand,
     },
+}
+
+fn parse_private(text: &str) -> Result<stint::private::Length, String> {
+    stint::private::Length::parse(text).ok_or_else(|| {
+        format!("{text:?}: expected a duration from 1s to 24h (15m, 30m, 1h), until-stop or off")
+    })
 }
 
 #[derive(Subcommand)]
@@ -232,6 +245,7 @@ fn dispatch(cli: Cli) -> Result<Exit> {
             none,
         } => rt.block_on(cli::work::switch(&cfg, project.filter(|_| !none), task)),
         Command::Stop => rt.block_on(cli::tracking::set_tracking(&cfg, false)),
+        Command::Private { length } => rt.block_on(cli::work::private(&cfg, length)),
         Command::Projects { json } => rt.block_on(cli::work::projects(&cfg, json)),
         Command::Idle { command, json } => {
             let decide = command.map(|c| match c {

@@ -14,6 +14,9 @@ pub struct LogOutput {
     /// uploaded.
     #[serde(default)]
     pub idle_spans: Vec<IdleSpan>,
+    /// Private time that ended and is still on this computer.
+    #[serde(default)]
+    pub private_spans: Vec<stint_proto::PrivateSpanRecord>,
 }
 
 /// Queue-wide numbers for `stint status`.

@@ -35,6 +35,9 @@ pub struct Report {
     /// line each.
     #[serde(default)]
     pub rules: Vec<String>,
+    /// Private time: under way or not, and the day's allowance.
+    #[serde(default)]
+    pub private: crate::private::PrivateStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +75,7 @@ pub fn gather(store: &Store, cfg: &Config) -> Result<Report, QueueError> {
         deletable,
         recovery: store.recovery()?,
         work: crate::work::WorkStatus::gather(store, &policy, local_day_start_ms(now))?,
+        private: crate::private::PrivateStatus::gather(store, &policy, now)?,
         rules: crate::policy::apply(cfg, &policy)
             .privacy
             .rules

@@ -84,6 +84,14 @@ pub enum Refused {
         task: String,
         known: String,
     },
+    #[error(
+        "tracking is off, so nothing is recorded anyway: private time pauses tracking that is on"
+    )]
+    NotTracking,
+    #[error("private time is turned off by your organisation's policy")]
+    PrivateOff,
+    #[error("today's {0} minutes of private time are used up")]
+    PrivateUsedUp(u64),
     #[error("a task needs its project: give --project too")]
     TaskWithoutProject,
     #[error("your organisation requires a project for tracked time: choose one with `stint start --project NAME` or in the tray's Project menu")]

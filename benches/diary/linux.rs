@@ -64,6 +64,7 @@ pub fn run() {
             sessions: vec![],
             minutes: chunk.to_vec(),
             idle_spans: vec![],
+            private_spans: vec![],
         };
         store.upsert_batch(&device, &batch, "127.0.0.0").unwrap();
     }

@@ -109,6 +109,7 @@ fn report(cluster: Option<&str>) {
                 sessions: vec![],
                 minutes,
                 idle_spans: vec![],
+                private_spans: vec![],
             };
             store.upsert_batch(&device, &batch, "127.0.0.0").unwrap();
         }

@@ -186,6 +186,7 @@ fn ingest(label: &str, servers: &[&Server], shot: &[u8]) -> (f64, f64) {
                         sessions: Vec::new(),
                         minutes,
                         idle_spans: Vec::new(),
+                        private_spans: Vec::new(),
                     };
                     let a: stint_proto::Accepted = http
                         .post(format!("{base}/minutes"))

@@ -8,6 +8,7 @@
 use std::net::IpAddr;
 
 mod policy;
+mod private;
 mod rules;
 mod validate;
 mod work;
@@ -15,6 +16,7 @@ pub use policy::{
     policy_keys, policy_keys_markdown, IdleDecision, Kind, ManualTime, Policy, PolicyKey, RuleList,
     Value,
 };
+pub use private::{PrivateSpanRecord, MAX_PRIVATE_SPAN_SECS};
 pub use rules::{validate_rules, PrivacyRule, RuleAction, Rules, Verdict, MAX_PATTERN, MAX_RULES};
 pub use validate::{
     is_wire_time, validate_id, Invalid, MAX_COUNT_PER_MINUTE, MAX_OFFSET_SECS, MAX_TEXT,
@@ -182,6 +184,9 @@ pub struct MinuteBatch {
     /// from older agents.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub idle_spans: Vec<IdleSpanRecord>,
+    /// Private time that ended. Absent from older agents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub private_spans: Vec<PrivateSpanRecord>,
 }
 
 /// Answer to an accepted batch or capture: how many records were new and how

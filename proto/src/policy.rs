@@ -300,6 +300,10 @@ policy_keys! {
     /// Privacy rules the device applies before anything is written, added to
     /// the agent's own `privacy.rules`: a JSON list (docs/security.md).
     privacy_rules: RuleList = Kind::Rules, config None;
+    /// Minutes of private time (`stint private`, the tray) a person may
+    /// take a day, in which nothing is recorded; 0 turns it off; unset: no
+    /// limit.
+    private_time_max_mins_per_day: u64 = Kind::Number { range: 0..=1440, unit: "minutes" }, config None;
 }
 
 impl Policy {

@@ -156,6 +156,9 @@ pub(crate) async fn status(cfg: &Config, json: bool) -> Result<Exit> {
             d.capture_id
         );
     }
+    if let Some(text) = report.private.text() {
+        println!("private:   {text}; nothing is recorded (`stint private off` ends it)");
+    }
     for (i, rule) in report.rules.iter().enumerate() {
         let head = if i == 0 { "rules:" } else { "" };
         println!("{head:<10} {rule}");

@@ -1,5 +1,5 @@
-//! `stint switch`, `stint projects`, `stint idle` and `stint start
-//! --project`: told to the running daemon, or, with none running, made in
+//! `stint switch`, `stint projects`, `stint idle`, `stint private` and
+//! `stint start --project`: told to the running daemon, or, with none running, made in
 //! the queue the daemon reads when it starts.
 
 use anyhow::{anyhow, Result};
@@ -166,6 +166,30 @@ pub(crate) async fn idle(cfg: &Config, json: bool, decide: Option<Decide>) -> Re
         println!(
             "decide with `stint idle discard [ID]`, `stint idle keep [ID] [--project NAME]`; \
              unanswered for 24 hours, the policy's default applies"
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+/// Begins, moves or ends private time and says what is in force.
+pub(crate) async fn private(cfg: &Config, length: stint::private::Length) -> Result<Exit> {
+    let initial = cfg.tracking.initial;
+    let now = stint_common::time::now_ms();
+    let r = ask(cfg, Request::Private { length }, move |s| {
+        let tracking = s.tracking()?.unwrap_or(initial);
+        let policy = s.policy()?;
+        stint::private::ask(s, tracking, length, &policy, now)
+    })
+    .await?;
+    let p = &r.private;
+    match p.text() {
+        Some(text) => println!("{text}: nothing is recorded"),
+        None => println!("no private time: recording as usual"),
+    }
+    if let Some(max) = p.max_mins_per_day {
+        println!(
+            "private time today: {} of {max} minutes",
+            p.used_today_secs / 60
         );
     }
     Ok(Exit::Ok)

@@ -96,7 +96,10 @@ pub async fn run(
     // The queue thread sends each committed change of the tracking switch or
     // the policy: the recorder sleeps until a deadline or a change, never polls.
     let mut control = queue.control();
-    let mut tracking = control.borrow_and_update().tracking.unwrap_or(initial);
+    let (mut tracking, mut private) = {
+        let c = control.borrow_and_update();
+        (c.tracking.unwrap_or(initial), c.private)
+    };
     let mut rec = Recorder {
         base: cfg.clone(),
         policy: stint_proto::Policy::default(),
@@ -114,17 +117,25 @@ pub async fn run(
     rec.rules = privacy::compile(&rec.cfg);
     rec.refresh_policy().await;
     rec.decide_overdue().await;
-    tracing::info!(tracking, "recorder started");
-    if tracking {
+    private = rec.private_over(private, Now::read()).await;
+    // Recording: tracking is on and no private time pauses it.
+    let mut recording = tracking && private.is_none();
+    tracing::info!(tracking, private = private.is_some(), "recorder started");
+    if recording {
         rec.start(Now::read()).await;
     }
     loop {
         // The monotonic clock stands still while the machine sleeps, so a
         // deadline alone could wake the recorder up to a minute after a
         // resume; a wall-clock look every few seconds notices it sooner.
-        let deadline = rec
-            .next_deadline()
-            .map(|d| d.min(Instant::now() + WALL_LOOK));
+        let private_end = private.and_then(|p| p.until_ms).map(|u| {
+            Instant::now() + Duration::from_millis((u - stint_common::time::now_ms()).max(0) as u64)
+        });
+        let deadline = match (rec.next_deadline(), private_end) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+        .map(|d| d.min(Instant::now() + WALL_LOOK));
         tokio::select! {
             _ = sleep_until_some(deadline) => {}
             changed = control.changed() => {
@@ -140,18 +151,29 @@ pub async fn run(
                 return Ok(());
             }
         }
-        let (wanted, work) = {
+        let (wanted, work, asked) = {
             let c = control.borrow_and_update();
-            (c.tracking.unwrap_or(initial), c.work.clone())
+            (c.tracking.unwrap_or(initial), c.work.clone(), c.private)
         };
         let now = Now::read();
+        private = rec.private_over(asked, now).await;
         if work != rec.work {
             rec.switch(now, work).await;
         }
-        if wanted != tracking {
+        let switched = wanted != tracking;
+        if switched {
             tracking = wanted;
             tracing::info!(tracking, "tracking switched");
-            if tracking {
+        }
+        let want = tracking && private.is_none();
+        if want != recording {
+            recording = want;
+            if !switched && recording {
+                tracing::info!("private time ended: recording again");
+            } else if !switched {
+                tracing::info!("private time began: nothing is recorded");
+            }
+            if recording {
                 rec.start(now).await;
             } else {
                 rec.stop(now).await;
@@ -446,6 +468,23 @@ impl Recorder {
                 }
             }
         }
+    }
+
+    /// The private time in force at `now`: one whose end passed (while the
+    /// recorder slept, or the daemon was down) is closed at its planned end.
+    async fn private_over(
+        &mut self,
+        private: Option<crate::queue::Private>,
+        now: Now,
+    ) -> Option<crate::queue::Private> {
+        let p = private?;
+        if !p.over_at(now.wall_ms) {
+            return Some(p);
+        }
+        if let Err(e) = self.queue.call(move |q| q.end_private(now.wall_ms)).await {
+            tracing::error!(error = %e, "could not end private time");
+        }
+        None
     }
 
     /// Picks up a policy sync stored since the last look. Takes effect from the

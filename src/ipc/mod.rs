@@ -53,6 +53,11 @@ pub enum Request {
         #[serde(default)]
         task: Option<String>,
     },
+    /// Private time: nothing is recorded for this long, until tracking
+    /// stops, or (`off`) no longer.
+    Private {
+        length: crate::private::Length,
+    },
 }
 
 /// A connection, sorted by who is on the other end.
@@ -287,6 +292,27 @@ async fn handle(req: Request, ctx: Context<'_>) -> Response {
             None
         }
         Request::Stop => Some(false),
+        Request::Private { length } => {
+            let initial = cfg.tracking.initial;
+            let now = stint_common::time::now_ms();
+            let done = queue
+                .call(move |s| {
+                    let tracking = s.tracking()?.unwrap_or(initial);
+                    let policy = s.policy()?;
+                    crate::private::ask(s, tracking, length, &policy, now)
+                })
+                .await;
+            match done {
+                Ok(Ok(p)) => tracing::info!(
+                    private = p.is_some(),
+                    until = ?p.and_then(|p| p.until_ms).map(crate::model::rfc3339),
+                    "private time set over the control channel"
+                ),
+                Ok(Err(why)) => return Response::Refused(why.to_string()),
+                Err(e) => return Response::Refused(format!("could not save private time: {e}")),
+            }
+            None
+        }
         Request::Status => None,
         Request::DeleteCapture { id } => return delete_capture(id, cfg, queue).await,
         Request::Quit => {

@@ -157,6 +157,29 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE minutes ADD COLUMN privacy_rule TEXT;
     ALTER TABLE minutes ADD COLUMN screenshot_skipped TEXT;
     "#,
+    // 5 -> 6: private time (the open span, end_ms NULL, is the state), and
+    // a place for one the server refuses.
+    r#"
+    CREATE TABLE private_spans (
+        id          TEXT PRIMARY KEY,
+        start_ms    INTEGER NOT NULL,
+        until_ms    INTEGER,          -- NULL: until tracking stops
+        end_ms      INTEGER CHECK (end_ms > start_ms), -- NULL: under way
+        utc_offset  INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX private_spans_open ON private_spans ((end_ms IS NULL)) WHERE end_ms IS NULL;
+    CREATE TABLE dead_letter_v6 (
+        id      TEXT PRIMARY KEY,
+        kind    TEXT NOT NULL
+                CHECK (kind IN ('session', 'minute', 'capture', 'idle_span', 'private_span')),
+        record  TEXT NOT NULL,
+        reason  TEXT NOT NULL,
+        at_ms   INTEGER NOT NULL
+    );
+    INSERT INTO dead_letter_v6 SELECT id, kind, record, reason, at_ms FROM dead_letter;
+    DROP TABLE dead_letter;
+    ALTER TABLE dead_letter_v6 RENAME TO dead_letter;
+    "#,
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -201,7 +224,7 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(tables, 8);
+        assert_eq!(tables, 9);
     }
 
     /// Fixture for 1 -> 2: a version-1 queue with a session, a minute and a
@@ -333,6 +356,37 @@ mod tests {
             )
             .unwrap();
         assert_eq!(row, (5, "t".into(), "p1".into(), None, None));
+    }
+
+    /// Fixture for 5 -> 6: dead letters stay, private time has a table
+    /// that holds one open span at most, and refused spans have a place.
+    #[test]
+    fn version_5_with_data_migrates_to_6() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, step) in MIGRATIONS[..5].iter().enumerate() {
+            conn.execute_batch(step).unwrap();
+            conn.pragma_update(None, "user_version", i + 1).unwrap();
+        }
+        conn.execute_batch("INSERT INTO dead_letter VALUES ('i0', 'idle_span', '{}', 'bad', 1);")
+            .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), LATEST);
+        let kept: String = conn
+            .query_row("SELECT reason FROM dead_letter WHERE id = 'i0'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(kept, "bad");
+        conn.execute_batch(
+            "INSERT INTO dead_letter VALUES ('p0', 'private_span', '{}', 'bad', 1);
+             INSERT INTO private_spans (id, start_ms, utc_offset) VALUES ('p1', 1000, 0);",
+        )
+        .unwrap();
+        let second = conn.execute(
+            "INSERT INTO private_spans (id, start_ms, utc_offset) VALUES ('p2', 2000, 0)",
+            [],
+        );
+        assert!(second.is_err(), "one span under way at most");
     }
 
     /// Another program's database where the queue should be: one sentence,

@@ -97,10 +97,12 @@ impl Store {
             .collect::<Result<_, _>>()
             .map_err(e)?;
         let idle_spans = self.idle_batch(before_ms)?;
+        let private_spans = self.private_batch(before_ms)?;
         Ok(MinuteBatch {
             sessions,
             minutes,
             idle_spans,
+            private_spans,
         })
     }
 
@@ -114,6 +116,7 @@ impl Store {
                 .map_err(QueueError::Sql)?;
         }
         super::idle::ack(&tx, &batch.idle_spans).map_err(QueueError::Sql)?;
+        super::private::ack(&tx, &batch.private_spans).map_err(QueueError::Sql)?;
         for m in &batch.minutes {
             let start_ms = chrono::DateTime::parse_from_rfc3339(&m.start)
                 .map(|t| t.timestamp_millis())

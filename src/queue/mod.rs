@@ -11,9 +11,11 @@ mod idle;
 mod migrations;
 mod minutes;
 mod open;
+mod private;
 mod state;
 
 pub use idle::ANSWER_WITHIN_MS;
+pub use private::Private;
 pub use state::{Baseline, Control, Key, Sampler};
 
 use std::path::{Path, PathBuf};
@@ -298,6 +300,7 @@ impl Store {
             .collect::<Result<_, _>>()
             .map_err(e)?;
         out.idle_spans = self.idle_spans(since_ms)?;
+        out.private_spans = self.private_spans(since_ms)?;
         Ok(out)
     }
 
@@ -345,7 +348,8 @@ impl Store {
                 )
                 .optional()
                 .map_err(QueueError::Sql)?;
-            session.or(minute).or(capture).or(idle)
+            let private = private::dead_letter_row(&tx, id).map_err(QueueError::Sql)?;
+            session.or(minute).or(capture).or(idle).or(private)
         };
         let Some((kind, json)) = found else {
             return Ok(());
@@ -368,6 +372,11 @@ impl Store {
             }
             "idle_span" => {
                 tx.execute("DELETE FROM idle_spans WHERE id = ?1", [id])
+                    .map_err(QueueError::Sql)?;
+                None
+            }
+            "private_span" => {
+                tx.execute("DELETE FROM private_spans WHERE id = ?1", [id])
                     .map_err(QueueError::Sql)?;
                 None
             }

@@ -94,6 +94,8 @@ pub struct Control {
     pub policy: Policy,
     /// What the minutes from now on are for.
     pub work: Work,
+    /// Private time under way: nothing is recorded until it ends.
+    pub private: Option<super::Private>,
 }
 
 impl Store {
@@ -119,7 +121,11 @@ impl Store {
         Ok(self.read(Key::Tracking)?.map(|v| v == "on"))
     }
 
+    /// Stopping also ends private time: it is a pause of tracking.
     pub fn set_tracking(&mut self, on: bool) -> Result<(), QueueError> {
+        if !on {
+            self.end_private(stint_common::time::now_ms())?;
+        }
         self.write(Key::Tracking, if on { "on" } else { "off" })?;
         if on {
             self.conn
@@ -248,6 +254,7 @@ impl Store {
             tracking: self.tracking()?,
             policy: self.policy()?,
             work: self.work()?,
+            private: self.private_now()?,
         })
     }
 }

@@ -122,6 +122,13 @@ pub async fn minutes(
             .iter()
             .map(|s| (s.id.as_str(), s.validate())),
     )?;
+    first_invalid(
+        "private_spans",
+        batch
+            .private_spans
+            .iter()
+            .map(|s| (s.id.as_str(), s.validate())),
+    )?;
     let (stored, duplicates) = state
         .blocking(move |s| s.upsert_batch(&device, &batch, &ip))
         .await??;

@@ -292,6 +292,7 @@ mod tests {
                 sessions: vec![],
                 minutes,
                 idle_spans: vec![],
+                private_spans: vec![],
             };
             store.upsert_batch(&device, &batch, "127.0.0.0").unwrap();
         }

@@ -40,6 +40,7 @@ fn setup_at(base: i64, records: &[(i64, &str)]) -> (tempfile::TempDir, Store, St
                 sessions: vec![],
                 minutes: vec![m],
                 idle_spans: vec![],
+                private_spans: vec![],
             };
             store.upsert_batch(&device, &batch, "127.0.0.0").unwrap();
         } else {
@@ -144,6 +145,7 @@ fn a_deleted_range_leaves_tombstones_and_a_reupload_is_dropped() {
         sessions: vec![],
         minutes: vec![m],
         idle_spans: vec![],
+        private_spans: vec![],
     };
     assert_eq!(
         store.upsert_batch(&device, &batch, "127.0.0.0").unwrap(),

@@ -70,6 +70,11 @@ impl Grant {
     }
 
     /// The projects whose time alone this grant opens; `None`: all of it.
+    /// Whether the grant is the person's look at their own data.
+    pub fn is_own(&self) -> bool {
+        self.subject == Subject::Own
+    }
+
     pub fn projects(&self) -> Option<&[String]> {
         self.projects.as_deref()
     }

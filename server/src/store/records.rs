@@ -234,6 +234,19 @@ impl Store {
                 dup += 1;
             }
         }
+        for s in &batch.private_spans {
+            // Private time is final on the agent: a repeat is the same span.
+            let n = tx.execute(
+                "INSERT INTO private_spans (id, device_id, start, end_at, utc_offset, received_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+                params![s.id, device, s.start, s.end, s.utc_offset, now],
+            )?;
+            if first_or_repeat(&mut tx, n, "private_spans", &s.id, device)? {
+                stored += 1;
+            } else {
+                dup += 1;
+            }
+        }
         // What the reports sum changes in the hours of these minutes, and
         // in those under these spans.
         let mut hours: std::collections::BTreeSet<String> = fresh
@@ -380,6 +393,7 @@ mod tests {
             sessions: Vec::new(),
             minutes,
             idle_spans: Vec::new(),
+            private_spans: Vec::new(),
         }
     }
 

@@ -185,6 +185,7 @@ ALTER TABLE login_failures ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
     API_TOKENS_STEP,
     WEBHOOKS_STEP,
     PRIVACY_STEP,
+    PRIVATE_TIME_STEP,
 ];
 
 /// 9 -> 10 here, 4 -> 5 on PostgreSQL (one text: SQLite reads BIGINT as
@@ -379,6 +380,19 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_ms);
 pub(super) const PRIVACY_STEP: &str = r#"
 ALTER TABLE minutes ADD COLUMN privacy_rule TEXT;
 ALTER TABLE minutes ADD COLUMN screenshot_skipped TEXT;
+"#;
+
+/// 16 -> 17 (PostgreSQL 11 -> 12): private time, when and nothing else.
+pub(super) const PRIVATE_TIME_STEP: &str = r#"
+CREATE TABLE private_spans (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    start TEXT NOT NULL,
+    end_at TEXT NOT NULL,
+    utc_offset BIGINT NOT NULL,
+    received_ms BIGINT NOT NULL
+);
+CREATE INDEX private_spans_by_device ON private_spans (device_id, start);
 "#;
 
 pub(super) const SCHEMA: stint_common::migrate::Schema = stint_common::migrate::Schema {

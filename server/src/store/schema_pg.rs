@@ -170,6 +170,7 @@ ALTER TABLE login_failures ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
     super::schema::API_TOKENS_STEP,
     super::schema::WEBHOOKS_STEP,
     super::schema::PRIVACY_STEP,
+    super::schema::PRIVATE_TIME_STEP,
 ];
 
 /// Any fixed number: replicas serialise their migrations on it.

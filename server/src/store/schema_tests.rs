@@ -357,8 +357,8 @@ fn version_14_with_a_token_migrates_to_15() {
 fn version_15_with_a_minute_migrates_to_16() {
     let mut conn = at_version(15);
     conn.execute(
-        "INSERT INTO minutes (id, device_id, start, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, session_id, received_ms)
-         VALUES ('m1', 'd1', '2026-12-01T10:00:00Z', 0, 60, 5, 1, 0, 0, 'notes', 's1', 1)",
+        "INSERT INTO minutes (id, device_id, start, utc_offset, seconds, keystrokes, clicks, scrolls, idle, title, session_id, received_ms, public_ip)
+         VALUES ('m1', 'd1', '2026-12-01T10:00:00Z', 0, 60, 5, 1, 0, 0, 'notes', 's1', 1, '')",
         [],
     )
     .unwrap();
@@ -371,6 +371,27 @@ fn version_15_with_a_minute_migrates_to_16() {
         )
         .unwrap();
     assert_eq!(row, ("notes".into(), None, None));
+}
+
+/// Fixture for 16 -> 17: minutes stay, private time has its table.
+#[test]
+fn version_16_with_a_minute_migrates_to_17() {
+    let mut conn = at_version(16);
+    conn.execute(
+        "INSERT INTO minutes (id, device_id, start, utc_offset, seconds, keystrokes, clicks, scrolls, idle, session_id, received_ms, public_ip, privacy_rule)
+         VALUES ('m1', 'd1', '2026-12-01T10:00:00Z', 0, 60, 5, 1, 0, 0, 's1', 1, '', 'Vault')",
+        [],
+    )
+    .unwrap();
+    migrate(&mut conn).unwrap();
+    let row: (String, i64) = conn
+        .query_row(
+            "SELECT (SELECT privacy_rule FROM minutes), (SELECT count(*) FROM private_spans)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(row, ("Vault".into(), 0));
 }
 
 #[test]

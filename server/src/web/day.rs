@@ -69,6 +69,10 @@ struct DiaryPage {
     projects: String,
     /// "10:42–11:17 kept as Website (decided by the policy)".
     idle_spans: Vec<String>,
+    /// The day's private time, h:mm (nothing was recorded in it).
+    private_total: String,
+    /// Its spans, "10:00–10:30": shown to the person alone.
+    private_spans: Vec<String>,
     segments: Vec<SegmentView>,
     /// The day's [from, to) when the viewer may delete all of it.
     day_delete: Option<(i64, i64)>,
@@ -134,6 +138,7 @@ pub async fn diary(
         let (from, to) = day_bounds(day, tz);
         let (minutes, captures) = store.day(&grant, from, to)?;
         let spans = store.day_idle(&grant, from, to)?;
+        let private = store.day_private(&grant, from, to)?;
         let names = store.work_names()?;
         let segs = segments(&minutes, &captures, policy.segment_ms());
         let totals = row(&person, day, &minutes, &spans, &names);
@@ -233,6 +238,14 @@ pub async fn diary(
             reopen,
             offline,
             offline_total: hm(offline_secs),
+            private_total: hm(private.secs()),
+            private_spans: match &private {
+                crate::store::PrivateView::Spans(spans) => spans
+                    .iter()
+                    .map(|(a, b)| format!("{}–{}", clock(*a, tz), clock(*b, tz)))
+                    .collect(),
+                crate::store::PrivateView::Total(_) => Vec::new(),
+            },
             offline_form,
             scope,
             nav,

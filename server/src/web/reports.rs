@@ -89,7 +89,7 @@ struct TimesheetPage {
     nav: Nav,
     from: NaiveDate,
     to: NaiveDate,
-    rows: Vec<(Row, String, String, String, String)>,
+    rows: Vec<(Row, String, String, String, String, String)>,
 }
 
 pub async fn timesheet(
@@ -111,6 +111,7 @@ pub async fn timesheet(
                 let spans = store.day_idle(&grant, start, end)?;
                 let mut r = row(&person, day, &minutes, &spans, &names);
                 r.offline_secs = store.offline_spent(&grant, start, end)?.values().sum();
+                r.private_secs = store.day_private(&grant, start, end)?.secs();
                 rows.push(r);
                 day = day.succ_opt().unwrap_or(day);
                 if day == NaiveDate::MAX {
@@ -132,8 +133,8 @@ pub async fn timesheet(
             .into_iter()
             .map(|r| {
                 let (t, a, i) = (hm(r.tracked_secs), hm(r.active_secs), hm(r.idle_secs));
-                let o = hm(r.offline_secs);
-                (r, t, a, i, o)
+                let (o, p) = (hm(r.offline_secs), hm(r.private_secs));
+                (r, t, a, i, o, p)
             })
             .collect(),
     };

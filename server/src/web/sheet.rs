@@ -25,6 +25,8 @@ pub struct Row {
     pub projects: String,
     /// Approved offline time: not tracked, never active.
     pub offline_secs: u64,
+    /// Private time: nothing recorded, shown as a total.
+    pub private_secs: u64,
 }
 
 impl Row {
@@ -69,13 +71,14 @@ pub fn row(
             .collect::<Vec<_>>()
             .join("; "),
         offline_secs: 0,
+        private_secs: 0,
     }
 }
 
 /// The timesheet as RFC 4180 CSV.
 pub fn csv(rows: &[Row]) -> String {
     let mut out = String::from(
-        "name,email,day,time_zone,tracked,active,idle,active_percent,tracked_seconds,active_seconds,idle_seconds,idle_kept_seconds,projects,offline,offline_seconds\r\n",
+        "name,email,day,time_zone,tracked,active,idle,active_percent,tracked_seconds,active_seconds,idle_seconds,idle_kept_seconds,projects,offline,offline_seconds,private,private_seconds\r\n",
     );
     for r in rows {
         out.push_str(
@@ -95,6 +98,8 @@ pub fn csv(rows: &[Row]) -> String {
                 field(&r.projects),
                 hm(r.offline_secs),
                 r.offline_secs.to_string(),
+                hm(r.private_secs),
+                r.private_secs.to_string(),
             ]
             .join(","),
         );
@@ -307,12 +312,13 @@ mod tests {
         );
         let text = csv(&[Row {
             offline_secs: 5400,
+            private_secs: 930,
             ..r
         }]);
         let line = text.lines().nth(1).unwrap();
         assert_eq!(
             line,
-            "\"'=Max, \"\"the\"\" tester\",max@example.com,2026-11-29,Pacific/Auckland,0:02,0:01,0:01,40,150,60,60,0,Unassigned 0:02,1:30,5400"
+            "\"'=Max, \"\"the\"\" tester\",max@example.com,2026-11-29,Pacific/Auckland,0:02,0:01,0:01,40,150,60,60,0,Unassigned 0:02,1:30,5400,0:15,930"
         );
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use stint::model::LogOutput;
 
-use super::{signal, wait_for, Desktop, Proc, STINT};
+use super::{signal, wait_for, wait_for_or_show, Desktop, Proc, STINT};
 
 /// The `stint` binary with its own data directory, config and HOME.
 pub struct Agent {
@@ -198,8 +198,15 @@ impl Agent {
         std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
     }
 
+    /// Waits for `needle` in the daemon's (and tray's) log; a timeout shows
+    /// the log's last lines.
     pub fn wait_for_log(&self, needle: &str, timeout: Duration) {
-        wait_for(needle, timeout, || {
+        let tail = || {
+            let log = self.stderr();
+            let lines: Vec<&str> = log.lines().collect();
+            lines[lines.len().saturating_sub(30)..].join("\n")
+        };
+        wait_for_or_show(needle, timeout, tail, || {
             self.stderr().contains(needle).then_some(())
         });
     }

@@ -195,7 +195,11 @@ impl Tray {
             } else if ev.id == *self.quit.id() && self.quit_shown {
                 tracing::info!("quit from the tray");
                 self.courier.send(Request::Quit);
-            } else if let Some(req) = self.work.request(&ev.id) {
+            } else if let Some(req) = self
+                .work
+                .request(&ev.id)
+                .or_else(|| self.privacy.request(&ev.id))
+            {
                 self.courier.send(req);
             }
         }
@@ -238,7 +242,14 @@ impl Tray {
                     );
                     acted = true;
                 }
-                (Request::Switch { .. } | Request::DecideIdle { .. }, Err(e)) => {
+                (Request::Private { length }, Ok(_)) => {
+                    tracing::info!(?length, "private time chosen from the tray");
+                    acted = true;
+                }
+                (
+                    Request::Switch { .. } | Request::DecideIdle { .. } | Request::Private { .. },
+                    Err(e),
+                ) => {
                     // The daemon's refusal is in words: a required project,
                     // a project gone from the list.
                     tracing::warn!(error = %e, "the daemon refused the choice");
@@ -316,7 +327,8 @@ impl Tray {
         self.today.set_text(&today);
         self.sync.set_text(&sync);
         self.work.show(&self.menu, &report.work);
-        self.privacy.show(&report.rules);
+        self.privacy
+            .show(&report.private, report.tracking, &report.rules);
         for (summary, body) in work::announce(&mut self.announced, &report.work) {
             // A notification server may take its time; the menu must not.
             std::thread::spawn(move || match platform::notify(&summary, &body) {
@@ -328,6 +340,9 @@ impl Tray {
         }
         let _ = self.icon.set_tooltip(Some(match problem(&report) {
             Some(why) => format!("stint: {why}"),
+            None if report.private.active() => {
+                format!("stint: {}", report.private.text().unwrap_or_default())
+            }
             None if report.work.stopped.is_some() && !report.tracking => {
                 format!(
                     "stint: {}",

@@ -39,7 +39,7 @@ cargo test --locked --workspace
 # The server again on the fleet back end: its store tests on PostgreSQL, and the
 # integration tests of the web UI, uploads and limits against PostgreSQL + S3.
 STINT_TEST_STORE=postgres cargo test --locked -p stint-server --features faults --lib
-STINT_TEST_SERVER_BACKEND=fleet cargo test --locked --test it -- web sync:: server_limits work:: api_people webhooks
+STINT_TEST_SERVER_BACKEND=fleet cargo test --locked --test it -- web sync:: server_limits work:: api_people webhooks privacy::private
 if [ -s "$STINT_TEST_NOT_RUN" ]; then
   echo "test.sh: tests that could not run here, and why:"
   sort -u "$STINT_TEST_NOT_RUN" | sed 's/^/  /'

@@ -246,6 +246,7 @@ fn ingest(label: &str, servers: &[&Server], shot: &[u8]) -> (f64, f64) {
                         height: 1080,
                         format: "webp".into(),
                         session_id: "bench-session".into(),
+                        sealed: false,
                     };
                     http.put(format!("{base}/captures/0192f0aa-cap-{w}-{i:08}"))
                         .bearer_auth(&token)

@@ -8,4 +8,6 @@ pub mod durable;
 pub mod fuzz;
 pub mod image;
 pub mod migrate;
+pub mod seal;
+pub mod thumb;
 pub mod time;

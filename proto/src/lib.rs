@@ -133,6 +133,11 @@ pub struct CaptureRecord {
     /// Image encoding, e.g. "jpeg".
     pub format: String,
     pub session_id: String,
+    /// Sealed on the device (`stint_common::seal`): the body is a bundle of
+    /// the sealed thumbnail and the sealed image, which only the keys the
+    /// heartbeat named can open. Absent: a plain image.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sealed: bool,
 }
 
 /// Facts recorded once each time tracking starts.
@@ -224,6 +229,11 @@ pub struct HeartbeatResponse {
     /// servers, or a device bound to nobody): the agent keeps what it had.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub work: Option<WorkList>,
+    /// With `e2e_screenshots` on: the X25519 public keys (base64) of
+    /// everyone who may see this device's person's screenshots, which the
+    /// agent seals each capture to. Absent: sealing is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_to: Option<Vec<String>>,
 }
 
 /// Query parameters of `PUT /api/v1/captures/{id}`: the capture's metadata; the
@@ -238,6 +248,8 @@ pub struct CaptureMeta {
     pub height: u32,
     pub format: String,
     pub session_id: String,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sealed: bool,
 }
 
 impl CaptureRecord {
@@ -251,6 +263,7 @@ impl CaptureRecord {
             height: self.height,
             format: self.format.clone(),
             session_id: self.session_id.clone(),
+            sealed: self.sealed,
         }
     }
 }

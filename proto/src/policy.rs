@@ -304,6 +304,9 @@ policy_keys! {
     /// take a day, in which nothing is recorded; 0 turns it off; unset: no
     /// limit.
     private_time_max_mins_per_day: u64 = Kind::Number { range: 0..=1440, unit: "minutes" }, config None;
+    /// Seal screenshots on the device to the keys of the people who may see
+    /// them, so the server stores what it cannot open (docs/security.md).
+    e2e_screenshots: bool = Kind::Flag, config None;
 }
 
 impl Policy {

@@ -1,12 +1,14 @@
 //! The segment's capture: the privacy rules' look at the focused window,
 //! then the screenshots and webcam frame, taken on a spawned task so a slow
-//! screenshot never delays a minute.
+//! screenshot never delays a minute, and sealed to their viewers' keys when
+//! the policy's `e2e_screenshots` is on.
 
 use super::{privacy, Recorder, WINDOW_TIMEOUT};
 use crate::clock::Now;
 use crate::encode::EncodeOptions;
 use crate::model::{local_offset_at, new_id, rfc3339, CaptureKind, CaptureRecord};
 use crate::sampler::run_blocking;
+use stint_common::seal::seal_capture;
 
 impl Recorder {
     /// The capture moment. A window a `skip_screenshot` rule covers has
@@ -15,6 +17,25 @@ impl Recorder {
     /// is still taken). A focused window that cannot be read counts as
     /// covered, since the rules cannot say it is not.
     pub(super) async fn capture(&mut self, now: Now) {
+        // Sealing on: no capture without someone to seal it to; the minute
+        // says why there is none.
+        let sealed_to = if self.policy.e2e_screenshots == Some(true) {
+            let keys = self.queue.call(|q| q.sealed_to()).await.ok().flatten();
+            match keys.filter(|k| !k.is_empty()) {
+                Some(k) => Some(k),
+                None => {
+                    tracing::info!(
+                        "capture skipped: nobody who may see it has a screenshot key yet"
+                    );
+                    if let Some(m) = self.minute.as_mut() {
+                        m.screenshot_skipped = Some("no viewer has a screenshot key".into());
+                    }
+                    return;
+                }
+            }
+        } else {
+            None
+        };
         let mut screens = self.samplers.screen.is_some();
         if screens && !self.rules.is_empty() {
             if let Some(w) = self.samplers.window.clone() {
@@ -35,11 +56,11 @@ impl Recorder {
                 }
             }
         }
-        self.spawn_capture(now, screens);
+        self.spawn_capture(now, screens, sealed_to);
     }
 
     /// Takes this segment's screenshots (and webcam frame) without blocking the loop.
-    fn spawn_capture(&self, now: Now, screens: bool) {
+    fn spawn_capture(&self, now: Now, screens: bool, sealed_to: Option<Vec<[u8; 32]>>) {
         let queue = self.queue.clone();
         let screen = self.samplers.screen.clone().filter(|_| screens);
         let webcam = self.samplers.webcam.clone();
@@ -72,6 +93,16 @@ impl Recorder {
                 }
             }
             for (kind, monitor, image) in images {
+                let data = match &sealed_to {
+                    None => image.data,
+                    Some(keys) => match seal_capture(&image.data, image.format, keys) {
+                        Ok(d) => d,
+                        Err(e) => {
+                            tracing::error!(error = %e, kind = kind.as_str(), "could not seal a capture; dropped");
+                            continue;
+                        }
+                    },
+                };
                 let rec = CaptureRecord {
                     id: new_id(),
                     kind,
@@ -80,13 +111,14 @@ impl Recorder {
                     monitor,
                     width: image.width,
                     height: image.height,
-                    bytes: image.data.len() as u64,
+                    bytes: data.len() as u64,
                     format: image.format.into(),
                     session_id: session.clone(),
+                    sealed: sealed_to.is_some(),
                 };
                 let (id, bytes) = (rec.id.clone(), rec.bytes);
                 match queue
-                    .call(move |s| s.store_capture(&rec, taken_ms, &image.data))
+                    .call(move |s| s.store_capture(&rec, taken_ms, &data))
                     .await
                 {
                     Ok(()) => tracing::info!(%id, kind = kind.as_str(), bytes, "capture committed"),

@@ -17,7 +17,13 @@ impl Store {
         taken_ms: i64,
         data: &[u8],
     ) -> Result<(), QueueError> {
-        let file = format!("{}.{}", c.id, stint_proto::extension(&c.format));
+        // A sealed bundle is no image any viewer could open.
+        let ext = if c.sealed {
+            "sealed"
+        } else {
+            stint_proto::extension(&c.format)
+        };
+        let file = format!("{}.{ext}", c.id);
         let final_path = self.captures.join(&file);
         let io = |path: &Path, source: std::io::Error| {
             if source.kind() == std::io::ErrorKind::StorageFull {
@@ -35,8 +41,8 @@ impl Store {
         stint_common::durable::write(&final_path, data, 0o600)
             .map_err(|e| io(&stint_common::durable::part_path(&final_path), e))?;
         let inserted = self.conn.execute(
-            "INSERT INTO captures (id, kind, taken_ms, utc_offset, monitor, width, height, bytes, format, file, session_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT INTO captures (id, kind, taken_ms, utc_offset, monitor, width, height, bytes, format, file, session_id, sealed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 c.id,
                 c.kind.as_str(),
@@ -48,7 +54,8 @@ impl Store {
                 data.len() as i64,
                 c.format,
                 file,
-                c.session_id
+                c.session_id,
+                c.sealed
             ],
         );
         if let Err(e) = inserted {
@@ -97,26 +104,85 @@ impl Store {
     }
 
     /// The `limit` oldest captures taken before `before_ms` (the review
-    /// window's cutoff) waiting for upload, with their files.
+    /// window's cutoff) waiting for upload, with their files. With the
+    /// policy's sealing on, a capture still stored plain (taken before the
+    /// policy said so) is sealed in place first, and one that cannot be
+    /// (nobody who may see it has a key yet) waits: no plain image leaves.
     pub fn next_captures(
-        &self,
+        &mut self,
         limit: usize,
         before_ms: i64,
     ) -> Result<Vec<(CaptureRecord, PathBuf)>, QueueError> {
+        let sealing = self.policy()?.e2e_screenshots == Some(true);
+        if sealing {
+            self.seal_plain(limit, before_ms)?;
+        }
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
-                "{CAPTURE_COLUMNS} WHERE taken_ms < ?2 ORDER BY taken_ms, id LIMIT ?1"
+                "{CAPTURE_COLUMNS} WHERE taken_ms < ?2 AND (sealed = 1 OR ?3 = 0) ORDER BY taken_ms, id LIMIT ?1"
             ))
             .map_err(|e| self.sql_err(e))?;
         let rows = stmt
-            .query_map([limit as i64, before_ms], capture_row)
+            .query_map(
+                rusqlite::params![limit as i64, before_ms, sealing],
+                capture_row,
+            )
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(|e| self.sql_err(e))?;
         Ok(rows
             .into_iter()
             .map(|(c, file)| (c, self.captures.join(file)))
             .collect())
+    }
+
+    /// Seals up to `limit` plain captures taken before `before_ms` to the
+    /// keys the last heartbeat named: the sealed file is written whole
+    /// before the row names it, and the plain one removed after.
+    fn seal_plain(&mut self, limit: usize, before_ms: i64) -> Result<(), QueueError> {
+        let Some(keys) = self.sealed_to()?.filter(|k| !k.is_empty()) else {
+            return Ok(());
+        };
+        let plain: Vec<(CaptureRecord, String)> = self
+            .conn
+            .prepare_cached(&format!(
+                "{CAPTURE_COLUMNS} WHERE taken_ms < ?2 AND sealed = 0 ORDER BY taken_ms LIMIT ?1"
+            ))
+            .and_then(|mut st| {
+                st.query_map(rusqlite::params![limit as i64, before_ms], capture_row)?
+                    .collect()
+            })
+            .map_err(|e| self.sql_err(e))?;
+        for (c, file) in plain {
+            let path = self.captures.join(&file);
+            let Ok(image) = std::fs::read(&path) else {
+                continue;
+            };
+            let sealed =
+                stint_common::seal::seal_capture(&image, &c.format, &keys).map_err(|e| {
+                    QueueError::Io {
+                        path: path.clone(),
+                        source: std::io::Error::other(e.to_string()),
+                    }
+                })?;
+            let new_file = format!("{}.sealed", c.id);
+            let new_path = self.captures.join(&new_file);
+            stint_common::durable::write(&new_path, &sealed, 0o600).map_err(|source| {
+                QueueError::Io {
+                    path: new_path.clone(),
+                    source,
+                }
+            })?;
+            self.conn
+                .execute(
+                    "UPDATE captures SET file = ?2, bytes = ?3, sealed = 1 WHERE id = ?1",
+                    rusqlite::params![c.id, new_file, sealed.len() as i64],
+                )
+                .map_err(|e| self.sql_err(e))?;
+            let _ = std::fs::remove_file(&path);
+            tracing::info!(id = %c.id, "a capture taken before sealing was on is sealed before upload");
+        }
+        Ok(())
     }
 
     /// Forgets acknowledged captures in one commit: the rows first, so a crash
@@ -177,7 +243,7 @@ impl Store {
     }
 }
 
-pub(super) const CAPTURE_COLUMNS: &str = "SELECT id, kind, taken_ms, utc_offset, monitor, width, height, bytes, format, session_id, file FROM captures";
+pub(super) const CAPTURE_COLUMNS: &str = "SELECT id, kind, taken_ms, utc_offset, monitor, width, height, bytes, format, session_id, file, sealed FROM captures";
 
 pub(super) fn capture_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(CaptureRecord, String)> {
     let kind: String = r.get(1)?;
@@ -194,6 +260,7 @@ pub(super) fn capture_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(CaptureRec
             bytes: r.get::<_, i64>(7)? as u64,
             format: r.get(8)?,
             session_id: r.get(9)?,
+            sealed: r.get(11)?,
         },
         r.get(10)?,
     ))

@@ -180,6 +180,10 @@ pub const MIGRATIONS: &[&str] = &[
     DROP TABLE dead_letter;
     ALTER TABLE dead_letter_v6 RENAME TO dead_letter;
     "#,
+    // 6 -> 7: captures sealed on the device to their viewers' keys.
+    r#"
+    ALTER TABLE captures ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0 CHECK (sealed IN (0, 1));
+    "#,
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -387,6 +391,29 @@ mod tests {
             [],
         );
         assert!(second.is_err(), "one span under way at most");
+    }
+
+    /// Fixture for 6 -> 7: a capture stays, as a plain image.
+    #[test]
+    fn version_6_with_a_capture_migrates_to_7() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, step) in MIGRATIONS[..6].iter().enumerate() {
+            conn.execute_batch(step).unwrap();
+            conn.pragma_update(None, "user_version", i + 1).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO captures (id, kind, taken_ms, utc_offset, monitor, width, height, bytes, format, file, session_id)
+             VALUES ('c1', 'screenshot', 1000, 0, 'M', 10, 10, 99, 'webp', 'c1.webp', 's1');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), LATEST);
+        let row: (i64, bool) = conn
+            .query_row("SELECT bytes, sealed FROM captures", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(row, (99, false));
     }
 
     /// Another program's database where the queue should be: one sentence,

@@ -34,6 +34,9 @@ pub enum Key {
     ProjectsBaseline,
     /// Why tracking was stopped by a budget or limit, until it starts again.
     Stopped,
+    /// The public keys (base64, JSON list) captures are sealed to, as the
+    /// last heartbeat named them; absent: sealing is off.
+    SealedTo,
 }
 
 /// Today's seconds per project as the project list arrived.
@@ -82,6 +85,7 @@ impl Key {
             Key::Projects => "projects".into(),
             Key::ProjectsBaseline => "projects.baseline".into(),
             Key::Stopped => "stopped".into(),
+            Key::SealedTo => "sealed_to".into(),
         }
     }
 }
@@ -246,6 +250,30 @@ impl Store {
     pub fn stop_for(&mut self, why: &str) -> Result<(), QueueError> {
         self.set_tracking(false)?;
         self.write(Key::Stopped, why)
+    }
+
+    /// The keys to seal captures to: `None` when sealing is off, an empty
+    /// list when it is on and nobody who may see them has a key yet.
+    pub fn sealed_to(&self) -> Result<Option<Vec<[u8; 32]>>, QueueError> {
+        Ok(self
+            .read(Key::SealedTo)?
+            .and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok())
+            .and_then(|keys| stint_common::seal::public_keys(&keys).ok()))
+    }
+
+    /// Stores what a heartbeat said (checked by the caller).
+    pub fn set_sealed_to(&mut self, keys: Option<&[String]>) -> Result<(), QueueError> {
+        match keys {
+            Some(k) => self.write(
+                Key::SealedTo,
+                &serde_json::to_string(k).expect("serialises"),
+            ),
+            None => self
+                .conn
+                .execute("DELETE FROM state WHERE key = ?1", [Key::SealedTo.name()])
+                .map(drop)
+                .map_err(|e| self.sql_err(e)),
+        }
     }
 
     /// The control values as stored, to start the watch channel with.

@@ -40,6 +40,7 @@ fn shot(id: &str) -> CaptureRecord {
         bytes: 1,
         format: "webp".into(),
         session_id: "s".into(),
+        sealed: false,
     }
 }
 
@@ -395,4 +396,51 @@ fn idle_spans_wait_are_decided_once_and_default_after_a_day() {
     assert_eq!(sent, [("a", false), ("b", true)]);
     q.call_blocking(move |s| s.ack_batch(&batch)).unwrap();
     assert!(q.call_blocking(|s| s.idle_spans(0)).unwrap().is_empty());
+}
+
+/// With sealing on, a capture stored plain is sealed in place before it is
+/// handed to upload, and none is handed over while nobody has a key.
+#[test]
+fn plain_captures_are_sealed_before_upload_or_held_back() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let (queue, _) = Queue::open(dir.path(), Role::Owner).unwrap();
+    let secret = [7u8; 32];
+    let public =
+        base64::engine::general_purpose::STANDARD.encode(stint_common::seal::public_key(&secret));
+    queue
+        .call_blocking(move |q| {
+            q.store_capture(&shot("c1"), 1_000, b"plain pixels")?;
+            let on = stint_proto::Policy {
+                e2e_screenshots: Some(true),
+                ..Default::default()
+            };
+            q.set_policy(&on)?;
+            q.set_sealed_to(Some(&[]))?;
+            assert!(q.next_captures(4, 10_000)?.is_empty(), "nobody to seal to");
+            q.set_sealed_to(Some(&[public]))?;
+            let caps = q.next_captures(4, 10_000)?;
+            assert_eq!(caps.len(), 1);
+            let (rec, path) = &caps[0];
+            assert!(
+                rec.sealed && path.extension().unwrap() == "sealed",
+                "{rec:?}"
+            );
+            let body = std::fs::read(path).unwrap();
+            let (_, image) = stint_common::seal::unbundle(&body).unwrap();
+            assert_eq!(
+                stint_common::seal::open(image, &secret).unwrap(),
+                b"plain pixels"
+            );
+            assert_eq!(rec.bytes, body.len() as u64);
+            assert!(!dir_holds(q, b"plain pixels"), "the plain file is gone");
+            Ok(())
+        })
+        .unwrap();
+}
+
+fn dir_holds(q: &Store, needle: &[u8]) -> bool {
+    std::fs::read_dir(&q.captures).unwrap().flatten().any(|e| {
+        std::fs::read(e.path()).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+    })
 }

@@ -237,7 +237,11 @@ impl Sync {
             Err(e) => return self.queue_failed(e).await,
         };
         let mut progressed = false;
-        if !batch.minutes.is_empty() || !batch.sessions.is_empty() || !batch.idle_spans.is_empty() {
+        if !batch.minutes.is_empty()
+            || !batch.sessions.is_empty()
+            || !batch.idle_spans.is_empty()
+            || !batch.private_spans.is_empty()
+        {
             match self.send_batch(batch).await {
                 Step::Progress => progressed = true,
                 other => return other,
@@ -394,6 +398,21 @@ impl Sync {
                 self.review = crate::policy::review_window(&self.cfg, &r.policy);
                 let policy = r.policy.clone();
                 let _ = self.queue.call(move |q| q.set_policy(&policy)).await;
+                // Keys a capture is sealed to: all of them good, or the last
+                // list stays (sealing with a key the server mangled would
+                // leave a viewer out).
+                match r.sealed_to.as_deref().map(stint_common::seal::public_keys) {
+                    Some(Err(e)) => {
+                        tracing::warn!(error = %e, "the server sent an invalid key list; kept the last one")
+                    }
+                    _ => {
+                        let keys = r.sealed_to.clone();
+                        let _ = self
+                            .queue
+                            .call(move |q| q.set_sealed_to(keys.as_deref()))
+                            .await;
+                    }
+                }
                 match r.work.map(|w| w.validate().map(|()| w)) {
                     Some(Ok(list)) => {
                         let _ = self

@@ -13,6 +13,7 @@ mod msi;
 mod privacy;
 mod recording;
 mod robustness;
+mod sealed;
 mod server_files;
 mod server_limits;
 mod source;

@@ -40,14 +40,12 @@ fn ms(t: &str) -> i64 {
 /// The agent config for Max's computer: 5 s minutes and segments, each
 /// kept 20 s before upload so the test can read the queue first.
 fn max_toml(server: &Server, extra: &str) -> String {
-    let token = server.admin(&["token", "create", "--person", "max@example.com"]);
-    format!(
-        "[schedule]\nminute = \"5s\"\nsegment = \"5s\"\n[tracking]\ninitial = true\n\
-         [privacy]\nreview_delay = \"20s\"\n{extra}\
-         [server]\nurl = \"https://localhost:{}\"\nenroll_token = \"{}\"\nca_file = {:?}\n",
-        server.port,
-        token.trim(),
-        server.ca().to_str().unwrap()
+    server.person_agent_toml(
+        "max@example.com",
+        &format!(
+            "[schedule]\nminute = \"5s\"\nsegment = \"5s\"\n[tracking]\ninitial = true\n\
+             [privacy]\nreview_delay = \"20s\"\n{extra}"
+        ),
     )
 }
 
@@ -130,6 +128,7 @@ fn a_covered_window_leaves_no_title_and_no_screenshot_on_either_side() {
     // A window no rule covers is recorded and shot as always.
     desk.xterm("plain notes");
     type_for(&desk, 6);
+    agent.minute_in("plain notes");
     wait_for(
         "a screenshot of the plain window",
         Duration::from_secs(20),

@@ -479,3 +479,26 @@ fn the_reader_finds_what_it_must() {
     );
     assert_eq!(cycles(&edges), [vec!["a".to_string(), "b".to_string()]]);
 }
+
+/// The server holds no key that opens a sealed image: outside its tests it
+/// neither opens a seal nor makes or keeps an X25519 secret.
+#[test]
+fn the_server_never_opens_a_sealed_image() {
+    let mut found = Vec::new();
+    for f in rust_files(&root().join("server/src")) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        // The tests at a file's end make keys to seal to.
+        let code = code_only(text.split("#[cfg(test)]").next().unwrap_or(&text));
+        for banned in [
+            "seal::open",
+            "StaticSecret",
+            "x25519_dalek",
+            "EphemeralSecret",
+        ] {
+            if code.contains(banned) {
+                found.push(format!("{}: {banned}", f.display()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
+}

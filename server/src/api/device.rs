@@ -193,14 +193,21 @@ pub async fn heartbeat(
     tracing::debug!(%device, pending_minutes = hb.pending_minutes, pending_captures = hb.pending_captures, "heartbeat");
     // The effective policy of the device's person: organisation, teams,
     // person; and the projects that person may track time on.
-    let (policy, work) = state
+    let (policy, work, sealed_to) = state
         .blocking(move |s| {
-            Ok::<_, crate::store::StoreError>((s.device_policy(&device)?, s.device_work(&device)?))
+            let policy = s.device_policy(&device)?;
+            // Sealing on: the keys of everyone who may see these captures.
+            let sealed_to = match policy.e2e_screenshots {
+                Some(true) => Some(s.sealed_to(s.device_person(&device)?.as_deref())?),
+                _ => None,
+            };
+            Ok::<_, crate::store::StoreError>((policy, s.device_work(&device)?, sealed_to))
         })
         .await??;
     Ok(Json(HeartbeatResponse {
         policy,
         work,
+        sealed_to,
         server_time: crate::store::rfc3339(crate::store::now_ms()),
     }))
 }

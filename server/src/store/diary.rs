@@ -55,6 +55,8 @@ pub struct DiaryCapture {
     pub taken_ms: i64,
     pub kind: String,
     pub monitor: String,
+    /// Sealed on the device: only the viewer's browser can open it.
+    pub sealed: bool,
 }
 
 /// Whose a capture is and when it was taken: what the image routes need to
@@ -130,17 +132,17 @@ impl Store {
         let mut conn = self.conn();
         let mut captures: Vec<DiaryCapture> = conn
             .query_map(
-                "SELECT c.id, c.taken_at, c.kind, c.monitor
+                "SELECT c.id, c.taken_at, c.kind, c.monitor, c.sealed
              FROM captures c JOIN devices d ON d.id = c.device_id
              WHERE d.person_id = ?1 AND c.taken_at >= ?2 AND c.taken_at <= ?3",
                 params![person, lo, hi],
                 |r| {
                     let taken: String = r.get(1)?;
-                    Ok((taken, r.get::<String>(0)?, r.get(2)?, r.get(3)?))
+                    Ok((taken, r.get::<String>(0)?, r.get(2)?, r.get(3)?, r.get(4)?))
                 },
             )?
             .into_iter()
-            .filter_map(|(taken, id, kind, monitor)| {
+            .filter_map(|(taken, id, kind, monitor, sealed)| {
                 let taken_ms = ms(&taken)?;
                 (from_ms..to_ms)
                     .contains(&taken_ms)
@@ -149,6 +151,7 @@ impl Store {
                         taken_ms,
                         kind,
                         monitor,
+                        sealed,
                     })
             })
             .collect();
@@ -328,16 +331,16 @@ impl Store {
     /// itself: the audit follows what was sent.
     pub fn image(&self, grant: &Grant, id: &str, size: Size) -> Result<Option<Image>, StoreError> {
         let owner = grant.owner_for(&[Action::ViewImage])?;
-        let row: Option<(Option<String>, String, String)> = self
+        let row: Option<(Option<String>, String, String, bool)> = self
             .conn()
             .query_row(
-                "SELECT d.person_id, c.file, c.format FROM captures c JOIN devices d ON d.id = c.device_id
+                "SELECT d.person_id, c.file, c.format, c.sealed FROM captures c JOIN devices d ON d.id = c.device_id
                  WHERE c.id = ?1",
                 params![id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
-        let Some((person, key, format)) = row else {
+        let Some((person, key, format, sealed)) = row else {
             return Ok(None);
         };
         if person.as_deref() != owner {
@@ -353,11 +356,13 @@ impl Store {
                 ));
             }
         }
+        // A sealed image is bytes only the viewer's browser can open.
+        let sealed_mime = sealed.then_some("application/octet-stream");
         if size == Size::Thumbnail {
             if let Some(bytes) = self.objects.get(&super::thumbs::thumb_key(&key))? {
                 return Ok(Some(Image::Whole {
                     bytes,
-                    mime: "image/webp",
+                    mime: sealed_mime.unwrap_or("image/webp"),
                 }));
             }
             if let (super::Actor::Person(viewer), Some(subject)) = (grant.actor(), owner) {
@@ -365,6 +370,7 @@ impl Store {
             }
         }
         let mime = match format.as_str() {
+            _ if sealed => "application/octet-stream",
             "jpeg" => "image/jpeg",
             "png" => "image/png",
             _ => "image/webp",

@@ -92,7 +92,7 @@ impl Store {
                         public_ip: r.get(13)?,
                     })
                 })?;
-            let captures = conn.query_map("SELECT id, kind, taken_at, utc_offset, monitor, width, height, bytes, format, session_id, received_ms, public_ip
+            let captures = conn.query_map("SELECT id, kind, taken_at, utc_offset, monitor, width, height, bytes, format, session_id, received_ms, public_ip, sealed
                  FROM captures WHERE device_id = ?1 AND taken_at >= ?2 AND taken_at < ?3 ORDER BY taken_at, id", params![id, from, to], |r| {
                     let kind: String = r.get(1)?;
                     Ok(Received {
@@ -107,6 +107,7 @@ impl Store {
                             bytes: r.get::<i64>(7)? as u64,
                             format: r.get(8)?,
                             session_id: r.get(9)?,
+                            sealed: r.get(12)?,
                         },
                         device_id: id.clone(),
                         received_at: rfc3339(r.get(10)?),

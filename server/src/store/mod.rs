@@ -21,6 +21,7 @@ mod diary;
 mod export;
 mod grants;
 mod hooks;
+mod keys;
 mod leases;
 mod links;
 mod names;
@@ -54,6 +55,7 @@ pub use diary::{CaptureOwner, DiaryCapture, DiaryIdle, DiaryMinute, Image, Size}
 pub use export::{DeviceRecords, Received};
 pub use grants::{Actor, Grant, View, Whose, SAME_VIEW_MS};
 pub use hooks::{Delivery, Due, Hook, MAX_ATTEMPTS};
+pub use keys::{PersonKey, MIN_ITERATIONS};
 pub use leases::ORPHAN_GRACE_MS;
 pub use links::{INVITE_MS, RESET_MS};
 pub use offline::{Offline, OfflineState, MAX_OFFLINE_MS};

@@ -145,7 +145,7 @@ impl Store {
     }
 
     /// The id of the person a device is bound to, if any.
-    pub(super) fn device_person(&self, device: &str) -> Result<Option<String>, StoreError> {
+    pub fn device_person(&self, device: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn()
             .query_row(

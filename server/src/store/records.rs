@@ -290,12 +290,23 @@ impl Store {
         // the sweep may be removing, and an attempt that loses the row only
         // ever removes its own objects.
         let attempt = uuid::Uuid::now_v7().simple().to_string();
-        let key = format!(
-            "{device}/{id}.{}.{}",
-            &attempt[20..],
-            stint_proto::extension(&meta.format)
-        );
-        let thumb = super::thumbs::make(data, &meta.format);
+        // Sealed: the agent made the thumbnail and sealed both; nothing
+        // here can open either, so nothing is decoded.
+        let (data, thumb, ext) = if meta.sealed {
+            let (thumb, image) = stint_common::seal::unbundle(data).ok_or_else(|| {
+                StoreError::Invalid(format!(
+                    "capture {id:?}: a sealed capture's body is a bundle of its sealed thumbnail and image"
+                ))
+            })?;
+            (image, Some(thumb.to_vec()), "sealed")
+        } else {
+            (
+                data,
+                super::thumbs::make(data, &meta.format),
+                stint_proto::extension(&meta.format),
+            )
+        };
+        let key = format!("{device}/{id}.{}.{ext}", &attempt[20..]);
         // Noted before the write: a crash from here to the row's commit
         // leaves the note, and the sweep removes what was written.
         self.in_doubt(&key, id, now_ms())?;
@@ -312,8 +323,8 @@ impl Store {
         let mut conn = self.conn();
         let mut tx = conn.transaction()?;
         let inserted = tx.execute(
-            "INSERT INTO captures (id, device_id, kind, taken_at, utc_offset, monitor, width, height, bytes, format, session_id, file, received_ms, public_ip)
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14
+            "INSERT INTO captures (id, device_id, kind, taken_at, utc_offset, monitor, width, height, bytes, format, session_id, file, received_ms, public_ip, sealed)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15
              WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE id = ?1)
              ON CONFLICT (id) DO NOTHING",
             params![
@@ -330,7 +341,8 @@ impl Store {
                 meta.session_id,
                 key,
                 now_ms(),
-                ip
+                ip,
+                meta.sealed
             ],
         )?;
         if inserted == 1 {

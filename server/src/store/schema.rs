@@ -186,6 +186,7 @@ ALTER TABLE login_failures ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
     WEBHOOKS_STEP,
     PRIVACY_STEP,
     PRIVATE_TIME_STEP,
+    SEALED_STEP,
 ];
 
 /// 9 -> 10 here, 4 -> 5 on PostgreSQL (one text: SQLite reads BIGINT as
@@ -393,6 +394,26 @@ CREATE TABLE private_spans (
     received_ms BIGINT NOT NULL
 );
 CREATE INDEX private_spans_by_device ON private_spans (device_id, start);
+"#;
+
+/// 17 -> 18 (PostgreSQL 12 -> 13): screenshots sealed on the device. Each
+/// person's key pairs: the public key, and the private key wrapped in their
+/// browser with a key from their passphrase (PBKDF2), which the server
+/// cannot unwrap; the current one has no `retired_ms`.
+pub(super) const SEALED_STEP: &str = r#"
+CREATE TABLE person_keys (
+    key_id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    wrapped TEXT NOT NULL,
+    salt TEXT NOT NULL,
+    iv TEXT NOT NULL,
+    iterations BIGINT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    retired_ms BIGINT
+);
+CREATE INDEX person_keys_by_person ON person_keys (person_id);
+ALTER TABLE captures ADD COLUMN sealed BIGINT NOT NULL DEFAULT 0;
 "#;
 
 pub(super) const SCHEMA: stint_common::migrate::Schema = stint_common::migrate::Schema {

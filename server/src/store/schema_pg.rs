@@ -171,6 +171,7 @@ ALTER TABLE login_failures ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
     super::schema::WEBHOOKS_STEP,
     super::schema::PRIVACY_STEP,
     super::schema::PRIVATE_TIME_STEP,
+    super::schema::SEALED_STEP,
 ];
 
 /// Any fixed number: replicas serialise their migrations on it.

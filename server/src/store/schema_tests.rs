@@ -394,6 +394,27 @@ fn version_16_with_a_minute_migrates_to_17() {
     assert_eq!(row, ("Vault".into(), 0));
 }
 
+/// Fixture for 17 -> 18: a capture stays a plain one, keys have a table.
+#[test]
+fn version_17_with_a_capture_migrates_to_18() {
+    let mut conn = at_version(17);
+    conn.execute(
+        "INSERT INTO captures (id, device_id, kind, taken_at, utc_offset, monitor, width, height, bytes, format, session_id, file, received_ms, public_ip)
+         VALUES ('c1', 'd1', 'screenshot', '2026-12-01T10:00:00Z', 0, 'M', 10, 10, 99, 'webp', 's1', 'd1/c1.webp', 1, '')",
+        [],
+    )
+    .unwrap();
+    migrate(&mut conn).unwrap();
+    let row: (i64, i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT bytes FROM captures), (SELECT sealed FROM captures), (SELECT count(*) FROM person_keys)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(row, (99, 0, 0));
+}
+
 #[test]
 fn a_newer_schema_is_refused() {
     let mut conn = Connection::open_in_memory().unwrap();

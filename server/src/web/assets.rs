@@ -1,4 +1,4 @@
-//! The stylesheet, the one small script, and the security headers every
+//! The stylesheet, the two small scripts, and the security headers every
 //! page and image carries.
 
 use axum::extract::Request;
@@ -24,6 +24,16 @@ pub async fn script() -> Response {
         .into_response()
 }
 
+/// Sealed screenshots, made, unlocked and opened in the browser: vendored
+/// like the other, WebCrypto only.
+pub async fn e2e_script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/e2e.js"),
+    )
+        .into_response()
+}
+
 /// Headers every page and image carries: no inline script and no framing,
 /// no MIME sniffing, no referrer, HTTPS only, and nothing cached.
 pub async fn secure_headers(req: Request, next: Next) -> Response {
@@ -32,7 +42,7 @@ pub async fn secure_headers(req: Request, next: Next) -> Response {
     for (name, value) in [
         (
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),

@@ -33,7 +33,7 @@ struct SegmentView {
     minutes: u64,
     /// Bar heights 0-10 (CSS classes: the CSP allows no inline style).
     bars: Vec<u32>,
-    captures: Vec<(String, String, String)>,
+    captures: Vec<(String, String, String, bool)>,
     apps: String,
     title: Option<String>,
     /// "Privacy rule Password manager (3 min)": what the device kept back.
@@ -69,6 +69,9 @@ struct DiaryPage {
     projects: String,
     /// "10:42–11:17 kept as Website (decided by the policy)".
     idle_spans: Vec<String>,
+    /// The viewer's screenshot keys as JSON, when the day holds sealed
+    /// screenshots (empty otherwise): what the browser unlocks them with.
+    e2e_keys: String,
     /// The day's private time, h:mm (nothing was recorded in it).
     private_total: String,
     /// Its spans, "10:00–10:30": shown to the person alone.
@@ -239,6 +242,11 @@ pub async fn diary(
             offline,
             offline_total: hm(offline_secs),
             private_total: hm(private.secs()),
+            e2e_keys: if captures.iter().any(|c| c.sealed) {
+                serde_json::to_string(&store.keys_of(&me.id)?).unwrap_or_default()
+            } else {
+                String::new()
+            },
             private_spans: match &private {
                 crate::store::PrivateView::Spans(spans) => spans
                     .iter()

@@ -13,7 +13,8 @@ pub use crate::days::{clock, day_bounds, day_of};
 pub struct Segment {
     pub start_ms: i64,
     pub end_ms: i64,
-    pub captures: Vec<(String, String, String)>,
+    /// (id, kind, monitor, sealed).
+    pub captures: Vec<(String, String, String, bool)>,
     /// Minute records in it, and those with input (not idle).
     pub minutes: usize,
     /// The time those records cover.
@@ -86,7 +87,7 @@ pub fn segments(minutes: &[DiaryMinute], captures: &[DiaryCapture], seg_ms: i64)
                 end_ms: (slot + 1) * seg_ms,
                 captures: cs
                     .iter()
-                    .map(|c| (c.id.clone(), c.kind.clone(), c.monitor.clone()))
+                    .map(|c| (c.id.clone(), c.kind.clone(), c.monitor.clone(), c.sealed))
                     .collect(),
                 minutes: ms.len(),
                 seconds: ms.iter().map(|m| u64::from(m.seconds)).sum(),
@@ -188,6 +189,7 @@ mod tests {
             taken_ms: t0 + 4 * 60_000 + 5_000,
             kind: "screenshot".into(),
             monitor: "M".into(),
+            sealed: false,
         }];
         let segs = segments(&minutes, &captures, 600_000);
         assert_eq!(segs.len(), 2);

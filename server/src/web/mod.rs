@@ -19,6 +19,7 @@ pub mod diary;
 mod extract;
 mod format;
 mod images;
+mod keys;
 mod offline;
 mod oidc;
 mod password;
@@ -60,6 +61,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/periods", get(periods::mine))
         .route("/me/tokens", get(api_tokens::list).post(api_tokens::make))
         .route("/me/tokens/revoke", post(api_tokens::revoke))
+        .route("/me/keys", get(keys::mine).post(keys::add))
         .route("/periods/submit", post(periods::submit))
         .route("/periods/decide", post(periods::decide))
         .route("/reports/payroll", get(reports::payroll))
@@ -83,6 +85,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/static/stint.css", get(assets::stylesheet))
         .route("/static/stint.js", get(assets::script))
+        .route("/static/e2e.js", get(assets::e2e_script))
         .layer(axum::middleware::from_fn(assets::secure_headers))
         .with_state(state)
 }

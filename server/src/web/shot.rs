@@ -39,6 +39,10 @@ struct ShotPage {
     prev: Option<String>,
     next: Option<String>,
     minutes: Vec<MinuteLine>,
+    /// Sealed on the device: opened in the browser with the viewer's key.
+    sealed: bool,
+    mime: &'static str,
+    e2e_keys: String,
 }
 
 /// The page shows the segment's minutes (titles and applications), so it
@@ -70,7 +74,15 @@ pub async fn shot(
         let neighbour = |i: Option<usize>| i.and_then(|i| captures.get(i)).map(|x| x.id.clone());
         let seg_ms = store.effective_policy(Some(&person.id))?.segment_ms();
         let seg = c.taken_ms.div_euclid(seg_ms);
+        let sealed = at.and_then(|i| captures.get(i)).is_some_and(|x| x.sealed);
         Ok(ShotPage {
+            sealed,
+            mime: "image/webp",
+            e2e_keys: if sealed {
+                serde_json::to_string(&store.keys_of(&me.id)?).unwrap_or_default()
+            } else {
+                String::new()
+            },
             nav,
             id: id.clone(),
             person_id: person.id.clone(),

@@ -163,6 +163,10 @@ pub fn add_user(server: &Server, email: &str, name: &str, role: &str) {
     assert!(child.wait().unwrap().success(), "user add {email}");
 }
 
+/// 1 s minutes and 2 s segments, tracking from the start.
+pub const FAST_SHOTS: &str =
+    "[schedule]\nminute = \"1s\"\nsegment = \"2s\"\n[tracking]\ninitial = true\n";
+
 /// A server with an owner, a manager and two members (the manager's team
 /// holds Max), and a screenshot of Max's computer uploaded by a real agent.
 pub struct World {
@@ -199,19 +203,12 @@ impl World {
         server.admin(&["team", "add", "Support"]);
         server.admin(&["team", "join", "Support", "mia@example.com", "--manager"]);
         server.admin(&["team", "join", "Support", "max@example.com"]);
-        let token = server.admin(&["token", "create", "--person", "max@example.com"]);
-
         // Max's computer records and uploads a screenshot of his terminal.
         let mut desk = Desktop::start(320, 240);
         desk.xterm("Max's terminal");
         let mut agent = Agent::new(
             Some(&desk),
-            &format!(
-                "[schedule]\nminute = \"1s\"\nsegment = \"2s\"\n[tracking]\ninitial = true\n[server]\nurl = \"https://localhost:{}\"\nenroll_token = \"{}\"\nca_file = {:?}\n",
-                server.port,
-                token.trim(),
-                server.ca().to_str().unwrap()
-            ),
+            &server.person_agent_toml("max@example.com", FAST_SHOTS),
         );
         agent.start_daemon();
         let capture = wait_for(
@@ -317,6 +314,18 @@ pub fn api_post(
 }
 
 impl Server {
+    /// An agent config for `email`'s computer: `settings` (TOML tables),
+    /// then this server with a personal enrollment token.
+    pub fn person_agent_toml(&self, email: &str, settings: &str) -> String {
+        let token = self.admin(&["token", "create", "--person", email]);
+        format!(
+            "{settings}[server]\nurl = \"https://localhost:{}\"\nenroll_token = \"{}\"\nca_file = {:?}\n",
+            self.port,
+            token.trim(),
+            self.ca().to_str().unwrap()
+        )
+    }
+
     /// The id of the person with `email`, as the host lists people.
     pub fn person_id(&self, email: &str) -> String {
         let people: serde_json::Value =

@@ -81,6 +81,39 @@ pub fn run() {
         );
     }
     println!("(* = default quality of that format)");
+    // Sealing (`e2e_screenshots`): the device makes the thumbnail and seals
+    // both, once per screenshot.
+    let webp = encode(
+        &text,
+        Pixels::Rgba,
+        1920,
+        1080,
+        EncodeOptions {
+            format: Format::Webp,
+            quality: 25,
+            max_width: 0,
+            blur: false,
+        },
+    )
+    .unwrap()
+    .data;
+    let keys: Vec<[u8; 32]> = (1..=3u8)
+        .map(|i| stint_common::seal::public_key(&[i; 32]))
+        .collect();
+    let (mut times, mut sealed) = (Vec::new(), 0);
+    for _ in 0..10 {
+        let t = Instant::now();
+        sealed = stint_common::seal::seal_capture(&webp, "webp", &keys)
+            .unwrap()
+            .len();
+        times.push(t.elapsed());
+    }
+    println!(
+        "== sealing the WebP q25 text frame to 3 keys (thumbnail, then both sealed): {:.1} ms median of 10, {} KB sealed of {} KB",
+        median_ms(&mut times),
+        sealed / 1024,
+        webp.len() / 1024
+    );
 
     println!(
         "\n== stint run, default schedule (60 s minutes, 10 min segments), {secs} s per phase"

@@ -194,6 +194,10 @@ fn sealed_screenshots_open_only_in_the_browsers_of_those_who_may_see_them() {
     eve.login("eve@example.com", "Eve has a long password");
     let id = first[0]["id"].as_str().unwrap();
     assert_eq!(eve.get(&format!("/images/{id}")).status, 403);
+    // The operator's way to an image: the path it names holds the seal.
+    let path = server.admin(&["capture-path", id]);
+    let on_disk = std::fs::read(path.trim().trim_start_matches("file://")).unwrap();
+    assert_eq!(&on_disk[..4], b"STE1", "{path}");
     // Max's own download of his data carries the sealed bytes only.
     let max = Curl::new(&server);
     max.login("max@example.com", "Max has a long password");

@@ -159,7 +159,14 @@ fn every_route_as_every_role() {
             audited = now;
             format!("{status}{mark}")
         };
-        let got: Vec<String> = gets.iter().map(|r| answer(browser.get(r).status)).collect();
+        let got: Vec<String> = gets
+            .iter()
+            .map(|r| {
+                let page = browser.get(r);
+                leaks_nothing(&page, who, r, &world);
+                answer(page.status)
+            })
+            .collect();
         assert_eq!(got, want_gets, "{who:?} on {gets:?}");
         // The token of a page every viewer (and a stranger) can load.
         let csrf = Curl::csrf(&browser.get(if who.is_some() { "/me/views" } else { "/login" }));
@@ -168,7 +175,11 @@ fn every_route_as_every_role() {
             .map(|(path, fields)| {
                 let mut form = vec![("csrf", csrf.as_str())];
                 form.extend_from_slice(fields);
-                answer(browser.request(path, &form).status)
+                {
+                    let page = browser.request(path, &form);
+                    leaks_nothing(&page, who, path, &world);
+                    answer(page.status)
+                }
             })
             .collect();
         assert_eq!(got, want_posts, "{who:?} posting {:?}", posts.map(|p| p.0));
@@ -185,9 +196,20 @@ fn every_route_as_every_role() {
     ] {
         assert_eq!(views.contains(email), seen, "{email} in:\n{views}");
     }
-    // A form with another browser's token, or none, is refused.
+    // Every form without a token is refused, whatever the role allows.
     let olga = Curl::new(server);
     olga.login("olga@example.com", "Olga has a long password");
+    for (path, fields) in &posts {
+        // A field at least, so curl sends a POST.
+        let fields: &[(&str, &str)] = if fields.is_empty() {
+            &[("x", "1")]
+        } else {
+            fields
+        };
+        let page = olga.request(path, fields);
+        assert_eq!(page.status, 403, "{path} without a token: {}", page.body);
+    }
+    // A form with another browser's token, or none, is refused.
     let mia = Curl::new(server);
     mia.login("mia@example.com", "Mia has a long password");
     let mias = Curl::csrf(&mia.get("/me/views"));
@@ -221,4 +243,65 @@ fn web_routes() -> Vec<String> {
         .match_indices(".route(")
         .filter_map(|(at, _)| router[at..].split('"').nth(1).map(str::to_string))
         .collect()
+}
+
+/// A refused or redirected answer shows nothing of Max's (his window
+/// title, his screenshot's id or bytes), and a redirect stays on the site.
+fn leaks_nothing(page: &Page, who: Option<&str>, path: &str, world: &World) {
+    if page.status >= 300 {
+        for secret in ["Max's terminal", world.capture.as_str(), "WEBPVP8"] {
+            assert!(
+                !page.body.contains(secret),
+                "{who:?} on {path}: {} shows {secret:?}",
+                page.status
+            );
+        }
+    }
+    if (300..400).contains(&page.status) {
+        let to = page.redirect.as_str();
+        let on_site = to.starts_with('/') && !to.starts_with("//")
+            || to.starts_with(&format!("https://localhost:{}/", world.server.port))
+            || path.starts_with("/login/oidc");
+        assert!(on_site, "{who:?} on {path}: redirect to {to:?}");
+    }
+}
+
+/// Logging in rotates the session: a cookie the browser brought (planted
+/// by someone else) is no session and is replaced, two logins get two
+/// sessions, and wherever the login form says to go, it lands on the site.
+#[test]
+fn logins_rotate_the_session_and_never_redirect_off_the_site() {
+    let server = Server::start("127.0.0.1", &[]);
+    add_user(&server, "max@example.com", "Max", "member");
+    let cookie = |page: &Page| {
+        let at = page
+            .headers
+            .find("set-cookie: __host-stint_session=")
+            .unwrap_or_else(|| panic!("no session cookie: {}", page.headers));
+        page.headers[at..].split(';').next().unwrap().to_string()
+    };
+    let browser = Curl::new(&server);
+    let planted = browser.get_with_cookie("/me/views", "__Host-stint_session=planted-by-eve");
+    assert_eq!(planted.status, 303, "a planted cookie is no session");
+    let form = Curl::csrf(&browser.get("/login"));
+    let login = browser.request(
+        "/login",
+        &[
+            ("email", "max@example.com"),
+            ("password", "Max has a long password"),
+            ("csrf", &form),
+            ("next", "https://evil.example/"),
+            ("redirect", "//evil.example/"),
+        ],
+    );
+    assert_eq!(login.status, 303, "{}", login.headers);
+    assert!(
+        login.headers.contains("\nlocation: /\r\n"),
+        "home, whatever the form asked: {}",
+        login.headers
+    );
+    let first = cookie(&login);
+    assert!(!first.contains("planted"), "{first}");
+    let again = Curl::new(&server).login("max@example.com", "Max has a long password");
+    assert_ne!(cookie(&again), first, "each login its own session");
 }

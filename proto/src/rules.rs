@@ -399,6 +399,66 @@ mod tests {
         assert!(validate_rules(&many).is_err());
     }
 
+    /// Seeded mutations of a valid rule list through the policy's text form
+    /// (regex metacharacters, huge repetitions, broken JSON): nothing
+    /// panics, and whatever is accepted compiles and judges a window.
+    #[test]
+    fn mangled_rules_never_panic() {
+        let base = r#"[{"label":"Vault","app":["keepassxc"],"title_regex":"(?i)^x[a-z]{2,9}$","actions":["redact_title","skip_screenshot"]}]"#;
+        let pieces = [
+            "(",
+            ")",
+            "[",
+            "]",
+            "{",
+            "}",
+            "*",
+            "+",
+            "?",
+            "\\",
+            "{99999}",
+            "(?i)",
+            "\\p{L}",
+            "\"",
+            ",",
+            "untracked",
+            "title",
+            "",
+            "\\w{500}",
+        ];
+        let mut x: u64 = 0x5eed_0022;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut accepted = 0;
+        for _ in 0..3_000 {
+            let mut text = base.to_string();
+            for _ in 0..next() % 4 + 1 {
+                let at = next() as usize % (text.len() + 1);
+                let piece = pieces[next() as usize % pieces.len()];
+                if next() % 2 == 0 {
+                    text.insert_str(at, piece);
+                } else {
+                    text.replace_range(at..(at + 1).min(text.len()), piece);
+                }
+            }
+            let mut p = crate::Policy::default();
+            if p.set("privacy_rules", &text).is_ok() {
+                accepted += 1;
+                let rules = Rules::compile(p.privacy_rules.as_deref().unwrap_or(&[]))
+                    .expect("what set accepted compiles");
+                let _ = rules.judge("xabc", "/usr/bin/keepassxc", "x");
+            }
+        }
+        assert!(
+            accepted > 100,
+            "the mutations still reach the compiler: {accepted}"
+        );
+    }
+
     #[test]
     fn a_rule_reads_as_one_line() {
         let r = rule("Vault", |r| {

@@ -73,8 +73,18 @@ fn escape_cuts_at_characters_and_neutralises_control_characters() {
 /// ones, wrong types, huge numbers and long strings.
 fn garbage(rng: &mut fastrand::Rng, depth: u32) -> serde_json::Value {
     use serde_json::Value;
-    const KEYS: [&str; 16] = [
+    const KEYS: [&str; 26] = [
         "policy",
+        "privacy_rules",
+        "label",
+        "title",
+        "title_regex",
+        "app",
+        "actions",
+        "private_time_max_mins_per_day",
+        "e2e_screenshots",
+        "sealed_to",
+        "redact_title",
         "server_time",
         "device_id",
         "device_token",
@@ -138,6 +148,9 @@ fn follow(policy: &Policy) {
     let seg = cfg.schedule.segment.as_millis() as i64;
     let _ = crate::clock::align_down(now, seg);
     let _ = serde_json::to_string(policy).unwrap();
+    // The rules it carries compile (it was valid) and judge a window.
+    let rules = stint_proto::Rules::compile(&cfg.privacy.rules).expect("validated rules compile");
+    let _ = rules.judge("Private Browsing - secret", "/usr/bin/keepassxc", "firefox");
 }
 
 #[test]
@@ -170,6 +183,9 @@ fn no_server_answer_panics_the_agent() {
                     sort::<HeartbeatResponse>(answer(status, h, body.clone())).await
                 {
                     follow(&r.policy);
+                    if let Some(keys) = &r.sealed_to {
+                        let _ = stint_common::seal::public_keys(keys);
+                    }
                 }
                 if let Outcome::Ok(r) =
                     sort::<EnrollResponse>(answer(status, h, body.clone())).await

@@ -38,11 +38,10 @@ pub fn apply(base: &Config, policy: &Policy) -> Config {
     }
     // The server's rules add to the device's own: a rule only ever records
     // less, so neither side can take the other's away.
-    for r in policy.privacy_rules.iter().flatten() {
-        if !c.privacy.rules.contains(r) {
-            c.privacy.rules.push(r.clone());
-        }
-    }
+    crate::config::add_rules(
+        &mut c.privacy.rules,
+        policy.privacy_rules.iter().flatten().cloned(),
+    );
     c
 }
 

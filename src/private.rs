@@ -73,6 +73,19 @@ impl PrivateStatus {
     }
 }
 
+/// `ask` as the control channel and the command line call it: the tracking
+/// switch (`initial` before anyone chose) and the policy as stored.
+pub fn ask_stored(
+    store: &mut Store,
+    initial: bool,
+    length: Length,
+    now_ms: i64,
+) -> Result<Result<Option<Private>, Refused>, QueueError> {
+    let tracking = store.tracking()?.unwrap_or(initial);
+    let policy = store.policy()?;
+    ask(store, tracking, length, &policy, now_ms)
+}
+
 /// Begins (or moves the end of) private time, or ends it (`Off`), in one
 /// turn of the queue thread; the day's allowance shortens a longer request.
 pub fn ask(

@@ -176,9 +176,7 @@ pub(crate) async fn private(cfg: &Config, length: stint::private::Length) -> Res
     let initial = cfg.tracking.initial;
     let now = stint_common::time::now_ms();
     let r = ask(cfg, Request::Private { length }, move |s| {
-        let tracking = s.tracking()?.unwrap_or(initial);
-        let policy = s.policy()?;
-        stint::private::ask(s, tracking, length, &policy, now)
+        stint::private::ask_stored(s, initial, length, now)
     })
     .await?;
     let p = &r.private;

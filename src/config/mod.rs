@@ -19,7 +19,7 @@ pub use duration::{
     REVIEW_DELAY, SEGMENT,
 };
 use raw::RawLayer;
-pub use rules::builtin_rules;
+pub use rules::{add_rules, builtin_rules};
 
 /// Where a setting came from; printed in errors and by `stint doctor`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -83,6 +83,12 @@ pub(super) fn layer(rules: &mut Vec<PrivacyRule>, builtin: Option<bool>, add: Ve
         }
         None => {}
     }
+    add_rules(rules, add);
+}
+
+/// Adds each of `add` not in force yet: how a config layer and the
+/// server's policy both add theirs.
+pub fn add_rules(rules: &mut Vec<PrivacyRule>, add: impl IntoIterator<Item = PrivacyRule>) {
     for r in add {
         if !rules.contains(&r) {
             rules.push(r);

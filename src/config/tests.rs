@@ -23,6 +23,15 @@ fn file() -> Source {
     Source::File(PathBuf::from("/etc/stint/stint.toml"))
 }
 
+/// Why the defaults with `text` laid over them as that file are refused.
+fn refusal(text: &str) -> String {
+    Config::defaults()
+        .unwrap()
+        .apply_str(text, file())
+        .unwrap_err()
+        .to_string()
+}
+
 #[test]
 fn later_layers_override_earlier_ones() {
     let mut c = Config::defaults().unwrap();
@@ -110,11 +119,7 @@ fn invalid_values_name_file_key_value_and_expectation() {
         ),
     ];
     for (text, key, expected) in cases {
-        let err = Config::defaults()
-            .unwrap()
-            .apply_str(text, file())
-            .unwrap_err()
-            .to_string();
+        let err = refusal(text);
         assert!(err.contains("/etc/stint/stint.toml"), "{err}");
         assert!(err.contains(key), "{err}");
         assert!(err.contains(expected), "{err}");
@@ -128,11 +133,7 @@ fn unknown_keys_and_wrong_types_are_rejected_with_the_file_named() {
         "[capture]\nscreenshots = \"yes\"",
         "oops",
     ] {
-        let err = Config::defaults()
-            .unwrap()
-            .apply_str(text, file())
-            .unwrap_err()
-            .to_string();
+        let err = refusal(text);
         assert!(
             err.starts_with("config file /etc/stint/stint.toml"),
             "{err}"
@@ -192,11 +193,7 @@ fn privacy_rules_add_up_layer_by_layer() {
             "matches every window",
         ),
     ] {
-        let err = Config::defaults()
-            .unwrap()
-            .apply_str(text, file())
-            .unwrap_err()
-            .to_string();
+        let err = refusal(text);
         assert!(
             err.contains(want) && err.contains("/etc/stint/stint.toml"),
             "{err}"

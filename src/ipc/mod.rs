@@ -296,11 +296,7 @@ async fn handle(req: Request, ctx: Context<'_>) -> Response {
             let initial = cfg.tracking.initial;
             let now = stint_common::time::now_ms();
             let done = queue
-                .call(move |s| {
-                    let tracking = s.tracking()?.unwrap_or(initial);
-                    let policy = s.policy()?;
-                    crate::private::ask(s, tracking, length, &policy, now)
-                })
+                .call(move |s| crate::private::ask_stored(s, initial, length, now))
                 .await;
             match done {
                 Ok(Ok(p)) => tracing::info!(

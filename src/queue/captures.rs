@@ -17,29 +17,9 @@ impl Store {
         taken_ms: i64,
         data: &[u8],
     ) -> Result<(), QueueError> {
-        // A sealed bundle is no image any viewer could open.
-        let ext = if c.sealed {
-            "sealed"
-        } else {
-            stint_proto::extension(&c.format)
-        };
-        let file = format!("{}.{ext}", c.id);
+        let file = capture_file(c);
         let final_path = self.captures.join(&file);
-        let io = |path: &Path, source: std::io::Error| {
-            if source.kind() == std::io::ErrorKind::StorageFull {
-                QueueError::DiskFull {
-                    path: path.to_path_buf(),
-                }
-            } else {
-                QueueError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                }
-            }
-        };
-        // Images of the employee's screen: owner-only, like the database.
-        stint_common::durable::write(&final_path, data, 0o600)
-            .map_err(|e| io(&stint_common::durable::part_path(&final_path), e))?;
+        write_image(&final_path, data)?;
         let inserted = self.conn.execute(
             "INSERT INTO captures (id, kind, taken_ms, utc_offset, monitor, width, height, bytes, format, file, session_id, sealed)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -165,14 +145,11 @@ impl Store {
                         source: std::io::Error::other(e.to_string()),
                     }
                 })?;
-            let new_file = format!("{}.sealed", c.id);
-            let new_path = self.captures.join(&new_file);
-            stint_common::durable::write(&new_path, &sealed, 0o600).map_err(|source| {
-                QueueError::Io {
-                    path: new_path.clone(),
-                    source,
-                }
-            })?;
+            let new_file = capture_file(&CaptureRecord {
+                sealed: true,
+                ..c.clone()
+            });
+            write_image(&self.captures.join(&new_file), &sealed)?;
             self.conn
                 .execute(
                     "UPDATE captures SET file = ?2, bytes = ?3, sealed = 1 WHERE id = ?1",
@@ -241,6 +218,30 @@ impl Store {
         }
         Ok((files.len(), minutes))
     }
+}
+
+/// A capture's file name in `captures/`: a sealed bundle is no image any
+/// viewer could open, so it is not named as one.
+fn capture_file(c: &CaptureRecord) -> String {
+    let ext = if c.sealed {
+        "sealed"
+    } else {
+        stint_proto::extension(&c.format)
+    };
+    format!("{}.{ext}", c.id)
+}
+
+/// Writes an image of the employee's screen durably, owner-only like the
+/// database; a full disk is said as such.
+fn write_image(path: &Path, data: &[u8]) -> Result<(), QueueError> {
+    stint_common::durable::write(path, data, 0o600).map_err(|source| {
+        let path = stint_common::durable::part_path(path);
+        if source.kind() == std::io::ErrorKind::StorageFull {
+            QueueError::DiskFull { path }
+        } else {
+            QueueError::Io { path, source }
+        }
+    })
 }
 
 pub(super) const CAPTURE_COLUMNS: &str = "SELECT id, kind, taken_ms, utc_offset, monitor, width, height, bytes, format, session_id, file, sealed FROM captures";

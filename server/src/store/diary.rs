@@ -357,24 +357,29 @@ impl Store {
             }
         }
         // A sealed image is bytes only the viewer's browser can open.
-        let sealed_mime = sealed.then_some("application/octet-stream");
+        let mime = |plain| {
+            if sealed {
+                "application/octet-stream"
+            } else {
+                plain
+            }
+        };
         if size == Size::Thumbnail {
             if let Some(bytes) = self.objects.get(&super::thumbs::thumb_key(&key))? {
                 return Ok(Some(Image::Whole {
                     bytes,
-                    mime: sealed_mime.unwrap_or("image/webp"),
+                    mime: mime("image/webp"),
                 }));
             }
             if let (super::Actor::Person(viewer), Some(subject)) = (grant.actor(), owner) {
                 self.record_view(viewer, subject, &format!("screenshot {id}"))?;
             }
         }
-        let mime = match format.as_str() {
-            _ if sealed => "application/octet-stream",
+        let mime = mime(match format.as_str() {
             "jpeg" => "image/jpeg",
             "png" => "image/png",
             _ => "image/webp",
-        };
+        });
         Ok(self
             .objects
             .stream(&key)?

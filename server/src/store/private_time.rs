@@ -18,10 +18,14 @@ pub enum PrivateView {
 impl PrivateView {
     pub fn secs(&self) -> u64 {
         match self {
-            PrivateView::Spans(s) => s.iter().map(|(a, b)| ((b - a) / 1000) as u64).sum(),
+            PrivateView::Spans(s) => total_secs(s),
             PrivateView::Total(t) => *t,
         }
     }
+}
+
+fn total_secs(spans: &[(i64, i64)]) -> u64 {
+    spans.iter().map(|(a, b)| ((b - a) / 1000) as u64).sum()
 }
 
 impl Store {
@@ -38,7 +42,7 @@ impl Store {
         Ok(if grant.is_own() {
             PrivateView::Spans(spans)
         } else {
-            PrivateView::Spans(spans).secs().into()
+            PrivateView::Total(total_secs(&spans))
         })
     }
 
@@ -64,11 +68,5 @@ impl Store {
             .collect();
         spans.sort();
         Ok(spans)
-    }
-}
-
-impl From<u64> for PrivateView {
-    fn from(secs: u64) -> PrivateView {
-        PrivateView::Total(secs)
     }
 }

@@ -304,12 +304,10 @@ fn private_time_from_the_tray_records_nothing_and_the_server_shows_it_as_private
     let sheet = mia.get(&format!(
         "/reports/timesheet?from={day}&to={day}&format=csv"
     ));
-    let mut lines = sheet.body.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let at = header.iter().position(|h| *h == "private_seconds").unwrap();
-    let secs: u64 = lines
-        .filter(|l| l.starts_with("Max,"))
-        .map(|l| l.split(',').nth(at).unwrap().parse::<u64>().unwrap())
+    let secs: u64 = csv_rows(&sheet.body)
+        .iter()
+        .filter(|r| r["name"] == "Max")
+        .map(|r| r["private_seconds"].parse::<u64>().unwrap())
         .sum();
     assert_eq!(secs as i64, (to - from) / 1000, "{}", sheet.body);
 }

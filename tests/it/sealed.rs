@@ -75,16 +75,14 @@ fn thumbs(browser: &WebBrowser, want_open: u64) -> (u64, u64) {
 #[test]
 fn sealed_screenshots_open_only_in_the_browsers_of_those_who_may_see_them() {
     let server = Server::start_env("127.0.0.1", &[], None, Vec::new());
-    for (email, name, role) in [
-        ("mia@example.com", "Mia", "manager"),
-        ("max@example.com", "Max", "member"),
-        ("eve@example.com", "Eve", "member"),
-    ] {
-        add_user(&server, email, name, role);
-    }
-    server.admin(&["team", "add", "Support"]);
-    server.admin(&["team", "join", "Support", "mia@example.com", "--manager"]);
-    server.admin(&["team", "join", "Support", "max@example.com"]);
+    people_in_support(
+        &server,
+        &[
+            ("mia@example.com", "Mia", "manager"),
+            ("max@example.com", "Max", "member"),
+            ("eve@example.com", "Eve", "member"),
+        ],
+    );
     server.admin(&["policy", "--set", "e2e_screenshots=true"]);
     let base = format!("https://localhost:{}", server.port);
     let browser = WebBrowser::start();

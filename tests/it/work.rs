@@ -72,17 +72,7 @@ impl Work {
             "/reports/projects?from={yesterday}&to={today}&format=csv"
         ));
         assert_eq!(page.status, 200, "{}", page.body);
-        let mut lines = page.body.lines();
-        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-        lines
-            .map(|l| {
-                header
-                    .iter()
-                    .zip(l.split(','))
-                    .map(|(h, v)| (h.to_string(), v.to_string()))
-                    .collect()
-            })
-            .collect()
+        csv_rows(&page.body)
     }
 
     /// Every minute the server holds, as exported.

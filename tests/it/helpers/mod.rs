@@ -25,7 +25,10 @@ pub use desktop::Desktop;
 pub use server::{ConnectProxy, Server};
 pub use sway::Sway;
 pub use tray::{count, desktop_with_trayer, open_menu};
-pub use web::{add_user, api_post, artefact, field, log_in, shown, Curl, Page, World, FAST_SHOTS};
+pub use web::{
+    add_user, api_post, artefact, csv_rows, field, log_in, people_in_support, shown, Curl, Page,
+    World, FAST_SHOTS,
+};
 pub use webdriver::Browser as WebBrowser;
 pub use wine::{windows_exe, windows_path, Wine};
 pub use wl_desktop::WlDesktop;

@@ -190,19 +190,17 @@ impl World {
     }
 
     fn on(server: Server) -> World {
-        for (email, name, role) in [
-            ("olga@example.com", "Olga", "owner"),
-            ("mia@example.com", "Mia", "manager"),
-            ("max@example.com", "Max", "member"),
-            ("eve@example.com", "Eve", "member"),
-            ("ada@example.com", "Ada", "admin"),
-            ("aud@example.com", "Aud", "auditor"),
-        ] {
-            add_user(&server, email, name, role);
-        }
-        server.admin(&["team", "add", "Support"]);
-        server.admin(&["team", "join", "Support", "mia@example.com", "--manager"]);
-        server.admin(&["team", "join", "Support", "max@example.com"]);
+        people_in_support(
+            &server,
+            &[
+                ("olga@example.com", "Olga", "owner"),
+                ("mia@example.com", "Mia", "manager"),
+                ("max@example.com", "Max", "member"),
+                ("eve@example.com", "Eve", "member"),
+                ("ada@example.com", "Ada", "admin"),
+                ("aud@example.com", "Aud", "auditor"),
+            ],
+        );
         // Max's computer records and uploads a screenshot of his terminal.
         let mut desk = Desktop::start(320, 240);
         desk.xterm("Max's terminal");
@@ -242,6 +240,32 @@ impl World {
     pub fn max_day(&self) -> String {
         format!("/diary/{}/{}", self.max, self.today)
     }
+}
+
+/// A report's CSV (no quoted commas in it) as one map per row, by header.
+pub fn csv_rows(text: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    lines
+        .map(|l| {
+            header
+                .iter()
+                .zip(l.split(','))
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// People, and the team Support with Mia as its manager and Max in it
+/// (both must be among `people`).
+pub fn people_in_support(server: &Server, people: &[(&str, &str, &str)]) {
+    for (email, name, role) in people {
+        add_user(server, email, name, role);
+    }
+    server.admin(&["team", "add", "Support"]);
+    server.admin(&["team", "join", "Support", "mia@example.com", "--manager"]);
+    server.admin(&["team", "join", "Support", "max@example.com"]);
 }
 
 /// The form's hidden `name` value on a page.
